@@ -1,0 +1,130 @@
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
+import swagger from '@fastify/swagger'
+import { Ajv } from 'ajv'
+import addFormatsModule from 'ajv-formats'
+import { Registry, collectDefaultMetrics, Counter, Histogram } from 'prom-client'
+import type { Config } from './config.js'
+import type { Db } from './db/index.js'
+import type { Clock, Ids } from './shared/clock.js'
+import { installErrorHandlers } from './errors.js'
+import { ErrorSchema } from './shared/schema.js'
+import { authenticate, sessionSecret, type Actor } from './modules/auth/service.js'
+import { loadReference, type Reference } from './modules/reference/data.js'
+import authRoutes from './modules/auth/routes.js'
+import referenceRoutes from './modules/reference/routes.js'
+import enterpriseRoutes from './modules/enterprises/routes.js'
+import cardRoutes from './modules/cards/routes.js'
+import declarationRoutes from './modules/declarations/routes.js'
+import statsRoutes from './modules/declarations/stats-routes.js'
+import selectivityRoutes from './modules/selectivity/routes.js'
+import inspectionRoutes from './modules/inspections/routes.js'
+import { ensureDefaultParams } from './modules/selectivity/service.js'
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
+
+/** Application-wide metrics, one registry per app so tests never collide. */
+export function createMetrics() {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+  return {
+    registry,
+    declarations: new Counter({ name: 'kouan_declarations_total', help: 'Declarations processed, by outcome', labelNames: ['outcome'] as const, registers: [registry] }),
+    lanes: new Counter({ name: 'kouan_lane_decisions_total', help: 'Lane decisions, by lane and source', labelNames: ['lane', 'source'] as const, registers: [registry] }),
+    clearance: new Histogram({
+      name: 'kouan_clearance_seconds', help: 'Submission to release, by port and lane', labelNames: ['port', 'lane'] as const,
+      buckets: [0.01, 0.1, 1, 10, 60, 600, 3600, 4 * 3600, 24 * 3600, 72 * 3600], registers: [registry],
+    }),
+    inspections: new Counter({ name: 'kouan_inspection_results_total', help: 'Inspection results, by source and result', labelNames: ['source', 'result'] as const, registers: [registry] }),
+  }
+}
+export type Metrics = ReturnType<typeof createMetrics>
+
+/** Everything a module's routes need; passed as the plugin options. */
+export interface AppContext {
+  config: Readonly<Config>
+  db: Db
+  clock: Clock
+  ids: Ids
+  reference: Reference
+  metrics: Metrics
+  secret: string
+  /** Resolves the request's bearer token to a live actor, or throws 401. */
+  auth(req: FastifyRequest): Promise<Actor>
+}
+
+export interface AppDeps {
+  db: Db
+  clock: Clock
+  ids: Ids
+  reference?: Reference
+}
+
+// Bodies are validated strictly (no coercion, unknown fields rejected); query strings and params are
+// coerced from text, which is all they can carry.
+function validatorCompiler() {
+  const opts = { allErrors: false, removeAdditional: false as const, useDefaults: true, strict: false }
+  const body = addFormats(new Ajv({ ...opts, coerceTypes: false }))
+  const text = addFormats(new Ajv({ ...opts, coerceTypes: 'array' }))
+  body.addSchema(ErrorSchema)
+  text.addSchema(ErrorSchema)
+  return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
+    (httpPart === 'body' ? body : text).compile(schema)
+}
+
+/** The one way to build a Kouan Fastify instance: server, CLI and tests all call it. */
+export async function buildApp(config: Readonly<Config>, deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    bodyLimit: config.bodyLimit,
+    genReqId: () => deps.ids.token(9),
+    routerOptions: { ignoreTrailingSlash: true },
+  })
+  app.setValidatorCompiler(validatorCompiler())
+  installErrorHandlers(app)
+
+  const secret = await sessionSecret(deps.db, deps.ids)
+  await ensureDefaultParams(deps.db, deps.clock)
+  const ctx: AppContext = {
+    config,
+    db: deps.db,
+    clock: deps.clock,
+    ids: deps.ids,
+    reference: deps.reference ?? loadReference(),
+    metrics: createMetrics(),
+    secret,
+    auth: (req) => authenticate(deps.db, secret, req.headers.authorization, deps.clock.now()),
+  }
+  app.decorate('kouan', ctx)
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Kouan API', version: '0.1.0', description: 'Smart customs: single window clearance, risk control, audit.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+  })
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  app.get('/api/v1/health', {
+    schema: { tags: ['ops'], response: { 200: { type: 'object', properties: { status: { type: 'string' } }, required: ['status'] } } },
+  }, async () => ({ status: 'ok' }))
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+    reply.type(ctx.metrics.registry.contentType)
+    return ctx.metrics.registry.metrics()
+  })
+
+  await app.register(authRoutes, { prefix: '/api/v1/auth', ...ctx })
+  await app.register(referenceRoutes, { prefix: '/api/v1/reference', reference: ctx.reference })
+  await app.register(enterpriseRoutes, { prefix: '/api/v1', ...ctx })
+  await app.register(cardRoutes, { prefix: '/api/v1/cards', ...ctx })
+  await app.register(declarationRoutes, { prefix: '/api/v1/declarations', ...ctx })
+  await app.register(selectivityRoutes, { prefix: '/api/v1/selectivity', ...ctx })
+  await app.register(inspectionRoutes, { prefix: '/api/v1/inspections', ...ctx })
+  await app.register(statsRoutes, { prefix: '/api/v1/stats', ...ctx })
+  return app
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    kouan: AppContext
+  }
+}

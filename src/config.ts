@@ -1,0 +1,63 @@
+import { Type, type Static } from 'typebox'
+import { Value } from 'typebox/value'
+
+/** Environment variables Kouan reads, all in one place; nothing else touches `process.env`. */
+export const ConfigSchema = Type.Object({
+  port: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  host: Type.String({ default: '127.0.0.1' }),
+  /** PGlite data directory; ignored when `databaseUrl` is set. */
+  dataDir: Type.String({ default: './data' }),
+  /** postgres://… switches from embedded PGlite to a PostgreSQL server. */
+  databaseUrl: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
+  /** Max request body in bytes (batches of declarations are the largest bodies). */
+  bodyLimit: Type.Integer({ minimum: 1024, default: 8 * 1024 * 1024 }),
+  /** Session token lifetime in seconds. */
+  sessionTtl: Type.Integer({ minimum: 60, default: 8 * 3600 }),
+  /** `npm start` feeds the server with simulated traffic unless this is false. */
+  simulate: Type.Boolean({ default: true }),
+  /** Declarations per second the built-in simulator submits. */
+  simulateRate: Type.Number({ minimum: 0.1, maximum: 5000, default: 2 }),
+  /** Postgres pool size per process (PostgreSQL only). */
+  dbPoolSize: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
+})
+export type Config = Static<typeof ConfigSchema>
+
+const ENV: Record<keyof Config, string> = {
+  port: 'PORT',
+  host: 'HOST',
+  dataDir: 'KOUAN_DATA_DIR',
+  databaseUrl: 'DATABASE_URL',
+  logLevel: 'KOUAN_LOG_LEVEL',
+  bodyLimit: 'KOUAN_BODY_LIMIT',
+  sessionTtl: 'KOUAN_SESSION_TTL',
+  simulate: 'KOUAN_SIMULATE',
+  simulateRate: 'KOUAN_SIMULATE_RATE',
+  dbPoolSize: 'KOUAN_DB_POOL',
+}
+
+/** Thrown by {@link loadConfig} with every problem listed, so an operator fixes them in one go. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`)
+  }
+}
+
+/**
+ * Reads the environment once, converts and validates it against {@link ConfigSchema}, and returns a frozen
+ * Config. `overrides` (tests, CLI flags) win over the environment.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Readonly<Config> {
+  const raw: Record<string, unknown> = {}
+  for (const [key, name] of Object.entries(ENV)) {
+    const v = env[name]
+    if (v !== undefined && v !== '') raw[key] = v
+  }
+  const converted = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, { ...raw, ...overrides }))
+  const problems = [...Value.Errors(ConfigSchema, converted)].map((e) => {
+    const key = e.instancePath.replace(/^\//, '') as keyof Config
+    return `${ENV[key] ?? key}: ${e.message}`
+  })
+  if (problems.length > 0) throw new ConfigError(problems)
+  return Object.freeze(converted as Config)
+}

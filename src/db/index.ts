@@ -1,0 +1,93 @@
+import { PGlite } from '@electric-sql/pglite'
+import postgres from 'postgres'
+import type { AuditEvent } from '../shared/audit.js'
+import { flushAudit } from '../shared/audit.js'
+
+export type Row = Record<string, unknown>
+export type Param = string | number | boolean | null | string[] | number[]
+
+/** What repositories need of a connection: parameterised SQL ($1, $2…) returning rows. */
+export interface Queryable {
+  query<T = Row>(sql: string, params?: Param[]): Promise<T[]>
+}
+
+/**
+ * A transaction. State-changing repository functions take a `Tx`, never a `Db`, so they cannot run outside
+ * one; audit events they record are written in the same transaction just before it commits.
+ */
+export interface Tx extends Queryable {
+  readonly inTransaction: true
+  /** Runs a multi-statement SQL script inside the transaction (migrations). */
+  exec(sql: string): Promise<void>
+  /** Audit events recorded so far; flushed to the hash chain before commit. */
+  readonly pendingAudit: AuditEvent[]
+}
+
+/** The narrow database interface Kouan uses; PGlite and PostgreSQL (via `postgres`) both adapt to it. */
+export interface Db extends Queryable {
+  readonly kind: 'pglite' | 'postgres'
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>
+  /** Runs a multi-statement SQL script (migrations). */
+  exec(sql: string): Promise<void>
+  close(): Promise<void>
+}
+
+// int8 as JS number (counts and minor units stay well below 2^53); numeric stays a decimal string.
+const INT8 = 20
+const NUMERIC = 1700
+
+async function runInTx<T>(query: Queryable['query'], exec: Tx['exec'], fn: (tx: Tx) => Promise<T>): Promise<T> {
+  const tx: Tx = { inTransaction: true, pendingAudit: [], query, exec }
+  const result = await fn(tx)
+  if (tx.pendingAudit.length > 0) await flushAudit(tx)
+  return result
+}
+
+/** Embedded PostgreSQL (WASM) with its data in `dataDir` (or in memory when `dataDir` is undefined). */
+export async function openPglite(dataDir?: string, loadDataDir?: Blob): Promise<Db> {
+  const pg = await PGlite.create({
+    ...(dataDir ? { dataDir } : {}),
+    ...(loadDataDir ? { loadDataDir } : {}),
+    parsers: { [INT8]: (x: string) => Number(x), [NUMERIC]: (x: string) => x },
+    relaxedDurability: true,
+  })
+  const query = async <T>(sql: string, params?: Param[]) => (await pg.query<T>(sql, params as unknown[])).rows
+  return {
+    kind: 'pglite',
+    query,
+    transaction: (fn) =>
+      pg.transaction(async (t) =>
+        runInTx(async <T>(sql: string, params?: Param[]) => (await t.query<T>(sql, params as unknown[])).rows, async (s) => { await t.exec(s) }, fn)),
+    exec: async (sql) => { await pg.exec(sql) },
+    close: () => pg.close(),
+    // Tests dump a migrated database once and load a copy per file.
+    ...({ dumpDataDir: () => pg.dumpDataDir('none') } as object),
+  }
+}
+
+/** A PostgreSQL server through the `postgres` driver, with a pool of `max` connections. */
+export function openPostgres(url: string, max = 10): Db {
+  const sql = postgres(url, {
+    max,
+    onnotice: () => {},
+    prepare: true,
+    types: {
+      int8: { to: INT8, from: [INT8], serialize: (x: number) => String(x), parse: (x: string) => Number(x) },
+      numeric: { to: NUMERIC, from: [NUMERIC], serialize: (x: string) => x, parse: (x: string) => x },
+    },
+  })
+  const queryWith = (s: postgres.Sql | postgres.TransactionSql) =>
+    async <T>(text: string, params?: Param[]) => (await s.unsafe(text, (params ?? []) as postgres.ParameterOrJSON<never>[])) as unknown as T[]
+  return {
+    kind: 'postgres',
+    query: queryWith(sql),
+    transaction: (fn) => sql.begin((t) => runInTx(queryWith(t), async (s) => { await t.unsafe(s).simple() }, fn)) as Promise<never>,
+    exec: async (text) => { await sql.unsafe(text).simple() },
+    close: () => sql.end({ timeout: 5 }),
+  }
+}
+
+/** Opens the database the configuration names: PostgreSQL if `databaseUrl` is set, else PGlite in `dataDir`. */
+export async function openDb(cfg: { databaseUrl?: string | undefined; dataDir: string; dbPoolSize?: number }): Promise<Db> {
+  return cfg.databaseUrl ? openPostgres(cfg.databaseUrl, cfg.dbPoolSize) : openPglite(cfg.dataDir)
+}

@@ -1,0 +1,85 @@
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto'
+import canonicalize from 'canonicalize'
+
+/**
+ * RFC 8785 (JCS) canonical JSON: sorted keys, no whitespace, ECMAScript number form. What a card signs is
+ * `canonicalJson(body without its "signature" member)`, UTF-8 encoded.
+ */
+export function canonicalJson(value: unknown): string {
+  const s = canonicalize(value)
+  if (s === undefined) throw new TypeError('value cannot be canonicalised')
+  return s
+}
+
+/**
+ * Pluggable signature algorithm, so SM2/SM3 or hardware tokens can replace Ed25519 unchanged
+ * (DOMAIN §8). Keys travel as base64url strings.
+ */
+export interface SignatureAlgorithm {
+  readonly alg: string
+  generate(): { publicKey: string; privateKey: string }
+  sign(privateKey: string, data: Uint8Array): string
+  verify(publicKey: string, data: Uint8Array, signature: string): boolean
+  /** Throws when the public key is not a valid key of this algorithm. */
+  parsePublicKey(publicKey: string): unknown
+}
+
+const publicKeyCache = new Map<string, KeyObject>()
+
+function ed25519Public(x: string): KeyObject {
+  let key = publicKeyCache.get(x)
+  if (!key) {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(x)) throw new TypeError('Ed25519 public key must be 32 bytes in base64url (43 characters)')
+    key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' })
+    if (publicKeyCache.size > 10_000) publicKeyCache.clear()
+    publicKeyCache.set(x, key)
+  }
+  return key
+}
+
+/** Ed25519 with raw 32-byte keys in base64url (JWK `x` / `d`). */
+export const ed25519: SignatureAlgorithm = {
+  alg: 'Ed25519',
+  generate() {
+    const { publicKey, privateKey } = generateKeyPairSync('ed25519')
+    const jwk = privateKey.export({ format: 'jwk' })
+    return { publicKey: publicKey.export({ format: 'jwk' }).x!, privateKey: jwk.d! }
+  },
+  sign(privateKey, data) {
+    const d = privateKey
+    // The JWK needs x as well; derive it from the private key.
+    const key = createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d, x: derivePublic(d) }, format: 'jwk' })
+    return sign(null, data, key).toString('base64url')
+  },
+  verify(publicKey, data, signature) {
+    try {
+      return verify(null, data, ed25519Public(publicKey), Buffer.from(signature, 'base64url'))
+    } catch {
+      return false
+    }
+  },
+  parsePublicKey: ed25519Public,
+}
+
+function derivePublic(d: string): string {
+  // PKCS#8 prefix for an Ed25519 private key; the public key follows from the seed.
+  const der = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), Buffer.from(d, 'base64url')])
+  const priv = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' })
+  return createPublicKey(priv).export({ format: 'jwk' }).x!
+}
+
+export const algorithms: Record<string, SignatureAlgorithm> = { Ed25519: ed25519 }
+
+/** Key identifier: first 16 bytes of SHA-256 over the public key bytes, base64url. */
+export function keyId(publicKey: string): string {
+  return createHash('sha256').update(Buffer.from(publicKey, 'base64url')).digest().subarray(0, 16).toString('base64url')
+}
+
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex')
+}
+
+/** Signs `payload` (any JSON value) in canonical form; what `kouan card sign` and the simulator do. */
+export function signPayload(privateKey: string, payload: unknown, alg: SignatureAlgorithm = ed25519): string {
+  return alg.sign(privateKey, Buffer.from(canonicalJson(payload), 'utf8'))
+}
