@@ -1,0 +1,146 @@
+/**
+ * Declaration intake benchmark: starts `kouan serve` as a child process (PGlite in a fresh temp dir, or the
+ * PostgreSQL server of DATABASE_URL), registers enterprises and port cards over HTTP, pre-signs
+ * declarations, then submits them with concurrency: single submissions (group-committed by the server)
+ * and the batch endpoint. Prints one JSON object as its last line.
+ *
+ *   npm run bench:declarations                 # PGlite
+ *   DATABASE_URL=postgres://… npm run bench:declarations
+ *   BENCH_N=20000 BENCH_CONCURRENCY=64 BENCH_BATCH=200 …
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir, cpus, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { Pool } from 'undici'
+import { ed25519, signPayload } from '../src/shared/signing.js'
+import { withUsccCheck } from '../src/shared/uscc.js'
+import type { DeclarationContent, SubmitDeclaration } from '../src/modules/declarations/schema.js'
+
+const N = Number(process.env.BENCH_N ?? 20_000)
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64)
+const BATCH = Number(process.env.BENCH_BATCH ?? 200)
+const ENTERPRISES = 20
+const PORT = 20_000 + (process.pid % 20_000)
+const CLI = join(import.meta.dirname, '..', 'src', 'cli.js')
+const dbKind = process.env.DATABASE_URL ? 'postgres' : 'pglite'
+
+const dataDir = mkdtempSync(join(tmpdir(), 'kouan-bench-'))
+const env = { ...process.env, KOUAN_DATA_DIR: dataDir, PORT: String(PORT), KOUAN_LOG_LEVEL: 'warn', KOUAN_SIMULATE: 'false' }
+const adminPassword = 'bench-' + process.pid
+
+function rssPeakMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return m ? Math.round(Number(m[1]) / 1024) : -1
+}
+
+async function main() {
+  execFileSync(process.execPath, [CLI, 'user', 'add', 'bench-admin', '--role', 'admin', '--password', adminPassword], { env, stdio: 'ignore' })
+  const server: ChildProcess = spawn(process.execPath, [CLI, 'serve'], { env, stdio: ['ignore', 'inherit', 'inherit'] })
+  const pool = new Pool(`http://127.0.0.1:${PORT}`, { connections: CONCURRENCY, pipelining: 1 })
+  try {
+    const call = async (method: 'GET' | 'POST', path: string, body?: unknown, token?: string) => {
+      const res = await pool.request({
+        method, path, body: body === undefined ? undefined : JSON.stringify(body),
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      })
+      const text = await res.body.text()
+      return { status: res.statusCode, json: text ? JSON.parse(text) : undefined }
+    }
+    for (let i = 0; ; i++) {
+      try { if ((await call('GET', '/api/v1/health')).status === 200) break } catch { /* not up yet */ }
+      if (i > 300) throw new Error('server did not start')
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    const admin = (await call('POST', '/api/v1/auth/login', { username: 'bench-admin', password: adminPassword })).json.token as string
+
+    // Setup: enterprises with one card each, logged in by challenge–response.
+    const ops: Array<{ code: string; cardNo: string; privateKey: string; token: string }> = []
+    for (let e = 0; e < ENTERPRISES; e++) {
+      const code = `5301B${String(process.pid % 1000).padStart(3, '0')}${String(e).padStart(2, '0')}`
+      const uscc = withUsccCheck(`91440300MA5${String(process.pid % 1e4).padStart(4, '0')}${String(e).padStart(2, '0')}`)
+      const ent = await call('POST', '/api/v1/enterprises', { uscc, customsCode: code, name: `Bench ${e}`, creditLevel: e % 5 === 0 ? 'ADVANCED_CERTIFIED' : 'REGULAR', registeredDistrict: '5300' }, admin)
+      if (ent.status !== 201) throw new Error(JSON.stringify(ent.json))
+      const keys = ed25519.generate()
+      const card = await call('POST', '/api/v1/cards', { enterpriseId: ent.json.id, operatorName: `op${e}`, publicKey: keys.publicKey }, admin)
+      const ch = await call('POST', '/api/v1/auth/challenge', { cardNo: card.json.cardNo })
+      const login = await call('POST', '/api/v1/auth/card-login', { challengeId: ch.json.challengeId, signature: ed25519.sign(keys.privateKey, Buffer.from(ch.json.challenge)) })
+      ops.push({ code, cardNo: card.json.cardNo, privateKey: keys.privateKey, token: login.json.token })
+    }
+
+    const hs = [['0808100000', '035', '1.25'], ['8517130000', '001', '300.5'], ['6109100000', '011', '3.2'], ['3304990000', '035', '40'], ['0207142200', '035', '2.1']] as const
+    const make = (i: number): { op: (typeof ops)[number]; body: SubmitDeclaration } => {
+      const op = ops[i % ops.length]!
+      const [code, unit, price] = hs[i % hs.length]!
+      const qty = 100 + (i % 900)
+      const content: DeclarationContent = {
+        clientRef: `B${process.pid}-${i}`, ieFlag: 'I', customsDistrict: '5301', iePort: '5302', tradeMode: '0110', transportMode: '2', transactionTerms: '1',
+        currency: 'USD', traderCode: op.code, declarantCode: op.code, tradeCountry: 'USA', billNo: `BL${i}`, packages: 1 + (i % 50),
+        grossMassKg: String(qty + 10), netMassKg: String(qty),
+        items: [{ hsCode: code, description: 'bench goods', quantity: String(qty), unit, unitPrice: price, totalValue: (qty * Number(price)).toFixed(2), originCountry: 'USA' }],
+      }
+      return { op, body: { ...content, signature: { cardNo: op.cardNo, alg: 'Ed25519', value: signPayload(op.privateKey, content) } } }
+    }
+    const singles = Array.from({ length: N }, (_, i) => make(i))
+    const batches = Array.from({ length: N }, (_, i) => make(N + i))
+
+    // Single submissions, CONCURRENCY in flight.
+    const lat: number[] = []
+    let failures = 0
+    let next = 0
+    const t0 = performance.now()
+    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+      while (next < singles.length) {
+        const { op, body } = singles[next++]!
+        const s = performance.now()
+        const r = await call('POST', '/api/v1/declarations', body, op.token)
+        lat.push(performance.now() - s)
+        if (r.status !== 201) failures++
+      }
+    }))
+    const singleSec = (performance.now() - t0) / 1000
+
+    // Batch endpoint: BATCH declarations per request, a few requests in flight (one enterprise per batch).
+    const byOp = new Map<string, Array<(typeof batches)[number]>>()
+    for (const b of batches) byOp.set(b.op.code, [...(byOp.get(b.op.code) ?? []), b])
+    const requests: Array<{ token: string; bodies: SubmitDeclaration[] }> = []
+    for (const list of byOp.values()) for (let i = 0; i < list.length; i += BATCH) requests.push({ token: list[0]!.op.token, bodies: list.slice(i, i + BATCH).map((x) => x.body) })
+    let bnext = 0
+    let batchFailures = 0
+    const t1 = performance.now()
+    await Promise.all(Array.from({ length: 4 }, async () => {
+      while (bnext < requests.length) {
+        const r = requests[bnext++]!
+        const res = await call('POST', '/api/v1/declarations/batch', { declarations: r.bodies }, r.token)
+        if (res.status !== 200) batchFailures += r.bodies.length
+        else batchFailures += res.json.failed
+      }
+    }))
+    const batchSec = (performance.now() - t1) / 1000
+
+    lat.sort((a, b) => a - b)
+    const pct = (p: number) => Math.round(lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]! * 10) / 10
+    const result = {
+      declarationsPerSec: Math.round(N / singleSec),
+      p50Ms: pct(0.5),
+      p99Ms: pct(0.99),
+      db: dbKind,
+      batchDeclarationsPerSec: Math.round(N / batchSec),
+      batchSize: BATCH,
+      n: N,
+      concurrency: CONCURRENCY,
+      failures: failures + batchFailures,
+      serverPeakRssMb: rssPeakMb(server.pid!),
+      machine: `${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`,
+      date: new Date().toISOString(),
+    }
+    console.log(JSON.stringify(result))
+  } finally {
+    await pool.close()
+    server.kill('SIGTERM')
+    await new Promise((r) => server.once('exit', r))
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+await main()

@@ -1,0 +1,176 @@
+#!/usr/bin/env node
+import { readFileSync, writeFileSync } from 'node:fs'
+import { Command, InvalidArgumentError } from 'commander'
+import { loadConfig, ConfigError, type Config } from './config.js'
+import { openDb } from './db/index.js'
+import { migrate } from './db/migrate.js'
+import { systemClock, systemIds } from './shared/clock.js'
+import { verifyAudit } from './shared/audit.js'
+import { ed25519, signPayload } from './shared/signing.js'
+import { createUser } from './modules/auth/service.js'
+import { startServer } from './server.js'
+
+const program = new Command('kouan').description('Kouan (口岸): open smart-customs platform').showHelpAfterError()
+
+function config(overrides: Partial<Config> = {}): Readonly<Config> {
+  try {
+    return loadConfig(process.env, overrides)
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message)
+      process.exit(2)
+    }
+    throw e
+  }
+}
+
+const positive = (v: string) => {
+  const n = Number(v)
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number')
+  return n
+}
+
+program.command('serve')
+  .description('run the API server (no demo accounts, no simulator)')
+  .option('-p, --port <port>', 'port (env PORT)', positive)
+  .action(async (o: { port?: number }) => {
+    const r = await startServer(config({ ...(o.port ? { port: o.port } : {}), simulate: false }))
+    console.log(`Kouan API on ${r.url}  (OpenAPI: ${r.url}/api/openapi.json)`)
+  })
+
+program.command('start')
+  .description('run the platform with demo accounts and, unless --no-simulate or KOUAN_SIMULATE=false, simulated traffic')
+  .option('-p, --port <port>', 'port (env PORT)', positive)
+  .option('--no-simulate', 'do not feed simulated traffic')
+  .option('--rate <n>', 'simulated declarations per second (env KOUAN_SIMULATE_RATE)', positive)
+  .action(async (o: { port?: number; simulate: boolean; rate?: number }) => {
+    const cfg = config({ ...(o.port ? { port: o.port } : {}), ...(o.rate ? { simulateRate: o.rate } : {}) })
+    const simulate = cfg.simulate && o.simulate
+    const r = await startServer(cfg)
+    // Demo accounts get fresh random passwords at every start; they are printed, never stored in clear.
+    const creds = { admin: systemIds.token(9), officer: systemIds.token(9), officer2: systemIds.token(9) }
+    await createUser(r.db, systemClock, systemIds, { username: 'admin', password: creds.admin, role: 'admin', displayName: 'Demo admin' })
+    await createUser(r.db, systemClock, systemIds, { username: 'officer', password: creds.officer, role: 'officer', displayName: 'Demo officer' })
+    await createUser(r.db, systemClock, systemIds, { username: 'officer2', password: creds.officer2, role: 'officer', displayName: 'Second demo officer' })
+    console.log([
+      '',
+      `  Kouan is running on ${cfg.databaseUrl ? 'PostgreSQL' : `embedded PGlite (${cfg.dataDir})`}`,
+      `  API            ${r.url}/api/v1   (health: ${r.url}/api/v1/health)`,
+      `  OpenAPI        ${r.url}/api/openapi.json`,
+      `  Metrics        ${r.url}/metrics`,
+      `  Demo accounts  admin / ${creds.admin}    officer / ${creds.officer}    officer2 / ${creds.officer2}`,
+      `  Simulator      ${simulate ? `${cfg.simulateRate} declarations/s (stop with KOUAN_SIMULATE=false or --no-simulate)` : 'off'}`,
+      '',
+    ].join('\n'))
+    if (simulate) {
+      const { runSimulation } = await import('./simulator/run.js')
+      const ctl = new AbortController()
+      process.once('SIGINT', () => ctl.abort())
+      process.once('SIGTERM', () => ctl.abort())
+      void runSimulation({
+        baseUrl: r.url, officer: { username: 'officer', password: creds.officer }, officer2: { username: 'officer2', password: creds.officer2 },
+        rate: cfg.simulateRate, signal: ctl.signal, log: (m) => r.app.log.info(m),
+      }).catch((e: unknown) => r.app.log.error({ err: e }, 'simulator stopped'))
+    }
+  })
+
+program.command('migrate')
+  .description('apply pending database migrations and exit')
+  .action(async () => {
+    const db = await openDb(config())
+    const applied = await migrate(db)
+    console.log(applied.length ? `applied: ${applied.join(', ')}` : 'up to date')
+    await db.close()
+  })
+
+const user = program.command('user').description('customs user accounts')
+user.command('add')
+  .description('create an officer or admin account (or reset its password)')
+  .argument('<username>')
+  .requiredOption('-r, --role <role>', 'officer | admin')
+  .option('--password <password>', 'password (default: read from KOUAN_PASSWORD or generated and printed)')
+  .option('--name <displayName>', 'display name')
+  .action(async (username: string, o: { role: string; password?: string; name?: string }) => {
+    if (o.role !== 'officer' && o.role !== 'admin') throw new InvalidArgumentError('role must be officer or admin')
+    const password = o.password ?? systemIds.token(12)
+    const db = await openDb(config())
+    await migrate(db)
+    const id = await createUser(db, systemClock, systemIds, { username, password, role: o.role, ...(o.name ? { displayName: o.name } : {}) })
+    console.log(JSON.stringify({ id, username, role: o.role, ...(o.password ? {} : { password }) }))
+    await db.close()
+  })
+
+const card = program.command('card').description('electronic port card keys (the private key never leaves the holder)')
+card.command('keygen')
+  .description('make an Ed25519 key pair; give the public key to customs to issue the card')
+  .option('-o, --out <file>', 'write the key pair JSON to this file (mode 600) instead of stdout')
+  .action((o: { out?: string }) => {
+    const k = ed25519.generate()
+    const json = JSON.stringify({ alg: 'Ed25519', publicKey: k.publicKey, privateKey: k.privateKey }, null, 2)
+    if (o.out) {
+      writeFileSync(o.out, json + '\n', { mode: 0o600 })
+      console.log(JSON.stringify({ alg: 'Ed25519', publicKey: k.publicKey, keyFile: o.out }))
+    } else console.log(json)
+  })
+card.command('sign')
+  .description('sign a declaration JSON file with a key file: prints the body to POST')
+  .requiredOption('-k, --key <file>', 'key pair JSON from `kouan card keygen`')
+  .requiredOption('-c, --card <cardNo>', 'card number customs issued')
+  .argument('<declaration.json>')
+  .action((file: string, o: { key: string; card: string }) => {
+    const key = JSON.parse(readFileSync(o.key, 'utf8')) as { privateKey: string }
+    const { signature: _drop, ...content } = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>
+    console.log(JSON.stringify({ ...content, signature: { cardNo: o.card, alg: 'Ed25519', value: signPayload(key.privateKey, content) } }, null, 2))
+  })
+
+const audit = program.command('audit').description('the hash-chained audit log')
+audit.command('verify')
+  .description('re-walk every chain; exit 1 if any row was altered or deleted')
+  .action(async () => {
+    const db = await openDb(config())
+    const r = await verifyAudit(db)
+    await db.close()
+    if (r.problems.length) {
+      console.error(JSON.stringify({ ok: false, rows: r.rows, problems: r.problems }, null, 2))
+      process.exit(1)
+    }
+    console.log(JSON.stringify({ ok: true, rows: r.rows }))
+  })
+
+program.command('simulate')
+  .description('feed a running server with simulated traffic (enterprises, signed declarations, officers working inspections)')
+  .option('--url <url>', 'server base URL', 'http://127.0.0.1:3000')
+  .option('--officer <user:password>', 'officer credentials', 'officer:')
+  .option('--officer2 <user:password>', 'second officer (activates targeting rules)')
+  .option('--rate <n>', 'declarations per second', positive, 5)
+  .option('--duration <s>', 'seconds to run (default: until interrupted)', positive)
+  .option('--enterprises <n>', 'enterprises to simulate', positive, 40)
+  .option('--seed <n>', 'random seed', positive, 1)
+  .option('--batch', 'submit through the batch endpoint')
+  .option('--export <file.csv>', 'instead: write a labelled dataset offline (no server) and exit')
+  .option('--count <n>', 'declarations in the exported dataset', positive, 10_000)
+  .action(async (o: { url: string; officer: string; officer2?: string; rate: number; duration?: number; enterprises: number; seed: number; batch?: boolean; export?: string; count: number }) => {
+    if (o.export) {
+      const { exportDataset } = await import('./simulator/dataset.js')
+      console.log(JSON.stringify(await exportDataset({ count: o.count, seed: o.seed, out: o.export })))
+      return
+    }
+    const cred = (s: string) => {
+      const i = s.indexOf(':')
+      return { username: s.slice(0, i), password: s.slice(i + 1) }
+    }
+    const { runSimulation } = await import('./simulator/run.js')
+    const ctl = new AbortController()
+    process.once('SIGINT', () => ctl.abort())
+    const stats = await runSimulation({
+      baseUrl: o.url, officer: cred(o.officer), ...(o.officer2 ? { officer2: cred(o.officer2) } : {}), rate: o.rate,
+      ...(o.duration ? { durationSec: o.duration } : {}), enterprises: o.enterprises, seed: o.seed, batch: !!o.batch, signal: ctl.signal,
+      log: (m) => console.error(m),
+    })
+    console.log(JSON.stringify(stats))
+  })
+
+program.parseAsync().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e)
+  process.exit(1)
+})
