@@ -36,7 +36,7 @@ function rssPeakMb(pid: number): number {
 
 async function main() {
   execFileSync(process.execPath, [CLI, 'user', 'add', 'bench-admin', '--role', 'admin', '--password', adminPassword], { env, stdio: 'ignore' })
-  const server: ChildProcess = spawn(process.execPath, [CLI, 'serve'], { env, stdio: ['ignore', 'inherit', 'inherit'] })
+  const server: ChildProcess = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), CLI, 'serve'], { env, stdio: ['ignore', 'inherit', 'inherit'] })
   const pool = new Pool(`http://127.0.0.1:${PORT}`, { connections: CONCURRENCY, pipelining: 1 })
   try {
     const call = async (method: 'GET' | 'POST', path: string, body?: unknown, token?: string) => {

@@ -35,6 +35,9 @@ export interface Db extends Queryable {
 // int8 as JS number (counts and minor units stay well below 2^53); numeric stays a decimal string.
 const INT8 = 20
 const NUMERIC = 1700
+const JSON_OID = 114
+const JSONB = 3802
+const toJsonText = (x: unknown) => (typeof x === 'string' ? x : JSON.stringify(x))
 
 async function runInTx<T>(query: Queryable['query'], exec: Tx['exec'], fn: (tx: Tx) => Promise<T>): Promise<T> {
   const tx: Tx = { inTransaction: true, pendingAudit: [], query, exec }
@@ -74,6 +77,9 @@ export function openPostgres(url: string, max = 10): Db {
     types: {
       int8: { to: INT8, from: [INT8], serialize: (x: number) => String(x), parse: (x: string) => Number(x) },
       numeric: { to: NUMERIC, from: [NUMERIC], serialize: (x: string) => x, parse: (x: string) => x },
+      // Repositories pass JSON already serialised (as PGlite takes it); objects are serialised here.
+      json: { to: JSON_OID, from: [JSON_OID, JSONB], serialize: toJsonText, parse: (x: string) => JSON.parse(x) },
+      jsonb: { to: JSONB, from: [], serialize: toJsonText, parse: (x: string) => JSON.parse(x) },
     },
   })
   const queryWith = (s: postgres.Sql | postgres.TransactionSql) =>

@@ -57,12 +57,18 @@ export async function sessionSecret(db: Db, ids: Ids): Promise<string> {
   return row!.value
 }
 
-/** Resolves a bearer token to a live actor, or throws 401. */
-export async function authenticate(db: Queryable, secret: string, header: string | undefined, now: Date): Promise<Actor> {
+/** Reads the bearer token of an Authorization header (signature and expiry only), or throws 401. */
+export function readSession(secret: string, header: string | undefined, now: Date): { kind: 'user' | 'card'; subject: string } {
   if (!header) throw unauthorized('AUTH_REQUIRED', 'a bearer token is required', '/headers/authorization')
   const m = /^Bearer\s+(\S+)$/i.exec(header)
   const tok = m ? readToken(secret, m[1]!, now) : undefined
   if (!tok) throw unauthorized('AUTH_INVALID_TOKEN', 'the session token is invalid or expired', '/headers/authorization')
+  return tok
+}
+
+/** Resolves a bearer token to a live actor (card active, account enabled), or throws 401. */
+export async function authenticate(db: Queryable, secret: string, header: string | undefined, now: Date): Promise<Actor> {
+  const tok = readSession(secret, header, now)
   if (tok.kind === 'user') {
     const [u] = await db.query<{ id: string; role: 'admin' | 'officer'; username: string; disabled_at: Date | null }>(
       'select id, role, username, disabled_at from users where id = $1', [tok.subject])

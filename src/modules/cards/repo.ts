@@ -27,10 +27,11 @@ export async function findCard(db: Queryable, id: string): Promise<Card | undefi
   return r && toCard(r)
 }
 
-/** Cards by number for a batch of signed declarations. */
-export async function findCardsByNo(db: Queryable, cardNos: string[]): Promise<Map<string, Card>> {
-  const rows = await db.query<CardRow>(`select ${COLS} from port_cards where card_no = any($1::text[])`, [cardNos])
-  return new Map(rows.map((r) => [r.card_no, toCard(r)]))
+/** Cards by number (signing cards) and by id (session cards) for a batch of declarations, in one query. */
+export async function findCards(db: Queryable, cardNos: string[], ids: string[]): Promise<{ byNo: Map<string, Card>; byId: Map<string, Card> }> {
+  const rows = await db.query<CardRow>(`select ${COLS} from port_cards where card_no = any($1::text[]) or id = any($2::uuid[])`, [cardNos, ids])
+  const cards = rows.map(toCard)
+  return { byNo: new Map(cards.map((c) => [c.cardNo, c])), byId: new Map(cards.map((c) => [c.id, c])) }
 }
 
 /** Revokes an active card; returns undefined if it was not active (so a concurrent revoke cannot double-audit). */

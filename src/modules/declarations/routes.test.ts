@@ -121,6 +121,12 @@ describe('declarations API', () => {
     expect(body.results[1].declaration.id).toBe(body.results[0].declaration.id)
   })
 
+  it('refuses an oversize body with 413 BODY_TOO_LARGE', async () => {
+    const res = await post(op.headers, { ...signed(op, declarationContent(op)), filler: 'x'.repeat(9 * 1024 * 1024) })
+    expect(res.statusCode).toBe(413)
+    expect(res.json()).toMatchObject({ code: 'BODY_TOO_LARGE', pointer: '/body' })
+  })
+
   it('keeps the audit chain verifiable', async () => {
     const v = await verifyAudit(t.db)
     expect(v.problems).toEqual([])

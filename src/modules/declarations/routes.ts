@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { AppContext } from '../../app.js'
-import { KouanError } from '../../errors.js'
+import { KouanError, forbidden } from '../../errors.js'
 import { UtcTime, errors } from '../../shared/schema.js'
 import { auditTrail } from '../../shared/audit.js'
 import { requireRole } from '../auth/service.js'
@@ -18,15 +18,19 @@ export default async function declarationRoutes(fastify: FastifyInstance, ctx: A
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const numbers = new EntryNumbers(ctx.db, ctx.db.kind === 'pglite' ? 1000 : 100)
   const deps = { ...ctx, numbers }
-  const submitter = new Submitter(deps)
+  const submitter = new Submitter(deps, ctx.db.kind === 'postgres' ? Math.max(1, Math.floor(ctx.config.dbPoolSize / 2)) : 1)
+  // Submissions check the token's signature here and the session card's status in the batch's card query.
+  const operatorSession = (req: Parameters<AppContext['session']>[0]) => {
+    const s = ctx.session(req)
+    if (s.kind !== 'card') throw forbidden('requires role operator')
+    return s.subject
+  }
 
   app.post('/', {
     schema: { tags: ['declarations'], summary: 'Submit a signed declaration (operators)', security, body: SubmitDeclarationSchema,
       response: { 201: DeclarationSchema, 200: DeclarationSchema, ...errors(400, 401, 403, 413, 422) } },
   }, async (req, reply) => {
-    const actor = await ctx.auth(req)
-    requireRole(actor, 'operator')
-    const r = await submitter.submit(actor, req.body)
+    const r = await submitter.submit({ sessionCardId: operatorSession(req), input: req.body })
     if ('errors' in r) throw new KouanError(r.errors[0]!.code, r.status, r.errors[0]!.message, { errors: r.errors })
     reply.status(r.status)
     return r.declaration
@@ -36,9 +40,8 @@ export default async function declarationRoutes(fastify: FastifyInstance, ctx: A
     schema: { tags: ['declarations'], summary: 'Submit up to 500 signed declarations in one transaction', security, body: BatchSubmitSchema,
       response: { 200: BatchResultSchema, ...errors(400, 401, 403, 413) } },
   }, async (req) => {
-    const actor = await ctx.auth(req)
-    requireRole(actor, 'operator')
-    const results = await submitDeclarations(deps, actor, req.body.declarations)
+    const sessionCardId = operatorSession(req)
+    const results = await submitDeclarations(deps, req.body.declarations.map((input) => ({ sessionCardId, input })))
     const prefix = (p: string, i: number) => p.replace(/^\/body/, `/body/declarations/${i}`)
     return {
       results: results.map((r, index) => ('errors' in r

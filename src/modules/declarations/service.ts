@@ -9,7 +9,7 @@ import { actorRef, type Actor } from '../auth/service.js'
 import type { Reference } from '../reference/data.js'
 import type { Enterprise } from '../enterprises/schema.js'
 import { findEnterprise, findEnterprisesByCustomsCodes } from '../enterprises/repo.js'
-import { findCardsByNo } from '../cards/repo.js'
+import { findCards } from '../cards/repo.js'
 import { decide, type Decision, type Facts } from '../selectivity/engine.js'
 import { selectivityState } from '../selectivity/service.js'
 import { insertInspections, type NewInspection } from '../inspections/repo.js'
@@ -96,26 +96,33 @@ const content = (s: SubmitDeclaration): DeclarationContent => {
   return c
 }
 
-interface Checked { index: number; input: SubmitDeclaration; content: DeclarationContent; cardId: string; declarant: Enterprise; trader: Enterprise; payload: string }
+interface Checked { index: number; input: SubmitDeclaration; content: DeclarationContent; cardId: string; declarant: Enterprise; trader: Enterprise; payload: string; who: string }
+
+/** One declaration as submitted in an operator's session (identified by the session's port card). */
+export interface Submission { sessionCardId: string; input: SubmitDeclaration }
 
 /**
  * Stage 1, no writes: schema-valid inputs are checked against code tables, the port card (known, active, of
  * the declarant enterprise, held by the calling operator's enterprise) and the signature.
  */
-async function check(deps: Deps, actor: Actor, inputs: SubmitDeclaration[]): Promise<{ ok: Checked[]; failed: Map<number, SubmitResult> }> {
+async function check(deps: Deps, submissions: Submission[]): Promise<{ ok: Checked[]; failed: Map<number, SubmitResult> }> {
   const failed = new Map<number, SubmitResult>()
   const ok: Checked[] = []
+  const inputs = submissions.map((s) => s.input)
   const [cards, enterprises] = await Promise.all([
-    findCardsByNo(deps.db, [...new Set(inputs.map((i) => i.signature.cardNo))]),
+    findCards(deps.db, [...new Set(inputs.map((i) => i.signature.cardNo))], [...new Set(submissions.map((s) => s.sessionCardId))]),
     findEnterprisesByCustomsCodes(deps.db, [...new Set(inputs.flatMap((i) => [i.declarantCode, i.traderCode, ...(i.ownerCode ? [i.ownerCode] : [])]))]),
   ])
-  inputs.forEach((input, index) => {
+  submissions.forEach(({ input, sessionCardId }, index) => {
     const fail = (status: number, errors: ErrorItem[]) => failed.set(index, { status, errors })
-    const card = cards.get(input.signature.cardNo)
+    // The session's own card is checked here, in the batch's one card query, rather than per request.
+    const session = cards.byId.get(sessionCardId)
+    if (!session || session.status !== 'ACTIVE') return fail(401, [{ code: 'CARD_REVOKED', message: 'the port card of this session is revoked', pointer: '/headers/authorization' }])
+    const card = cards.byNo.get(input.signature.cardNo)
     if (!card) return fail(401, [{ code: 'CARD_UNKNOWN', message: `no port card ${input.signature.cardNo}`, pointer: '/body/signature/cardNo' }])
     if (card.status !== 'ACTIVE') return fail(401, [{ code: 'CARD_REVOKED', message: `port card ${card.cardNo} is revoked`, pointer: '/body/signature/cardNo' }])
     const declarant = enterprises.get(input.declarantCode)
-    if (actor.kind === 'card' && (!declarant || declarant.id !== actor.enterpriseId)) {
+    if (!declarant || declarant.id !== session.enterpriseId) {
       return fail(403, [{ code: 'DECLARATION_NOT_YOUR_ENTERPRISE', message: 'operators declare only for their own enterprise', pointer: '/body/declarantCode' }])
     }
     const c = content(input)
@@ -131,7 +138,7 @@ async function check(deps: Deps, actor: Actor, inputs: SubmitDeclaration[]): Pro
     if (!trader) problems.push({ code: 'ENTERPRISE_UNKNOWN', message: `no enterprise with customs code ${input.traderCode}`, pointer: '/body/traderCode' })
     if (input.ownerCode && !enterprises.has(input.ownerCode)) problems.push({ code: 'ENTERPRISE_UNKNOWN', message: `no enterprise with customs code ${input.ownerCode}`, pointer: '/body/ownerCode' })
     if (problems.length) return fail(422, problems)
-    ok.push({ index, input, content: c, cardId: card.id, declarant: declarant!, trader: trader!, payload })
+    ok.push({ index, input, content: c, cardId: card.id, declarant: declarant!, trader: trader!, payload, who: `card:${session.cardNo}` })
   })
   return { ok, failed }
 }
@@ -195,11 +202,11 @@ function fromRow(row: repo.NewDeclaration): Declaration {
  * (green/blue released, yellow/red sent to inspection, review-level traders held as SUBMITTED). A client
  * reference seen before returns its original declaration (200) and writes nothing. Results keep input order.
  */
-export async function submitDeclarations(deps: Deps & { numbers: EntryNumbers }, actor: Actor, inputs: SubmitDeclaration[]): Promise<SubmitResult[]> {
+export async function submitDeclarations(deps: Deps & { numbers: EntryNumbers }, submissions: Submission[]): Promise<SubmitResult[]> {
   const now = deps.clock.now()
   const nowIso = now.toISOString()
-  const { ok, failed } = await check(deps, actor, inputs)
-  const results: SubmitResult[] = new Array(inputs.length)
+  const { ok, failed } = await check(deps, submissions)
+  const results: SubmitResult[] = new Array(submissions.length)
   for (const [i, r] of failed) results[i] = r
 
   // Repeats of one reference inside the batch resolve to the first occurrence.
@@ -230,13 +237,12 @@ export async function submitDeclarations(deps: Deps & { numbers: EntryNumbers },
     prepared.push({ c, ...route(c, id, nowIso, number, decision, totalCny, sel.params.autoClearTradeModes.includes(c.content.tradeMode), deps.ids.uuid()) })
   }
 
-  const who = actorRef(actor)
   const created = await deps.db.transaction(async (tx) => {
     const claimed = await repo.claimRefs(tx, prepared.map((p) => ({ enterpriseId: p.c.declarant.id, clientRef: p.c.input.clientRef, id: p.row.id, submittedAt: nowIso })))
     const fresh = prepared.filter((p) => claimed.has(p.row.id))
     await repo.insertDeclarations(tx, fresh.map((p) => p.row))
     await insertInspections(tx, fresh.flatMap((p) => (p.inspection ? [p.inspection] : [])))
-    for (const p of fresh) auditWalk(tx, p.row, who, now)
+    for (const p of fresh) auditWalk(tx, p.row, p.c.who, now)
     return fresh
   })
 
@@ -265,45 +271,42 @@ export async function submitDeclarations(deps: Deps & { numbers: EntryNumbers },
  * is what lets one process sustain thousands of declarations a second. Each caller gets its own result.
  */
 export class Submitter {
-  private queue: Array<{ actor: Actor; input: SubmitDeclaration; resolve: (r: SubmitResult) => void; reject: (e: unknown) => void }> = []
-  private running = false
-  constructor(private readonly deps: Deps & { numbers: EntryNumbers }, private readonly maxBatch = 200) {}
+  private queue: Array<{ s: Submission; resolve: (r: SubmitResult) => void; reject: (e: unknown) => void }> = []
+  private inFlight = 0
+  /**
+   * @param maxInFlight batches processed at once: 1 for PGlite (one connection), a few for PostgreSQL so
+   *   that one batch's round trips overlap with the next one's work.
+   */
+  constructor(private readonly deps: Deps & { numbers: EntryNumbers }, private readonly maxInFlight = 1, private readonly maxBatch = 250) {}
 
-  submit(actor: Actor, input: SubmitDeclaration): Promise<SubmitResult> {
+  submit(s: Submission): Promise<SubmitResult> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ actor, input, resolve, reject })
-      if (!this.running) void this.drain()
+      this.queue.push({ s, resolve, reject })
+      if (this.inFlight < this.maxInFlight) void this.drain()
     })
   }
 
   private async drain() {
-    this.running = true
+    this.inFlight++
     try {
       while (this.queue.length) {
         // Let requests that arrived in the same tick join the batch.
         await new Promise((r) => setImmediate(r))
         const batch = this.queue.splice(0, this.maxBatch)
-        // Actors differ per request: group by actor, since checks depend on it.
-        const groups = new Map<string, typeof batch>()
-        for (const b of batch) {
-          const k = `${b.actor.kind}:${b.actor.id}`
-          groups.set(k, [...(groups.get(k) ?? []), b])
-        }
-        for (const group of groups.values()) {
-          try {
-            const results = await submitDeclarations(this.deps, group[0]!.actor, group.map((g) => g.input))
-            group.forEach((g, i) => g.resolve(results[i]!))
-          } catch (e) {
-            if (group.length === 1) { group[0]!.reject(e); continue }
-            // One bad apple must not fail the others: retry each on its own.
-            for (const g of group) {
-              try { g.resolve((await submitDeclarations(this.deps, g.actor, [g.input]))[0]!) } catch (err) { g.reject(err) }
-            }
+        if (batch.length === 0) break
+        try {
+          const results = await submitDeclarations(this.deps, batch.map((b) => b.s))
+          batch.forEach((b, i) => b.resolve(results[i]!))
+        } catch (e) {
+          if (batch.length === 1) { batch[0]!.reject(e); continue }
+          // One bad apple must not fail the others: retry each on its own.
+          for (const b of batch) {
+            try { b.resolve((await submitDeclarations(this.deps, [b.s]))[0]!) } catch (err) { b.reject(err) }
           }
         }
       }
     } finally {
-      this.running = false
+      this.inFlight--
     }
   }
 }
