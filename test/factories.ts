@@ -91,3 +91,12 @@ export function declarationContent(op: TestOperator, overrides: Partial<Declarat
 export function signed(op: Pick<TestOperator, 'cardNo' | 'privateKey'>, content: DeclarationContent): SubmitDeclaration {
   return { ...content, signature: { cardNo: op.cardNo, alg: 'Ed25519', value: signPayload(op.privateKey, content) } }
 }
+
+export interface AuditRowView { seq: number; at: string; actor: string; action: string; data: Record<string, unknown> }
+
+/** The audit rows of one entity as stored, oldest first: what a test reads back after a write. */
+export async function auditRows(t: Pick<TestApp, 'db'>, entityType: string, entityId: string): Promise<AuditRowView[]> {
+  const rows = await t.db.query<{ seq: number; at: Date; actor: string; action: string; data: Record<string, unknown> }>(
+    'select seq, at, actor, action, data from audit_log where entity_type = $1 and entity_id = $2 order by at, chain, seq', [entityType, entityId])
+  return rows.map((r) => ({ seq: r.seq, at: new Date(r.at).toISOString(), actor: r.actor, action: r.action, data: r.data }))
+}

@@ -122,7 +122,7 @@ export async function verifyAudit(db: Queryable, pageSize = 5000): Promise<{ row
 export async function auditTrail(db: Queryable, entityType: string, entityId: string): Promise<AuditRow[]> {
   const rows = await db.query<{ chain: number; seq: number; at: Date; actor: string; action: string; data: Record<string, unknown>; prev_hash: string; hash: string }>(
     `select chain, seq, at, actor, action, data, prev_hash, hash from audit_log
-     where entity_type = $1 and entity_id = $2 order by at, chain, seq`,
+     where entity_type = $1 and entity_id = $2 order by at, recorded_at, chain, seq`,
     [entityType, entityId],
   )
   return rows.map((r) => ({ chain: r.chain, seq: r.seq, at: new Date(r.at), actor: r.actor, action: r.action, entityType, entityId, data: r.data, prevHash: r.prev_hash, hash: r.hash }))

@@ -26,10 +26,47 @@ export interface SignatureAlgorithm {
 
 const publicKeyCache = new Map<string, KeyObject>()
 
+// Curve25519 field prime and the Edwards curve constant d = -121665/121666 (RFC 8032 §5.1).
+const P = 2n ** 255n - 19n
+const modP = (a: bigint) => ((a % P) + P) % P
+function powMod(b: bigint, e: bigint): bigint {
+  let r = 1n
+  b = modP(b)
+  while (e > 0n) {
+    if (e & 1n) r = (r * b) % P
+    b = (b * b) % P
+    e >>= 1n
+  }
+  return r
+}
+const D = modP(-121665n * powMod(121666n, P - 2n))
+const SQRT_M1 = powMod(2n, (P - 1n) / 4n)
+
+/** RFC 8032 §5.1.3 point decoding: y < p and x² = (y² − 1)/(d·y² + 1) has a root (with the sign bit consistent). */
+export function isEd25519Point(bytes: Uint8Array): boolean {
+  if (bytes.length !== 32) return false
+  const le = Uint8Array.from(bytes)
+  const sign = (le[31]! >> 7) & 1
+  le[31]! &= 0x7f
+  let y = 0n
+  for (let i = 31; i >= 0; i--) y = (y << 8n) | BigInt(le[i]!)
+  if (y >= P) return false
+  const u = modP(y * y - 1n)
+  const v = modP(D * y * y + 1n)
+  let x = modP(u * powMod(v, 3n) * powMod(u * powMod(v, 7n), (P - 5n) / 8n))
+  const vx2 = modP(v * x * x)
+  if (vx2 !== u) {
+    if (vx2 !== modP(-u)) return false
+    x = modP(x * SQRT_M1)
+  }
+  return !(x === 0n && sign === 1)
+}
+
 function ed25519Public(x: string): KeyObject {
   let key = publicKeyCache.get(x)
   if (!key) {
     if (!/^[A-Za-z0-9_-]{43}$/.test(x)) throw new TypeError('Ed25519 public key must be 32 bytes in base64url (43 characters)')
+    if (!isEd25519Point(Buffer.from(x, 'base64url'))) throw new TypeError('not a point of the Ed25519 curve')
     key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' })
     if (publicKeyCache.size > 10_000) publicKeyCache.clear()
     publicKeyCache.set(x, key)

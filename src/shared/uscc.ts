@@ -7,6 +7,7 @@ const WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
 
 /** Check character for the first 17 characters, or undefined if one is outside the alphabet. */
 export function usccCheckChar(first17: string): string | undefined {
+  if (first17.length !== 17) return undefined
   let sum = 0
   for (let i = 0; i < 17; i++) {
     const v = USCC_ALPHABET.indexOf(first17[i] ?? '')

@@ -28,6 +28,8 @@ create table audit_log (
   data jsonb not null,
   prev_hash text not null,
   hash text not null,
+  -- Database time of the insert: orders one entity's events across chains; not part of the hash.
+  recorded_at timestamptz not null default clock_timestamp(),
   primary key (chain, seq, at)
 ) partition by range (at);
 create index audit_log_entity on audit_log (entity_type, entity_id);
@@ -66,13 +68,14 @@ create table enterprises (
 );
 
 create table enterprise_credit_history (
+  id bigint generated always as identity primary key,
   enterprise_id uuid not null references enterprises (id),
   credit_level text not null,
   effective_from timestamptz not null,
   reason text not null,
-  changed_by text not null,
-  primary key (enterprise_id, effective_from)
+  changed_by text not null
 );
+create index enterprise_credit_history_enterprise on enterprise_credit_history (enterprise_id, effective_from);
 
 -- AEO mutual-recognition partners (DOMAIN §3): which economies recognise China's AEOs, and when.
 create table aeo_partners (
@@ -98,6 +101,8 @@ create table port_cards (
   revoke_reason text
 );
 create index port_cards_enterprise on port_cards (enterprise_id);
+-- One active legal-entity card (法人卡) per enterprise.
+create unique index port_cards_one_legal on port_cards (enterprise_id) where kind = 'LEGAL' and status = 'ACTIVE';
 create index port_cards_issued on port_cards (issued_at);
 
 create table auth_challenges (
@@ -162,7 +167,6 @@ create table declarations (
   version int not null default 1,
   primary key (id, submitted_at)
 ) partition by range (submitted_at);
-create index declarations_id on declarations (id);
 create index declarations_entry on declarations (entry_id);
 create index declarations_trader on declarations (trader_id, submitted_at);
 create index declarations_declarant on declarations (declarant_id, submitted_at);

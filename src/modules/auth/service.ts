@@ -39,10 +39,11 @@ export function issueToken(secret: string, kind: 'user' | 'card', subject: strin
 }
 
 export function readToken(secret: string, token: string, now: Date): { kind: 'user' | 'card'; subject: string } | undefined {
-  const [v, payload, mac] = token.split('.')
-  if (v !== 'v1' || !payload || !mac) return undefined
-  const expected = createHmac('sha256', secret).update(payload).digest()
-  const given = Buffer.from(mac, 'base64url')
+  const [v, payload, mac, extra] = token.split('.')
+  if (v !== 'v1' || !payload || !mac || extra !== undefined) return undefined
+  // Compare the text, not decoded bytes: base64url decoding ignores a last character's unused bits.
+  const expected = Buffer.from(createHmac('sha256', secret).update(payload).digest('base64url'))
+  const given = Buffer.from(mac)
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined
   let p: TokenPayload
   try { p = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as TokenPayload } catch { return undefined }
@@ -112,24 +113,24 @@ export async function createChallenge(deps: AuthDeps, cardNo: string) {
   return { challengeId: id, challenge: `kouan-login:${cardNo}:${nonce}`, expiresAt: expiresAt.toISOString() }
 }
 
-/** Step 2 of card login: verify the card's signature over the challenge text; the challenge is consumed. */
+/** Step 2 of card login: verify the card's signature over the challenge text; the challenge is spent either way. */
 export async function cardLogin(deps: AuthDeps, challengeId: string, signature: string) {
   const now = deps.clock.now()
-  return deps.db.transaction(async (tx) => {
-    const [row] = await tx.query<{ card_no: string; card_id: string; nonce: string; expires_at: Date; used_at: Date | null; status: string; public_key: string; alg: string }>(
-      `update auth_challenges c set used_at = $2 from port_cards p
-       where c.id = $1 and p.id = c.card_id and c.used_at is null
-       returning p.card_no, c.card_id, c.nonce, c.expires_at, c.used_at, p.status, p.public_key, p.alg`,
-      [challengeId, now.toISOString()])
-    if (!row) throw unauthorized('AUTH_CHALLENGE_INVALID', 'unknown or already used challenge', '/body/challengeId')
-    if (new Date(row.expires_at).getTime() < now.getTime()) throw unauthorized('AUTH_CHALLENGE_EXPIRED', 'the challenge has expired', '/body/challengeId')
-    if (row.status !== 'ACTIVE') throw unauthorized('CARD_REVOKED', `port card ${row.card_no} is revoked`, '/body/challengeId')
-    const text = Buffer.from(`kouan-login:${row.card_no}:${row.nonce}`, 'utf8')
-    const alg = algorithms[row.alg]
-    if (!alg || !alg.verify(row.public_key, text, signature)) throw unauthorized('AUTH_BAD_SIGNATURE', 'the signature does not verify against the card key', '/body/signature')
-    const expiresAt = new Date(now.getTime() + deps.sessionTtl * 1000)
-    return { token: issueToken(deps.secret, 'card', row.card_id, expiresAt), expiresAt: expiresAt.toISOString(), role: 'operator' }
-  })
+  // Spending the challenge is its own statement, committed before the checks, so a wrong signature
+  // cannot be retried against the same challenge.
+  const [row] = await deps.db.query<{ card_no: string; card_id: string; nonce: string; expires_at: Date; used_at: Date | null; status: string; public_key: string; alg: string }>(
+    `update auth_challenges c set used_at = $2 from port_cards p
+     where c.id = $1 and p.id = c.card_id and c.used_at is null
+     returning p.card_no, c.card_id, c.nonce, c.expires_at, c.used_at, p.status, p.public_key, p.alg`,
+    [challengeId, now.toISOString()])
+  if (!row) throw unauthorized('AUTH_CHALLENGE_INVALID', 'unknown or already used challenge', '/body/challengeId')
+  if (new Date(row.expires_at).getTime() < now.getTime()) throw unauthorized('AUTH_CHALLENGE_EXPIRED', 'the challenge has expired', '/body/challengeId')
+  if (row.status !== 'ACTIVE') throw unauthorized('CARD_REVOKED', `port card ${row.card_no} is revoked`, '/body/challengeId')
+  const text = Buffer.from(`kouan-login:${row.card_no}:${row.nonce}`, 'utf8')
+  const alg = algorithms[row.alg]
+  if (!alg || !alg.verify(row.public_key, text, signature)) throw unauthorized('AUTH_BAD_SIGNATURE', 'the signature does not verify against the card key', '/body/signature')
+  const expiresAt = new Date(now.getTime() + deps.sessionTtl * 1000)
+  return { token: issueToken(deps.secret, 'card', row.card_id, expiresAt), expiresAt: expiresAt.toISOString(), role: 'operator' }
 }
 
 export async function createUser(db: Db, clock: Clock, ids: Ids, u: { username: string; password: string; role: 'admin' | 'officer'; displayName?: string }) {

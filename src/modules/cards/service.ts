@@ -35,6 +35,9 @@ export async function issueCard(deps: Deps, actor: Actor, input: IssueCard): Pro
   return deps.db.transaction(async (tx) => {
     const ent = await findEnterprise(tx, input.enterpriseId)
     if (!ent) throw notFound('ENTERPRISE_NOT_FOUND', `enterprise ${input.enterpriseId}`, '/body/enterpriseId')
+    if (input.kind === 'LEGAL' && (await repo.listCards(tx, { enterpriseId: ent.id, status: 'ACTIVE', limit: 500, offset: 0 })).items.some((c) => c.kind === 'LEGAL')) {
+      throw conflict('CARD_LEGAL_EXISTS', 'the enterprise already has an active legal-entity card; replace it instead', '/body/kind')
+    }
     const card = await repo.insertCard(tx, {
       id: deps.ids.uuid(), cardNo: cardNumber(ent.customsCode, deps.ids), enterpriseId: ent.id, kind: input.kind, operatorName: input.operatorName,
       alg: input.alg, publicKey: input.publicKey, keyId: keyId(input.publicKey), status: 'ACTIVE', issueType: 'NEW', replaces: null,

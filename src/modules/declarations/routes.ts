@@ -78,7 +78,9 @@ export default async function declarationRoutes(fastify: FastifyInstance, ctx: A
 
   const officerMove = (path: string, summary: string, to: 'RELEASED' | 'RETURNED' | 'CLEARED') =>
     app.post(path, {
-      schema: { tags: ['declarations'], summary, security, params: IdParams, body: Type.Optional(NoteSchema), response: { 200: DeclarationSchema, ...errors(400, 401, 403, 404, 409) } },
+      schema: { tags: ['declarations'], summary, security, params: IdParams, body: NoteSchema, response: { 200: DeclarationSchema, ...errors(400, 401, 403, 404, 409) } },
+      // The note is optional, and so is the body that carries it.
+      preValidation: async (req) => { req.body ??= {} },
     }, async (req) => {
       const actor = await ctx.auth(req)
       requireRole(actor, 'officer', 'admin')

@@ -382,8 +382,8 @@ export async function rejectDeclaration(deps: Deps, actor: Actor, id: string, er
 /** Officer moves: release or return detained goods after disposal; close (结关) released or returned ones. */
 export async function officerTransition(deps: Deps, actor: Actor, id: string, to: 'RELEASED' | 'RETURNED' | 'CLEARED', note?: string) {
   const current = await getDeclaration(deps.db, actor, id)
-  if (to === 'RELEASED' && current.state !== 'DETAINED') {
-    throw new KouanError('DECLARATION_ILLEGAL_TRANSITION', 409, `release by an officer is for DETAINED declarations; this one is ${current.state} (record an inspection result instead)`, { pointer: '/params/id' })
+  if (to !== 'CLEARED' && current.state !== 'DETAINED') {
+    throw new KouanError('DECLARATION_ILLEGAL_TRANSITION', 409, `${to === 'RELEASED' ? 'release' : 'return'} by an officer is for DETAINED declarations; this one is ${current.state} (record an inspection result instead)`, { pointer: '/params/id' })
   }
   const sel = await selectivityState(deps.db, deps.clock.now())
   return deps.db.transaction(async (tx) => {

@@ -63,7 +63,7 @@ export async function insertCreditHistory(tx: Tx, h: { enterpriseId: string; cre
 
 export async function creditHistory(db: Queryable, enterpriseId: string) {
   const rows = await db.query<{ credit_level: CreditLevel; effective_from: Date; reason: string; changed_by: string }>(
-    `select credit_level, effective_from, reason, changed_by from enterprise_credit_history where enterprise_id = $1 order by effective_from`, [enterpriseId])
+    `select credit_level, effective_from, reason, changed_by from enterprise_credit_history where enterprise_id = $1 order by effective_from, id`, [enterpriseId])
   return rows.map((r) => ({ creditLevel: r.credit_level, effectiveFrom: new Date(r.effective_from).toISOString(), reason: r.reason, changedBy: r.changed_by }))
 }
 
