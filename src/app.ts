@@ -78,6 +78,8 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps): Promise
   const app = Fastify({
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
     bodyLimit: config.bodyLimit,
+    // One line per request drowns the log at clearance rates; errors are logged by the error handler.
+    disableRequestLogging: true,
     genReqId: () => deps.ids.token(9),
     routerOptions: { ignoreTrailingSlash: true },
   })
