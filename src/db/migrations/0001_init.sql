@@ -171,7 +171,6 @@ create index declarations_entry on declarations (entry_id);
 create index declarations_trader on declarations (trader_id, submitted_at);
 create index declarations_declarant on declarations (declarant_id, submitted_at);
 create index declarations_state on declarations (state, submitted_at);
-create index declarations_bill on declarations (bill_no) where bill_no is not null;
 
 create table declaration_items (
   declaration_id uuid not null,
