@@ -8,7 +8,7 @@ import type { Db } from './db/index.js'
 import type { Clock, Ids } from './shared/clock.js'
 import { installErrorHandlers } from './errors.js'
 import { ErrorSchema } from './shared/schema.js'
-import { authenticate, readSession, sessionSecret, type Actor } from './modules/auth/service.js'
+import { authenticate, readSession, requireRole, sessionSecret, type Actor } from './modules/auth/service.js'
 import { loadReference, type Reference } from './modules/reference/data.js'
 import authRoutes from './modules/auth/routes.js'
 import referenceRoutes from './modules/reference/routes.js'
@@ -50,6 +50,8 @@ export interface AppContext {
   secret: string
   /** Resolves the request's bearer token to a live actor, or throws 401. */
   auth(req: FastifyRequest): Promise<Actor>
+  /** {@link auth}, then 403 unless the actor is an officer or admin. */
+  officer(req: FastifyRequest): Promise<Extract<Actor, { kind: 'user' }>>
   /** Checks the token's signature and expiry only (no database); the caller checks the subject's status. */
   session(req: FastifyRequest): { kind: 'user' | 'card'; subject: string }
 }
@@ -98,6 +100,11 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps): Promise
     secret,
     auth: (req) => authenticate(deps.db, secret, req.headers.authorization, deps.clock.now()),
     session: (req) => readSession(secret, req.headers.authorization, deps.clock.now()),
+    officer: async (req) => {
+      const actor = await ctx.auth(req)
+      requireRole(actor, 'officer', 'admin')
+      return actor
+    },
   }
   app.decorate('kouan', ctx)
 

@@ -30,3 +30,8 @@ export const Page = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
   offset: Type.Integer({ minimum: 0, default: 0 }),
 }, { additionalProperties: false })
+
+/** `:id` path parameter of a UUID resource. */
+export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false })
+/** OpenAPI security requirement of routes that need a bearer token. */
+export const security = [{ bearer: [] as string[] }]

@@ -3,14 +3,11 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { AppContext } from '../../app.js'
 import { forbidden, notFound } from '../../errors.js'
-import { Uuid, errors } from '../../shared/schema.js'
-import { requireRole } from '../auth/service.js'
+import { Uuid, errors, IdParams, security } from '../../shared/schema.js'
 import * as repo from './repo.js'
 import { CardSchema, CardStatsQuerySchema, CardStatsSchema, IssueCardSchema, ReplaceCardSchema, RevokeCardSchema } from './schema.js'
 import { issueCard, replaceCard, revokeCard } from './service.js'
 
-const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false })
-const security = [{ bearer: [] }]
 
 export default async function cardRoutes(fastify: FastifyInstance, ctx: AppContext) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
@@ -18,8 +15,7 @@ export default async function cardRoutes(fastify: FastifyInstance, ctx: AppConte
   app.post('/', {
     schema: { tags: ['cards'], summary: 'Issue an electronic port card', security, body: IssueCardSchema, response: { 201: CardSchema, ...errors(400, 401, 403, 404, 422) } },
   }, async (req, reply) => {
-    const actor = await ctx.auth(req)
-    requireRole(actor, 'officer', 'admin')
+    const actor = await ctx.officer(req)
     reply.status(201)
     return issueCard(ctx, actor, req.body)
   })
@@ -37,7 +33,7 @@ export default async function cardRoutes(fastify: FastifyInstance, ctx: AppConte
   app.get('/stats', {
     schema: { tags: ['cards'], summary: 'New vs replacement issuance per period', security, querystring: CardStatsQuerySchema, response: { 200: CardStatsSchema, ...errors(400, 401, 403) } },
   }, async (req) => {
-    requireRole(await ctx.auth(req), 'officer', 'admin')
+    await ctx.officer(req)
     return repo.cardStats(ctx.db, req.query.from, req.query.to, req.query.period)
   })
 
@@ -54,8 +50,7 @@ export default async function cardRoutes(fastify: FastifyInstance, ctx: AppConte
   app.post('/:id/replace', {
     schema: { tags: ['cards'], summary: 'Replace a card (old one revoked)', security, params: IdParams, body: ReplaceCardSchema, response: { 201: CardSchema, ...errors(400, 401, 403, 404, 409, 422) } },
   }, async (req, reply) => {
-    const actor = await ctx.auth(req)
-    requireRole(actor, 'officer', 'admin')
+    const actor = await ctx.officer(req)
     reply.status(201)
     return replaceCard(ctx, actor, req.params.id, req.body.publicKey, req.body.reason)
   })

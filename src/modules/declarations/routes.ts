@@ -3,15 +3,13 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { AppContext } from '../../app.js'
 import { KouanError, forbidden } from '../../errors.js'
-import { UtcTime, errors } from '../../shared/schema.js'
+import { UtcTime, errors, security } from '../../shared/schema.js'
 import { auditTrail } from '../../shared/audit.js'
-import { requireRole } from '../auth/service.js'
 import * as repo from './repo.js'
 import { BatchResultSchema, BatchSubmitSchema, DeclarationSchema, ListDeclarationsQuerySchema, NoteSchema, RejectSchema, SubmitDeclarationSchema } from './schema.js'
-import { EntryNumbers, Submitter, acceptDeclaration, forbidOperators, getDeclaration, officerTransition, rejectDeclaration, submitDeclarations } from './service.js'
+import { EntryNumbers, Submitter, acceptDeclaration, getDeclaration, officerTransition, rejectDeclaration, submitDeclarations } from './service.js'
 
 const IdParams = Type.Object({ id: Type.String({ pattern: '^([0-9a-fA-F-]{36}|[0-9]{18})$', description: 'declaration id or 18-digit entry number' }) }, { additionalProperties: false })
-const security = [{ bearer: [] }]
 const AuditEntrySchema = Type.Object({ chain: Type.Integer(), seq: Type.Integer(), at: UtcTime, actor: Type.String(), action: Type.String(), data: Type.Any(), hash: Type.String() })
 
 export default async function declarationRoutes(fastify: FastifyInstance, ctx: AppContext) {
@@ -82,8 +80,7 @@ export default async function declarationRoutes(fastify: FastifyInstance, ctx: A
       // The note is optional, and so is the body that carries it.
       preValidation: async (req) => { req.body ??= {} },
     }, async (req) => {
-      const actor = await ctx.auth(req)
-      requireRole(actor, 'officer', 'admin')
+      const actor = await ctx.officer(req)
       return officerTransition(ctx, actor, req.params.id, to, req.body?.note)
     })
   officerMove('/:id/release', 'Release detained goods after disposal (officers)', 'RELEASED')
@@ -93,17 +90,13 @@ export default async function declarationRoutes(fastify: FastifyInstance, ctx: A
   app.post('/:id/accept', {
     schema: { tags: ['declarations'], summary: 'Accept a declaration held for review (officers)', security, params: IdParams, response: { 200: DeclarationSchema, ...errors(400, 401, 403, 404, 409) } },
   }, async (req) => {
-    const actor = await ctx.auth(req)
-    forbidOperators(actor)
-    return acceptDeclaration(deps, actor, req.params.id)
+    return acceptDeclaration(deps, await ctx.officer(req), req.params.id)
   })
 
   app.post('/:id/reject', {
     schema: { tags: ['declarations'], summary: 'Reject a declaration held for review, with field errors (officers)', security, params: IdParams, body: RejectSchema,
       response: { 200: DeclarationSchema, ...errors(400, 401, 403, 404, 409) } },
   }, async (req) => {
-    const actor = await ctx.auth(req)
-    forbidOperators(actor)
-    return rejectDeclaration(ctx, actor, req.params.id, req.body.errors)
+    return rejectDeclaration(ctx, await ctx.officer(req), req.params.id, req.body.errors)
   })
 }

@@ -3,7 +3,7 @@ import type { Db, Queryable, Tx } from '../../db/index.js'
 import type { Clock, Ids } from '../../shared/clock.js'
 import { appendAudit } from '../../shared/audit.js'
 import { algorithms, canonicalJson, sha256Hex } from '../../shared/signing.js'
-import { KouanError, conflict, forbidden, notFound, type ErrorItem } from '../../errors.js'
+import { KouanError, conflict, notFound, type ErrorItem } from '../../errors.js'
 import type { Metrics } from '../../app.js'
 import { actorRef, type Actor } from '../auth/service.js'
 import type { Reference } from '../reference/data.js'
@@ -393,5 +393,3 @@ export async function officerTransition(deps: Deps, actor: Actor, id: string, to
     return transition(tx, deps, d, to, actorRef(actor), data ? { data } : {})
   })
 }
-
-export const forbidOperators = (actor: Actor) => { if (actor.kind === 'card') throw forbidden('officers only') }

@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { AppContext } from '../../app.js'
 import { forbidden } from '../../errors.js'
-import { Uuid, errors } from '../../shared/schema.js'
+import { Uuid, errors, IdParams, security } from '../../shared/schema.js'
 import { requireRole } from '../auth/service.js'
 import * as repo from './repo.js'
 import {
@@ -11,8 +11,6 @@ import {
 } from './schema.js'
 import { changeCredit, getEnterprise, registerEnterprise, setAeoPartners, updateEnterprise } from './service.js'
 
-const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false })
-const security = [{ bearer: [] }]
 
 export default async function enterpriseRoutes(fastify: FastifyInstance, ctx: AppContext) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
@@ -20,8 +18,7 @@ export default async function enterpriseRoutes(fastify: FastifyInstance, ctx: Ap
   app.post('/enterprises', {
     schema: { tags: ['enterprises'], summary: 'Register an enterprise', security, body: CreateEnterpriseSchema, response: { 201: EnterpriseSchema, ...errors(400, 401, 403, 409, 422) } },
   }, async (req, reply) => {
-    const actor = await ctx.auth(req)
-    requireRole(actor, 'officer', 'admin')
+    const actor = await ctx.officer(req)
     reply.status(201)
     return registerEnterprise(ctx, actor, req.body)
   })
@@ -45,16 +42,14 @@ export default async function enterpriseRoutes(fastify: FastifyInstance, ctx: Ap
   app.patch('/enterprises/:id', {
     schema: { tags: ['enterprises'], summary: 'Update name or reachability', security, params: IdParams, body: UpdateEnterpriseSchema, response: { 200: EnterpriseSchema, ...errors(400, 401, 403, 404) } },
   }, async (req) => {
-    const actor = await ctx.auth(req)
-    requireRole(actor, 'officer', 'admin')
+    const actor = await ctx.officer(req)
     return updateEnterprise(ctx, actor, req.params.id, req.body)
   })
 
   app.post('/enterprises/:id/credit', {
     schema: { tags: ['enterprises'], summary: 'Change the credit level (audited)', security, params: IdParams, body: ChangeCreditSchema, response: { 200: EnterpriseSchema, ...errors(400, 401, 403, 404, 409) } },
   }, async (req) => {
-    const actor = await ctx.auth(req)
-    requireRole(actor, 'officer', 'admin')
+    const actor = await ctx.officer(req)
     return changeCredit(ctx, actor, req.params.id, req.body.creditLevel, req.body.reason)
   })
 

@@ -3,32 +3,23 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { AppContext } from '../../app.js'
 import { notFound } from '../../errors.js'
-import { Uuid, errors } from '../../shared/schema.js'
-import { requireRole } from '../auth/service.js'
+import { Uuid, errors, IdParams, security } from '../../shared/schema.js'
 import * as repo from './repo.js'
 import { InspectionSchema, ListInspectionsQuerySchema, ResultSchema } from './schema.js'
 import { recordResult, startInspection } from './service.js'
 
-const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false })
-const security = [{ bearer: [] }]
 
 export default async function inspectionRoutes(fastify: FastifyInstance, ctx: AppContext) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
-  const officer = async (req: Parameters<AppContext['auth']>[0]) => {
-    const a = await ctx.auth(req)
-    requireRole(a, 'officer', 'admin')
-    return a
-  }
-
   app.get('/', {
     schema: { tags: ['inspections'], summary: 'Inspection tasks (officers)', security, querystring: ListInspectionsQuerySchema,
       response: { 200: Type.Object({ items: Type.Array(InspectionSchema), total: Type.Integer() }), ...errors(400, 401, 403) } },
-  }, async (req) => { await officer(req); return repo.listInspections(ctx.db, req.query) })
+  }, async (req) => { await ctx.officer(req); return repo.listInspections(ctx.db, req.query) })
 
   app.get('/:id', {
     schema: { tags: ['inspections'], security, params: IdParams, response: { 200: InspectionSchema, ...errors(400, 401, 403, 404) } },
   }, async (req) => {
-    await officer(req)
+    await ctx.officer(req)
     const i = await repo.findInspection(ctx.db, req.params.id)
     if (!i) throw notFound('INSPECTION_NOT_FOUND', `inspection ${req.params.id}`, '/params/id')
     return i
@@ -36,10 +27,10 @@ export default async function inspectionRoutes(fastify: FastifyInstance, ctx: Ap
 
   app.post('/:id/start', {
     schema: { tags: ['inspections'], summary: 'Officer starts the inspection', security, params: IdParams, response: { 200: InspectionSchema, ...errors(400, 401, 403, 404, 409) } },
-  }, async (req) => startInspection(ctx, await officer(req), req.params.id))
+  }, async (req) => startInspection(ctx, await ctx.officer(req), req.params.id))
 
   app.post('/:id/result', {
     schema: { tags: ['inspections'], summary: 'Record the result and disposal; moves the declaration', security, params: IdParams, body: ResultSchema,
       response: { 200: InspectionSchema, ...errors(400, 401, 403, 404, 409, 422) } },
-  }, async (req) => recordResult(ctx, await officer(req), req.params.id, req.body))
+  }, async (req) => recordResult(ctx, await ctx.officer(req), req.params.id, req.body))
 }
