@@ -40,7 +40,7 @@ export default async function setup(project: TestProject) {
   const dir = mkdtempSync(join(tmpdir(), 'kouan-test-'))
   const db = await openPglite()
   await migrate(db)
-  const blob = await (db as unknown as { dumpDataDir(): Promise<Blob> }).dumpDataDir()
+  const blob = await db.dumpDataDir!()
   const dump = join(dir, 'migrated.tar')
   writeFileSync(dump, Buffer.from(await blob.arrayBuffer()))
   await db.close()

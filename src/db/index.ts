@@ -30,6 +30,8 @@ export interface Db extends Queryable {
   /** Runs a multi-statement SQL script (migrations). */
   exec(sql: string): Promise<void>
   close(): Promise<void>
+  /** PGlite only: the data directory as a tarball (tests load a migrated copy per file). */
+  dumpDataDir?(): Promise<Blob>
 }
 
 // int8 as JS number (counts and minor units stay well below 2^53); numeric stays a decimal string.
@@ -63,8 +65,7 @@ export async function openPglite(dataDir?: string, loadDataDir?: Blob): Promise<
         runInTx(async <T>(sql: string, params?: Param[]) => (await t.query<T>(sql, params as unknown[])).rows, async (s) => { await t.exec(s) }, fn)),
     exec: async (sql) => { await pg.exec(sql) },
     close: () => pg.close(),
-    // Tests dump a migrated database once and load a copy per file.
-    ...({ dumpDataDir: () => pg.dumpDataDir('none') } as object),
+    dumpDataDir: () => pg.dumpDataDir('none'),
   }
 }
 
