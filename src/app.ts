@@ -19,6 +19,10 @@ import statsRoutes from './modules/declarations/stats-routes.js'
 import selectivityRoutes from './modules/selectivity/routes.js'
 import inspectionRoutes from './modules/inspections/routes.js'
 import { ensureDefaultParams } from './modules/selectivity/service.js'
+import { RiskEngine } from './modules/risk/live.js'
+import riskRoutes from './modules/risk/routes.js'
+
+const RISK_SYNC_MS = 2000
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
 
@@ -47,6 +51,8 @@ export interface AppContext {
   ids: Ids
   reference: Reference
   metrics: Metrics
+  /** The learned risk model and its history (kept in sync with the database every 2 s). */
+  risk: RiskEngine
   secret: string
   /** Resolves the request's bearer token to a live actor, or throws 401. */
   auth(req: FastifyRequest): Promise<Actor>
@@ -97,6 +103,7 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps): Promise
     ids: deps.ids,
     reference: deps.reference ?? loadReference(),
     metrics: createMetrics(),
+    risk: await RiskEngine.load(deps.db),
     secret,
     auth: (req) => authenticate(deps.db, secret, req.headers.authorization, deps.clock.now()),
     session: (req) => readSession(secret, req.headers.authorization, deps.clock.now()),
@@ -107,6 +114,11 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps): Promise
     },
   }
   app.decorate('kouan', ctx)
+  const riskSync = setInterval(() => {
+    ctx.risk.sync(deps.db).catch((err: unknown) => app.log.error({ err }, 'risk history sync failed'))
+  }, RISK_SYNC_MS)
+  riskSync.unref()
+  app.addHook('onClose', async () => clearInterval(riskSync))
 
   await app.register(swagger, {
     openapi: {
@@ -132,6 +144,7 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps): Promise
   await app.register(selectivityRoutes, { prefix: '/api/v1/selectivity', ...ctx })
   await app.register(inspectionRoutes, { prefix: '/api/v1/inspections', ...ctx })
   await app.register(statsRoutes, { prefix: '/api/v1/stats', ...ctx })
+  await app.register(riskRoutes, { prefix: '/api/v1/risk', ...ctx })
   return app
 }
 

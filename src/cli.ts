@@ -137,6 +137,67 @@ audit.command('verify')
     console.log(JSON.stringify({ ok: true, rows: r.rows }))
   })
 
+const risk = program.command('risk').description('the learned risk model')
+risk.command('backtest')
+  .description('train on --train, early-stop on --valid, refit on both, rank --test; one JSON line on stdout, progress on stderr')
+  .requiredOption('--train <file>', 'training records')
+  .requiredOption('--valid <file>', 'validation records (model selection, early stopping)')
+  .requiredOption('--test <file>', 'records to rank')
+  .option('--format <format>', 'kcs (Korea Customs Service CSV) or jsonl (kouan simulate --export *.jsonl)', 'kcs')
+  .option('--no-refit', 'rank test with the model trained on --train only')
+  .option('--seed <n>', 'random seed', positive, 1)
+  .option('--json', 'print only the JSON line on stdout (the default; kept for scripts)')
+  .action(async (o: { train: string; valid: string; test: string; format: string; refit: boolean; seed: number }) => {
+    const { readKcs, readJsonl } = await import('./modules/risk/kcs.js')
+    const { backtest } = await import('./modules/risk/backtest.js')
+    if (o.format !== 'kcs' && o.format !== 'jsonl') throw new InvalidArgumentError(`unknown format ${o.format}`)
+    const read = o.format === 'kcs' ? readKcs : readJsonl
+    const { model: _model, ...result } = backtest({
+      train: read(o.train), valid: read(o.valid), test: read(o.test), refit: o.refit, seed: o.seed,
+      log: (m) => console.error(m),
+    })
+    console.log(JSON.stringify(result))
+  })
+
+risk.command('train')
+  .description('train a candidate model on the inspection results in the database (progress on stderr, summary JSON on stdout)')
+  .option('--promote', 'make it the active model right away')
+  .action(async (o: { promote?: boolean }) => {
+    const { trainModel, promoteModel } = await import('./modules/risk/service.js')
+    const db = await openDb(config())
+    await migrate(db)
+    try {
+      let m = await trainModel({ db, clock: systemClock }, 'cli:kouan', (msg) => console.error(msg))
+      if (o.promote) m = await promoteModel({ db, clock: systemClock }, 'cli:kouan', m.version)
+      console.log(JSON.stringify(m))
+    } finally {
+      await db.close()
+    }
+  })
+risk.command('models')
+  .description('list model versions')
+  .action(async () => {
+    const { listModels } = await import('./modules/risk/service.js')
+    const db = await openDb(config())
+    console.log(JSON.stringify(await listModels(db), null, 2))
+    await db.close()
+  })
+risk.command('promote')
+  .description('make a model version the active one')
+  .argument('<version>', 'model version', positive)
+  .action(async (version: number) => {
+    const { promoteModel } = await import('./modules/risk/service.js')
+    const db = await openDb(config())
+    try { console.log(JSON.stringify(await promoteModel({ db, clock: systemClock }, 'cli:kouan', version))) } finally { await db.close() }
+  })
+risk.command('rollback')
+  .description('re-activate the previously active model')
+  .action(async () => {
+    const { rollbackModel } = await import('./modules/risk/service.js')
+    const db = await openDb(config())
+    try { console.log(JSON.stringify(await rollbackModel({ db, clock: systemClock }, 'cli:kouan'))) } finally { await db.close() }
+  })
+
 program.command('simulate')
   .description('feed a running server with simulated traffic (enterprises, signed declarations, officers working inspections)')
   .option('--url <url>', 'server base URL', 'http://127.0.0.1:3000')

@@ -7,7 +7,8 @@ import { once } from 'node:events'
 import { seededRandom } from '../shared/clock.js'
 import { loadReference, type Reference } from '../modules/reference/data.js'
 import { FRAUD_KINDS, generateDeclaration, type FraudKind, type FraudRates, type GeneratedDeclaration } from './generate.js'
-import { generateWorld, hash32 } from './world.js'
+import { CNY_PER_UNIT, generateWorld, hash32 } from './world.js'
+import { declarationRecords } from '../modules/risk/records.js'
 
 /** Column order of the exported CSV. Labels come last: `fraud`, `fraud_kinds`, `critical`, then `item_fraud_kinds`. */
 export const DATASET_COLUMNS = [
@@ -45,12 +46,33 @@ export function datasetRows(index: number, g: GeneratedDeclaration): string[] {
   ]))
 }
 
+/** First day of an exported dataset; declarations are spread evenly over the following year. */
+const DATASET_START_DAY = Date.UTC(2025, 0, 1) / 86_400_000
+
+/**
+ * JSON lines (one per item) in the risk engine's record form, with item-level labels: `kouan risk backtest
+ * --format jsonl` reads them. An item is fraudulent when the truth names a fraud on it, or goods were
+ * concealed in its declaration.
+ */
+export function datasetJsonl(index: number, count: number, g: GeneratedDeclaration): string[] {
+  const day = DATASET_START_DAY + Math.floor(((index - 1) * 365) / Math.max(1, count))
+  const records = declarationRecords({
+    id: g.content.clientRef, submittedAt: new Date(day * 86_400_000), content: g.content, traderCredit: g.truth.creditLevel,
+    cnyPerUnit: CNY_PER_UNIT[g.content.currency] ?? 1,
+  })
+  const concealed = g.truth.kinds.includes('CONCEALMENT')
+  return records.map((r, i) => {
+    const fraud = concealed || (g.truth.items[i]?.kinds.length ?? 0) > 0 ? 1 : 0
+    return JSON.stringify({ ...r, taxRate: null, quantity: r.quantity, credit: r.credit, fraud, critical: fraud && g.truth.critical ? 1 : 0 }) + '\n'
+  })
+}
+
 /** Options of {@link exportDataset}. */
 export interface DatasetOptions {
   /** Declarations to generate. */
   count: number
   seed: number
-  /** Output file (overwritten). */
+  /** Output file (overwritten): `*.jsonl` for risk-engine records, anything else for CSV. */
   out: string
   /** Enterprises in the world (default 200). */
   enterprises?: number
@@ -91,11 +113,12 @@ export async function exportDataset(opts: DatasetOptions): Promise<DatasetSummar
     if (!ws.write(chunk)) await once(ws, 'drain')
   }
   try {
-    await write(csvRecord(DATASET_COLUMNS))
+    const jsonl = opts.out.endsWith('.jsonl')
+    if (!jsonl) await write(csvRecord(DATASET_COLUMNS))
     let buf = ''
     for (let i = 0; i < opts.count; i++) {
       const g = generateDeclaration(world, rng, { clientRef: `DS${opts.seed}-${i + 1}`, ...(opts.rates ? { rates: opts.rates } : {}) })
-      const rows = datasetRows(i + 1, g)
+      const rows = jsonl ? datasetJsonl(i + 1, opts.count, g) : datasetRows(i + 1, g)
       buf += rows.join('')
       summary.declarations++
       summary.rows += rows.length

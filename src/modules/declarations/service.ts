@@ -10,14 +10,15 @@ import type { Reference } from '../reference/data.js'
 import type { Enterprise } from '../enterprises/schema.js'
 import { findEnterprise, findEnterprisesByCustomsCodes } from '../enterprises/repo.js'
 import { findCards } from '../cards/repo.js'
-import { decide, type Decision, type Facts } from '../selectivity/engine.js'
-import { selectivityState } from '../selectivity/service.js'
+import { decide, ruleFires, type Decision, type Facts, type ModelInput } from '../selectivity/engine.js'
+import type { RiskEngine } from '../risk/live.js'
+import { selectivityState, type SelectivityState } from '../selectivity/service.js'
 import { insertInspections, type NewInspection } from '../inspections/repo.js'
 import type { Declaration, DeclarationContent, Lane, State, SubmitDeclaration } from './schema.js'
 import { canTransition, chinaYear, contentProblems, entryId, totalValue } from './lifecycle.js'
 import * as repo from './repo.js'
 
-export interface Deps { db: Db; clock: Clock; ids: Ids; reference: Reference; metrics?: Metrics | undefined }
+export interface Deps { db: Db; clock: Clock; ids: Ids; reference: Reference; metrics?: Metrics | undefined; risk?: RiskEngine | undefined }
 
 /** Outcome of one submitted declaration: 201 new, 200 the original of a repeated client reference, or an error. */
 export type SubmitResult =
@@ -145,6 +146,28 @@ async function check(deps: Deps, submissions: Submission[]): Promise<{ ok: Check
 
 const SEVERE: Lane[] = ['RED', 'YELLOW']
 
+const fmt = (x: number) => (Number.isNaN(x) ? 'n/a' : Math.abs(x) >= 100 ? x.toFixed(0) : Number(x.toPrecision(3)).toString())
+
+/**
+ * Scores a declaration with the active model (if any) and runs the selectivity engine on the result. The
+ * model's reasons are the features that pushed the score up most (tree path attribution).
+ */
+export function assess(deps: Pick<Deps, 'risk'>, sel: SelectivityState, d: {
+  id: string; submittedAt: Date; content: DeclarationContent; trader: Enterprise; facts: Facts; cnyPerUnit: string
+}): Decision {
+  const fired = sel.rules.filter((r) => r.active && ruleFires(r, d.facts)).map((r) => r.name)
+  const ms = deps.risk?.score({ id: d.id, submittedAt: d.submittedAt, content: d.content, traderCredit: d.trader.creditLevel, rulesFired: fired, cnyPerUnit: Number(d.cnyPerUnit) })
+  const model: ModelInput | undefined = ms && {
+    score: ms.score,
+    version: ms.modelVersion,
+    reasons: [
+      { code: 'MODEL', message: `risk model v${ms.modelVersion}: fraud probability ${(ms.probability * 100).toFixed(1)}%` },
+      ...ms.top.map((t) => ({ code: 'MODEL_FEATURE', message: `${t.feature} = ${fmt(t.value)} (+${t.contribution} log-odds)` })),
+    ],
+  }
+  return decide({ facts: d.facts, rules: sel.rules, params: sel.params, paramsVersion: sel.paramsVersion, declarationId: d.id, window: sel.window, model })
+}
+
 /** Builds the row for a declaration that passes intake: accepted, numbered and routed, or held for review. */
 function route(
   c: Checked, id: string, now: string, number: string | null, decision: Decision | null, totalCny: string, autoClear: boolean, inspectionId: string,
@@ -232,7 +255,7 @@ export async function submitDeclarations(deps: Deps & { numbers: EntryNumbers },
     }
     const { facts, totalCny } = factsOf(c.content, c.trader, rate)
     const review = sel.params.reviewCreditLevels.includes(c.trader.creditLevel)
-    const decision = review ? null : decide({ facts, rules: sel.rules, params: sel.params, paramsVersion: sel.paramsVersion, declarationId: id, window: sel.window })
+    const decision = review ? null : assess(deps, sel, { id, submittedAt: now, content: c.content, trader: c.trader, facts, cnyPerUnit: rate })
     const number = review ? null : (await deps.numbers.take(c.content.customsDistrict, year, c.content.ieFlag))[0]!
     prepared.push({ c, ...route(c, id, nowIso, number, decision, totalCny, sel.params.autoClearTradeModes.includes(c.content.tradeMode), deps.ids.uuid()) })
   }
@@ -354,7 +377,7 @@ export async function acceptDeclaration(deps: Deps & { numbers: EntryNumbers }, 
   const sel = await selectivityState(deps.db, now)
   const trader = (await findEnterprise(deps.db, current.traderId))!
   const rate = (await cnyRates(deps.db, now)).get(current.content.currency) ?? '1'
-  const decision = decide({ facts: factsOf(current.content, trader, rate).facts, rules: sel.rules, params: sel.params, paramsVersion: sel.paramsVersion, declarationId: current.id, window: sel.window })
+  const decision = assess(deps, sel, { id: current.id, submittedAt: new Date(current.submittedAt), content: current.content, trader, facts: factsOf(current.content, trader, rate).facts, cnyPerUnit: rate })
   const who = actorRef(actor)
   return deps.db.transaction(async (tx) => {
     let d = await locked(tx, current.id)

@@ -26,7 +26,7 @@ const rule = (conditions: Condition[], action: Action, over: Partial<Rule> = {})
 const c = (field: Condition['field'], op: Condition['op'], value: Condition['value']): Condition => ({ field, op, value })
 
 /** Default parameters without the random draw, so each case tests one mechanism. */
-const params = (over: Partial<Params> = {}): Params => ({ ...DEFAULT_PARAMS, minRandomRate: 0, ...over })
+const params = (over: Partial<Params> = {}): Params => ({ ...DEFAULT_PARAMS, minRandomRate: 0, explorationRate: 0, ...over })
 
 /** A window whose last `size` score lanes hold `red` REDs, `yellow` YELLOWs, the rest GREEN. */
 function windowWith(size: number, red: number, yellow = 0): LaneWindow {
@@ -43,7 +43,7 @@ const run = (opts: { facts?: Facts; rules?: Rule[]; params?: Params; window?: La
     paramsVersion: 7,
     declarationId: opts.declarationId ?? 'decl-1',
     window: opts.window ?? new LaneWindow(1000),
-    ...(opts.modelScore === undefined ? {} : { modelScore: opts.modelScore }),
+    ...(opts.modelScore === undefined ? {} : { model: { score: opts.modelScore, version: 1, reasons: [] } }),
   })
 const codes = (d: { reasons: Array<{ code: string }> }) => d.reasons.map((r) => r.code)
 
@@ -219,13 +219,29 @@ describe('decide', () => {
 
   describe('capacity caps (rolling window)', () => {
     it('demotes a score-driven RED to YELLOW once the window\'s red rate is at the cap (15%)', () => {
-      const d = run({ modelScore: 90, window: windowWith(20, 3) })
+      const d = run({ modelScore: 80, window: windowWith(20, 3) })
       expect(d).toMatchObject({ lane: 'YELLOW', source: 'MODEL' })
       expect(codes(d)).toContain('CAPACITY')
     })
 
+    it('never demotes an interception (score at or above interceptScore), even at the cap', () => {
+      const d = run({ modelScore: 90, window: windowWith(20, 3) })
+      expect(d).toMatchObject({ lane: 'RED', source: 'MODEL' })
+      expect(codes(d)).toContain('MODEL_INTERCEPT')
+    })
+
+    it('sends an unsure model score to a document check at the exploration rate', () => {
+      const picked = Array.from({ length: 2000 }, (_, i) => run({ modelScore: 25, params: params({ explorationRate: 0.05 }), declarationId: `x-${i}` }))
+        .filter((d) => codes(d).includes('MODEL_EXPLORE'))
+      expect(picked.length).toBeGreaterThan(60)
+      expect(picked.length).toBeLessThan(140)
+      expect(picked.every((d) => d.lane === 'YELLOW' && d.source === 'MODEL')).toBe(true)
+      const sure = Array.from({ length: 500 }, (_, i) => run({ modelScore: 5, params: params({ explorationRate: 0.05 }), declarationId: `y-${i}` }))
+      expect(sure.some((d) => codes(d).includes('MODEL_EXPLORE'))).toBe(false)
+    })
+
     it('keeps a score-driven RED while the red rate is below the cap', () => {
-      const d = run({ modelScore: 90, window: windowWith(20, 2) })
+      const d = run({ modelScore: 80, window: windowWith(20, 2) })
       expect(d.lane).toBe('RED')
       expect(codes(d)).not.toContain('CAPACITY')
     })

@@ -21,6 +21,17 @@ export const DEFAULT_PARAMS: Params = {
   capWindow: 1000,
   reviewCreditLevels: ['SERIOUSLY_DISHONEST'],
   autoClearTradeModes: ['0110', '0130', '9610', '9710', '9810', '1210', '1239'],
+  interceptScore: 90,
+  explorationRate: 0.01,
+}
+
+/** The learned model's view of a declaration, as `decide` takes it. */
+export interface ModelInput {
+  /** Fraud probability × 100. */
+  score: number
+  version: number
+  /** Human-readable reasons (the features that pushed the score up most). */
+  reasons: Reason[]
 }
 
 export type Source = 'RULE' | 'MODEL' | 'RANDOM' | 'MANUAL' | 'CREDIT' | 'NONE'
@@ -108,12 +119,13 @@ export function decide(input: {
   paramsVersion: number
   declarationId: string
   window: LaneWindow
-  modelScore?: number
+  model?: ModelInput | undefined
 }): Decision {
-  const { facts, rules, params } = input
+  const { facts, rules, params, model } = input
   const reasons: Reason[] = []
   let ruleLane: Lane | undefined
-  let score = input.modelScore ?? 0
+  let score = model?.score ?? 0
+  if (model) reasons.push(...model.reasons)
   let scoredByRule = false
   for (const rule of rules) {
     if (!rule.active || !ruleFires(rule, facts)) continue
@@ -165,7 +177,19 @@ export function decide(input: {
   input.window.push(scoreLane)
 
   let lane = scoreLane
-  let source: Source = creditLane ? 'CREDIT' : scoreLane === 'GREEN' || scoreLane === 'BLUE' ? 'NONE' : scoredByRule ? 'RULE' : input.modelScore ? 'MODEL' : 'CREDIT'
+  let source: Source = creditLane ? 'CREDIT' : scoreLane === 'GREEN' || scoreLane === 'BLUE' ? 'NONE' : scoredByRule ? 'RULE' : model ? 'MODEL' : 'CREDIT'
+  // Interception: a declaration the model scores (after the credit effect) at or above the threshold is
+  // held for physical inspection; caps never demote it.
+  if (model && params.interceptScore !== undefined && score >= params.interceptScore) {
+    if (SEVERITY.RED > SEVERITY[lane] || source !== 'RULE') { lane = 'RED'; source = 'MODEL' }
+    reasons.push({ code: 'MODEL_INTERCEPT', message: `score ${score} ≥ ${params.interceptScore}: intercepted, held for inspection before release` })
+  }
+  const unsure = model && model.score >= 20 && model.score <= 80
+  if (unsure && lane !== 'RED' && lane !== 'YELLOW' && randomDraw(params.randomSeed + 1, input.declarationId) < (params.explorationRate ?? 0)) {
+    lane = 'YELLOW'
+    source = 'MODEL'
+    reasons.push({ code: 'MODEL_EXPLORE', message: `exploration: the model is unsure (score ${model.score}), documents checked to learn` })
+  }
   if (random && SEVERITY[params.randomLane] >= SEVERITY[lane]) {
     lane = params.randomLane
     source = 'RANDOM'

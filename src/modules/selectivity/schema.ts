@@ -71,6 +71,8 @@ export const ParamsSchema = Type.Object({
   capWindow: Type.Integer({ minimum: 10, maximum: 100_000 }),
   reviewCreditLevels: Type.Array(Type.Enum(CREDIT_LEVELS), { description: 'traders at these levels wait for an officer to accept' }),
   autoClearTradeModes: Type.Array(Type.String({ pattern: '^[0-9]{4}$' }), { description: 'release = closure (结关) for these trade modes' }),
+  interceptScore: Type.Optional(Type.Number({ minimum: 0, maximum: 100, description: 'model score at or above which a declaration is intercepted (RED, never demoted by caps)' })),
+  explorationRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'share of declarations the model is unsure about sent to a document check, so it keeps learning' })),
 }, { additionalProperties: false })
 export type Params = Static<typeof ParamsSchema>
 
