@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify'
 import swagger from '@fastify/swagger'
 import { Ajv } from 'ajv'
 import addFormatsModule from 'ajv-formats'
@@ -87,7 +87,7 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps): Promise
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
     bodyLimit: config.bodyLimit,
     // One line per request drowns the log at clearance rates; errors are logged by the error handler.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => deps.ids.token(9),
     routerOptions: { ignoreTrailingSlash: true },
   })

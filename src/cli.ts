@@ -59,7 +59,7 @@ program.command('start')
       `  OpenAPI        ${r.url}/api/openapi.json`,
       `  Metrics        ${r.url}/metrics`,
       `  Demo accounts  admin / ${creds.admin}    officer / ${creds.officer}    officer2 / ${creds.officer2}`,
-      `  Simulator      ${simulate ? `${cfg.simulateRate} declarations/s (stop with KOUAN_SIMULATE=false or --no-simulate)` : 'off'}`,
+      `  Simulator      ${simulate ? `${cfg.simulateRate} declarations/s (stop with KOUAN_SIMULATE=false or --no-simulate); the risk model retrains every 2 minutes` : 'off'}`,
       '',
     ].join('\n'))
     if (simulate) {
@@ -71,6 +71,25 @@ program.command('start')
         baseUrl: r.url, officer: { username: 'officer', password: creds.officer }, officer2: { username: 'officer2', password: creds.officer2 },
         rate: cfg.simulateRate, signal: ctl.signal, log: (m) => r.app.log.info(m),
       }).catch((e: unknown) => r.app.log.error({ err: e }, 'simulator stopped'))
+      // The demo closes the learning loop by itself: retrain on the labels so far every few minutes and
+      // promote the candidate unless it validates worse than the active model.
+      const { trainModel, promoteModel, listModels } = await import('./modules/risk/service.js')
+      const deps = { db: r.db, clock: systemClock }
+      const learn = setInterval(() => {
+        void (async () => {
+          const m = await trainModel(deps, 'system:demo')
+          const active = (await listModels(r.db)).find((x) => x.status === 'ACTIVE')
+          if (!active || (m.metrics.validAuc ?? 0) >= (active.metrics.validAuc ?? 0) - 0.01) {
+            await promoteModel(deps, 'system:demo', m.version)
+            await r.app.kouan.risk.sync(r.db)
+            r.app.log.info(`risk model v${m.version} trained on ${m.trainedRows} labelled items and promoted (valid AUC ${m.metrics.validAuc?.toFixed(3)})`)
+          }
+        })().catch((e: unknown) => {
+          if ((e as { code?: string }).code !== 'RISK_NOT_ENOUGH_LABELS') r.app.log.error({ err: e }, 'demo retraining failed')
+        })
+      }, 120_000)
+      learn.unref()
+      ctl.signal.addEventListener('abort', () => clearInterval(learn))
     }
   })
 
