@@ -3,17 +3,10 @@
 // Synthetic, seeded data: a third of the columns integer-valued (20 levels), a third continuous, a
 // third sparse (70 % zeros), 5 % missing everywhere, ~9 % positives. Progress goes to stderr; the last
 // line is one JSON object (the bench/ convention), so it can move to bench/gbdt.bench.ts as is.
+import { seededRandom } from '../src/shared/clock.js'
 import { train, auc, GbdtModel, type Dataset } from '../src/modules/risk/gbdt.js'
 
-function rng(seed: number) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), a | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+const rng = seededRandom
 
 function synth(nRows: number, nF: number, seed: number): Dataset {
   const rand = rng(seed)

@@ -1,17 +1,10 @@
+import { seededRandom } from '../../shared/clock.js'
 import { fc, test } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_PARAMS, GbdtModel, auc, datasetFromRows, precisionAt, recallAt, train, type Dataset, type GbdtParams, type TrainProgress } from './gbdt.js'
 
 // Seeded data only (STYLE §6): every dataset below is a pure function of its seed.
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), a | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+const rng = seededRandom
 
 function gaussian(rand: () => number): () => number {
   return () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand())
