@@ -21,8 +21,11 @@ import inspectionRoutes from './modules/inspections/routes.js'
 import { ensureDefaultParams } from './modules/selectivity/service.js'
 import { RiskEngine } from './modules/risk/live.js'
 import riskRoutes from './modules/risk/routes.js'
+import cebRoutes from './modules/ecommerce/routes.js'
+import { matchQueued } from './modules/ecommerce/service.js'
 
 const RISK_SYNC_MS = 2000
+const CEB_SWEEP_MS = 1000
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
 
@@ -118,7 +121,12 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps): Promise
     ctx.risk.sync(deps.db).catch((err: unknown) => app.log.error({ err }, 'risk history sync failed'))
   }, RISK_SYNC_MS)
   riskSync.unref()
-  app.addHook('onClose', async () => clearInterval(riskSync))
+  // CEB matching resumes on start and sweeps what other processes or crashed runs left in the queue.
+  const cebSweep = setInterval(() => {
+    matchQueued(ctx).catch((err: unknown) => app.log.error({ err }, 'CEB matching sweep failed'))
+  }, CEB_SWEEP_MS)
+  cebSweep.unref()
+  app.addHook('onClose', async () => { clearInterval(riskSync); clearInterval(cebSweep) })
 
   await app.register(swagger, {
     openapi: {
@@ -145,6 +153,7 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps): Promise
   await app.register(inspectionRoutes, { prefix: '/api/v1/inspections', ...ctx })
   await app.register(statsRoutes, { prefix: '/api/v1/stats', ...ctx })
   await app.register(riskRoutes, { prefix: '/api/v1/risk', ...ctx })
+  await app.register(cebRoutes, { prefix: '/api/v1/ceb', ...ctx })
   return app
 }
 

@@ -1,0 +1,102 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { useTestApp } from '../../../test/app.js'
+import { countRows } from '../../../test/db.js'
+import { cardLogin, loginUser, randomUscc, type Headers } from '../../../test/factories.js'
+import { ed25519, signPayload } from '../../shared/signing.js'
+import { verifyAudit } from '../../shared/audit.js'
+import { parseCebXml } from './xml.js'
+import { matchQueued } from './service.js'
+
+const EXAMPLES = join(import.meta.dirname, '..', '..', '..', 'reference-data', 'ceb', 'examples')
+const example = (n: number) => readFileSync(join(EXAMPLES, `CEB${n}Message.xml`), 'utf8')
+const ORDER = 'SO202508180001'
+
+interface Party { code: string; cardNo: string; privateKey: string; headers: Headers }
+
+describe('CEB intake, matching and receipts', () => {
+  const t = useTestApp()
+  const parties: Record<string, Party> = {}
+  let officer: { headers: Headers }
+
+  beforeAll(async () => {
+    const admin = await loginUser(t, 'admin')
+    officer = await loginUser(t, 'officer')
+    // No random control picks here: the verdicts must be deterministic.
+    const params = (await t.app.inject({ method: 'GET', url: '/api/v1/selectivity/params', headers: admin.headers })).json().params
+    await t.app.inject({ method: 'PUT', url: '/api/v1/selectivity/params', headers: admin.headers, payload: { params: { ...params, minRandomRate: 0, explorationRate: 0 } } })
+    for (const code of ['4601000EBP', '4601000EBC', '4601000PAY', '4601000LOG', '4601000AGT']) {
+      const ent = await t.app.inject({ method: 'POST', url: '/api/v1/enterprises', headers: admin.headers, payload: { uscc: randomUscc(), customsCode: code, name: `Party ${code}`, registeredDistrict: '6400' } })
+      expect(ent.statusCode).toBe(201)
+      const keys = ed25519.generate()
+      const card = (await t.app.inject({ method: 'POST', url: '/api/v1/cards', headers: admin.headers, payload: { enterpriseId: ent.json().id, operatorName: code, publicKey: keys.publicKey } })).json()
+      parties[code] = { code, cardNo: card.cardNo, privateKey: keys.privateKey, headers: await cardLogin(t, card.cardNo, keys.privateKey) }
+    }
+  })
+
+  const send = (p: Party, xml: string) => {
+    const parsed = parseCebXml(xml)
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems))
+    const sig = signPayload(p.privateKey, parsed.message)
+    return t.app.inject({ method: 'POST', url: '/api/v1/ceb/messages', headers: { ...p.headers, 'content-type': 'application/xml', 'x-kouan-signature': `${p.cardNo};Ed25519;${sig}` }, payload: xml })
+  }
+  const receipts = async () => (await t.app.inject({ method: 'GET', url: `/api/v1/ceb/orders/${ORDER}/receipts`, headers: officer.headers })).json().items as Array<{ type: string; returnStatus: number; reasons: Array<{ code: string }> }>
+
+  it('stores each document with a "received" receipt and no verdict until all four are present', async () => {
+    // Out of order: inventory first, order last.
+    for (const [code, n] of [['4601000AGT', 621], ['4601000LOG', 511], ['4601000PAY', 411]] as const) {
+      const res = await send(parties[code]!, example(n))
+      expect(res.statusCode).toBe(200)
+      expect(res.json().receipts).toEqual([expect.objectContaining({ orderNo: ORDER, returnStatus: 2 })])
+    }
+    await matchQueued(t.app.kouan)
+    expect((await receipts()).every((r) => r.returnStatus === 2)).toBe(true)
+    expect(await countRows(t.db, 'ceb_documents')).toBe(3)
+  })
+
+  it('verifies the complete ticket and releases it (120 → 399 → 800), with the buyer total counted', async () => {
+    expect((await send(parties['4601000EBC']!, example(311))).statusCode).toBe(200)
+    await matchQueued(t.app.kouan)
+    const all = await receipts()
+    expect(all.filter((r) => r.returnStatus === 120).map((r) => r.type).sort()).toEqual(['CEB311', 'CEB411', 'CEB511', 'CEB621'])
+    expect(all.filter((r) => r.type === 'CEB621').map((r) => r.returnStatus)).toEqual([2, 120, 399, 800])
+    const [total] = await t.db.query<{ total: string }>(`select total from ceb_buyer_totals where buyer_id_number = '110105199003071239'`)
+    expect(total!.total).toBe('408.00')
+    expect((await verifyAudit(t.db)).problems).toEqual([])
+  })
+
+  it('answers a resend of the same document idempotently', async () => {
+    const before = await countRows(t.db, 'ceb_receipts')
+    const res = await send(parties['4601000PAY']!, example(411))
+    expect(res.json().receipts).toEqual([expect.objectContaining({ returnStatus: 120 })])
+    expect(await countRows(t.db, 'ceb_receipts')).toBe(before)
+  })
+
+  it('refuses XXE, a wrong namespace and a bad signature with a CEB900-style error and stores nothing', async () => {
+    const before = await countRows(t.db, 'ceb_documents')
+    const xxe = `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>${example(411).replace(/^<\?xml[^>]*>/, '')}`
+    const r1 = await t.app.inject({ method: 'POST', url: '/api/v1/ceb/messages', headers: { ...parties['4601000PAY']!.headers, 'content-type': 'application/xml', 'x-kouan-signature': `${parties['4601000PAY']!.cardNo};Ed25519;x` }, payload: xxe })
+    expect(r1.statusCode).toBe(400)
+    expect(r1.json()).toMatchObject({ code: 'FORMAT', pointer: expect.stringMatching(/^\//) })
+    const wrongNs = example(411).replace('http://www.chinaport.gov.cn/ceb', 'http://example.com/ceb')
+    const r2 = await t.app.inject({ method: 'POST', url: '/api/v1/ceb/messages', headers: { ...parties['4601000PAY']!.headers, 'content-type': 'application/xml', 'x-kouan-signature': `${parties['4601000PAY']!.cardNo};Ed25519;x` }, payload: wrongNs })
+    expect(r2.statusCode).toBe(400)
+    expect(r2.json().code).toBe('FORMAT')
+    const forged = await t.app.inject({ method: 'POST', url: '/api/v1/ceb/messages', headers: { ...parties['4601000PAY']!.headers, 'content-type': 'application/xml', 'x-kouan-signature': `${parties['4601000PAY']!.cardNo};Ed25519;${'A'.repeat(86)}` }, payload: example(411) })
+    expect(forged.statusCode).toBe(422)
+    expect(forged.json().code).toBe('SIGNATURE')
+    expect(await countRows(t.db, 'ceb_documents')).toBe(before)
+  })
+
+  it('refuses a document sent by an enterprise that is not its party', async () => {
+    const res = await send(parties['4601000LOG']!, example(411).replace('<ceb:copCode>4601000PAY</ceb:copCode>', '<ceb:copCode>4601000LOG</ceb:copCode>'))
+    expect(res.statusCode).toBe(403)
+    expect(res.json().code).toBe('SIGNATURE')
+  })
+
+  it('reports operations: tickets per status and reasons', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/api/v1/ceb/stats', headers: officer.headers })
+    expect(res.json().byStatus).toEqual([{ returnStatus: 800, tickets: 1 }])
+  })
+})

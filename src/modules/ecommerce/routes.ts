@@ -1,0 +1,115 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import type { AppContext } from '../../app.js'
+import { KouanError, forbidden } from '../../errors.js'
+import { errors, security } from '../../shared/schema.js'
+import { REASON_CODES } from './rules.js'
+import { parseCebJson, parseCebXml } from './xml.js'
+import { matchQueued, receiptsOf, receiveMessage } from './service.js'
+import type { CebMessageType } from './types.js'
+
+/** The signature of an XML message travels in this header: `cardNo;Ed25519;base64url-signature`. */
+export const SIGNATURE_HEADER = 'x-kouan-signature'
+
+const ReasonSchema = Type.Object({ code: Type.String(), message: Type.String(), pointer: Type.String() })
+const ReceiptSchema = Type.Object({
+  type: Type.String(), docKey: Type.String(), orderNo: Type.String(),
+  returnStatus: Type.Integer({ description: '2 received, 100 returned, 120 logic checks passed, 300 manual review, 399 assessed, 500 inspection, 800 released' }),
+  returnInfo: Type.String(), reasons: Type.Array(ReasonSchema),
+})
+const SignatureSchema = Type.Object({ cardNo: Type.String({ minLength: 1, maxLength: 32 }), alg: Type.Literal('Ed25519'), value: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false })
+const JsonMessageSchema = Type.Object({
+  type: Type.Enum(['CEB311', 'CEB411', 'CEB511', 'CEB621']),
+  message: Type.Object({}, { additionalProperties: true, description: '{ guid, version?, documents: [{ head, lines? }], baseTransfer }' }),
+  signature: SignatureSchema,
+}, { additionalProperties: false })
+
+const ceb900 = (status: number, problems: Array<{ code: string; message: string; pointer: string }>) =>
+  new KouanError(problems[0]?.code ?? 'FORMAT', status, problems[0]?.message ?? 'invalid message', { errors: problems, details: { returnStatus: -1, ceb: 'CEB900' } })
+
+export default async function cebRoutes(fastify: FastifyInstance, ctx: AppContext) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  app.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'buffer', bodyLimit: ctx.config.bodyLimit }, (_req, body, done) => done(null, body))
+
+  const operator = (req: FastifyRequest) => {
+    const s = ctx.session(req)
+    if (s.kind !== 'card') throw forbidden('requires an enterprise operator (port card) session')
+    return s.subject
+  }
+  // Match right after intake in this process; the periodic sweep in app.ts picks up anything left.
+  const kick = () => { void matchQueued(ctx).catch((err: unknown) => fastify.log.error({ err }, 'CEB matching failed')) }
+
+  app.post('/messages', {
+    schema: {
+      tags: ['ecommerce'], security,
+      summary: 'Receive a CEB311/411/511/621 message: XML (signature in the x-kouan-signature header) or JSON {type, message, signature}',
+      description: `Reason codes in receipts: ${Object.entries(REASON_CODES).map(([k, v]) => `${k} — ${v}`).join('; ')}`,
+      response: { 200: Type.Object({ receipts: Type.Array(ReceiptSchema) }), ...errors(400, 401, 403, 413, 415, 422) },
+    },
+  }, async (req) => {
+    const sessionCardId = operator(req)
+    let parsed
+    let signature: { cardNo: string; alg: string; value: string }
+    if (Buffer.isBuffer(req.body)) {
+      const header = req.headers[SIGNATURE_HEADER]
+      const [cardNo, alg, value] = typeof header === 'string' ? header.split(';') : []
+      if (!cardNo || !alg || !value) throw ceb900(401, [{ code: 'SIGNATURE', message: `an XML message is signed in the ${SIGNATURE_HEADER} header: cardNo;Ed25519;signature`, pointer: `/headers/${SIGNATURE_HEADER}` }])
+      signature = { cardNo, alg, value }
+      parsed = parseCebXml(req.body)
+    } else {
+      const body = req.body as { type: CebMessageType; message: unknown; signature: typeof signature }
+      if (!body || typeof body !== 'object' || !('message' in body)) throw ceb900(400, [{ code: 'FORMAT', message: 'JSON body is {type, message, signature}', pointer: '/body' }])
+      signature = body.signature
+      parsed = parseCebJson(body.type, body.message)
+    }
+    if (!parsed.ok) throw ceb900(400, parsed.problems)
+    const r = await receiveMessage(ctx, sessionCardId, parsed.message, signature)
+    if ('refused' in r) throw ceb900(r.status, r.refused)
+    kick()
+    return r
+  })
+
+  app.get('/orders/:orderNo/receipts', {
+    schema: { tags: ['ecommerce'], summary: 'Receipts of an order, oldest first', security,
+      params: Type.Object({ orderNo: Type.String({ minLength: 1, maxLength: 60 }) }, { additionalProperties: false }),
+      response: { 200: Type.Object({ items: Type.Array(Type.Intersect([ReceiptSchema, Type.Object({ id: Type.Integer(), createdAt: Type.String() })])) }), ...errors(401, 403) } },
+  }, async (req) => {
+    const actor = await ctx.auth(req)
+    const items = await receiptsOf(ctx.db, req.params.orderNo)
+    if (actor.kind === 'card') {
+      // Operators see receipts of orders their enterprise is a party to.
+      const [ent] = await ctx.db.query<{ customs_code: string }>('select customs_code from enterprises where id = $1', [actor.enterpriseId])
+      const [party] = await ctx.db.query<{ n: number }>(
+        `select count(*)::int as n from ceb_documents where order_no = $1 and (sender = $2 or body -> 'head' ->> 'ebpCode' = $2 or body -> 'head' ->> 'ebcCode' = $2)`,
+        [req.params.orderNo, ent!.customs_code])
+      if (!party || party.n === 0) return { items: [] }
+    }
+    return { items }
+  })
+
+  app.get('/stats', {
+    schema: { tags: ['ecommerce'], summary: 'Operations view: tickets per status, top rejection reasons, oldest unmatched orders', security,
+      response: { 200: Type.Object({
+        byStatus: Type.Array(Type.Object({ returnStatus: Type.Integer(), tickets: Type.Integer() })),
+        topReasons: Type.Array(Type.Object({ code: Type.String(), tickets: Type.Integer() })),
+        ticketsLastMinute: Type.Integer(),
+        oldestIncomplete: Type.Array(Type.Object({ orderNo: Type.String(), since: Type.String() })),
+      }), ...errors(401, 403) } },
+  }, async (req) => {
+    await ctx.officer(req)
+    const now = ctx.clock.now()
+    const byStatus = await ctx.db.query<{ s: number; n: number }>('select return_status as s, count(*)::int as n from ceb_tickets group by 1 order by 1')
+    const reasons = await ctx.db.query<{ code: string; n: number }>(
+      `select r ->> 'code' as code, count(distinct order_no)::int as n from ceb_tickets, jsonb_array_elements(reasons) r
+       where return_status = 100 group by 1 order by 2 desc, 1 limit 10`)
+    const [minute] = await ctx.db.query<{ n: number }>(`select count(*)::int as n from ceb_tickets where verdict_at >= $1`, [new Date(now.getTime() - 60_000).toISOString()])
+    const oldest = await ctx.db.query<{ order_no: string; created_at: Date }>('select order_no, created_at from ceb_tickets where not complete order by created_at limit 10')
+    return {
+      byStatus: byStatus.map((r) => ({ returnStatus: r.s, tickets: r.n })),
+      topReasons: reasons.map((r) => ({ code: r.code, tickets: r.n })),
+      ticketsLastMinute: minute!.n,
+      oldestIncomplete: oldest.map((r) => ({ orderNo: r.order_no, since: new Date(r.created_at).toISOString() })),
+    }
+  })
+}

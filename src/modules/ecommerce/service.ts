@@ -1,0 +1,274 @@
+import Big from 'big.js'
+import type { Db, Queryable, Tx } from '../../db/index.js'
+import type { Clock, Ids } from '../../shared/clock.js'
+import { appendAudit } from '../../shared/audit.js'
+import { algorithms, canonicalJson, sha256Hex } from '../../shared/signing.js'
+import { findCards } from '../cards/repo.js'
+import { decide, type Facts } from '../selectivity/engine.js'
+import { selectivityState } from '../selectivity/service.js'
+import { verifyTicket, type Verdict } from './rules.js'
+import { DEFAULT_TAX_RATES } from './tax.js'
+import { HEAD_NAME, appTypeOf, docKey, orderNoOf, senderCodes } from './keys.js'
+import type { CebDocuments, CebMessage, CebMessageType, CebProblem, Inventory, Order, Payment, Waybill } from './types.js'
+
+export interface Deps { db: Db; clock: Clock; ids: Ids }
+
+/** One receipt line, as CEB312/412/512/622 carry it. */
+export interface Receipt {
+  type: CebMessageType
+  docKey: string
+  orderNo: string
+  returnStatus: number
+  returnInfo: string
+  reasons: CebProblem[]
+}
+
+/** `returnStatus` values this channel issues (DOMAIN §5 receipts). */
+export const STATUS = { RECEIVED: 2, REJECTED: 100, PASSED: 120, REVIEW: 300, ASSESSED: 399, INSPECTION: 500, RELEASED: 800 } as const
+
+/** A waybill number may not serve another order of the same logistics firm within this many days. */
+const WAYBILL_REUSE_DAYS = 183
+
+const china = (d: Date) => new Date(d.getTime() + 8 * 3600_000)
+const chinaDay = (d: Date) => china(d).toISOString().slice(0, 10)
+
+type Doc = CebDocuments[CebMessageType]
+
+interface Existing { type: CebMessageType; doc_key: string; order_no: string; content_hash: string; version: number; deleted: boolean; released: boolean }
+
+/**
+ * Receives one signed message: checks the port card and signature, applies each document's appType
+ * (1 new, 2 modify, 3 delete) against what is stored, stores documents durably with a "received" receipt
+ * and queues their orders for matching — all in one transaction. A resend of an identical document is
+ * idempotent: it writes nothing and answers with the document's latest receipt.
+ */
+export async function receiveMessage(
+  deps: Deps, sessionCardId: string, message: CebMessage, signature: { cardNo: string; alg: string; value: string },
+): Promise<{ receipts: Receipt[] } | { refused: CebProblem[]; status: number }> {
+  const { byId, byNo } = await findCards(deps.db, [signature.cardNo], [sessionCardId])
+  const session = byId.get(sessionCardId)
+  const card = byNo.get(signature.cardNo)
+  if (!session || session.status !== 'ACTIVE') return { status: 401, refused: [{ code: 'SIGNATURE', message: 'the port card of this session is revoked', pointer: '/headers/authorization' }] }
+  if (!card || card.status !== 'ACTIVE') return { status: 401, refused: [{ code: 'SIGNATURE', message: `port card ${signature.cardNo} is unknown or revoked`, pointer: '/signature/cardNo' }] }
+  if (card.enterpriseId !== session.enterpriseId) return { status: 403, refused: [{ code: 'SIGNATURE', message: 'the signing card belongs to another enterprise', pointer: '/signature/cardNo' }] }
+  const alg = algorithms[card.alg]
+  if (!alg || signature.alg !== card.alg || !alg.verify(card.publicKey, Buffer.from(canonicalJson(message), 'utf8'), signature.value)) {
+    return { status: 422, refused: [{ code: 'SIGNATURE', message: 'the signature does not verify over the canonical message with the card key', pointer: '/signature/value' }] }
+  }
+  const [ent] = await deps.db.query<{ customs_code: string }>('select customs_code from enterprises where id = $1', [card.enterpriseId])
+  const code = ent!.customs_code
+  if (message.baseTransfer.copCode !== code) {
+    return { status: 403, refused: [{ code: 'SIGNATURE', message: `BaseTransfer copCode ${message.baseTransfer.copCode} is not the signing enterprise (${code})`, pointer: `/${message.type}Message/BaseTransfer/copCode` }] }
+  }
+  const now = deps.clock.now()
+  const nowIso = now.toISOString()
+  const docs = message.documents.map((d, i) => ({ d: d as Doc, i, key: docKey(message.type, d as Doc), orderNo: orderNoOf(d as Doc), hash: sha256Hex(canonicalJson(d)) }))
+  const notParty = docs.find((x) => !senderCodes(message.type, x.d).includes(code))
+  if (notParty) {
+    return { status: 403, refused: [{ code: 'SIGNATURE', message: `the signing enterprise ${code} is not a party entitled to send this ${message.type} document`, pointer: `/${message.type}Message/${HEAD_NAME[message.type]}/${notParty.i}` }] }
+  }
+
+  return deps.db.transaction(async (tx) => {
+    const existing = new Map((await tx.query<Existing>(
+      `select d.type, d.doc_key, d.order_no, d.content_hash, d.version, d.deleted, (t.return_status = 800) as released
+       from ceb_documents d left join ceb_tickets t on t.order_no = d.order_no
+       where d.type = $1 and d.doc_key = any($2::text[]) for update of d`, [message.type, docs.map((x) => x.key)])).map((r) => [r.doc_key, r]))
+    const receipts: Receipt[] = []
+    const writes: Array<{ key: string; orderNo: string; hash: string; version: number; deleted: boolean; body: Doc }> = []
+    const refuse = (x: (typeof docs)[number], code: string, msg: string, field = 'appType') =>
+      receipts.push({ type: message.type, docKey: x.key, orderNo: x.orderNo, returnStatus: STATUS.REJECTED, returnInfo: msg, reasons: [{ code, message: msg, pointer: `/${message.type}/${HEAD_NAME[message.type]}/${field}` }] })
+    const seenInMessage = new Set<string>()
+    for (const x of docs) {
+      if (seenInMessage.has(x.key)) { refuse(x, 'FORMAT', `document ${x.key} appears twice in the message`, 'guid'); continue }
+      seenInMessage.add(x.key)
+      const e = existing.get(x.key)
+      const app = appTypeOf(x.d)
+      if (e && !e.deleted && e.content_hash === x.hash) continue // an identical resend: idempotent
+      if (e?.released && app !== '1') { refuse(x, 'FORMAT', `order ${e.order_no} is released; its documents can no longer change`); continue }
+      if (app === '1') {
+        if (e && !e.deleted) {
+          if (message.type === 'CEB511' && e.order_no !== x.orderNo) refuse(x, 'DUPLICATE_WAYBILL', `waybill ${x.key} already serves order ${e.order_no}`, 'logisticsNo')
+          else refuse(x, 'FORMAT', `document ${x.key} exists; modify it with appType 2`)
+          continue
+        }
+        writes.push({ key: x.key, orderNo: x.orderNo, hash: x.hash, version: (e?.version ?? 0) + 1, deleted: false, body: x.d })
+      } else if (!e || e.deleted) {
+        refuse(x, 'FORMAT', `document ${x.key} does not exist; appType ${app} needs an earlier appType 1`)
+      } else if (app === '2') {
+        if (e.order_no !== x.orderNo) { refuse(x, 'FORMAT', `a modification cannot move document ${x.key} to another order`, 'orderNo'); continue }
+        writes.push({ key: x.key, orderNo: x.orderNo, hash: x.hash, version: e.version + 1, deleted: false, body: x.d })
+      } else {
+        writes.push({ key: x.key, orderNo: x.orderNo, hash: x.hash, version: e.version + 1, deleted: true, body: x.d })
+      }
+    }
+    if (writes.length) {
+      await tx.query(
+        `insert into ceb_documents (type, doc_key, order_no, guid, content_hash, version, deleted, sender, card_no, body, received_at, updated_at)
+         select $1, doc_key, order_no, guid, content_hash, version, deleted, $2, $3, body, $4, $4
+         from jsonb_to_recordset($5::jsonb) as x(doc_key text, order_no text, guid text, content_hash text, version int, deleted boolean, body jsonb)
+         on conflict (type, doc_key) do update set order_no = excluded.order_no, guid = excluded.guid, content_hash = excluded.content_hash,
+           version = excluded.version, deleted = excluded.deleted, sender = excluded.sender, card_no = excluded.card_no, body = excluded.body,
+           updated_at = excluded.updated_at`,
+        [message.type, code, card.cardNo, nowIso, JSON.stringify(writes.map((w) => ({ doc_key: w.key, order_no: w.orderNo, guid: w.body.head.guid, content_hash: w.hash, version: w.version, deleted: w.deleted, body: w.body })))])
+      await tx.query(
+        `insert into ceb_tickets (order_no, return_status, created_at, updated_at)
+         select distinct order_no, 2, $1::timestamptz, $1::timestamptz from jsonb_to_recordset($2::jsonb) as x(order_no text)
+         on conflict (order_no) do nothing`, [nowIso, JSON.stringify(writes.map((w) => ({ order_no: w.orderNo })))])
+      await tx.query(
+        `insert into ceb_match_queue (order_no, enqueued_at) select distinct order_no, $1::timestamptz from jsonb_to_recordset($2::jsonb) as x(order_no text)
+         on conflict (order_no) do nothing`, [nowIso, JSON.stringify(writes.map((w) => ({ order_no: w.orderNo })))])
+      for (const w of writes) {
+        receipts.push({ type: message.type, docKey: w.key, orderNo: w.orderNo, returnStatus: STATUS.RECEIVED, returnInfo: w.deleted ? 'deleted' : 'received', reasons: [] })
+      }
+      appendAudit(tx, { at: now, actor: `card:${card.cardNo}`, action: 'CEB_DOCUMENTS_RECEIVED', entityType: 'ceb_message', entityId: message.guid,
+        data: { type: message.type, documents: writes.map((w) => ({ key: w.key, orderNo: w.orderNo, version: w.version, deleted: w.deleted, hash: w.hash })) } })
+    }
+    await insertReceipts(tx, receipts, nowIso)
+    // Identical resends answer with the document's latest receipt.
+    const resent = docs.filter((x) => { const e = existing.get(x.key); return e && !e.deleted && e.content_hash === x.hash })
+    if (resent.length) {
+      const last = await tx.query<{ doc_key: string; order_no: string; return_status: number; return_info: string; reasons: CebProblem[] }>(
+        `select distinct on (doc_key) doc_key, order_no, return_status, return_info, reasons from ceb_receipts
+         where type = $1 and doc_key = any($2::text[]) order by doc_key, id desc`, [message.type, resent.map((x) => x.key)])
+      for (const r of last) receipts.push({ type: message.type, docKey: r.doc_key, orderNo: r.order_no, returnStatus: r.return_status, returnInfo: r.return_info, reasons: r.reasons })
+    }
+    return { receipts }
+  })
+}
+
+async function insertReceipts(tx: Tx, receipts: Receipt[], at: string) {
+  if (!receipts.length) return
+  await tx.query(
+    `insert into ceb_receipts (type, doc_key, order_no, return_status, return_info, reasons, created_at)
+     select type, doc_key, order_no, return_status, return_info, reasons, $1 from jsonb_to_recordset($2::jsonb)
+       as x(type text, doc_key text, order_no text, return_status int, return_info text, reasons jsonb)`,
+    [at, JSON.stringify(receipts.map((r) => ({ type: r.type, doc_key: r.docKey, order_no: r.orderNo, return_status: r.returnStatus, return_info: r.returnInfo, reasons: r.reasons })))])
+}
+
+/**
+ * Matches queued orders: for each, the documents present are verified together (DOMAIN §5 three-document
+ * rules); a complete, consistent ticket passes the selectivity engine (green/blue → 399 then 800 released,
+ * yellow → 300 manual review, red → 500 inspection); inconsistencies answer 100 with reasons. Rows are
+ * taken with SKIP LOCKED, so several processes share the queue and each order gets one verdict per change.
+ * Returns the number of orders processed.
+ */
+export async function matchQueued(deps: Deps, limit = 500): Promise<number> {
+  const now = deps.clock.now()
+  const nowIso = now.toISOString()
+  const sel = await selectivityState(deps.db, now)
+  return deps.db.transaction(async (tx) => {
+    const queued = (await tx.query<{ order_no: string }>(
+      'select order_no from ceb_match_queue order by enqueued_at, order_no limit $1 for update skip locked', [limit])).map((r) => r.order_no)
+    if (queued.length === 0) return 0
+    const docs = await tx.query<{ type: CebMessageType; doc_key: string; order_no: string; body: Doc; received_at: Date }>(
+      'select type, doc_key, order_no, body, received_at from ceb_documents where order_no = any($1::text[]) and not deleted', [queued])
+    const tickets = new Map((await tx.query<{ order_no: string; return_status: number }>(
+      'select order_no, return_status from ceb_tickets where order_no = any($1::text[]) for update', [queued])).map((t) => [t.order_no, t]))
+    const byOrder = new Map<string, typeof docs>()
+    for (const d of docs) byOrder.set(d.order_no, [...(byOrder.get(d.order_no) ?? []), d])
+    const codes = [...new Set(docs.flatMap((d) => partyCodes(d.type, d.body)))]
+    const registered = new Set((await tx.query<{ customs_code: string }>('select customs_code from enterprises where customs_code = any($1::text[])', [codes])).map((r) => r.customs_code))
+    const buyers = [...new Set(docs.flatMap((d) => (d.type === 'CEB621' ? [(d.body as Inventory).head.buyerIdNumber] : [])))]
+    const year = Number(chinaDay(now).slice(0, 4))
+    const totals = new Map((await tx.query<{ buyer_id_number: string; total: string }>(
+      'select buyer_id_number, total from ceb_buyer_totals where buyer_id_number = any($1::text[]) and year = $2', [buyers, year])).map((r) => [r.buyer_id_number, r.total]))
+    const receipts: Receipt[] = []
+    const verdicts: Array<{ orderNo: string; status: number; reasons: CebProblem[]; complete: boolean; buyer: string | null; tax: string | null; dutiable: string | null; lane: string | null }> = []
+    for (const orderNo of queued) {
+      const list = byOrder.get(orderNo) ?? []
+      const get = <T extends CebMessageType>(t: T) => list.find((d) => d.type === t)?.body as CebDocuments[T] | undefined
+      const ticket = { order: get('CEB311') as Order | undefined, payment: get('CEB411') as Payment | undefined, waybill: get('CEB511') as Waybill | undefined, inventory: get('CEB621') as Inventory | undefined }
+      const verdict: Verdict = verifyTicket(ticket, {
+        today: chinaDay(now),
+        enterprises: (code) => registered.has(code),
+        waybillSeen: () => [],
+        buyerYearTotal: (id) => totals.get(id) ?? '0',
+        rates: DEFAULT_TAX_RATES,
+      })
+      const prior = tickets.get(orderNo)?.return_status
+      if (!verdict.complete) {
+        verdicts.push({ orderNo, status: STATUS.RECEIVED, reasons: verdict.reasons, complete: false, buyer: null, tax: null, dutiable: null, lane: null })
+        continue
+      }
+      const inv = ticket.inventory!
+      let status: number = verdict.returnStatus === 120 ? STATUS.PASSED : STATUS.REJECTED
+      let lane: string | null = null
+      const out: Receipt[] = []
+      const each = (s: number, info: string, reasons: CebProblem[] = []) => {
+        for (const d of list) out.push({ type: d.type, docKey: d.doc_key, orderNo, returnStatus: s, returnInfo: info, reasons })
+      }
+      if (status === STATUS.REJECTED) each(STATUS.REJECTED, verdict.reasons.map((r) => r.code).join(','), verdict.reasons)
+      else {
+        each(STATUS.PASSED, 'logic checks passed')
+        const decision = decide({ facts: inventoryFacts(inv), rules: sel.rules, params: sel.params, paramsVersion: sel.paramsVersion, declarationId: `${inv.head.agentCode}|${inv.head.copNo}`, window: sel.window })
+        lane = decision.lane
+        const invReceipt = (s: number, info: string) => out.push({ type: 'CEB621', docKey: docKey('CEB621', inv), orderNo, returnStatus: s, returnInfo: info, reasons: [] })
+        if (decision.lane === 'RED') { status = STATUS.INSPECTION; invReceipt(status, 'inspection: ' + decision.reasons.map((r) => r.code).join(',')) }
+        else if (decision.lane === 'YELLOW') { status = STATUS.REVIEW; invReceipt(status, 'manual review: ' + decision.reasons.map((r) => r.code).join(',')) }
+        else { invReceipt(STATUS.ASSESSED, 'assessed'); status = STATUS.RELEASED; invReceipt(status, 'released') }
+      }
+      // The same verdict again (a resend after a change that changed nothing) issues no new receipts.
+      if (prior !== status || status === STATUS.REJECTED) receipts.push(...out)
+      verdicts.push({ orderNo, status, reasons: verdict.reasons, complete: true, buyer: inv.head.buyerIdNumber, tax: verdict.tax?.total ?? null, dutiable: verdict.tax?.dutiableValue ?? null, lane })
+    }
+    await tx.query(
+      `update ceb_tickets t set return_status = x.status, reasons = x.reasons, complete = x.complete, buyer_id_number = x.buyer,
+         tax_total = x.tax, dutiable_value = x.dutiable, lane = x.lane, verdict_at = case when x.complete then $1::timestamptz else t.verdict_at end,
+         released_at = case when x.status = 800 then coalesce(t.released_at, $1::timestamptz) else t.released_at end, updated_at = $1::timestamptz, version = t.version + 1
+       from jsonb_to_recordset($2::jsonb) as x(order_no text, status int, reasons jsonb, complete boolean, buyer text, tax numeric, dutiable numeric, lane text)
+       where t.order_no = x.order_no`,
+      [nowIso, JSON.stringify(verdicts.map((v) => ({ order_no: v.orderNo, status: v.status, reasons: v.reasons, complete: v.complete, buyer: v.buyer, tax: v.tax, dutiable: v.dutiable, lane: v.lane })))])
+    const released = verdicts.filter((v) => v.status === STATUS.RELEASED && tickets.get(v.orderNo)?.return_status !== STATUS.RELEASED && v.buyer && v.dutiable)
+    if (released.length) {
+      await tx.query(
+        `insert into ceb_buyer_totals (buyer_id_number, year, total)
+         select buyer, $1, sum(dutiable) from jsonb_to_recordset($2::jsonb) as x(buyer text, dutiable numeric) group by buyer
+         on conflict (buyer_id_number, year) do update set total = ceb_buyer_totals.total + excluded.total`,
+        [year, JSON.stringify(released.map((v) => ({ buyer: v.buyer, dutiable: v.dutiable })))])
+    }
+    await insertReceipts(tx, receipts, nowIso)
+    await tx.query('delete from ceb_match_queue where order_no = any($1::text[])', [queued])
+    for (const v of verdicts) {
+      if (v.complete && tickets.get(v.orderNo)?.return_status !== v.status) {
+        appendAudit(tx, { at: now, actor: 'system:ceb', action: 'CEB_TICKET_VERDICT', entityType: 'ceb_ticket', entityId: v.orderNo,
+          data: { from: tickets.get(v.orderNo)?.return_status ?? null, returnStatus: v.status, reasons: v.reasons.map((r) => r.code), lane: v.lane } })
+      }
+    }
+    return queued.length
+  })
+}
+
+function partyCodes(type: CebMessageType, d: Doc): string[] {
+  const h = d.head as unknown as Record<string, string | undefined>
+  const keys = type === 'CEB311' ? ['ebpCode', 'ebcCode', 'payCode'] : type === 'CEB411' ? ['payCode', 'ebpCode'] : type === 'CEB511' ? ['logisticsCode'] : ['ebpCode', 'ebcCode', 'logisticsCode', 'agentCode', 'assureCode']
+  return keys.flatMap((k) => (h[k] ? [h[k]!] : []))
+}
+
+/** Dutiable value of an inventory (goods + freight + insurance), for the selectivity facts. */
+const dutiableOf = (inv: Inventory) =>
+  inv.lines.reduce((s, l) => s.plus(safe(l.totalPrice)), new Big(safe(inv.head.freight)).plus(safe(inv.head.insuredFee))).toFixed(2)
+const safe = (x: string | undefined) => (x && /^\d+(\.\d+)?$/.test(x) ? x : '0')
+
+/** What the selectivity rules see of an inventory: CEB 10-digit codes, old-code countries, CNY values. */
+function inventoryFacts(inv: Inventory): Facts {
+  const total = dutiableOf(inv)
+  return {
+    traderCredit: 'REGULAR',
+    header: {
+      ieFlag: 'I', tradeMode: inv.head.tradeMode, transportMode: inv.head.trafMode, tradeCountry: inv.head.country, customsDistrict: inv.head.customsCode,
+      iePort: inv.head.portCode, currency: 'CNY', traderCode: inv.head.ebcCode, declarantCode: inv.head.agentCode, totalValueCny: Number(total),
+      grossMassKg: Number(inv.head.grossWeight), packages: Number(inv.head.packNo), itemCount: inv.lines.length,
+    },
+    items: inv.lines.map((l) => ({
+      hsCode: l.gcode, originCountry: l.country, unit: l.unit, quantity: Number(l.qty), description: l.gname,
+      itemValueCny: Number(l.totalPrice), unitValueCny: Number(l.qty) > 0 ? Number(l.totalPrice) / Number(l.qty) : 0,
+    })),
+  }
+}
+
+/** Receipts of one order, oldest first (what an enterprise polls). */
+export async function receiptsOf(db: Queryable, orderNo: string): Promise<Array<Receipt & { id: number; createdAt: string }>> {
+  const rows = await db.query<{ id: number; type: CebMessageType; doc_key: string; order_no: string; return_status: number; return_info: string; reasons: CebProblem[]; created_at: Date }>(
+    'select id, type, doc_key, order_no, return_status, return_info, reasons, created_at from ceb_receipts where order_no = $1 order by id', [orderNo])
+  return rows.map((r) => ({ id: r.id, type: r.type, docKey: r.doc_key, orderNo: r.order_no, returnStatus: r.return_status, returnInfo: r.return_info, reasons: r.reasons, createdAt: new Date(r.created_at).toISOString() }))
+}

@@ -1,0 +1,624 @@
+import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser'
+import {
+  BASE_TRANSFER_MESSAGE,
+  CEB_STRUCTURE,
+  FORMAT,
+  MESSAGE_ATTRIBUTE_FIELDS,
+  fieldsFor,
+  isRecord,
+  pointerSegment,
+  validateBaseTransfer,
+  validateDocument,
+  validateFields,
+  type FieldSpec,
+} from './fields.js'
+import type { BaseTransfer, CebDocuments, CebMessage, CebMessageType, CebProblem } from './types.js'
+
+/** The CEB message namespace; any prefix (or the default namespace) bound to it is accepted. */
+export const CEB_NAMESPACE = 'http://www.chinaport.gov.cn/ceb'
+const DSIG_NAMESPACE = 'http://www.w3.org/2000/09/xmldsig#'
+const XSI_NAMESPACE = 'http://www.w3.org/2001/XMLSchema-instance'
+
+/** Default size limit of one message, in bytes (UTF-8). */
+export const CEB_MAX_BYTES = 10 * 1024 * 1024
+/** Default limit of documents (Order, Payment, …) in one message. */
+export const CEB_MAX_DOCUMENTS = 5000
+/** At most this many problems are listed; a last one says how many were left out. */
+export const CEB_MAX_PROBLEMS = 1000
+
+/** Options of {@link parseCebXml} and {@link parseCebJson}. */
+export interface CebParseOptions {
+  /** Refuse larger input, in bytes (UTF-8). Default {@link CEB_MAX_BYTES}. */
+  maxBytes?: number
+  /** Refuse messages with more documents. Default {@link CEB_MAX_DOCUMENTS}. */
+  maxDocuments?: number
+}
+
+/** A parsed and format-checked message, or the FORMAT problems that reject it. */
+export type CebParseResult = { ok: true; message: CebMessage } | { ok: false; problems: CebProblem[] }
+
+const MESSAGE_TYPES: readonly CebMessageType[] = ['CEB311', 'CEB411', 'CEB511', 'CEB621']
+const ROOTS = new Map<string, CebMessageType>(MESSAGE_TYPES.map((t) => [CEB_STRUCTURE[t].root, t]))
+
+const problem = (pointer: string, message: string): CebProblem => ({ code: FORMAT, message, pointer })
+const failed = (problems: CebProblem[]): CebParseResult => ({ ok: false, problems: capped(problems) })
+
+function capped(problems: CebProblem[]): CebProblem[] {
+  if (problems.length <= CEB_MAX_PROBLEMS) return problems
+  const rest = problems.length - CEB_MAX_PROBLEMS
+  return [...problems.slice(0, CEB_MAX_PROBLEMS), problem('/', `${rest} more problems not listed`)]
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Entities: only the five XML ones and character references. DTDs are refused before parsing, so any other name is
+// undeclared; the parser's own decoder would pass `&foo;` through and leave `&#65;` undecoded.
+
+class ReferenceProblem extends Error {
+  constructor(readonly reference: string, reason: string) {
+    super(reason)
+  }
+}
+
+const PREDEFINED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" }
+
+/** XML 1.0 `Char`: tab, LF, CR and the Unicode ranges minus surrogates, U+FFFE and U+FFFF. */
+const isXmlChar = (cp: number) =>
+  cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff)
+const NON_XML_CHAR = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u
+// Same test without the `u` flag, several times faster; surrogates need the exact check above (pairs are fine).
+const MAYBE_NON_XML_CHAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\uD800-\uDFFF\uFFFE\uFFFF]/
+const NON_XML_CHARS = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu
+
+function decodeReferences(text: string): string {
+  if (!text.includes('&')) return text
+  return text.replace(/&([^&;\s<]*)(;?)/g, (ref: string, body: string, semi: string) => {
+    if (!semi || body === '') throw new ReferenceProblem(ref, 'malformed reference')
+    const named = PREDEFINED[body]
+    if (named !== undefined && Object.prototype.hasOwnProperty.call(PREDEFINED, body)) return named
+    const num = /^#x([0-9A-Fa-f]{1,8})$/.exec(body) ?? /^#()([0-9]{1,10})$/.exec(body)
+    if (!num) throw new ReferenceProblem(ref, body.startsWith('#') ? 'malformed character reference' : 'undeclared entity')
+    const cp = num[1] ? parseInt(num[1], 16) : Number(num[2])
+    if (!isXmlChar(cp)) throw new ReferenceProblem(ref, 'reference to a character XML does not allow')
+    return String.fromCodePoint(cp)
+  })
+}
+
+const parser = new XMLParser({
+  preserveOrder: true, // exact document order: pointers and duplicate checks see what was sent
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: true,
+  // Namespaces are resolved below, element by element, from the xmlns attributes: stripping prefixes would let
+  // `<x:orderNo xmlns:x="urn:other">` pass as a CEB element.
+  removeNSPrefix: false,
+  processEntities: true,
+  entityDecoder: {
+    decode: decodeReferences,
+    // Entities from a DTD or from callers are never added: there is no DTD, and the table is fixed.
+    addInputEntities: () => {},
+    setExternalEntities: () => {},
+    reset: () => {},
+    setXmlVersion: () => {},
+  },
+  ignoreDeclaration: false,
+  ignorePiTags: false,
+  maxNestedTags: 32,
+})
+
+/** 1-based line and column of a string offset. */
+function lineCol(s: string, index: number): string {
+  let line = 1
+  let last = -1
+  for (let i = s.indexOf('\n'); i !== -1 && i < index; i = s.indexOf('\n', i + 1)) {
+    line++
+    last = i
+  }
+  return `line ${line}, column ${index - last}`
+}
+
+/**
+ * Refuses DTDs and processing instructions before any parser sees them. Comments and CDATA sections are skipped, so
+ * `<!--<!DOCTYPE-->` is fine; the XML declaration is allowed at offset 0 only.
+ */
+function markupProblem(s: string): CebProblem | undefined {
+  const re = /<[!?]/g
+  for (let m = re.exec(s); m; m = re.exec(s)) {
+    const i = m.index
+    const skip = s.startsWith('<!--', i) ? '-->' : s.startsWith('<![CDATA[', i) ? ']]>' : undefined
+    if (skip) {
+      const end = s.indexOf(skip, i + 4)
+      if (end < 0) return undefined // unterminated: the well-formedness check reports it with its position
+      re.lastIndex = end + skip.length
+      continue
+    }
+    if (s[i + 1] === '!') {
+      const what = /^<!([A-Za-z]*)/.exec(s.slice(i, i + 12))?.[1] ?? ''
+      return problem('/', `DTDs are not allowed: <!${what} at ${lineCol(s, i)}; a CEB message has no DOCTYPE or ENTITY declarations`)
+    }
+    if (i === 0 && /^<\?xml[\s?]/.test(s.slice(0, 6))) {
+      const end = s.indexOf('?>')
+      re.lastIndex = end < 0 ? s.length : end + 2
+      continue
+    }
+    return problem('/', `processing instructions are not allowed (${lineCol(s, i)}); only the XML declaration may open the message`)
+  }
+  return undefined
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The parser's preserveOrder tree: an element is `{ [qname]: children[], ':@'?: { '@_name': value } }`, text is
+// `{ '#text': string }`.
+
+interface El {
+  qname: string
+  attrs: Record<string, string>
+  children: unknown[]
+}
+
+function elementOf(node: unknown): El | undefined {
+  if (!isRecord(node)) return undefined
+  for (const k of Object.keys(node)) {
+    if (k === ':@' || k === '#text') continue
+    const children = node[k]
+    const attrs = isRecord(node[':@']) ? (node[':@'] as Record<string, string>) : {}
+    return { qname: k, attrs, children: Array.isArray(children) ? children : [] }
+  }
+  return undefined
+}
+
+function textOf(node: unknown): string | undefined {
+  return isRecord(node) && typeof node['#text'] === 'string' ? node['#text'] : undefined
+}
+
+type Scope = ReadonlyMap<string, string>
+const ROOT_SCOPE: Scope = new Map([['xml', 'http://www.w3.org/XML/1998/namespace']])
+
+// Identical scopes are shared across messages (every sender declares the same prefixes on the root), so the name
+// cache below survives from one message to the next. Bounded, as senders choose the declarations.
+const interned = new Map<string, Scope>()
+
+/** The scope inside an element: its own `xmlns` / `xmlns:p` declarations over the parent's. */
+function enter(scope: Scope, attrs: Record<string, string>): Scope {
+  let next: Map<string, string> | undefined
+  for (const k in attrs) {
+    if (k === '@_xmlns' || k.startsWith('@_xmlns:')) {
+      next ??= new Map(scope)
+      next.set(k === '@_xmlns' ? '' : k.slice(8), attrs[k] as string)
+    }
+  }
+  if (!next) return scope
+  const key = JSON.stringify([...next])
+  const known = interned.get(key)
+  if (known) return known
+  if (interned.size < 100) interned.set(key, next)
+  return next
+}
+
+interface Name {
+  ns: string
+  local: string
+}
+
+// Scopes are shared by every element that declares nothing, so a per-scope cache turns name resolution into a lookup.
+const resolved = new WeakMap<Scope, Map<string, Name | string>>()
+
+function resolve(qname: string, scope: Scope): Name | string {
+  let cache = resolved.get(scope)
+  if (!cache) resolved.set(scope, (cache = new Map()))
+  let name = cache.get(qname)
+  if (name === undefined) {
+    name = resolveName(qname, scope)
+    // Bounded: a hostile message could otherwise grow one cache with every distinct element name it sends.
+    if (cache.size < 1000) cache.set(qname, name)
+  }
+  return name
+}
+
+function resolveName(qname: string, scope: Scope): Name | string {
+  const colon = qname.indexOf(':')
+  if (colon < 0) return { ns: scope.get('') ?? '', local: qname }
+  const prefix = qname.slice(0, colon)
+  const local = qname.slice(colon + 1)
+  if (!prefix || !local || local.includes(':')) return `${qname} is not a valid element name`
+  const ns = scope.get(prefix)
+  return ns ? { ns, local } : `namespace prefix ${prefix} of ${qname} is not declared`
+}
+
+const isNamespaceDeclaration = (attr: string) => attr === '@_xmlns' || attr.startsWith('@_xmlns:')
+
+/** Collects structural problems while walking one message. */
+class Walker {
+  readonly problems: CebProblem[] = []
+
+  add(pointer: string, message: string) {
+    this.problems.push(problem(pointer, message))
+  }
+
+  /** Only namespace declarations may sit on elements below the root. */
+  noAttributes(el: El, local: string, pointer: string) {
+    for (const k of Object.keys(el.attrs)) {
+      if (!isNamespaceDeclaration(k)) this.add(`${pointer}/@${pointerSegment(k.slice(2))}`, `${local} takes no attribute ${k.slice(2)}`)
+    }
+  }
+
+  /** Yields the child elements in the CEB namespace with their scope; reports text, foreign and unbound ones. */
+  *children(el: El, scope: Scope, local: string, pointer: string): Generator<[El, Name, Scope]> {
+    for (const node of el.children) {
+      const text = textOf(node)
+      if (text !== undefined) {
+        if (text !== '') this.add(pointer, `${local} may contain elements only, not text`)
+        continue
+      }
+      const child = elementOf(node)
+      if (!child) continue
+      if (child.qname.startsWith('?')) {
+        this.add(pointer, `processing instructions are not allowed in ${local}`)
+        continue
+      }
+      const inner = enter(scope, child.attrs)
+      const name = resolve(child.qname, inner)
+      if (typeof name === 'string') this.add(`${pointer}/${pointerSegment(child.qname)}`, name)
+      else yield [child, name, inner]
+    }
+  }
+
+  /** A head, line or BaseTransfer: text-only CEB elements, each at most once, into a record of strings. */
+  leaves(el: El, scope: Scope, local: string, pointer: string): Record<string, string> {
+    this.noAttributes(el, local, pointer)
+    const rec: Record<string, string> = Object.create(null) as Record<string, string>
+    for (const [child, name] of this.children(el, scope, local, pointer)) {
+      const at = () => `${pointer}/${pointerSegment(name.local)}`
+      if (name.ns !== CEB_NAMESPACE) {
+        this.add(at(), `${child.qname} is not in the CEB namespace ${CEB_NAMESPACE}`)
+        continue
+      }
+      if (name.local in rec) {
+        this.add(at(), `${name.local} must occur at most once in ${local}`)
+        continue
+      }
+      if (Object.keys(child.attrs).length > 0) this.noAttributes(child, name.local, at())
+      let value = ''
+      let nested = false
+      for (const n of child.children) {
+        const t = textOf(n)
+        if (t !== undefined) value += t
+        else nested = true
+      }
+      if (nested) this.add(at(), `${name.local} must contain text only`)
+      else rec[name.local] = value
+    }
+    return rec
+  }
+}
+
+/** Maps one document element (`<ceb:Order>`) to `{ head, lines }`; missing parts are left to validateDocument. */
+function mapDocument(w: Walker, type: CebMessageType, el: El, scope: Scope, pointer: string): Record<string, unknown> {
+  const s = CEB_STRUCTURE[type]
+  w.noAttributes(el, s.document, pointer)
+  let head: Record<string, string> | undefined
+  const lines: Record<string, string>[] = []
+  for (const [child, name, inner] of w.children(el, scope, s.document, pointer)) {
+    const local = name.ns === CEB_NAMESPACE ? name.local : undefined
+    if (local === s.head) {
+      if (head) w.add(`${pointer}/${s.head}`, `${s.document} must have exactly one ${s.head}`)
+      else head = w.leaves(child, inner, s.head, `${pointer}/${s.head}`)
+    } else if (s.line && local === s.line) {
+      lines.push(w.leaves(child, inner, s.line, `${pointer}/${s.line}/${lines.length}`))
+    } else {
+      w.add(`${pointer}/${pointerSegment(name.local)}`, `unexpected element ${child.qname} in ${s.document}`)
+    }
+  }
+  const doc: Record<string, unknown> = {}
+  if (head) doc.head = head
+  if (s.line) doc.lines = lines
+  return doc
+}
+
+/** A fresh object with the fields present in `rec`, in spec order (so XML and JSON give identical key order). */
+function pick(fields: readonly FieldSpec[], rec: unknown): Record<string, string> {
+  const out: Record<string, string> = {}
+  if (!isRecord(rec)) return out
+  for (const f of fields) {
+    const v = Object.prototype.hasOwnProperty.call(rec, f.element) ? rec[f.element] : undefined
+    if (typeof v === 'string') out[f.element] = v
+  }
+  return out
+}
+
+function normalizeDocument(type: CebMessageType, doc: Record<string, unknown>): CebDocuments[CebMessageType] {
+  const s = CEB_STRUCTURE[type]
+  const head = pick(fieldsFor(s.root, `${s.document}/${s.head}`), doc.head)
+  if (!s.line) return { head } as unknown as CebDocuments[CebMessageType]
+  const lineFields = fieldsFor(s.root, `${s.document}/${s.line}`)
+  const lines = (doc.lines as unknown[]).map((l) => pick(lineFields, l))
+  return { head, lines } as unknown as CebDocuments[CebMessageType]
+}
+
+function limits(opts: CebParseOptions) {
+  const maxBytes = opts.maxBytes ?? CEB_MAX_BYTES
+  const maxDocuments = opts.maxDocuments ?? CEB_MAX_DOCUMENTS
+  if (!(maxBytes > 0) || !(maxDocuments > 0)) throw new RangeError('maxBytes and maxDocuments must be positive')
+  return { maxBytes, maxDocuments }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+/** Input as text, or the problem that stops it: too large, not UTF-8. */
+function textInput(xml: unknown, maxBytes: number): string | CebProblem {
+  if (typeof xml === 'string') {
+    // UTF-8 takes at least one byte per UTF-16 unit, so a long string is refused before it is measured.
+    const bytes = xml.length > maxBytes ? xml.length : Buffer.byteLength(xml, 'utf8')
+    if (bytes > maxBytes) return problem('/', `message exceeds ${maxBytes} bytes`)
+    return xml.charCodeAt(0) === 0xfeff ? xml.slice(1) : xml
+  }
+  if (!(xml instanceof Uint8Array)) return problem('/', 'message must be XML text or bytes')
+  if (xml.byteLength > maxBytes) return problem('/', `message exceeds ${maxBytes} bytes (${xml.byteLength} bytes)`)
+  if ((xml[0] === 0xfe && xml[1] === 0xff) || (xml[0] === 0xff && xml[1] === 0xfe)) {
+    return problem('/', 'message must be encoded in UTF-8, not UTF-16')
+  }
+  try {
+    return utf8.decode(xml) // drops a UTF-8 BOM
+  } catch {
+    return problem('/', 'message is not valid UTF-8')
+  }
+}
+
+/**
+ * Parses and format-checks a CEB311 (order), CEB411 (payment), CEB511 (waybill) or CEB621 (inventory) message.
+ * Never throws on bad input. Safe by construction: DTDs (DOCTYPE, ENTITY) and processing instructions are refused
+ * before parsing, only the five predefined entities and character references are expanded, size, document count
+ * and nesting are bounded. Namespaces are checked on every element, not only the root.
+ *
+ * Values stay strings exactly as sent (trimmed); empty elements become `''`, absent optional ones are omitted. Every
+ * problem has code `FORMAT` and a JSON Pointer with the XML element names, e.g.
+ * `/CEB621Message/Inventory/1/InventoryList/2/gcode`; whole-message problems point at `/`.
+ * Bytes must be UTF-8; a string is taken as already decoded. An XML-DSig `<ds:Signature>` child of the root is
+ * accepted but neither verified nor returned: verification needs the original bytes.
+ */
+export function parseCebXml(xml: string | Buffer, opts: CebParseOptions = {}): CebParseResult {
+  const { maxBytes, maxDocuments } = limits(opts)
+  const text = textInput(xml, maxBytes)
+  if (typeof text !== 'string') return failed([text])
+  const markup = markupProblem(text)
+  if (markup) return failed([markup])
+  const bad = MAYBE_NON_XML_CHAR.test(text) ? NON_XML_CHAR.exec(text) : null
+  if (bad) return failed([problem('/', `character U+${bad[0].codePointAt(0)?.toString(16).toUpperCase().padStart(4, '0')} is not allowed in XML (${lineCol(text, bad.index)})`)])
+  let valid: ReturnType<typeof XMLValidator.validate>
+  try {
+    valid = XMLValidator.validate(text)
+  } catch (e) {
+    return failed([problem('/', `XML is not well-formed: ${(e as Error).message}`)])
+  }
+  if (valid !== true) {
+    const { msg, line, col } = valid.err
+    const where = col === undefined ? `line ${line}` : `line ${line}, column ${col}`
+    return failed([problem('/', `XML is not well-formed at ${where}: ${msg}`)])
+  }
+  let tree: unknown
+  try {
+    tree = parser.parse(text)
+  } catch (e) {
+    if (e instanceof ReferenceProblem) {
+      const i = text.indexOf(e.reference)
+      return failed([problem('/', `${e.message} ${e.reference.slice(0, 40)}${i < 0 ? '' : ` at ${lineCol(text, i)}`}`)])
+    }
+    return failed([problem('/', `XML could not be parsed: ${(e as Error).message}`)])
+  }
+  return mapMessage(tree, text, xml instanceof Uint8Array, maxDocuments)
+}
+
+function mapMessage(tree: unknown, text: string, fromBytes: boolean, maxDocuments: number): CebParseResult {
+  const top = (Array.isArray(tree) ? tree : []).map(elementOf).filter((e): e is El => e !== undefined)
+  const decl = top.find((e) => e.qname === '?xml')
+  const encoding = decl?.attrs['@_encoding']
+  if (fromBytes && encoding !== undefined && !/^utf-?8$/i.test(encoding)) {
+    return failed([problem('/', `message must be encoded in UTF-8, not ${encoding.slice(0, 40)}`)])
+  }
+  const roots = top.filter((e) => !e.qname.startsWith('?'))
+  const root = roots[0]
+  if (!root || roots.length > 1) return failed([problem('/', 'a message must have exactly one root element')])
+  const scope = enter(ROOT_SCOPE, root.attrs)
+  const name = resolve(root.qname, scope)
+  if (typeof name === 'string') return failed([problem('/', name)])
+  const type = ROOTS.get(name.local)
+  if (!type) {
+    return failed([problem('/', `unknown root element ${name.local.slice(0, 60)}; expected one of ${[...ROOTS.keys()].join(', ')}`)])
+  }
+  if (name.ns !== CEB_NAMESPACE) {
+    const got = name.ns === '' ? 'has no namespace' : `is in namespace ${name.ns.slice(0, 100)}`
+    return failed([problem('/', `root element ${name.local} ${got}; expected ${CEB_NAMESPACE}`)])
+  }
+  const s = CEB_STRUCTURE[type]
+  const base = `/${s.root}`
+  const w = new Walker()
+
+  const attrs: Record<string, string> = {}
+  for (const [k, v] of Object.entries(root.attrs)) {
+    const attr = k.slice(2)
+    if (isNamespaceDeclaration(k)) continue
+    if (attr === 'guid' || attr === 'version') attrs[attr] = v
+    else if (attr.startsWith('xsi:') && scope.get('xsi') === XSI_NAMESPACE) continue // schemaLocation and kin
+    else w.add(`${base}/@${pointerSegment(attr)}`, `${s.root} takes no attribute ${attr}`)
+  }
+
+  const documents: Array<[El, Scope]> = []
+  let baseTransfer: [El, Scope] | undefined
+  let signatures = 0
+  for (const [child, cname, inner] of w.children(root, scope, s.root, base)) {
+    if (cname.ns === CEB_NAMESPACE && cname.local === s.document) {
+      documents.push([child, inner])
+      if (documents.length > maxDocuments) {
+        return failed([problem(`${base}/${s.document}`, `a message may carry at most ${maxDocuments} documents`)])
+      }
+    } else if (cname.ns === CEB_NAMESPACE && cname.local === 'BaseTransfer') {
+      if (baseTransfer) w.add(`${base}/BaseTransfer`, `${s.root} must have exactly one BaseTransfer`)
+      else baseTransfer = [child, inner]
+    } else if (cname.ns === DSIG_NAMESPACE && cname.local === 'Signature') {
+      if (++signatures > 1) w.add(`${base}/Signature`, `${s.root} may have one Signature`)
+    } else {
+      w.add(`${base}/${pointerSegment(cname.local)}`, `unexpected element ${child.qname} in ${s.root}`)
+    }
+  }
+
+  const problems = w.problems
+  problems.push(...validateFields(MESSAGE_ATTRIBUTE_FIELDS, attrs, base, s.root, '@'))
+  if (documents.length === 0) problems.push(problem(`${base}/${s.document}`, `at least one ${s.document} is required`))
+  const docs = documents.map(([el, inner], i) => {
+    const pointer = `${base}/${s.document}/${i}`
+    const doc = mapDocument(w, type, el, inner, pointer)
+    problems.push(...validateDocument(type, doc, pointer))
+    return doc
+  })
+  let bt: Record<string, string> | undefined
+  if (!baseTransfer) problems.push(problem(`${base}/BaseTransfer`, 'BaseTransfer is required'))
+  else {
+    bt = w.leaves(baseTransfer[0], baseTransfer[1], 'BaseTransfer', `${base}/BaseTransfer`)
+    problems.push(...validateBaseTransfer(bt, `${base}/BaseTransfer`))
+  }
+  if (problems.length > 0 || !bt) return failed(problems)
+  return {
+    ok: true,
+    message: {
+      type,
+      guid: attrs.guid ?? '',
+      version: attrs.version ?? '',
+      documents: docs.map((d) => normalizeDocument(type, d)),
+      baseTransfer: pick(fieldsFor(BASE_TRANSFER_MESSAGE, 'BaseTransfer'), bt) as unknown as BaseTransfer,
+    },
+  }
+}
+
+/**
+ * The JSON form of a message of `type`: `{ guid, version?, documents: [{ head, lines? }], baseTransfer }` with the
+ * element names of types.ts (a `type` property equal to `type` is allowed, so a serialised {@link CebMessage} reads
+ * back). Checked exactly like the XML form; unknown properties are FORMAT problems, not dropped, and values must be
+ * strings (amounts as decimal strings, never JSON numbers). Pointers use the JSON names (`/documents/0/lines/1/qty`).
+ * Never throws on bad input.
+ */
+export function parseCebJson(type: CebMessageType, value: unknown, opts: Pick<CebParseOptions, 'maxDocuments'> = {}): CebParseResult {
+  const { maxDocuments } = limits(opts)
+  if (!MESSAGE_TYPES.includes(type)) return failed([problem('/', `unknown message type; expected one of ${MESSAGE_TYPES.join(', ')}`)])
+  if (!isRecord(value)) return failed([problem('/', 'message must be a JSON object')])
+  const problems: CebProblem[] = []
+  const attrs: Record<string, unknown> = {}
+  for (const k of Object.keys(value)) {
+    if (k === 'guid' || k === 'version') attrs[k] = value[k]
+    else if (k === 'type') {
+      if (value.type !== type) problems.push(problem('/type', `type must be ${type}`))
+    } else if (k !== 'documents' && k !== 'baseTransfer') problems.push(problem(`/${pointerSegment(k)}`, `${k} is not part of a ${type} message`))
+  }
+  problems.push(...validateFields(MESSAGE_ATTRIBUTE_FIELDS, attrs, '', 'the message'))
+  const documents = value.documents
+  if (!Array.isArray(documents) || documents.length === 0) {
+    problems.push(problem('/documents', 'documents must be an array of at least one document'))
+  } else if (documents.length > maxDocuments) {
+    return failed([...problems, problem('/documents', `a message may carry at most ${maxDocuments} documents`)])
+  } else {
+    documents.forEach((d, i) => problems.push(...validateDocument(type, d, `/documents/${i}`, { json: true })))
+  }
+  if (value.baseTransfer === undefined) problems.push(problem('/baseTransfer', 'baseTransfer is required'))
+  else problems.push(...validateBaseTransfer(value.baseTransfer, '/baseTransfer'))
+  if (problems.length > 0 || !Array.isArray(documents)) return failed(problems)
+  return {
+    ok: true,
+    message: {
+      type,
+      guid: attrs.guid as string,
+      version: typeof attrs.version === 'string' ? attrs.version : '',
+      documents: documents.map((d: Record<string, unknown>) => normalizeDocument(type, d)),
+      baseTransfer: pick(fieldsFor(BASE_TRANSFER_MESSAGE, 'BaseTransfer'), value.baseTransfer) as unknown as BaseTransfer,
+    },
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Receipts
+
+/** Receipt messages this module writes, and the element of each receipt. */
+export const CEB_RECEIPTS = {
+  CEB312: 'OrderReturn',
+  CEB412: 'PaymentReturn',
+  CEB512: 'LogisticsReturn',
+  CEB622: 'InventoryReturn',
+} as const
+export type CebReceiptKind = keyof typeof CEB_RECEIPTS
+
+const builder = new XMLBuilder({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  format: true,
+  suppressEmptyNode: false,
+  processEntities: true, // escapes & < > " ' in text and attributes
+})
+
+/** Characters XML 1.0 cannot carry, even escaped, become U+FFFD so a receipt always parses. */
+const xmlSafe = (s: string) => s.replace(NON_XML_CHARS, '\uFFFD')
+
+function build(rootName: string, rootAttrs: Record<string, string>, itemName: string, items: Array<Array<[string, string]>>): string {
+  const root: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(rootAttrs)) root[`@_${k}`] = xmlSafe(v)
+  root['@_xmlns:ceb'] = CEB_NAMESPACE
+  root[`ceb:${itemName}`] = items.map((fields) => Object.fromEntries(fields.map(([k, v]) => [`ceb:${k}`, xmlSafe(v)])))
+  return builder.build({ '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' }, [`ceb:${rootName}`]: root }) as string
+}
+
+/**
+ * Serialises receipts as a `CEB312Message` / `CEB412Message` / `CEB512Message` / `CEB622Message` (namespace prefix
+ * `ceb:`), one `OrderReturn` (…) per receipt, elements in the field list's order, text escaped. Field names are the
+ * field list's (guid, ebpCode, orderNo, returnStatus, returnTime `YYYYMMDDhhmmssSSS`, returnInfo, …). `opts.guid`
+ * sets the root guid attribute (omitted otherwise: ids are the caller's to make). Throws a TypeError on an unknown
+ * or missing required field or a non-string value: receipts are built by our own code.
+ */
+export function cebReceiptXml(
+  kind: CebReceiptKind,
+  receipts: Array<Record<string, string>>,
+  opts: { guid?: string; version?: string } = {},
+): string {
+  const node = CEB_RECEIPTS[kind]
+  if (!node) throw new TypeError(`unknown receipt kind ${String(kind)}`)
+  if (receipts.length === 0) throw new TypeError(`${kind} needs at least one receipt`)
+  const fields = fieldsFor(`${kind}Message`, node)
+  const known = new Set(fields.map((f) => f.element))
+  const items = receipts.map((r, i) => {
+    for (const k of Object.keys(r)) if (!known.has(k)) throw new TypeError(`${kind} receipt ${i}: unknown field ${k}`)
+    const out: Array<[string, string]> = []
+    for (const f of fields) {
+      const v: unknown = Object.prototype.hasOwnProperty.call(r, f.element) ? r[f.element] : undefined
+      if (v === undefined) {
+        if (f.required) throw new TypeError(`${kind} receipt ${i}: ${f.element} is required`)
+        continue
+      }
+      if (typeof v !== 'string') throw new TypeError(`${kind} receipt ${i}: ${f.element} must be a string`)
+      out.push([f.element, v])
+    }
+    return out
+  })
+  const attrs: Record<string, string> = {}
+  if (opts.guid !== undefined) attrs.guid = opts.guid
+  attrs.version = opts.version ?? '1.0'
+  return build(`${kind}Message`, attrs, node, items)
+}
+
+/**
+ * Serialises a CEB900 format-error receipt: `<ceb:CEB900Message><ceb:MessageReturn>` with guid, returnStatus,
+ * returnTime (`YYYYMMDDhhmmssSSS`, when given), returnInfo, oriCopMsgId and oriMessageType (when given), in that
+ * order. `returnStatus` is negative for processing errors (DOMAIN §5).
+ */
+export function ceb900Xml(p: {
+  guid: string
+  returnStatus: string
+  returnInfo: string
+  returnTime?: string
+  oriCopMsgId?: string
+  oriMessageType?: string
+}): string {
+  const order = ['guid', 'returnStatus', 'returnTime', 'returnInfo', 'oriCopMsgId', 'oriMessageType'] as const
+  const fields: Array<[string, string]> = []
+  for (const k of order) {
+    const v = p[k]
+    if (v !== undefined) fields.push([k, String(v)])
+  }
+  return build('CEB900Message', { version: '1.0' }, 'MessageReturn', [fields])
+}
