@@ -53,6 +53,8 @@ create table ceb_receipts (
   return_status int not null,
   return_info text not null,
   reasons jsonb not null default '[]',
+  -- The stored document version the receipt answers; null for a document refused at intake (not stored).
+  doc_version int,
   created_at timestamptz not null
 );
 create index ceb_receipts_order on ceb_receipts (order_no, id);

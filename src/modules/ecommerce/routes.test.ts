@@ -64,6 +64,19 @@ describe('CEB intake, matching and receipts', () => {
     const [total] = await t.db.query<{ total: string }>(`select total from ceb_buyer_totals where buyer_id_number = '110105199003071239'`)
     expect(total!.total).toBe('408.00')
     expect((await verifyAudit(t.db)).problems).toEqual([])
+    const bill = (await t.app.inject({ method: 'GET', url: `/api/v1/ceb/orders/${ORDER}/tax-bill`, headers: officer.headers })).json()
+    // DOMAIN §5: (398 + 10) × 9.1 % = 37.13, as VAT 13 % × 0.7 on the infant formula line.
+    expect(bill).toMatchObject({ orderNo: ORDER, valueAddedTax: '37.13', consumptionTax: '0.00', customsTax: '0.00', total: '37.13', invtNo: expect.stringMatching(/^6409\d{14}$/) })
+    expect(bill.lines).toEqual([expect.objectContaining({ gnum: '1', gcode: '1901101000', taxPrice: '408.00', valueAddedTax: '37.13' })])
+    const running = await t.app.inject({ method: 'GET', url: '/api/v1/ceb/buyers/110105199003071239/total?year=2026', headers: officer.headers })
+    expect(running.json()).toEqual({ buyerIdNumber: '110105199003071239', year: 2026, total: '408.00' })
+  })
+
+  it('re-verifies on a modification and returns the ticket with reasons', async () => {
+    const modified = example(411).replace('<ceb:appType>1</ceb:appType>', '<ceb:appType>2</ceb:appType>').replace('<ceb:amountPaid>445.13</ceb:amountPaid>', '<ceb:amountPaid>400.00</ceb:amountPaid>')
+    const res = await send(parties['4601000PAY']!, modified)
+    // A released order's documents can no longer change.
+    expect(res.json().receipts).toEqual([expect.objectContaining({ returnStatus: 100, reasons: [expect.objectContaining({ code: 'FORMAT' })] })])
   })
 
   it('answers a resend of the same document idempotently', async () => {

@@ -6,7 +6,7 @@ import { KouanError, forbidden } from '../../errors.js'
 import { errors, security } from '../../shared/schema.js'
 import { REASON_CODES } from './rules.js'
 import { parseCebJson, parseCebXml } from './xml.js'
-import { matchQueued, receiptsOf, receiveMessage } from './service.js'
+import { buyerTotal, matchQueued, receiptsOf, receiveMessage, taxBillOf } from './service.js'
 import type { CebMessageType } from './types.js'
 
 /** The signature of an XML message travels in this header: `cardNo;Ed25519;base64url-signature`. */
@@ -86,6 +86,27 @@ export default async function cebRoutes(fastify: FastifyInstance, ctx: AppContex
       if (!party || party.n === 0) return { items: [] }
     }
     return { items }
+  })
+
+  app.get('/orders/:orderNo/tax-bill', {
+    schema: { tags: ['ecommerce'], summary: 'Electronic tax bill (CEB816) of a released inventory', security,
+      params: Type.Object({ orderNo: Type.String({ minLength: 1, maxLength: 60 }) }, { additionalProperties: false }),
+      response: { 200: Type.Record(Type.String(), Type.Any()), ...errors(401, 403, 404) } },
+  }, async (req) => {
+    await ctx.officer(req)
+    const bill = await taxBillOf(ctx.db, req.params.orderNo)
+    if (!bill) throw new KouanError('CEB_TAX_BILL_NOT_FOUND', 404, `no tax bill for order ${req.params.orderNo} (not released yet?)`, { pointer: '/params/orderNo' })
+    return bill
+  })
+
+  app.get('/buyers/:buyerIdNumber/total', {
+    schema: { tags: ['ecommerce'], summary: "A buyer's released dutiable value in a calendar year (limit 26,000 CNY)", security,
+      params: Type.Object({ buyerIdNumber: Type.String({ pattern: '^[0-9]{17}[0-9X]$' }) }, { additionalProperties: false }),
+      querystring: Type.Object({ year: Type.Integer({ minimum: 2019, maximum: 2100 }) }, { additionalProperties: false }),
+      response: { 200: Type.Object({ buyerIdNumber: Type.String(), year: Type.Integer(), total: Type.String() }), ...errors(400, 401, 403) } },
+  }, async (req) => {
+    await ctx.officer(req)
+    return { buyerIdNumber: req.params.buyerIdNumber, year: req.query.year, total: await buyerTotal(ctx.db, req.params.buyerIdNumber, req.query.year) }
   })
 
   app.get('/stats', {

@@ -21,6 +21,8 @@ export interface Receipt {
   returnStatus: number
   returnInfo: string
   reasons: CebProblem[]
+  /** Version of the stored document this answers; absent when the document was refused at intake. */
+  docVersion?: number
 }
 
 /** `returnStatus` values this channel issues (DOMAIN §5 receipts). */
@@ -118,7 +120,7 @@ export async function receiveMessage(
         `insert into ceb_match_queue (order_no, enqueued_at) select distinct order_no, $1::timestamptz from jsonb_to_recordset($2::jsonb) as x(order_no text)
          on conflict (order_no) do nothing`, [nowIso, JSON.stringify(writes.map((w) => ({ order_no: w.orderNo })))])
       for (const w of writes) {
-        receipts.push({ type: message.type, docKey: w.key, orderNo: w.orderNo, returnStatus: STATUS.RECEIVED, returnInfo: w.deleted ? 'deleted' : 'received', reasons: [] })
+        receipts.push({ type: message.type, docKey: w.key, orderNo: w.orderNo, returnStatus: STATUS.RECEIVED, returnInfo: w.deleted ? 'deleted' : 'received', reasons: [], docVersion: w.version })
       }
       appendAudit(tx, { at: now, actor: `card:${card.cardNo}`, action: 'CEB_DOCUMENTS_RECEIVED', entityType: 'ceb_message', entityId: message.guid,
         data: { type: message.type, documents: writes.map((w) => ({ key: w.key, orderNo: w.orderNo, version: w.version, deleted: w.deleted, hash: w.hash })) } })
@@ -129,7 +131,7 @@ export async function receiveMessage(
     if (resent.length) {
       const last = await tx.query<{ doc_key: string; order_no: string; return_status: number; return_info: string; reasons: CebProblem[] }>(
         `select distinct on (doc_key) doc_key, order_no, return_status, return_info, reasons from ceb_receipts
-         where type = $1 and doc_key = any($2::text[]) order by doc_key, id desc`, [message.type, resent.map((x) => x.key)])
+         where type = $1 and doc_key = any($2::text[]) and doc_version is not null order by doc_key, id desc`, [message.type, resent.map((x) => x.key)])
       for (const r of last) receipts.push({ type: message.type, docKey: r.doc_key, orderNo: r.order_no, returnStatus: r.return_status, returnInfo: r.return_info, reasons: r.reasons })
     }
     return { receipts }
@@ -139,10 +141,10 @@ export async function receiveMessage(
 async function insertReceipts(tx: Tx, receipts: Receipt[], at: string) {
   if (!receipts.length) return
   await tx.query(
-    `insert into ceb_receipts (type, doc_key, order_no, return_status, return_info, reasons, created_at)
-     select type, doc_key, order_no, return_status, return_info, reasons, $1 from jsonb_to_recordset($2::jsonb)
-       as x(type text, doc_key text, order_no text, return_status int, return_info text, reasons jsonb)`,
-    [at, JSON.stringify(receipts.map((r) => ({ type: r.type, doc_key: r.docKey, order_no: r.orderNo, return_status: r.returnStatus, return_info: r.returnInfo, reasons: r.reasons })))])
+    `insert into ceb_receipts (type, doc_key, order_no, return_status, return_info, reasons, doc_version, created_at)
+     select type, doc_key, order_no, return_status, return_info, reasons, doc_version, $1 from jsonb_to_recordset($2::jsonb)
+       as x(type text, doc_key text, order_no text, return_status int, return_info text, reasons jsonb, doc_version int)`,
+    [at, JSON.stringify(receipts.map((r) => ({ type: r.type, doc_key: r.docKey, order_no: r.orderNo, return_status: r.returnStatus, return_info: r.returnInfo, reasons: r.reasons, doc_version: r.docVersion ?? null })))])
 }
 
 /**
@@ -160,8 +162,8 @@ export async function matchQueued(deps: Deps, limit = 500): Promise<number> {
     const queued = (await tx.query<{ order_no: string }>(
       'select order_no from ceb_match_queue order by enqueued_at, order_no limit $1 for update skip locked', [limit])).map((r) => r.order_no)
     if (queued.length === 0) return 0
-    const docs = await tx.query<{ type: CebMessageType; doc_key: string; order_no: string; body: Doc; received_at: Date }>(
-      'select type, doc_key, order_no, body, received_at from ceb_documents where order_no = any($1::text[]) and not deleted', [queued])
+    const docs = await tx.query<{ type: CebMessageType; doc_key: string; order_no: string; body: Doc; version: number }>(
+      'select type, doc_key, order_no, body, version from ceb_documents where order_no = any($1::text[]) and not deleted', [queued])
     const tickets = new Map((await tx.query<{ order_no: string; return_status: number }>(
       'select order_no, return_status from ceb_tickets where order_no = any($1::text[]) for update', [queued])).map((t) => [t.order_no, t]))
     const byOrder = new Map<string, typeof docs>()
@@ -173,6 +175,7 @@ export async function matchQueued(deps: Deps, limit = 500): Promise<number> {
     const totals = new Map((await tx.query<{ buyer_id_number: string; total: string }>(
       'select buyer_id_number, total from ceb_buyer_totals where buyer_id_number = any($1::text[]) and year = $2', [buyers, year])).map((r) => [r.buyer_id_number, r.total]))
     const receipts: Receipt[] = []
+    const bills: Array<{ orderNo: string; inventory: Inventory; tax: NonNullable<Verdict['tax']> }> = []
     const verdicts: Array<{ orderNo: string; status: number; reasons: CebProblem[]; complete: boolean; buyer: string | null; tax: string | null; dutiable: string | null; lane: string | null }> = []
     for (const orderNo of queued) {
       const list = byOrder.get(orderNo) ?? []
@@ -195,17 +198,23 @@ export async function matchQueued(deps: Deps, limit = 500): Promise<number> {
       let lane: string | null = null
       const out: Receipt[] = []
       const each = (s: number, info: string, reasons: CebProblem[] = []) => {
-        for (const d of list) out.push({ type: d.type, docKey: d.doc_key, orderNo, returnStatus: s, returnInfo: info, reasons })
+        for (const d of list) out.push({ type: d.type, docKey: d.doc_key, orderNo, returnStatus: s, returnInfo: info, reasons, docVersion: d.version })
       }
       if (status === STATUS.REJECTED) each(STATUS.REJECTED, verdict.reasons.map((r) => r.code).join(','), verdict.reasons)
       else {
         each(STATUS.PASSED, 'logic checks passed')
         const decision = decide({ facts: inventoryFacts(inv), rules: sel.rules, params: sel.params, paramsVersion: sel.paramsVersion, declarationId: `${inv.head.agentCode}|${inv.head.copNo}`, window: sel.window })
         lane = decision.lane
-        const invReceipt = (s: number, info: string) => out.push({ type: 'CEB621', docKey: docKey('CEB621', inv), orderNo, returnStatus: s, returnInfo: info, reasons: [] })
+        const invDoc = list.find((d) => d.type === 'CEB621')!
+        const invReceipt = (s: number, info: string) => out.push({ type: 'CEB621', docKey: invDoc.doc_key, orderNo, returnStatus: s, returnInfo: info, reasons: [], docVersion: invDoc.version })
         if (decision.lane === 'RED') { status = STATUS.INSPECTION; invReceipt(status, 'inspection: ' + decision.reasons.map((r) => r.code).join(',')) }
         else if (decision.lane === 'YELLOW') { status = STATUS.REVIEW; invReceipt(status, 'manual review: ' + decision.reasons.map((r) => r.code).join(',')) }
-        else { invReceipt(STATUS.ASSESSED, 'assessed'); status = STATUS.RELEASED; invReceipt(status, 'released') }
+        else {
+          invReceipt(STATUS.ASSESSED, 'assessed')
+          status = STATUS.RELEASED
+          invReceipt(status, 'released')
+          if (verdict.tax && tickets.get(orderNo)?.return_status !== STATUS.RELEASED) bills.push({ orderNo, inventory: inv, tax: verdict.tax })
+        }
       }
       // The same verdict again (a resend after a change that changed nothing) issues no new receipts.
       if (prior !== status || status === STATUS.REJECTED) receipts.push(...out)
@@ -227,6 +236,7 @@ export async function matchQueued(deps: Deps, limit = 500): Promise<number> {
         [year, JSON.stringify(released.map((v) => ({ buyer: v.buyer, dutiable: v.dutiable })))])
     }
     await insertReceipts(tx, receipts, nowIso)
+    await insertTaxBills(tx, bills, now)
     await tx.query('delete from ceb_match_queue where order_no = any($1::text[])', [queued])
     for (const v of verdicts) {
       if (v.complete && tickets.get(v.orderNo)?.return_status !== v.status) {
@@ -236,6 +246,54 @@ export async function matchQueued(deps: Deps, limit = 500): Promise<number> {
     }
     return queued.length
   })
+}
+
+/**
+ * Electronic tax bills (CEB816 TaxHeadRd / TaxListRd) of released inventories, each with an inventory
+ * number (清单编号) from the customs office's sequence: office, China year, then a 10-digit sequence.
+ */
+async function insertTaxBills(tx: Tx, bills: Array<{ orderNo: string; inventory: Inventory; tax: NonNullable<Verdict['tax']> }>, now: Date) {
+  if (!bills.length) return
+  const year = Number(chinaDay(now).slice(0, 4))
+  const byOffice = new Map<string, typeof bills>()
+  for (const b of bills) byOffice.set(b.inventory.head.customsCode, [...(byOffice.get(b.inventory.head.customsCode) ?? []), b])
+  const rows: Array<{ order_no: string; bill: unknown }> = []
+  for (const [office, list] of byOffice) {
+    const [r] = await tx.query<{ first: number }>(
+      `insert into entry_sequences (district, year, ie_flag, next_value) values ($1, $2, 'C', $3 + 1)
+       on conflict (district, year, ie_flag) do update set next_value = entry_sequences.next_value + $3 returning next_value - $3 as first`,
+      [office.padStart(4, '0').slice(0, 4), year, list.length])
+    list.forEach((b, i) => {
+      const invtNo = `${office.padStart(4, '0').slice(0, 4)}${year}${String(r!.first + i).padStart(10, '0')}`
+      const h = b.inventory.head
+      rows.push({
+        order_no: b.orderNo,
+        bill: {
+          guid: h.guid, returnTime: cebTime(now), invtNo, taxNo: `${invtNo}01`, customsTax: b.tax.duty, valueAddedTax: b.tax.vat,
+          consumptionTax: b.tax.consumption, status: '1', assureCode: h.assureCode, ebcCode: h.ebcCode, logisticsCode: h.logisticsCode,
+          agentCode: h.agentCode, customsCode: h.customsCode, orderNo: h.orderNo, logisticsNo: h.logisticsNo, total: b.tax.total, fullRate: b.tax.fullRate,
+          lines: b.tax.lines.map((l, j) => ({ gnum: l.gnum ?? String(j + 1), gcode: l.gcode, taxPrice: new Big(l.value).toFixed(2), customsTax: l.duty, valueAddedTax: l.vat, consumptionTax: l.consumption })),
+        },
+      })
+    })
+  }
+  await tx.query(
+    `insert into ceb_tax_bills (order_no, bill, created_at) select order_no, bill, $1 from jsonb_to_recordset($2::jsonb) as x(order_no text, bill jsonb)
+     on conflict (order_no) do nothing`, [now.toISOString(), JSON.stringify(rows)])
+}
+
+/** CEB times: YYYYMMDDhhmmssSSS in China time. */
+const cebTime = (d: Date) => china(d).toISOString().replace(/[-:T.Z]/g, '').slice(0, 17)
+
+/** A buyer's running total of released dutiable value in a calendar year (the ¥26,000 limit). */
+export async function buyerTotal(db: Queryable, buyerIdNumber: string, year: number): Promise<string> {
+  const [r] = await db.query<{ total: string }>('select total from ceb_buyer_totals where buyer_id_number = $1 and year = $2', [buyerIdNumber, year])
+  return r?.total ?? '0.00'
+}
+
+export async function taxBillOf(db: Queryable, orderNo: string): Promise<Record<string, unknown> | undefined> {
+  const [r] = await db.query<{ bill: Record<string, unknown> }>('select bill from ceb_tax_bills where order_no = $1', [orderNo])
+  return r?.bill
 }
 
 function partyCodes(type: CebMessageType, d: Doc): string[] {
