@@ -123,7 +123,7 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps): Promise
   riskSync.unref()
   // CEB matching resumes on start and sweeps what other processes or crashed runs left in the queue.
   const cebSweep = setInterval(() => {
-    matchQueued(ctx).catch((err: unknown) => app.log.error({ err }, 'CEB matching sweep failed'))
+    if (config.cebMatching) matchQueued(ctx).catch((err: unknown) => app.log.error({ err }, 'CEB matching sweep failed'))
   }, CEB_SWEEP_MS)
   cebSweep.unref()
   app.addHook('onClose', async () => { clearInterval(riskSync); clearInterval(cebSweep) })

@@ -18,6 +18,8 @@ export const ConfigSchema = Type.Object({
   simulate: Type.Boolean({ default: true }),
   /** Declarations per second the built-in simulator submits. */
   simulateRate: Type.Number({ minimum: 0.1, maximum: 5000, default: 2 }),
+  /** Whether this process matches CEB tickets (false: intake only, e.g. behind dedicated matcher processes). */
+  cebMatching: Type.Boolean({ default: true }),
   /** Postgres pool size per process (PostgreSQL only). */
   dbPoolSize: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
 })
@@ -34,6 +36,7 @@ const ENV: Record<keyof Config, string> = {
   simulate: 'KOUAN_SIMULATE',
   simulateRate: 'KOUAN_SIMULATE_RATE',
   dbPoolSize: 'KOUAN_DB_POOL',
+  cebMatching: 'KOUAN_CEB_MATCHING',
 }
 
 /** Thrown by {@link loadConfig} with every problem listed, so an operator fixes them in one go. */

@@ -38,10 +38,13 @@ create table ceb_tickets (
 );
 create index ceb_tickets_status on ceb_tickets (return_status, updated_at);
 
--- Orders whose documents changed since they were last matched. Durable: a crash loses nothing, matching
--- resumes from here on restart; processes take rows with FOR UPDATE SKIP LOCKED.
+-- Orders whose documents changed since they were last matched: one row per change. Durable: a crash loses
+-- nothing, matching resumes from here on restart. Processes take rows with FOR UPDATE SKIP LOCKED and delete
+-- only the rows they took, so a change that lands while its order is being matched leaves its own row behind
+-- and is matched again (no lost wake-up).
 create table ceb_match_queue (
-  order_no text primary key,
+  id bigint generated always as identity primary key,
+  order_no text not null,
   enqueued_at timestamptz not null
 );
 

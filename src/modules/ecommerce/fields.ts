@@ -182,6 +182,7 @@ export function pointerSegment(s: string): string {
 
 const problem = (pointer: string, message: string): CebProblem => ({ code: FORMAT, message, pointer })
 
+/** A non-null, non-array object (the shape of a JSON object). */
 export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
 }

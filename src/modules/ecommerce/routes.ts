@@ -38,7 +38,7 @@ export default async function cebRoutes(fastify: FastifyInstance, ctx: AppContex
     return s.subject
   }
   // Match right after intake in this process; the periodic sweep in app.ts picks up anything left.
-  const kick = () => { void matchQueued(ctx).catch((err: unknown) => fastify.log.error({ err }, 'CEB matching failed')) }
+  const kick = () => { if (ctx.config.cebMatching) void matchQueued(ctx).catch((err: unknown) => fastify.log.error({ err }, 'CEB matching failed')) }
 
   app.post('/messages', {
     schema: {

@@ -117,8 +117,7 @@ export async function receiveMessage(
          select distinct order_no, 2, $1::timestamptz, $1::timestamptz from jsonb_to_recordset($2::jsonb) as x(order_no text)
          on conflict (order_no) do nothing`, [nowIso, JSON.stringify(writes.map((w) => ({ order_no: w.orderNo })))])
       await tx.query(
-        `insert into ceb_match_queue (order_no, enqueued_at) select distinct order_no, $1::timestamptz from jsonb_to_recordset($2::jsonb) as x(order_no text)
-         on conflict (order_no) do nothing`, [nowIso, JSON.stringify(writes.map((w) => ({ order_no: w.orderNo })))])
+        `insert into ceb_match_queue (order_no, enqueued_at) select distinct order_no, $1::timestamptz from jsonb_to_recordset($2::jsonb) as x(order_no text)`, [nowIso, JSON.stringify(writes.map((w) => ({ order_no: w.orderNo })))])
       for (const w of writes) {
         receipts.push({ type: message.type, docKey: w.key, orderNo: w.orderNo, returnStatus: STATUS.RECEIVED, returnInfo: w.deleted ? 'deleted' : 'received', reasons: [], docVersion: w.version })
       }
@@ -159,13 +158,18 @@ export async function matchQueued(deps: Deps, limit = 500): Promise<number> {
   const nowIso = now.toISOString()
   const sel = await selectivityState(deps.db, now)
   return deps.db.transaction(async (tx) => {
-    const queued = (await tx.query<{ order_no: string }>(
-      'select order_no from ceb_match_queue order by enqueued_at, order_no limit $1 for update skip locked', [limit])).map((r) => r.order_no)
-    if (queued.length === 0) return 0
+    const taken = await tx.query<{ id: number; order_no: string }>(
+      'select id, order_no from ceb_match_queue order by id limit $1 for update skip locked', [limit])
+    if (taken.length === 0) return 0
+    const queued = [...new Set(taken.map((r) => r.order_no))].sort()
+    // Lock the tickets before reading their documents: a process matching the same order from another
+    // queue row waits here, then reads every document committed meanwhile.
+    const ticketRows = await tx.query<{ order_no: string; return_status: number; reasons: CebProblem[] }>(
+      'select order_no, return_status, reasons from ceb_tickets where order_no = any($1::text[]) order by order_no for update', [queued])
+    const tickets = new Map(ticketRows.map((t) => [t.order_no, t]))
+    const prevReasons = new Map(ticketRows.map((t) => [t.order_no, t.reasons]))
     const docs = await tx.query<{ type: CebMessageType; doc_key: string; order_no: string; body: Doc; version: number }>(
       'select type, doc_key, order_no, body, version from ceb_documents where order_no = any($1::text[]) and not deleted', [queued])
-    const tickets = new Map((await tx.query<{ order_no: string; return_status: number }>(
-      'select order_no, return_status from ceb_tickets where order_no = any($1::text[]) for update', [queued])).map((t) => [t.order_no, t]))
     const byOrder = new Map<string, typeof docs>()
     for (const d of docs) byOrder.set(d.order_no, [...(byOrder.get(d.order_no) ?? []), d])
     const codes = [...new Set(docs.flatMap((d) => partyCodes(d.type, d.body)))]
@@ -216,8 +220,9 @@ export async function matchQueued(deps: Deps, limit = 500): Promise<number> {
           if (verdict.tax && tickets.get(orderNo)?.return_status !== STATUS.RELEASED) bills.push({ orderNo, inventory: inv, tax: verdict.tax })
         }
       }
-      // The same verdict again (a resend after a change that changed nothing) issues no new receipts.
-      if (prior !== status || status === STATUS.REJECTED) receipts.push(...out)
+      // The same verdict again (the order matched twice, or a change that changed nothing) issues no new
+      // receipts; a rejection is answered again, since its reasons may have changed.
+      if (prior !== status || (status === STATUS.REJECTED && JSON.stringify(prevReasons.get(orderNo)) !== JSON.stringify(verdict.reasons))) receipts.push(...out)
       verdicts.push({ orderNo, status, reasons: verdict.reasons, complete: true, buyer: inv.head.buyerIdNumber, tax: verdict.tax?.total ?? null, dutiable: verdict.tax?.dutiableValue ?? null, lane })
     }
     await tx.query(
@@ -237,7 +242,7 @@ export async function matchQueued(deps: Deps, limit = 500): Promise<number> {
     }
     await insertReceipts(tx, receipts, nowIso)
     await insertTaxBills(tx, bills, now)
-    await tx.query('delete from ceb_match_queue where order_no = any($1::text[])', [queued])
+    await tx.query('delete from ceb_match_queue where id = any($1::bigint[])', [taken.map((r) => r.id)])
     for (const v of verdicts) {
       if (v.complete && tickets.get(v.orderNo)?.return_status !== v.status) {
         appendAudit(tx, { at: now, actor: 'system:ceb', action: 'CEB_TICKET_VERDICT', entityType: 'ceb_ticket', entityId: v.orderNo,

@@ -175,8 +175,8 @@ describe('parseCebXml: structure', () => {
   })
 
   it('decodes the predefined entities and character references, and keeps CDATA literal', () => {
-    const xml = edit(ORDER, '<ceb:note></ceb:note>\n    </ceb:OrderHead>', '<ceb:note>a&amp;b &lt;&#x4E2D;&#65;&quot;<![CDATA[&e; <x>]]></ceb:note></ceb:OrderHead>')
-    expect((ok(parseCebXml(xml)) as CebMessage<'CEB311'>).documents[0]!.head.note).toBe('a&b <中A"&e; <x>')
+    const xml = edit(ORDER, '<ceb:note></ceb:note>\n    </ceb:OrderHead>', '<ceb:note>a&amp;b &lt;&#x4E2D;&#65;&quot;&amp;lt;&#x1F600;<![CDATA[&e; <x>]]></ceb:note></ceb:OrderHead>')
+    expect((ok(parseCebXml(xml)) as CebMessage<'CEB311'>).documents[0]!.head.note).toBe('a&b <中A"&lt;😀&e; <x>')
   })
 
   it('accepts an XML-DSig Signature after BaseTransfer', () => {
@@ -312,7 +312,7 @@ describe('parseCebXml: safety', () => {
     expect(problems(parseCebXml(42 as unknown as string))).toEqual([formatAt('/', 'message must be XML text or bytes')])
   })
 
-  test.prop([fc.string({ maxLength: 2000 })])('never throws on arbitrary strings', (s) => {
+  test.prop([fc.oneof(fc.string({ maxLength: 2000 }), fc.string({ unit: 'binary', maxLength: 500 }))])('never throws on arbitrary strings', (s) => {
     const r = parseCebXml(s)
     if (!r.ok) {
       expect(r.problems.length).toBeGreaterThan(0)
@@ -322,6 +322,11 @@ describe('parseCebXml: safety', () => {
         expect(p.message.length).toBeGreaterThan(0)
       }
     } else expect(TYPES).toContain(r.message.type)
+  })
+
+  test.prop([fc.uint8Array({ maxLength: 500 })])('never throws on arbitrary bytes', (bytes) => {
+    const r = parseCebXml(Buffer.from(bytes))
+    expect(r.ok || r.problems.every((p) => p.pointer.startsWith('/') && p.code === 'FORMAT')).toBe(true)
   })
 
   const xmlish = fc.string({

@@ -1,0 +1,181 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Command } from 'commander'
+import { afterAll, describe, expect, it } from 'vitest'
+import { seededRandom } from '../../shared/clock.js'
+import { canonicalJson, ed25519 } from '../../shared/signing.js'
+import { baseTransferFor, generateTicket, toMessageXml, type GeneratedTicket, type Parties } from './generator.js'
+import { CebFileError, cebCommand, checkFiles, signFile } from './tools.js'
+import { parseCebJson, parseCebXml } from './xml.js'
+
+const EXAMPLES = join(import.meta.dirname, '..', '..', '..', 'reference-data', 'ceb', 'examples')
+const EXAMPLE_FILES = [311, 411, 511, 621].map((n) => join(EXAMPLES, `CEB${n}Message.xml`))
+const dir = mkdtempSync(join(tmpdir(), 'kouan-ceb-tools-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+const TODAY = '2025-08-18'
+
+let n = 0
+function write(name: string, content: string): string {
+  const p = join(dir, `${++n}-${name}`)
+  writeFileSync(p, content)
+  return p
+}
+
+/** Runs `ceb …` on a fresh program; captures stdout lines, stderr lines and the exit code. */
+async function run(...args: string[]) {
+  const out: string[] = []
+  const err: string[] = []
+  let code = 0
+  const program = new Command('kouan').exitOverride()
+  cebCommand(program, { out: (l) => out.push(l), err: (l) => err.push(l), exit: (c) => { code = c } })
+  await program.parseAsync(['ceb', ...args], { from: 'user' })
+  return { out, err, code, json: out.map((l) => JSON.parse(l) as { orderNo: string; returnStatus: number; reasons: Array<{ code: string; pointer: string }>; file?: string }) }
+}
+
+describe('checkFiles / kouan ceb check', () => {
+  it('checks the four example files as one accepted order', async () => {
+    expect(checkFiles(EXAMPLE_FILES, { today: TODAY })).toEqual([{ orderNo: 'SO202508180001', returnStatus: 120, reasons: [] }])
+    const r = await run('check', ...EXAMPLE_FILES, '--json')
+    expect(r.out).toEqual(['{"orderNo":"SO202508180001","returnStatus":120,"reasons":[]}'])
+    expect(r.code).toBe(0)
+    expect(r.err).toEqual([])
+  })
+
+  it('rejects a copy with a wrong amountPaid with 100 and AMOUNT_MISMATCH, and still exits 0', async () => {
+    const bad = write('CEB411.xml', readFileSync(EXAMPLE_FILES[1]!, 'utf8').replace('<ceb:amountPaid>445.13</ceb:amountPaid>', '<ceb:amountPaid>445.31</ceb:amountPaid>'))
+    const r = await run('check', EXAMPLE_FILES[0]!, bad, EXAMPLE_FILES[2]!, EXAMPLE_FILES[3]!, '--today', TODAY)
+    expect(r.code).toBe(0)
+    expect(r.json).toHaveLength(1)
+    expect(r.json[0]).toMatchObject({ orderNo: 'SO202508180001', returnStatus: 100 })
+    expect(r.json[0]!.reasons.map((x) => x.code)).toEqual(['AMOUNT_MISMATCH'])
+    expect(r.json[0]!.reasons[0]!.pointer).toBe('/CEB411/PaymentHead/amountPaid')
+  })
+
+  it('reports an incomplete order with 2, and the registration check when --registered is given', async () => {
+    expect(checkFiles(EXAMPLE_FILES.slice(0, 3), { today: TODAY })).toEqual([{ orderNo: 'SO202508180001', returnStatus: 2, reasons: [] }])
+    const r = await run('check', ...EXAMPLE_FILES, '--today', TODAY, '--registered', '4601000EBP,4601000EBC,4601000LOG,4601000AGT')
+    expect(r.json[0]!.returnStatus).toBe(100)
+    expect(new Set(r.json[0]!.reasons.map((x) => x.code))).toEqual(new Set(['UNREGISTERED_ENTERPRISE']))
+  })
+
+  it('groups many documents per file by orderNo across XML and JSON files', () => {
+    const parties: Parties = { ebp: '4601000EBP', ebc: '4601000EBC', pay: '4601000PAY', logistics: '4601000LOG', agent: '4601000AGT' }
+    const rng = seededRandom(5)
+    const tickets: GeneratedTicket[] = Array.from({ length: 30 }, (_, index) =>
+      generateTicket(rng, { index, parties, mode: index % 2 ? '9610' : '1210', defect: index === 7 ? 'WEIGHT' : index === 19 ? 'CONSIGNEE_MISMATCH' : null }))
+    const files = [
+      write('orders.xml', toMessageXml('CEB311', tickets.map((t) => t.order), baseTransferFor(parties.ebc))),
+      // Payments as the API's JSON body, waybills as a serialised message, in two halves.
+      write('payments.json', JSON.stringify({ type: 'CEB411', message: { guid: tickets[0]!.payment.head.guid, documents: tickets.map((t) => t.payment), baseTransfer: baseTransferFor(parties.pay) } })),
+      write('waybills.json', JSON.stringify([
+        { type: 'CEB511', guid: tickets[0]!.waybill.head.guid, documents: tickets.slice(0, 15).map((t) => t.waybill), baseTransfer: baseTransferFor(parties.logistics) },
+        { type: 'CEB511', guid: tickets[15]!.waybill.head.guid, documents: tickets.slice(15).map((t) => t.waybill), baseTransfer: baseTransferFor(parties.logistics) },
+      ])),
+      write('inventories.xml', toMessageXml('CEB621', [...tickets].reverse().map((t) => t.inventory), baseTransferFor(parties.agent))),
+    ]
+    const results = checkFiles(files, { today: TODAY })
+    expect(results.map((r) => r.orderNo)).toEqual(tickets.map((t) => t.order.head.orderNo))
+    results.forEach((r, i) => {
+      if (i === 7) expect(r.reasons.map((x) => x.code)).toEqual(['WEIGHT'])
+      else if (i === 19) expect(r.reasons.map((x) => x.code)).toEqual(['CONSIGNEE_MISMATCH'])
+      else expect(r).toEqual({ orderNo: tickets[i]!.order.head.orderNo, returnStatus: 120, reasons: [] })
+    })
+  })
+
+  it('applies appType: a later change replaces the document, a delete removes it', () => {
+    const pay = readFileSync(EXAMPLE_FILES[1]!, 'utf8')
+    const wrong = write('pay-wrong.xml', pay.replace('>445.13<', '>1.00<'))
+    const fixed = write('pay-fixed.xml', pay.replace('<ceb:appType>1</ceb:appType>', '<ceb:appType>2</ceb:appType>'))
+    const deleted = write('pay-deleted.xml', pay.replace('<ceb:appType>1</ceb:appType>', '<ceb:appType>3</ceb:appType>'))
+    const others = [EXAMPLE_FILES[0]!, EXAMPLE_FILES[2]!, EXAMPLE_FILES[3]!]
+    expect(checkFiles([...others, wrong, fixed], { today: TODAY })[0]!.returnStatus).toBe(120)
+    expect(checkFiles([...others, fixed, wrong], { today: TODAY })[0]!.returnStatus).toBe(100)
+    expect(checkFiles([...others, wrong, deleted], { today: TODAY })[0]!.returnStatus).toBe(2)
+  })
+
+  it('flags a waybill number an earlier order used, and two payments for one order', () => {
+    const xml = (n: number) => readFileSync(EXAMPLE_FILES[[311, 411, 511, 621].indexOf(n)]!, 'utf8')
+    const other = (s: string) => s.replaceAll('SO202508180001', 'SO202508180002').replace('PAY20250818000000001', 'PAY20250818000000002').replace('INV20250818000001', 'INV20250818000002')
+    const files = [...EXAMPLE_FILES, ...[311, 411, 511, 621].map((m) => write(`second-${m}.xml`, other(xml(m))))]
+    const [first, second] = checkFiles(files, { today: TODAY })
+    expect(first).toMatchObject({ orderNo: 'SO202508180001', returnStatus: 120 })
+    expect(second!.reasons.map((x) => x.code)).toEqual(['DUPLICATE_WAYBILL'])
+    const twoPayments = write('pay2.xml', xml(411).replace('PAY20250818000000001</ceb:payTransactionId>', 'PAY20250818000000009</ceb:payTransactionId>'))
+    const [r] = checkFiles([...EXAMPLE_FILES, twoPayments], { today: TODAY })
+    expect(r!.returnStatus).toBe(100)
+    expect(r!.reasons[0]).toMatchObject({ code: 'FORMAT', pointer: '/CEB411/PaymentHead' })
+  })
+
+  it('exits 2 on unusable files, naming the file and the line/column or pointer, and checks the rest', async () => {
+    const broken = write('broken.xml', '<?xml version="1.0"?>\n<ceb:CEB411Message xmlns:ceb="http://www.chinaport.gov.cn/ceb">\n  <ceb:Payment>\n</ceb:CEB411Message>\n')
+    const badJson = write('bad.json', '{\n  "type": "CEB411",\n  "message": {"guid": "x",}\n}\n')
+    const badJson2 = write('bad2.json', '[1,]')
+    const missingField = write('missing.xml', readFileSync(EXAMPLE_FILES[0]!, 'utf8').replace('<ceb:orderType>I</ceb:orderType>', ''))
+    const absent = join(dir, 'does-not-exist.xml')
+    const r = await run('check', broken, badJson, badJson2, missingField, absent, ...EXAMPLE_FILES.slice(1))
+    expect(r.code).toBe(2)
+    expect(r.err.find((l) => l.startsWith(`${broken}: `))).toMatch(/line \d+, column \d+/)
+    expect(r.err.find((l) => l.startsWith(`${badJson}: `))).toMatch(/JSON is not well-formed at line 3, column 27/)
+    expect(r.err.find((l) => l.startsWith(`${badJson2}: `))).toMatch(/line 1, column 4/)
+    expect(r.err.find((l) => l.startsWith(`${missingField}: `))).toContain('/CEB311Message/Order/0/OrderHead/orderType: orderType is required')
+    expect(r.err.find((l) => l.startsWith(`${absent}: `))).toContain('no such file')
+    const unusable = r.json.filter((x) => x.returnStatus === -1)
+    expect(unusable.map((x) => x.file)).toEqual([broken, badJson, badJson2, missingField, absent])
+    expect(unusable.every((x) => x.reasons.every((y) => y.code === 'FORMAT' && y.pointer.startsWith('/')))).toBe(true)
+    // The three good files still make one (incomplete) order.
+    expect(r.json.filter((x) => x.returnStatus !== -1)).toEqual([{ orderNo: 'SO202508180001', returnStatus: 2, reasons: [] }])
+  })
+
+  it('refuses a bad --today', async () => {
+    await expect(run('check', EXAMPLE_FILES[0]!, '--today', '2025-13-01')).rejects.toThrow(/YYYY-MM-DD/)
+    expect(() => checkFiles(EXAMPLE_FILES, { today: '18.08.2025' })).toThrow(RangeError)
+  })
+})
+
+describe('signFile / kouan ceb sign', () => {
+  const keys = ed25519.generate()
+  const keyFile = write('key.json', JSON.stringify({ alg: 'Ed25519', ...keys }))
+
+  it('signs an XML file: the header value verifies over the parsed message', async () => {
+    const header = signFile(EXAMPLE_FILES[1]!, keyFile, 'CARD0001')
+    const [cardNo, alg, sig] = header.split(';')
+    expect([cardNo, alg]).toEqual(['CARD0001', 'Ed25519'])
+    const parsed = parseCebXml(readFileSync(EXAMPLE_FILES[1]!))
+    if (!parsed.ok) throw new Error('example does not parse')
+    expect(ed25519.verify(keys.publicKey, Buffer.from(canonicalJson(parsed.message)), sig!)).toBe(true)
+    expect(ed25519.verify(ed25519.generate().publicKey, Buffer.from(canonicalJson(parsed.message)), sig!)).toBe(false)
+    const r = await run('sign', EXAMPLE_FILES[1]!, '-k', keyFile, '-c', 'CARD0001')
+    expect(r.out).toEqual([header]) // Ed25519 is deterministic
+    expect(r.code).toBe(0)
+  })
+
+  it('signs a JSON message: prints the body with a signature that verifies', async () => {
+    const parsed = parseCebXml(readFileSync(EXAMPLE_FILES[0]!))
+    if (!parsed.ok) throw new Error('example does not parse')
+    const { type, ...message } = parsed.message
+    for (const content of [{ type, message }, { type, ...message }, { type, message, signature: { cardNo: 'OLD', alg: 'Ed25519', value: 'x' } }]) {
+      const file = write('order.json', JSON.stringify(content))
+      const r = await run('sign', file, '--key', keyFile, '--card', 'CARD0002')
+      const body = JSON.parse(r.out.join('\n')) as { type: 'CEB311'; message: unknown; signature: { cardNo: string; alg: string; value: string } }
+      expect(Object.keys(body)).toEqual(['type', 'message', 'signature'])
+      expect(body.signature).toMatchObject({ cardNo: 'CARD0002', alg: 'Ed25519' })
+      const again = parseCebJson(body.type, body.message)
+      if (!again.ok) throw new Error(JSON.stringify(again.problems))
+      expect(ed25519.verify(keys.publicKey, Buffer.from(canonicalJson(again.message)), body.signature.value)).toBe(true)
+    }
+  })
+
+  it('refuses invalid messages and key files with exit 2 and the problem on stderr', async () => {
+    const bad = write('bad.xml', readFileSync(EXAMPLE_FILES[1]!, 'utf8').replace('<ceb:amountPaid>445.13</ceb:amountPaid>', '<ceb:amountPaid>abc</ceb:amountPaid>'))
+    expect(() => signFile(bad, keyFile, 'CARD0001')).toThrow(CebFileError)
+    const r = await run('sign', bad, '-k', keyFile, '-c', 'CARD0001')
+    expect(r.code).toBe(2)
+    expect(r.out).toEqual([])
+    expect(r.err.join('\n')).toContain(`${bad}: /CEB411Message/Payment/0/PaymentHead/amountPaid`)
+    const noKey = await run('sign', EXAMPLE_FILES[1]!, '-k', join(dir, 'nope.json'), '-c', 'CARD0001')
+    expect(noKey.code).toBe(2)
+    expect(noKey.err.join('\n')).toContain('cannot read the key file')
+    expect(() => signFile(EXAMPLE_FILES[1]!, keyFile, 'a;b')).toThrow(/card number/)
+  })
+})
