@@ -23,6 +23,7 @@ import { RiskEngine } from './modules/risk/live.js'
 import riskRoutes from './modules/risk/routes.js'
 import cebRoutes from './modules/ecommerce/routes.js'
 import { matchQueued } from './modules/ecommerce/service.js'
+import { deliverWebhooks } from './modules/ecommerce/webhooks.js'
 
 const RISK_SYNC_MS = 2000
 const CEB_SWEEP_MS = 1000
@@ -123,7 +124,9 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps): Promise
   riskSync.unref()
   // CEB matching resumes on start and sweeps what other processes or crashed runs left in the queue.
   const cebSweep = setInterval(() => {
-    if (config.cebMatching) matchQueued(ctx).catch((err: unknown) => app.log.error({ err }, 'CEB matching sweep failed'))
+    if (!config.cebMatching) return
+    matchQueued(ctx).catch((err: unknown) => app.log.error({ err }, 'CEB matching sweep failed'))
+    deliverWebhooks(ctx).catch((err: unknown) => app.log.error({ err }, 'CEB webhook delivery failed'))
   }, CEB_SWEEP_MS)
   cebSweep.unref()
   app.addHook('onClose', async () => { clearInterval(riskSync); clearInterval(cebSweep) })

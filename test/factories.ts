@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import type { TestApp } from './app.js'
 import { createUser } from '../src/modules/auth/service.js'
 import { ed25519, signPayload } from '../src/shared/signing.js'
@@ -100,3 +102,31 @@ export async function auditRows(t: Pick<TestApp, 'db'>, entityType: string, enti
     'select seq, at, actor, action, data from audit_log where entity_type = $1 and entity_id = $2 order by at, chain, seq', [entityType, entityId])
   return rows.map((r) => ({ seq: r.seq, at: new Date(r.at).toISOString(), actor: r.actor, action: r.action, data: r.data }))
 }
+
+/** An enterprise with a logged-in port card, for the e-commerce parties of the CEB examples. */
+export interface CebParty { code: string; enterpriseId: string; cardNo: string; privateKey: string; headers: Headers }
+
+/** Registers the five parties of reference-data/ceb/examples (platform, seller, payment, logistics, agent). */
+export async function buildCebParties(t: TestApp, admin: { headers: Headers }): Promise<Record<string, CebParty>> {
+  const parties: Record<string, CebParty> = {}
+  for (const code of ['4601000EBP', '4601000EBC', '4601000PAY', '4601000LOG', '4601000AGT']) {
+    const ent = await t.app.inject({ method: 'POST', url: '/api/v1/enterprises', headers: admin.headers, payload: { uscc: randomUscc(), customsCode: code, name: `Party ${code}`, registeredDistrict: '6400' } })
+    if (ent.statusCode !== 201) throw new Error(`enterprise ${code}: ${ent.body}`)
+    const keys = ed25519.generate()
+    const card = (await t.app.inject({ method: 'POST', url: '/api/v1/cards', headers: admin.headers, payload: { enterpriseId: ent.json().id, operatorName: code, publicKey: keys.publicKey } })).json()
+    parties[code] = { code, enterpriseId: ent.json().id, cardNo: card.cardNo, privateKey: keys.privateKey, headers: await cardLogin(t, card.cardNo, keys.privateKey) }
+  }
+  return parties
+}
+
+/** Posts a CEB XML message signed by the party's card (signature over the parsed message, in the header). */
+export async function sendCeb(t: TestApp, p: CebParty, xml: string) {
+  const { parseCebXml } = await import('../src/modules/ecommerce/xml.js')
+  const parsed = parseCebXml(xml)
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems))
+  const sig = signPayload(p.privateKey, parsed.message)
+  return t.app.inject({ method: 'POST', url: '/api/v1/ceb/messages', headers: { ...p.headers, 'content-type': 'application/xml', 'x-kouan-signature': `${p.cardNo};Ed25519;${sig}` }, payload: xml })
+}
+
+/** The example CEB message `n` (311, 411, 511, 621). */
+export const cebExample = (n: number) => readFileSync(join(import.meta.dirname, '..', 'reference-data', 'ceb', 'examples', `CEB${n}Message.xml`), 'utf8')

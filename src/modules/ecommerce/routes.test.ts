@@ -1,23 +1,16 @@
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { useTestApp } from '../../../test/app.js'
 import { countRows } from '../../../test/db.js'
-import { cardLogin, loginUser, randomUscc, type Headers } from '../../../test/factories.js'
-import { ed25519, signPayload } from '../../shared/signing.js'
+import { buildCebParties, cebExample, loginUser, sendCeb, type CebParty, type Headers } from '../../../test/factories.js'
 import { verifyAudit } from '../../shared/audit.js'
-import { parseCebXml } from './xml.js'
 import { matchQueued } from './service.js'
 
-const EXAMPLES = join(import.meta.dirname, '..', '..', '..', 'reference-data', 'ceb', 'examples')
-const example = (n: number) => readFileSync(join(EXAMPLES, `CEB${n}Message.xml`), 'utf8')
 const ORDER = 'SO202508180001'
-
-interface Party { code: string; cardNo: string; privateKey: string; headers: Headers }
+const example = cebExample
 
 describe('CEB intake, matching and receipts', () => {
   const t = useTestApp()
-  const parties: Record<string, Party> = {}
+  let parties: Record<string, CebParty> = {}
   let officer: { headers: Headers }
 
   beforeAll(async () => {
@@ -26,21 +19,10 @@ describe('CEB intake, matching and receipts', () => {
     // No random control picks here: the verdicts must be deterministic.
     const params = (await t.app.inject({ method: 'GET', url: '/api/v1/selectivity/params', headers: admin.headers })).json().params
     await t.app.inject({ method: 'PUT', url: '/api/v1/selectivity/params', headers: admin.headers, payload: { params: { ...params, minRandomRate: 0, explorationRate: 0 } } })
-    for (const code of ['4601000EBP', '4601000EBC', '4601000PAY', '4601000LOG', '4601000AGT']) {
-      const ent = await t.app.inject({ method: 'POST', url: '/api/v1/enterprises', headers: admin.headers, payload: { uscc: randomUscc(), customsCode: code, name: `Party ${code}`, registeredDistrict: '6400' } })
-      expect(ent.statusCode).toBe(201)
-      const keys = ed25519.generate()
-      const card = (await t.app.inject({ method: 'POST', url: '/api/v1/cards', headers: admin.headers, payload: { enterpriseId: ent.json().id, operatorName: code, publicKey: keys.publicKey } })).json()
-      parties[code] = { code, cardNo: card.cardNo, privateKey: keys.privateKey, headers: await cardLogin(t, card.cardNo, keys.privateKey) }
-    }
+    parties = await buildCebParties(t, admin)
   })
 
-  const send = (p: Party, xml: string) => {
-    const parsed = parseCebXml(xml)
-    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems))
-    const sig = signPayload(p.privateKey, parsed.message)
-    return t.app.inject({ method: 'POST', url: '/api/v1/ceb/messages', headers: { ...p.headers, 'content-type': 'application/xml', 'x-kouan-signature': `${p.cardNo};Ed25519;${sig}` }, payload: xml })
-  }
+  const send = (p: CebParty, xml: string) => sendCeb(t, p, xml)
   const receipts = async () => (await t.app.inject({ method: 'GET', url: `/api/v1/ceb/orders/${ORDER}/receipts`, headers: officer.headers })).json().items as Array<{ type: string; returnStatus: number; reasons: Array<{ code: string }> }>
 
   it('stores each document with a "received" receipt and no verdict until all four are present', async () => {

@@ -7,6 +7,7 @@ import { errors, security } from '../../shared/schema.js'
 import { REASON_CODES } from './rules.js'
 import { parseCebJson, parseCebXml } from './xml.js'
 import { buyerTotal, matchQueued, receiptsOf, receiveMessage, taxBillOf } from './service.js'
+import { setWebhook } from './webhooks.js'
 import type { CebMessageType } from './types.js'
 
 /** The signature of an XML message travels in this header: `cardNo;Ed25519;base64url-signature`. */
@@ -107,6 +108,16 @@ export default async function cebRoutes(fastify: FastifyInstance, ctx: AppContex
   }, async (req) => {
     await ctx.officer(req)
     return { buyerIdNumber: req.params.buyerIdNumber, year: req.query.year, total: await buyerTotal(ctx.db, req.params.buyerIdNumber, req.query.year) }
+  })
+
+  app.put('/webhook', {
+    schema: { tags: ['ecommerce'], summary: "Register the enterprise's receipt webhook; receipts are POSTed with x-kouan-signature: t=…,v1=HMAC-SHA256(secret, t.body)", security,
+      body: Type.Object({ url: Type.String({ pattern: '^https?://', maxLength: 500 }) }, { additionalProperties: false }),
+      response: { 200: Type.Object({ url: Type.String(), secret: Type.String() }), ...errors(400, 401, 403) } },
+  }, async (req) => {
+    const actor = await ctx.auth(req)
+    if (actor.kind !== 'card') throw forbidden('requires an enterprise operator (port card) session')
+    return setWebhook(ctx, actor.enterpriseId, req.body.url)
   })
 
   app.get('/stats', {

@@ -9,6 +9,7 @@ import { selectivityState } from '../selectivity/service.js'
 import { verifyTicket, type Verdict } from './rules.js'
 import { DEFAULT_TAX_RATES } from './tax.js'
 import { HEAD_NAME, appTypeOf, docKey, orderNoOf, senderCodes } from './keys.js'
+import { enqueueDeliveries } from './webhooks.js'
 import type { CebDocuments, CebMessage, CebMessageType, CebProblem, Inventory, Order, Payment, Waybill } from './types.js'
 
 export interface Deps { db: Db; clock: Clock; ids: Ids }
@@ -241,6 +242,7 @@ export async function matchQueued(deps: Deps, limit = 500): Promise<number> {
         [year, JSON.stringify(released.map((v) => ({ buyer: v.buyer, dutiable: v.dutiable })))])
     }
     await insertReceipts(tx, receipts, nowIso)
+    await enqueueDeliveries(tx, receipts, nowIso)
     await insertTaxBills(tx, bills, now)
     await tx.query('delete from ceb_match_queue where id = any($1::bigint[])', [taken.map((r) => r.id)])
     for (const v of verdicts) {

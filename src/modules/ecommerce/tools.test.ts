@@ -27,10 +27,13 @@ async function run(...args: string[]) {
   const out: string[] = []
   const err: string[] = []
   let code = 0
-  const program = new Command('kouan').exitOverride()
+  const program = new Command('kouan').exitOverride().configureOutput({ writeErr: (s) => err.push(s.trimEnd()), writeOut: (s) => out.push(s.trimEnd()) })
   cebCommand(program, { out: (l) => out.push(l), err: (l) => err.push(l), exit: (c) => { code = c } })
   await program.parseAsync(['ceb', ...args], { from: 'user' })
-  return { out, err, code, json: out.map((l) => JSON.parse(l) as { orderNo: string; returnStatus: number; reasons: Array<{ code: string; pointer: string }>; file?: string }) }
+  return {
+    out, err, code,
+    get json() { return out.map((l) => JSON.parse(l) as { orderNo: string; returnStatus: number; reasons: Array<{ code: string; pointer: string }>; file?: string }) },
+  }
 }
 
 describe('checkFiles / kouan ceb check', () => {
