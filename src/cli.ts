@@ -9,6 +9,7 @@ import { verifyAudit } from './shared/audit.js'
 import { ed25519, signPayload } from './shared/signing.js'
 import { createUser } from './modules/auth/service.js'
 import { startServer } from './server.js'
+import { cebCommand } from './modules/ecommerce/tools.js'
 
 const program = new Command('kouan').description('Kouan (口岸): open smart-customs platform').showHelpAfterError()
 
@@ -249,6 +250,8 @@ program.command('simulate')
     })
     console.log(JSON.stringify(stats))
   })
+
+cebCommand(program)
 
 program.parseAsync().catch((e: unknown) => {
   console.error(e instanceof Error ? e.message : e)
