@@ -28,7 +28,7 @@ export function useTestApp(): TestApp {
     t.db = fresh.db
     t.url = fresh.url
     t.clock = fixedClock(T0)
-    t.app = await buildApp(loadConfig({}, { logLevel: 'silent' }), { db: t.db, clock: t.clock, ids: systemIds, reference: loadReference() })
+    t.app = await buildApp(loadConfig({}, { logLevel: 'silent', cebMatching: false }), { db: t.db, clock: t.clock, ids: systemIds, reference: loadReference() })
   })
   afterAll(async () => {
     await t.app?.close()

@@ -73,8 +73,9 @@ export async function deliverWebhooks(deps: { db: Db; clock: Clock }, limit = 50
       await deps.db.query('update ceb_webhook_deliveries set attempts = $2, delivered_at = $3, last_error = null where id = $1', [d.id, attempts, now.toISOString()])
     } else {
       const giveUp = attempts >= MAX_ATTEMPTS
-      await deps.db.query('update ceb_webhook_deliveries set attempts = $2, next_at = $3, last_error = $4 where id = $1',
-        [d.id, attempts, giveUp ? 'infinity' : new Date(now.getTime() + backoffMs(attempts)).toISOString(), giveUp ? `gave up: ${error}` : error])
+      // A given-up delivery is never due again: next_at = infinity (null here, as drivers cannot send infinity as a date).
+      await deps.db.query(`update ceb_webhook_deliveries set attempts = $2, next_at = coalesce($3::timestamptz, 'infinity'), last_error = $4 where id = $1`,
+        [d.id, attempts, giveUp ? null : new Date(now.getTime() + backoffMs(attempts)).toISOString(), giveUp ? `gave up: ${error}` : error])
     }
   }))
   return due.length
