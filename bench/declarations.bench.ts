@@ -13,6 +13,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir, cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { Pool } from 'undici'
+import { jsonClient, waitForHealth } from './http.js'
 import { ed25519, signPayload } from '../src/shared/signing.js'
 import { withUsccCheck } from '../src/shared/uscc.js'
 import type { DeclarationContent, SubmitDeclaration } from '../src/modules/declarations/schema.js'
@@ -40,19 +41,8 @@ async function main() {
   const server: ChildProcess = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), CLI, 'serve'], { env, stdio: ['ignore', 'inherit', 'inherit'] })
   const pool = new Pool(`http://127.0.0.1:${PORT}`, { connections: CONCURRENCY, pipelining: 1 })
   try {
-    const call = async (method: 'GET' | 'POST', path: string, body?: unknown, token?: string) => {
-      const res = await pool.request({
-        method, path, body: body === undefined ? undefined : JSON.stringify(body),
-        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      })
-      const text = await res.body.text()
-      return { status: res.statusCode, json: text ? JSON.parse(text) : undefined }
-    }
-    for (let i = 0; ; i++) {
-      try { if ((await call('GET', '/api/v1/health')).status === 200) break } catch { /* not up yet */ }
-      if (i > 300) throw new Error('server did not start')
-      await new Promise((r) => setTimeout(r, 100))
-    }
+    const call = jsonClient(pool)
+    await waitForHealth(call)
     const admin = (await call('POST', '/api/v1/auth/login', { username: 'bench-admin', password: adminPassword })).json.token as string
 
     // Setup: enterprises with one card each, logged in by challenge–response.

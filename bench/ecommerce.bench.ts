@@ -21,6 +21,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir, cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { Pool } from 'undici'
+import { jsonClient, waitForHealth } from './http.js'
 import { openDb, type Db } from '../src/db/index.js'
 import { migrate } from '../src/db/migrate.js'
 import { seededRandom } from '../src/shared/clock.js'
@@ -150,19 +151,8 @@ async function main() {
   const pollPool = new Pool(`http://127.0.0.1:${PORT}`, { connections: POLL_CONNECTIONS, pipelining: 1, bodyTimeout: 600_000, headersTimeout: 600_000 })
   let progress: NodeJS.Timeout | undefined
   try {
-    const call = async (method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, token?: string) => {
-      const res = await pool.request({
-        method, path, body: body === undefined ? undefined : JSON.stringify(body),
-        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      })
-      const text = await res.body.text()
-      return { status: res.statusCode, json: text ? JSON.parse(text) : undefined }
-    }
-    for (let i = 0; ; i++) {
-      try { if ((await call('GET', '/api/v1/health')).status === 200) break } catch { /* not up yet */ }
-      if (i > 600) throw new Error('server did not start')
-      await sleep(100)
-    }
+    const call = jsonClient(pool)
+    await waitForHealth(call)
     const admin = (await call('POST', '/api/v1/auth/login', { username: 'bench-admin', password: adminPassword })).json.token as string
 
     // The five parties, one port card each, logged in by challenge–response.

@@ -1,3 +1,4 @@
+import { seededRandom } from '../../shared/clock.js'
 import Big from 'big.js'
 import { withBuyerIdCheck } from './buyer-id.js'
 import { BASE_TRANSFER_MESSAGE, CEB_STRUCTURE, fieldsFor } from './fields.js'
@@ -147,17 +148,8 @@ function mix(n: number): number {
   return (h ^ (h >>> 16)) >>> 0
 }
 
-/** mulberry32, as shared/clock.ts seededRandom; local so persons do not consume the caller's stream. */
-function personRng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** Persons get their own stream (seededRandom is mulberry32), so they do not consume the caller's. */
+const personRng = (seed: number) => seededRandom(seed)
 
 interface Person { name: string; idNumber: string; phone: string; address: string; district: string; regNo: string }
 
