@@ -21,6 +21,7 @@ import type { DeclarationContent, SubmitDeclaration } from '../src/modules/decla
 const N = Number(process.env.BENCH_N ?? 20_000)
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64)
 const BATCH = Number(process.env.BENCH_BATCH ?? 200)
+const BATCH_INFLIGHT = Number(process.env.BENCH_BATCH_INFLIGHT ?? 4)
 const MODES = (process.env.BENCH_MODES ?? 'single,batch').split(',')
 const ENTERPRISES = 20
 const PORT = 20_000 + (process.pid % 20_000)
@@ -99,7 +100,7 @@ async function main() {
     let bnext = 0
     let batchFailures = 0
     const t1 = performance.now()
-    await Promise.all(Array.from({ length: 4 }, async () => {
+    await Promise.all(Array.from({ length: BATCH_INFLIGHT }, async () => {
       while (bnext < requests.length) {
         const r = requests[bnext++]!
         const res = await call('POST', '/api/v1/declarations/batch', { declarations: r.bodies }, r.token)
