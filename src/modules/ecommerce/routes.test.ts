@@ -73,21 +73,24 @@ describe('CEB intake, matching and receipts', () => {
     const xxe = `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>${example(411).replace(/^<\?xml[^>]*>/, '')}`
     const r1 = await t.app.inject({ method: 'POST', url: '/api/v1/ceb/messages', headers: { ...parties['4601000PAY']!.headers, 'content-type': 'application/xml', 'x-kouan-signature': `${parties['4601000PAY']!.cardNo};Ed25519;x` }, payload: xxe })
     expect(r1.statusCode).toBe(400)
-    expect(r1.json()).toMatchObject({ code: 'FORMAT', pointer: expect.stringMatching(/^\//) })
+    // An XML sender gets a CEB900 message back.
+    expect(r1.headers['content-type']).toMatch(/application\/xml/)
+    expect(r1.body).toMatch(/<ceb:CEB900Message[\s\S]*<ceb:returnStatus>-1<\/ceb:returnStatus>[\s\S]*<ceb:returnInfo>FORMAT \/[^<]*DTD/)
     const wrongNs = example(411).replace('http://www.chinaport.gov.cn/ceb', 'http://example.com/ceb')
     const r2 = await t.app.inject({ method: 'POST', url: '/api/v1/ceb/messages', headers: { ...parties['4601000PAY']!.headers, 'content-type': 'application/xml', 'x-kouan-signature': `${parties['4601000PAY']!.cardNo};Ed25519;x` }, payload: wrongNs })
     expect(r2.statusCode).toBe(400)
-    expect(r2.json().code).toBe('FORMAT')
+    expect(r2.body).toMatch(/<ceb:returnInfo>FORMAT /)
     const forged = await t.app.inject({ method: 'POST', url: '/api/v1/ceb/messages', headers: { ...parties['4601000PAY']!.headers, 'content-type': 'application/xml', 'x-kouan-signature': `${parties['4601000PAY']!.cardNo};Ed25519;${'A'.repeat(86)}` }, payload: example(411) })
     expect(forged.statusCode).toBe(422)
-    expect(forged.json().code).toBe('SIGNATURE')
+    expect(forged.body).toMatch(/<ceb:returnInfo>SIGNATURE \/signature\/value: /)
+    expect(forged.body).toMatch(/<ceb:oriMessageType>CEB411<\/ceb:oriMessageType>/)
     expect(await countRows(t.db, 'ceb_documents')).toBe(before)
   })
 
   it('refuses a document sent by an enterprise that is not its party', async () => {
     const res = await send(parties['4601000LOG']!, example(411).replace('<ceb:copCode>4601000PAY</ceb:copCode>', '<ceb:copCode>4601000LOG</ceb:copCode>'))
     expect(res.statusCode).toBe(403)
-    expect(res.json().code).toBe('SIGNATURE')
+    expect(res.body).toMatch(/<ceb:returnInfo>SIGNATURE /)
   })
 
   it('reports operations: tickets per status and reasons', async () => {

@@ -5,7 +5,7 @@ import type { AppContext } from '../../app.js'
 import { KouanError, forbidden } from '../../errors.js'
 import { errors, security } from '../../shared/schema.js'
 import { REASON_CODES } from './rules.js'
-import { parseCebJson, parseCebXml } from './xml.js'
+import { ceb900Xml, parseCebJson, parseCebXml } from './xml.js'
 import { buyerTotal, matchQueued, receiptsOf, receiveMessage, taxBillOf } from './service.js'
 import { setWebhook } from './webhooks.js'
 import type { CebMessageType } from './types.js'
@@ -40,6 +40,20 @@ export default async function cebRoutes(fastify: FastifyInstance, ctx: AppContex
   }
   // Match right after intake in this process; the periodic sweep in app.ts picks up anything left.
   const kick = () => { if (ctx.config.cebMatching) void matchQueued(ctx).catch((err: unknown) => fastify.log.error({ err }, 'CEB matching failed')) }
+
+  // A sender speaking XML gets its format errors in XML too: a CEB900 message carrying the first problem
+  // (code and pointer in returnInfo); JSON senders get the common error body.
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (!Buffer.isBuffer(req.body) || reply.statusCode < 400 || typeof payload !== 'string') return payload
+    const err = JSON.parse(payload) as { code: string; message: string; pointer: string }
+    reply.type('application/xml')
+    const root = /<(?:\w+:)?(CEB\d{3})Message\b[^>]*\bguid="([^"]*)"/.exec(req.body.subarray(0, 4096).toString('utf8'))
+    return ceb900Xml({
+      guid: ctx.ids.uuid().toUpperCase(), returnStatus: '-1', returnInfo: `${err.code} ${err.pointer}: ${err.message}`.slice(0, 1000),
+      returnTime: new Date(ctx.clock.now().getTime() + 8 * 3600_000).toISOString().replace(/[-:T.Z]/g, '').slice(0, 17),
+      ...(root ? { oriMessageType: root[1]!, oriCopMsgId: root[2]! } : {}),
+    })
+  })
 
   app.post('/messages', {
     schema: {
