@@ -61,6 +61,16 @@ describe('CEB intake, matching and receipts', () => {
     expect(res.json().receipts).toEqual([expect.objectContaining({ returnStatus: 100, reasons: [expect.objectContaining({ code: 'FORMAT' })] })])
   })
 
+  it('serves the receipts as CEB622 XML that parses back', async () => {
+    const res = await t.app.inject({ method: 'GET', url: `/api/v1/ceb/orders/${ORDER}/receipts.xml?kind=CEB622`, headers: officer.headers })
+    expect(res.statusCode).toBe(200)
+    expect(res.headers['content-type']).toMatch(/application\/xml/)
+    expect(res.body).toMatch(/<ceb:CEB622Message[^>]*xmlns:ceb="http:\/\/www.chinaport.gov.cn\/ceb"/)
+    expect([...res.body.matchAll(/<ceb:returnStatus>(\d+)<\/ceb:returnStatus>/g)].map((m) => m[1])).toEqual(['2', '120', '399', '800'])
+    expect(res.body).toMatch(/<ceb:copNo>INV20250818000001<\/ceb:copNo>/)
+    expect(res.body).toMatch(/<ceb:invtNo>6409\d{14}<\/ceb:invtNo>/)
+  })
+
   it('answers a resend of the same document idempotently', async () => {
     const before = await countRows(t.db, 'ceb_receipts')
     const res = await send(parties['4601000PAY']!, example(411))

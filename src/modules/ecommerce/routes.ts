@@ -5,8 +5,8 @@ import type { AppContext } from '../../app.js'
 import { KouanError, forbidden } from '../../errors.js'
 import { errors, security } from '../../shared/schema.js'
 import { REASON_CODES } from './rules.js'
-import { ceb900Xml, parseCebJson, parseCebXml } from './xml.js'
-import { buyerTotal, matchQueued, receiptsOf, receiveMessage, taxBillOf } from './service.js'
+import { ceb900Xml, cebReceiptXml, parseCebJson, parseCebXml } from './xml.js'
+import { buyerTotal, matchQueued, receiptMessages, receiptsOf, receiveMessage, taxBillOf } from './service.js'
 import { setWebhook } from './webhooks.js'
 import type { CebMessageType } from './types.js'
 
@@ -83,6 +83,19 @@ export default async function cebRoutes(fastify: FastifyInstance, ctx: AppContex
     if ('refused' in r) throw ceb900(r.status, r.refused)
     kick()
     return r
+  })
+
+  app.get('/orders/:orderNo/receipts.xml', {
+    schema: { tags: ['ecommerce'], summary: 'Receipts of an order as CEB312/412/512/622 XML messages of one type', security,
+      params: Type.Object({ orderNo: Type.String({ minLength: 1, maxLength: 60 }) }, { additionalProperties: false }),
+      querystring: Type.Object({ kind: Type.Enum(['CEB312', 'CEB412', 'CEB512', 'CEB622']) }, { additionalProperties: false }),
+      response: { 200: Type.String(), ...errors(400, 401, 403, 404) } },
+  }, async (req, reply) => {
+    await ctx.officer(req)
+    const found = (await receiptMessages(ctx.db, req.params.orderNo)).find((m) => m.kind === req.query.kind)
+    if (!found) throw new KouanError('CEB_RECEIPTS_NOT_FOUND', 404, `no ${req.query.kind} receipts for order ${req.params.orderNo}`, { pointer: '/query/kind' })
+    reply.type('application/xml')
+    return cebReceiptXml(found.kind, found.receipts, { guid: ctx.ids.uuid().toUpperCase() })
   })
 
   app.get('/orders/:orderNo/receipts', {

@@ -331,6 +331,34 @@ function inventoryFacts(inv: Inventory): Facts {
   }
 }
 
+const RECEIPT_KIND = { CEB311: 'CEB312', CEB411: 'CEB412', CEB511: 'CEB512', CEB621: 'CEB622' } as const
+
+/**
+ * Receipts of one order as the spec's receipt messages (CEB312/412/512/622): for each document type
+ * present, its receipts with the document's identifying fields, in CEB time (YYYYMMDDhhmmssSSS, China).
+ */
+export async function receiptMessages(db: Queryable, orderNo: string): Promise<Array<{ kind: 'CEB312' | 'CEB412' | 'CEB512' | 'CEB622'; receipts: Array<Record<string, string>> }>> {
+  const rows = await db.query<{ type: CebMessageType; body: Doc; return_status: number; return_info: string; created_at: Date; invt_no: string | null }>(
+    `select r.type, d.body, r.return_status, r.return_info, r.created_at, b.bill ->> 'invtNo' as invt_no
+     from ceb_receipts r join ceb_documents d on d.type = r.type and d.doc_key = r.doc_key
+     left join ceb_tax_bills b on b.order_no = r.order_no
+     where r.order_no = $1 order by r.id`, [orderNo])
+  const out = new Map<string, Array<Record<string, string>>>()
+  for (const r of rows) {
+    const h = r.body.head as unknown as Record<string, string>
+    const common = { guid: h.guid!, returnStatus: String(r.return_status), returnTime: cebTime(new Date(r.created_at)), returnInfo: r.return_info || '-' }
+    const ids: Record<CebMessageType, Record<string, string>> = {
+      CEB311: { ebpCode: h.ebpCode!, ebcCode: h.ebcCode!, orderNo: h.orderNo! },
+      CEB411: { payCode: h.payCode!, payTransactionId: h.payTransactionId! },
+      CEB511: { logisticsCode: h.logisticsCode!, logisticsNo: h.logisticsNo! },
+      CEB621: { customsCode: h.customsCode!, ebpCode: h.ebpCode!, ebcCode: h.ebcCode!, agentCode: h.agentCode!, copNo: h.copNo!, preNo: h.preNo || '-', ...(r.invt_no ? { invtNo: r.invt_no } : {}) },
+    }
+    const kind = RECEIPT_KIND[r.type]
+    out.set(kind, [...(out.get(kind) ?? []), { ...common, ...ids[r.type] }])
+  }
+  return [...out].map(([kind, receipts]) => ({ kind: kind as 'CEB312' | 'CEB412' | 'CEB512' | 'CEB622', receipts }))
+}
+
 /** Receipts of one order, oldest first (what an enterprise polls). */
 export async function receiptsOf(db: Queryable, orderNo: string): Promise<Array<Receipt & { id: number; createdAt: string }>> {
   const rows = await db.query<{ id: number; type: CebMessageType; doc_key: string; order_no: string; return_status: number; return_info: string; reasons: CebProblem[]; created_at: Date }>(
