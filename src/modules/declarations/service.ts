@@ -10,7 +10,7 @@ import type { Reference } from '../reference/data.js'
 import type { Enterprise } from '../enterprises/schema.js'
 import { findEnterprise, findEnterprisesByCustomsCodes } from '../enterprises/repo.js'
 import { findCards } from '../cards/repo.js'
-import { decide, ruleFires, type Decision, type Facts, type ModelInput } from '../selectivity/engine.js'
+import { decide, firedRules, type Decision, type Facts, type ModelInput } from '../selectivity/engine.js'
 import type { RiskEngine } from '../risk/live.js'
 import { selectivityState, type SelectivityState } from '../selectivity/service.js'
 import { insertInspections, type NewInspection } from '../inspections/repo.js'
@@ -155,8 +155,9 @@ const fmt = (x: number) => (Number.isNaN(x) ? 'n/a' : Math.abs(x) >= 100 ? x.toF
 export function assess(deps: Pick<Deps, 'risk'>, sel: SelectivityState, d: {
   id: string; submittedAt: Date; content: DeclarationContent; trader: Enterprise; facts: Facts; cnyPerUnit: string
 }): Decision {
-  const fired = sel.rules.filter((r) => r.active && ruleFires(r, d.facts)).map((r) => r.name)
-  const ms = deps.risk?.score({ id: d.id, submittedAt: d.submittedAt, content: d.content, traderCredit: d.trader.creditLevel, rulesFired: fired, cnyPerUnit: Number(d.cnyPerUnit) })
+  // Evaluated once: the model sees which rules fired, and decide applies the same list.
+  const fired = firedRules(sel.rules, d.facts)
+  const ms = deps.risk?.score({ id: d.id, submittedAt: d.submittedAt, content: d.content, traderCredit: d.trader.creditLevel, rulesFired: fired.map((r) => r.name), cnyPerUnit: Number(d.cnyPerUnit) })
   const model: ModelInput | undefined = ms && {
     score: ms.score,
     version: ms.modelVersion,
@@ -165,7 +166,7 @@ export function assess(deps: Pick<Deps, 'risk'>, sel: SelectivityState, d: {
       ...ms.top.map((t) => ({ code: 'MODEL_FEATURE', message: `${t.feature} = ${fmt(t.value)} (+${t.contribution} log-odds)` })),
     ],
   }
-  return decide({ facts: d.facts, rules: sel.rules, params: sel.params, paramsVersion: sel.paramsVersion, declarationId: d.id, window: sel.window, model })
+  return decide({ facts: d.facts, rules: sel.rules, params: sel.params, paramsVersion: sel.paramsVersion, declarationId: d.id, window: sel.window, model, fired })
 }
 
 /** Builds the row for a declaration that passes intake: accepted, numbered and routed, or held for review. */

@@ -85,6 +85,9 @@ export function ruleFires(rule: Pick<Rule, 'conditions'>, facts: Facts): boolean
   return item.length === 0 || facts.items.some((it) => item.every((c) => test(c, it[c.field])))
 }
 
+/** The active rules that fire on `facts`, in order. */
+export const firedRules = (rules: Rule[], facts: Facts): Rule[] => rules.filter((r) => r.active && ruleFires(r, facts))
+
 /** Seeded draw in [0, 1) from the parameters' seed and the declaration id: reproducible, independent of the score. */
 export function randomDraw(seed: number, declarationId: string): number {
   return createHash('sha256').update(`${seed}:${declarationId}`).digest().readUInt32BE(0) / 2 ** 32
@@ -120,6 +123,8 @@ export function decide(input: {
   declarationId: string
   window: LaneWindow
   model?: ModelInput | undefined
+  /** The rules that fire, when the caller already evaluated them (see {@link firedRules}). */
+  fired?: Rule[] | undefined
 }): Decision {
   const { facts, rules, params, model } = input
   const reasons: Reason[] = []
@@ -127,8 +132,7 @@ export function decide(input: {
   let score = model?.score ?? 0
   if (model) reasons.push(...model.reasons)
   let scoredByRule = false
-  for (const rule of rules) {
-    if (!rule.active || !ruleFires(rule, facts)) continue
+  for (const rule of input.fired ?? firedRules(rules, facts)) {
     const msg = rule.action.reason ?? rule.description ?? rule.name
     if (rule.action.lane) {
       ruleLane = ruleLane ? bySeverity(ruleLane, rule.action.lane) : rule.action.lane
