@@ -8,7 +8,7 @@ import { clearanceStats } from './repo.js'
 export default async function statsRoutes(fastify: FastifyInstance, ctx: AppContext) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   app.get('/clearance', {
-    schema: { tags: ['stats'], summary: 'Clearance time (submission → release) per port and lane: median and p90 seconds', security: [{ bearer: [] }],
+    schema: { tags: ['stats'], summary: 'Clearance time (submission → release) per port and lane: median and p90 seconds', security,
       querystring: Type.Object({ from: Type.Optional(UtcTime), to: Type.Optional(UtcTime) }, { additionalProperties: false }),
       response: { 200: Type.Object({ items: Type.Array(Type.Object({ port: Type.String(), lane: Type.Union([Type.String(), Type.Null()]), released: Type.Integer(), medianSeconds: Type.Number(), p90Seconds: Type.Number() })) }), ...errors(400, 401, 403) } },
   }, async (req) => {

@@ -97,6 +97,15 @@ describe('CEB intake, matching and receipts', () => {
     expect(await countRows(t.db, 'ceb_documents')).toBe(before)
   })
 
+  it('refuses a JSON message without a signature with FORMAT, not a server error', async () => {
+    const before = await countRows(t.db, 'ceb_documents')
+    const res = await t.app.inject({ method: 'POST', url: '/api/v1/ceb/messages', headers: parties['4601000PAY']!.headers, payload: { type: 'CEB411', message: {} } })
+    expect(res.statusCode).toBe(400)
+    expect(res.json()).toMatchObject({ code: 'FORMAT', pointer: expect.stringMatching(/^\/body/) })
+    expect(res.json().message).toMatch(/signature/)
+    expect(await countRows(t.db, 'ceb_documents')).toBe(before)
+  })
+
   it('refuses a document sent by an enterprise that is not its party', async () => {
     const res = await send(parties['4601000LOG']!, example(411).replace('<ceb:copCode>4601000PAY</ceb:copCode>', '<ceb:copCode>4601000LOG</ceb:copCode>'))
     expect(res.statusCode).toBe(403)

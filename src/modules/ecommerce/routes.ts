@@ -1,12 +1,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import { Value } from 'typebox/value'
 import type { AppContext } from '../../app.js'
 import { KouanError, forbidden } from '../../errors.js'
 import { errors, security } from '../../shared/schema.js'
 import { REASON_CODES } from './rules.js'
 import { ceb900Xml, cebReceiptXml, parseCebJson, parseCebXml } from './xml.js'
-import { buyerTotal, matchQueued, receiptMessages, receiptsOf, receiveMessage, taxBillOf } from './service.js'
+import { buyerTotal, cebTime, matchQueued, receiptMessages, receiptsOf, receiveMessage, taxBillOf } from './service.js'
 import { setWebhook } from './webhooks.js'
 import type { CebMessageType } from './types.js'
 
@@ -50,7 +51,7 @@ export default async function cebRoutes(fastify: FastifyInstance, ctx: AppContex
     const root = /<(?:\w+:)?(CEB\d{3})Message\b[^>]*\bguid="([^"]*)"/.exec(req.body.subarray(0, 4096).toString('utf8'))
     return ceb900Xml({
       guid: ctx.ids.uuid().toUpperCase(), returnStatus: '-1', returnInfo: `${err.code} ${err.pointer}: ${err.message}`.slice(0, 1000),
-      returnTime: new Date(ctx.clock.now().getTime() + 8 * 3600_000).toISOString().replace(/[-:T.Z]/g, '').slice(0, 17),
+      returnTime: cebTime(ctx.clock.now()),
       ...(root ? { oriMessageType: root[1]!, oriCopMsgId: root[2]! } : {}),
     })
   })
@@ -73,8 +74,13 @@ export default async function cebRoutes(fastify: FastifyInstance, ctx: AppContex
       signature = { cardNo, alg, value }
       parsed = parseCebXml(req.body)
     } else {
+      // The envelope is checked here (XML bodies share the route, so it has no body schema); a JSON body without
+      // a well-formed signature used to reach receiveMessage and fail there with a 500.
+      const envelope = [...Value.Errors(JsonMessageSchema, req.body)]
+      if (envelope.length) {
+        throw ceb900(400, envelope.slice(0, 20).map((e) => ({ code: 'FORMAT', message: `JSON body {type, message, signature}: ${e.message}`, pointer: `/body${e.instancePath}` })))
+      }
       const body = req.body as { type: CebMessageType; message: unknown; signature: typeof signature }
-      if (!body || typeof body !== 'object' || !('message' in body)) throw ceb900(400, [{ code: 'FORMAT', message: 'JSON body is {type, message, signature}', pointer: '/body' }])
       signature = body.signature
       parsed = parseCebJson(body.type, body.message)
     }

@@ -29,9 +29,6 @@ export interface Receipt {
 /** `returnStatus` values this channel issues (DOMAIN §5 receipts). */
 export const STATUS = { RECEIVED: 2, REJECTED: 100, PASSED: 120, REVIEW: 300, ASSESSED: 399, INSPECTION: 500, RELEASED: 800 } as const
 
-/** A waybill number may not serve another order of the same logistics firm within this many days. */
-const WAYBILL_REUSE_DAYS = 183
-
 const china = (d: Date) => new Date(d.getTime() + 8 * 3600_000)
 const chinaDay = (d: Date) => china(d).toISOString().slice(0, 10)
 
@@ -290,7 +287,7 @@ async function insertTaxBills(tx: Tx, bills: Array<{ orderNo: string; inventory:
 }
 
 /** CEB times: YYYYMMDDhhmmssSSS in China time. */
-const cebTime = (d: Date) => china(d).toISOString().replace(/[-:T.Z]/g, '').slice(0, 17)
+export const cebTime = (d: Date) => china(d).toISOString().replace(/[-:T.Z]/g, '').slice(0, 17)
 
 /** A buyer's running total of released dutiable value in a calendar year (the ¥26,000 limit). */
 export async function buyerTotal(db: Queryable, buyerIdNumber: string, year: number): Promise<string> {

@@ -418,10 +418,10 @@ export function parseCebXml(xml: string | Buffer, opts: CebParseOptions = {}): C
     }
     return failed([problem('/', `XML could not be parsed: ${(e as Error).message}`)])
   }
-  return mapMessage(tree, text, xml instanceof Uint8Array, maxDocuments)
+  return mapMessage(tree, xml instanceof Uint8Array, maxDocuments)
 }
 
-function mapMessage(tree: unknown, text: string, fromBytes: boolean, maxDocuments: number): CebParseResult {
+function mapMessage(tree: unknown, fromBytes: boolean, maxDocuments: number): CebParseResult {
   const top = (Array.isArray(tree) ? tree : []).map(elementOf).filter((e): e is El => e !== undefined)
   const decl = top.find((e) => e.qname === '?xml')
   const encoding = decl?.attrs['@_encoding']

@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { AppContext } from '../../app.js'
 import { forbidden } from '../../errors.js'
-import { Uuid, errors, IdParams, security } from '../../shared/schema.js'
+import { errors, IdParams, security } from '../../shared/schema.js'
 import { requireRole } from '../auth/service.js'
 import * as repo from './repo.js'
 import {

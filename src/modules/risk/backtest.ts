@@ -1,6 +1,6 @@
 import { FEATURE_NAMES, RiskHistory, extractFeatures } from './features.js'
 import type { Labelled } from './kcs.js'
-import { precisionAt, recallAt, type Dataset } from './gbdt.js'
+import { precisionAt, recallAt } from './gbdt.js'
 import { fitFixed, fitWithValidation, type FitInput, type RiskModel } from './model.js'
 
 /** Fractions of declarations inspected at which rankings are judged. */

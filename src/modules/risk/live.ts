@@ -87,11 +87,11 @@ export class RiskEngine {
       this.model = RiskModel.fromJSON(active.artifact)
       this.modelVersion = active.version
     }
-    await this.replay(db, 'decl', (cursor) => db.query<DeclRow & { key: string; at: Date }>(
+    await this.replay('decl', (cursor) => db.query<DeclRow & { key: string; at: Date }>(
       `select d.id as key, d.submitted_at as at, ${DECL_COLUMNS} from declarations d ${DECL_JOINS}
        where (d.submitted_at, d.id) > ($1::timestamptz, $2::uuid) and d.state <> 'REJECTED'
        order by d.submitted_at, d.id limit ${PAGE}`, cursor), (d) => this.observe(rowInput(d)))
-    await this.replay(db, 'label', (cursor) => db.query<DeclRow & { key: string; at: Date; result: string; findings: Array<{ category: string }> | null }>(
+    await this.replay('label', (cursor) => db.query<DeclRow & { key: string; at: Date; result: string; findings: Array<{ category: string }> | null }>(
       `select i.id as key, i.finished_at as at, i.result, i.findings, ${DECL_COLUMNS}
        from inspections i join declarations d on d.id = i.declaration_id and d.submitted_at = i.declaration_submitted_at ${DECL_JOINS}
        where i.state = 'DONE' and (i.finished_at, i.id) > ($1::timestamptz, $2::uuid) order by i.finished_at, i.id limit ${PAGE}`, cursor),
@@ -103,7 +103,7 @@ export class RiskEngine {
   private readonly cursors = { decl: new Date(0), label: new Date(0) }
   private readonly seen = { decl: new Map<string, number>(), label: new Map<string, number>() }
   private async replay<R extends { key: string; at: Date }>(
-    _db: Queryable, kind: 'decl' | 'label', page: (cursor: [string, string]) => Promise<R[]>, apply: (r: R) => void,
+    kind: 'decl' | 'label', page: (cursor: [string, string]) => Promise<R[]>, apply: (r: R) => void,
   ) {
     const seen = this.seen[kind]
     let cursor: [string, string] = [new Date(this.cursors[kind].getTime() - SYNC_WINDOW_MS).toISOString(), ZERO_UUID]
