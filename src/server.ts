@@ -11,9 +11,10 @@ export interface Running { app: FastifyInstance; db: Db; url: string; close(): P
 export async function startServer(config: Readonly<Config>): Promise<Running> {
   const db = await openDb(config)
   const applied = await migrate(db)
-  await db.query(`select ensure_year_partitions('declarations', $1, $1 + 1)`, [new Date().getUTCFullYear()])
-  await db.query(`select ensure_year_partitions('declaration_items', $1, $1 + 1)`, [new Date().getUTCFullYear()])
-  await db.query(`select ensure_year_partitions('audit_log', $1, $1 + 1)`, [new Date().getUTCFullYear()])
+  // Partitions for this year and the next exist before any row needs them.
+  for (const table of ['declarations', 'declaration_items', 'audit_log']) {
+    await db.query(`select ensure_year_partitions($1, $2, $2 + 1)`, [table, new Date().getUTCFullYear()])
+  }
   const app = await buildApp(config, { db, clock: systemClock, ids: systemIds })
   if (applied.length) app.log.info({ applied }, 'migrations applied')
   const address = await app.listen({ port: config.port, host: config.host })
