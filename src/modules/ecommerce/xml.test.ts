@@ -260,10 +260,10 @@ describe('parseCebXml: safety', () => {
   })
 
   it('refuses entities other than the five predefined ones', () => {
-    expect(problems(parseCebXml(edit(ORDER, 'user_10086', 'user&nbsp;')))).toEqual([formatAt('/', 'undeclared entity &nbsp; at line 24, column 27')])
-    expect(problems(parseCebXml(edit(ORDER, 'user_10086', 'user&#0;')))).toEqual([formatAt('/', /^reference to a character XML does not allow &#0;/)])
-    expect(problems(parseCebXml(edit(ORDER, 'user_10086', 'user&#xFFFE;')))).toEqual([formatAt('/', /^reference to a character XML does not allow &#xFFFE;/)])
-    expect(problems(parseCebXml(edit(ORDER, 'user_10086', 'user&#99999999999;')))).toEqual([formatAt('/', /^malformed character reference/)])
+    expect(problems(parseCebXml(edit(ORDER, 'user_10086', 'user&nbsp;')))).toEqual([formatAt('/', /^XML is not well-formed at line 24, column \d+: undefined entity &nbsp;$/)])
+    expect(problems(parseCebXml(edit(ORDER, 'user_10086', 'user&#0;')))).toEqual([formatAt('/', /^XML is not well-formed at line 24, column \d+: malformed character entity &#0;$/)])
+    expect(problems(parseCebXml(edit(ORDER, 'user_10086', 'user&#xFFFE;')))).toEqual([formatAt('/', /^XML is not well-formed at line 24, column \d+: malformed character entity &#xFFFE;$/)])
+    expect(problems(parseCebXml(edit(ORDER, 'user_10086', 'user&#99999999999;')))).toEqual([formatAt('/', /^XML is not well-formed at line 24, column \d+: malformed character entity &#99999999999;$/)])
     expect(problems(parseCebXml(edit(ORDER, 'user_10086', 'user&#xZZ;')))).toEqual([formatAt('/', /^XML is not well-formed at line 24/)])
   })
 
@@ -277,12 +277,11 @@ describe('parseCebXml: safety', () => {
 
   it('gives line and column of malformed XML', () => {
     const r = parseCebXml(edit(ORDER, '<ceb:orderNo>SO202508180001</ceb:orderNo>', '<ceb:orderNo>SO202508180001</ceb:orderNO>'))
-    expect(problems(r)).toEqual([formatAt('/', /^XML is not well-formed at line 13, column 34: Expected closing tag 'ceb:orderNo'/)])
+    expect(problems(r)).toEqual([formatAt('/', /^XML is not well-formed at line 13, column \d+: unexpected close tag$/)])
     expect(problems(parseCebXml(''))).toEqual([formatAt('/', /^XML is not well-formed at line 1/)])
-    expect(problems(parseCebXml('<a>1</a><b>2</b>'))).toEqual([formatAt('/', /^XML is not well-formed at line 1, column 11: Multiple possible root/)])
-    // The validator lets some second roots through; the mapping still refuses them.
-    expect(problems(parseCebXml('<a>1</a><b/>'))).toEqual([formatAt('/', 'a message must have exactly one root element')])
-    expect(problems(parseCebXml(`${ORDER}<x/>`))).toEqual([formatAt('/', 'a message must have exactly one root element')])
+    expect(problems(parseCebXml('<a>1</a><b>2</b>'))).toEqual([formatAt('/', /^XML is not well-formed at line 1, column 11: documents may contain only one root$/)])
+    expect(problems(parseCebXml('<a>1</a><b/>'))).toEqual([formatAt('/', /^XML is not well-formed at line 1, column 11: documents may contain only one root$/)])
+    expect(problems(parseCebXml(`${ORDER}<x/>`))).toEqual([formatAt('/', /^XML is not well-formed at line \d+, column \d+: documents may contain only one root$/)])
   })
 
   it('refuses characters XML does not allow', () => {

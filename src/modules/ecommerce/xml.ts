@@ -1,4 +1,5 @@
-import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser'
+import { XMLBuilder } from 'fast-xml-parser'
+import { SaxesParser } from 'saxes'
 import {
   BASE_TRANSFER_MESSAGE,
   CEB_STRUCTURE,
@@ -49,18 +50,6 @@ function capped(problems: CebProblem[]): CebProblem[] {
   return [...problems.slice(0, CEB_MAX_PROBLEMS), problem('/', `${rest} more problems not listed`)]
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// Entities: only the five XML ones and character references. DTDs are refused before parsing, so any other name is
-// undeclared; the parser's own decoder would pass `&foo;` through and leave `&#65;` undecoded.
-
-class ReferenceProblem extends Error {
-  constructor(readonly reference: string, reason: string) {
-    super(reason)
-  }
-}
-
-const PREDEFINED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" }
-
 /** XML 1.0 `Char`: tab, LF, CR and the Unicode ranges minus surrogates, U+FFFE and U+FFFF. */
 const isXmlChar = (cp: number) =>
   cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff)
@@ -68,56 +57,6 @@ const NON_XML_CHAR = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u
 // Same test without the `u` flag, several times faster; surrogates need the exact check above (pairs are fine).
 const MAYBE_NON_XML_CHAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\uD800-\uDFFF\uFFFE\uFFFF]/
 const NON_XML_CHARS = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu
-
-function decodeReferences(text: string): string {
-  let amp = text.indexOf('&')
-  if (amp < 0) return text
-  // A plain loop: a replace() callback per reference is several times slower on reference-heavy input.
-  let out = ''
-  let from = 0
-  while (amp >= 0) {
-    const semi = text.indexOf(';', amp + 1)
-    const body = semi < 0 ? '' : text.slice(amp + 1, semi)
-    if (body === '' || /[&\s<]/.test(body)) throw new ReferenceProblem(text.slice(amp, amp + 12), 'malformed reference')
-    out += text.slice(from, amp) + referenced(body)
-    from = semi + 1
-    amp = text.indexOf('&', from)
-  }
-  return out + text.slice(from)
-}
-
-function referenced(body: string): string {
-  if (Object.prototype.hasOwnProperty.call(PREDEFINED, body)) return PREDEFINED[body] as string
-  const num = /^#x([0-9A-Fa-f]{1,8})$/.exec(body) ?? /^#()([0-9]{1,10})$/.exec(body)
-  if (!num) throw new ReferenceProblem(`&${body};`, body.startsWith('#') ? 'malformed character reference' : 'undeclared entity')
-  const cp = num[1] ? parseInt(num[1], 16) : Number(num[2])
-  if (!isXmlChar(cp)) throw new ReferenceProblem(`&${body};`, 'reference to a character XML does not allow')
-  return String.fromCodePoint(cp)
-}
-
-const parser = new XMLParser({
-  preserveOrder: true, // exact document order: pointers and duplicate checks see what was sent
-  ignoreAttributes: false,
-  attributeNamePrefix: '@_',
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: true,
-  // Namespaces are resolved below, element by element, from the xmlns attributes: stripping prefixes would let
-  // `<x:orderNo xmlns:x="urn:other">` pass as a CEB element.
-  removeNSPrefix: false,
-  processEntities: true,
-  entityDecoder: {
-    decode: decodeReferences,
-    // Entities from a DTD or from callers are never added: there is no DTD, and the table is fixed.
-    addInputEntities: () => {},
-    setExternalEntities: () => {},
-    reset: () => {},
-    setXmlVersion: () => {},
-  },
-  ignoreDeclaration: false,
-  ignorePiTags: false,
-  maxNestedTags: 32,
-})
 
 /** 1-based line and column of a string offset. */
 function lineCol(s: string, index: number): string {
@@ -160,28 +99,78 @@ function markupProblem(s: string): CebProblem | undefined {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// The parser's preserveOrder tree: an element is `{ [qname]: children[], ':@'?: { '@_name': value } }`, text is
-// `{ '#text': string }`.
+// The element tree, built by saxes (a strict, well-formedness-checking SAX parser): elements with their qualified
+// name, attributes (keys prefixed `@_`) and children, text as trimmed strings. Namespaces are resolved below,
+// element by element, from the xmlns attributes: stripping prefixes would let `<x:orderNo xmlns:x="urn:other">` pass
+// as a CEB element.
 
 interface El {
   qname: string
   attrs: Record<string, string>
-  children: unknown[]
+  children: Array<El | string>
 }
 
-function elementOf(node: unknown): El | undefined {
-  if (!isRecord(node)) return undefined
-  for (const k of Object.keys(node)) {
-    if (k === ':@' || k === '#text') continue
-    const children = node[k]
-    const attrs = isRecord(node[':@']) ? (node[':@'] as Record<string, string>) : {}
-    return { qname: k, attrs, children: Array.isArray(children) ? children : [] }
+/** Elements nest at most this deep (a CEB message needs 4). */
+const MAX_DEPTH = 32
+
+function elementOf(node: El | string): El | undefined {
+  return typeof node === 'string' ? undefined : node
+}
+
+function textOf(node: El | string): string | undefined {
+  return typeof node === 'string' ? node : undefined
+}
+
+class TreeProblem extends Error {}
+
+/** A well-formedness error from saxes (`line:column: what`) and the offset it stopped at. */
+class SyntaxProblem extends Error {
+  constructor(message: string, readonly offset: number) {
+    super(message)
   }
-  return undefined
 }
 
-function textOf(node: unknown): string | undefined {
-  return isRecord(node) && typeof node['#text'] === 'string' ? node['#text'] : undefined
+/** Parses well-formed XML into the tree and the XML declaration's encoding; throws on the first error. */
+function parseTree(text: string): { root: El | undefined; roots: number; encoding: string | undefined } {
+  const parser = new SaxesParser({ xmlns: false, position: true })
+  const stack: El[] = []
+  let root: El | undefined
+  let roots = 0
+  let encoding: string | undefined
+  let pending = ''
+  const flush = () => {
+    const t = pending.trim()
+    pending = ''
+    if (t !== '') stack[stack.length - 1]?.children.push(t)
+  }
+  parser.on('xmldecl', (d) => { encoding = d.encoding })
+  parser.on('doctype', () => { throw new TreeProblem('DTDs are not allowed') })
+  parser.on('processinginstruction', () => { throw new TreeProblem('processing instructions are not allowed') })
+  parser.on('text', (t) => { if (stack.length) pending += t })
+  parser.on('cdata', (t) => { if (stack.length) pending += t })
+  parser.on('opentag', (tag) => {
+    if (pending !== '') flush()
+    if (stack.length >= MAX_DEPTH) throw new TreeProblem(`more than ${MAX_DEPTH} nested tags`)
+    const attrs: Record<string, string> = {}
+    const a = tag.attributes as Record<string, string>
+    for (const k in a) attrs['@_' + k] = a[k] as string
+    const el: El = { qname: tag.name, attrs, children: [] }
+    const parent = stack[stack.length - 1]
+    if (parent) parent.children.push(el)
+    else if (roots++ === 0) root = el
+    if (!tag.isSelfClosing) stack.push(el)
+  })
+  parser.on('closetag', (tag) => {
+    if (pending !== '') flush()
+    if (!tag.isSelfClosing) stack.pop()
+  })
+  try {
+    parser.write(text).close()
+  } catch (e) {
+    if (e instanceof TreeProblem) throw e
+    throw new SyntaxProblem((e as Error).message, parser.position)
+  }
+  return { root, roots, encoding }
 }
 
 type Scope = ReadonlyMap<string, string>
@@ -397,40 +386,31 @@ export function parseCebXml(xml: string | Buffer, opts: CebParseOptions = {}): C
   if (markup) return failed([markup])
   const bad = MAYBE_NON_XML_CHAR.test(text) ? NON_XML_CHAR.exec(text) : null
   if (bad) return failed([problem('/', `character U+${bad[0].codePointAt(0)?.toString(16).toUpperCase().padStart(4, '0')} is not allowed in XML (${lineCol(text, bad.index)})`)])
-  let valid: ReturnType<typeof XMLValidator.validate>
+  let tree: ReturnType<typeof parseTree>
   try {
-    valid = XMLValidator.validate(text)
+    tree = parseTree(text)
   } catch (e) {
-    return failed([problem('/', `XML is not well-formed: ${(e as Error).message}`)])
-  }
-  if (valid !== true) {
-    const { msg, line, col } = valid.err
-    const where = col === undefined ? `line ${line}` : `line ${line}, column ${col}`
-    return failed([problem('/', `XML is not well-formed at ${where}: ${msg}`)])
-  }
-  let tree: unknown
-  try {
-    tree = parser.parse(text)
-  } catch (e) {
-    if (e instanceof ReferenceProblem) {
-      const i = text.indexOf(e.reference)
-      return failed([problem('/', `${e.message} ${e.reference.slice(0, 40)}${i < 0 ? '' : ` at ${lineCol(text, i)}`}`)])
+    const msg = (e as Error).message
+    if (!(e instanceof SyntaxProblem)) return failed([problem('/', msg)])
+    // saxes reports `line:column: what.`, the position just past the offending markup; a bad reference is quoted.
+    const at = /^(?:[^:\n]*:)?(\d+):(\d+): (.*?)\.?$/s.exec(msg)
+    let what = at ? at[3]! : msg
+    if (/entity/.test(what)) {
+      const amp = text.lastIndexOf('&', e.offset)
+      if (amp >= 0) what += ` ${text.slice(amp, Math.min(amp + 40, e.offset + 1)).replace(/[<\s].*$/s, '')}`
     }
-    return failed([problem('/', `XML could not be parsed: ${(e as Error).message}`)])
+    return failed([problem('/', at ? `XML is not well-formed at line ${at[1]}, column ${at[2]}: ${what}` : `XML is not well-formed: ${what}`)])
   }
   return mapMessage(tree, xml instanceof Uint8Array, maxDocuments)
 }
 
-function mapMessage(tree: unknown, fromBytes: boolean, maxDocuments: number): CebParseResult {
-  const top = (Array.isArray(tree) ? tree : []).map(elementOf).filter((e): e is El => e !== undefined)
-  const decl = top.find((e) => e.qname === '?xml')
-  const encoding = decl?.attrs['@_encoding']
+function mapMessage(tree: ReturnType<typeof parseTree>, fromBytes: boolean, maxDocuments: number): CebParseResult {
+  const encoding = tree.encoding
   if (fromBytes && encoding !== undefined && !/^utf-?8$/i.test(encoding)) {
     return failed([problem('/', `message must be encoded in UTF-8, not ${encoding.slice(0, 40)}`)])
   }
-  const roots = top.filter((e) => !e.qname.startsWith('?'))
-  const root = roots[0]
-  if (!root || roots.length > 1) return failed([problem('/', 'a message must have exactly one root element')])
+  const root = tree.root
+  if (!root || tree.roots > 1) return failed([problem('/', 'a message must have exactly one root element')])
   const scope = enter(ROOT_SCOPE, root.attrs)
   const name = resolve(root.qname, scope)
   if (typeof name === 'string') return failed([problem('/', name)])
