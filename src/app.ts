@@ -24,6 +24,8 @@ import riskRoutes from './modules/risk/routes.js'
 import cebRoutes from './modules/ecommerce/routes.js'
 import { matchQueued } from './modules/ecommerce/service.js'
 import { deliverWebhooks } from './modules/ecommerce/webhooks.js'
+import consoleRoutes from './modules/console/routes.js'
+import { registerWeb } from './modules/console/web.js'
 
 const RISK_SYNC_MS = 2000
 const CEB_SWEEP_MS = 1000
@@ -157,6 +159,9 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps): Promise
   await app.register(statsRoutes, { prefix: '/api/v1/stats', ...ctx })
   await app.register(riskRoutes, { prefix: '/api/v1/risk', ...ctx })
   await app.register(cebRoutes, { prefix: '/api/v1/ceb', ...ctx })
+  await app.register(consoleRoutes, { prefix: '/api/v1/console', ...ctx })
+  // The web console at / (built by `npm run build` into dist/web); /api, /metrics and /verify stay the server's.
+  await registerWeb(app)
   return app
 }
 

@@ -69,7 +69,7 @@ async function cnyRates(db: Queryable, now: Date): Promise<Map<string, string>> 
 export function invalidateRates() { rates = undefined }
 
 /** The facts the selectivity rules see: header fields plus per-item values converted to CNY. */
-export function factsOf(c: DeclarationContent, trader: Enterprise, rate: string): { facts: Facts; totalCny: string } {
+export function factsOf(c: DeclarationContent, trader: Pick<Enterprise, 'creditLevel'>, rate: string): { facts: Facts; totalCny: string } {
   const items = c.items.map((it) => {
     const valueCny = new Big(it.totalValue).times(rate)
     return {
