@@ -17,8 +17,11 @@ export interface TestApp {
   url?: string | undefined
 }
 
-/** A fresh database and a real app (same `buildApp` as production) for the test file; closed after it. */
-export function useTestApp(): TestApp {
+/**
+ * A fresh database and a real app (same `buildApp` as production) for the test file; closed after it. Config
+ * overrides (e.g. `{ cebMatching: true }`) apply on top of the test defaults.
+ */
+export function useTestApp(overrides: Partial<Parameters<typeof loadConfig>[1]> = {}): TestApp {
   const t = {} as TestApp
   let drop: () => Promise<void> = async () => {}
   beforeAll(async () => {
@@ -28,7 +31,7 @@ export function useTestApp(): TestApp {
     t.db = fresh.db
     t.url = fresh.url
     t.clock = fixedClock(T0)
-    t.app = await buildApp(loadConfig({}, { logLevel: 'silent', cebMatching: false }), { db: t.db, clock: t.clock, ids: systemIds, reference: loadReference() })
+    t.app = await buildApp(loadConfig({}, { logLevel: 'silent', cebMatching: false, ...overrides }), { db: t.db, clock: t.clock, ids: systemIds, reference: loadReference() })
   })
   afterAll(async () => {
     await t.app?.close()

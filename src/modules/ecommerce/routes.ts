@@ -7,7 +7,7 @@ import { KouanError, forbidden } from '../../errors.js'
 import { errors, security } from '../../shared/schema.js'
 import { REASON_CODES } from './rules.js'
 import { ceb900Xml, cebReceiptXml, parseCebJson, parseCebXml } from './xml.js'
-import { buyerTotal, cebTime, matchQueued, receiptMessages, receiptsOf, receiveMessage, taxBillOf } from './service.js'
+import { buyerTotal, cebTime, receiptMessages, receiptsOf, receiveMessage, taxBillOf } from './service.js'
 import { setWebhook } from './webhooks.js'
 import type { CebMessageType } from './types.js'
 
@@ -39,8 +39,6 @@ export default async function cebRoutes(fastify: FastifyInstance, ctx: AppContex
     if (s.kind !== 'card') throw forbidden('requires an enterprise operator (port card) session')
     return s.subject
   }
-  // Match right after intake in this process; the periodic sweep in app.ts picks up anything left.
-  const kick = () => { if (ctx.config.cebMatching) void matchQueued(ctx).catch((err: unknown) => fastify.log.error({ err }, 'CEB matching failed')) }
 
   // A sender speaking XML gets its format errors in XML too: a CEB900 message carrying the first problem
   // (code and pointer in returnInfo); JSON senders get the common error body.
@@ -85,9 +83,10 @@ export default async function cebRoutes(fastify: FastifyInstance, ctx: AppContex
       parsed = parseCebJson(body.type, body.message)
     }
     if (!parsed.ok) throw ceb900(400, parsed.problems)
-    const r = await receiveMessage(ctx, sessionCardId, parsed.message, signature)
+    // With matching on, a ticket completed by this message is matched in the intake transaction; otherwise it
+    // waits in the queue for a process that matches (the sweep in app.ts).
+    const r = await receiveMessage(ctx, sessionCardId, parsed.message, signature, ctx.config.cebMatching ? 'inline' : 'queue')
     if ('refused' in r) throw ceb900(r.status, r.refused)
-    kick()
     return r
   })
 

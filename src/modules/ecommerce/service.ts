@@ -14,6 +14,30 @@ import type { CebDocuments, CebMessage, CebMessageType, CebProblem, Inventory, O
 
 export interface Deps { db: Db; clock: Clock; ids: Ids }
 
+/**
+ * How intake hands complete tickets to matching: `inline` matches them in the intake transaction (the verdict
+ * is in the acknowledgement's wake, and nothing sits in between); `queue` leaves them in `ceb_match_queue` for
+ * {@link matchQueued} (another process, or later).
+ */
+export type Matching = 'inline' | 'queue'
+
+/** Presence bit of each document type in `ceb_tickets.present`; a ticket is complete at 15. */
+const BIT: Record<CebMessageType, number> = { CEB311: 1, CEB411: 2, CEB511: 4, CEB621: 8 }
+const COMPLETE = 15
+
+/** Deadlock or serialization failure: the transaction did nothing and can run again. */
+const retryable = (e: unknown) => typeof e === 'object' && e !== null && ['40P01', '40001'].includes((e as { code?: string }).code ?? '')
+
+async function withRetry<T>(run: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await run()
+    } catch (e) {
+      if (i >= attempts || !retryable(e)) throw e
+    }
+  }
+}
+
 /** One receipt line, as CEB312/412/512/622 carry it. */
 export interface Receipt {
   type: CebMessageType
@@ -44,6 +68,7 @@ interface Existing { type: CebMessageType; doc_key: string; order_no: string; co
  */
 export async function receiveMessage(
   deps: Deps, sessionCardId: string, message: CebMessage, signature: { cardNo: string; alg: string; value: string },
+  matching: Matching = 'queue',
 ): Promise<{ receipts: Receipt[] } | { refused: CebProblem[]; status: number }> {
   const { byId, byNo } = await findCards(deps.db, [signature.cardNo], [sessionCardId])
   const session = byId.get(sessionCardId)
@@ -68,7 +93,8 @@ export async function receiveMessage(
     return { status: 403, refused: [{ code: 'SIGNATURE', message: `the signing enterprise ${code} is not a party entitled to send this ${message.type} document`, pointer: `/${message.type}Message/${HEAD_NAME[message.type]}/${notParty.i}` }] }
   }
 
-  return deps.db.transaction(async (tx) => {
+  const sel = matching === 'inline' ? await selectivityState(deps.db, now) : undefined
+  return withRetry(() => deps.db.transaction(async (tx) => {
     const existing = new Map((await tx.query<Existing>(
       `select d.type, d.doc_key, d.order_no, d.content_hash, d.version, d.deleted, (t.return_status = 800) as released
        from ceb_documents d left join ceb_tickets t on t.order_no = d.order_no
@@ -110,29 +136,44 @@ export async function receiveMessage(
            version = excluded.version, deleted = excluded.deleted, sender = excluded.sender, card_no = excluded.card_no, body = excluded.body,
            updated_at = excluded.updated_at`,
         [message.type, code, card.cardNo, nowIso, JSON.stringify(writes.map((w) => ({ doc_key: w.key, order_no: w.orderNo, guid: w.body.head.guid, content_hash: w.hash, version: w.version, deleted: w.deleted, body: w.body })))])
-      await tx.query(
-        `insert into ceb_tickets (order_no, return_status, created_at, updated_at)
-         select distinct order_no, 2, $1::timestamptz, $1::timestamptz from jsonb_to_recordset($2::jsonb) as x(order_no text)
-         on conflict (order_no) do nothing`, [nowIso, JSON.stringify(writes.map((w) => ({ order_no: w.orderNo })))])
-      await tx.query(
-        `insert into ceb_match_queue (order_no, enqueued_at) select distinct order_no, $1::timestamptz from jsonb_to_recordset($2::jsonb) as x(order_no text)`, [nowIso, JSON.stringify(writes.map((w) => ({ order_no: w.orderNo })))])
       for (const w of writes) {
         receipts.push({ type: message.type, docKey: w.key, orderNo: w.orderNo, returnStatus: STATUS.RECEIVED, returnInfo: w.deleted ? 'deleted' : 'received', reasons: [], docVersion: w.version })
       }
       appendAudit(tx, { at: now, actor: `card:${card.cardNo}`, action: 'CEB_DOCUMENTS_RECEIVED', entityType: 'ceb_message', entityId: message.guid,
         data: { type: message.type, documents: writes.map((w) => ({ key: w.key, orderNo: w.orderNo, version: w.version, deleted: w.deleted, hash: w.hash })) } })
     }
+    // Received (and refused) receipts first: a verdict this message completes comes after them.
     await insertReceipts(tx, receipts, nowIso)
+    if (writes.length) {
+      // Presence bits per order, in order-number order so concurrent messages lock tickets in the same order. The
+      // inserted value carries the bits to clear in its high nibble (a delete always meets an existing ticket, so
+      // a fresh row never has them); the upsert returns each ticket as it now is.
+      const bits = new Map<string, number>()
+      for (const w of writes) bits.set(w.orderNo, (bits.get(w.orderNo) ?? 0) | (w.deleted ? BIT[message.type] << 4 : BIT[message.type]))
+      const touched = await tx.query<{ order_no: string; present: number; complete: boolean }>(
+        `insert into ceb_tickets (order_no, return_status, present, created_at, updated_at)
+         select order_no, 2, bits, $1::timestamptz, $1::timestamptz from jsonb_to_recordset($2::jsonb) as x(order_no text, bits smallint) order by order_no
+         on conflict (order_no) do update set present = (ceb_tickets.present & ~(excluded.present >> 4)) | (excluded.present & 15), updated_at = excluded.updated_at
+         returning order_no, present, complete`,
+        [nowIso, JSON.stringify([...bits].map(([order_no, b]) => ({ order_no, bits: b })))])
+      // Matched when the last document arrives, and again whenever a document of a matched order changes.
+      const due = touched.filter((t) => t.present === COMPLETE || t.complete).map((t) => t.order_no)
+      if (due.length && sel) await matchOrders(tx, sel, due, now)
+      else if (due.length) {
+        await tx.query(`insert into ceb_match_queue (order_no, enqueued_at) select unnest($2::text[]), $1::timestamptz`, [nowIso, due])
+      }
+    }
     // Identical resends answer with the document's latest receipt.
     const resent = docs.filter((x) => { const e = existing.get(x.key); return e && !e.deleted && e.content_hash === x.hash })
     if (resent.length) {
       const last = await tx.query<{ doc_key: string; order_no: string; return_status: number; return_info: string; reasons: CebProblem[] }>(
         `select distinct on (doc_key) doc_key, order_no, return_status, return_info, reasons from ceb_receipts
-         where type = $1 and doc_key = any($2::text[]) and doc_version is not null order by doc_key, id desc`, [message.type, resent.map((x) => x.key)])
+         where order_no = any($3::text[]) and type = $1 and doc_key = any($2::text[]) and doc_version is not null order by doc_key, id desc`,
+        [message.type, resent.map((x) => x.key), [...new Set(resent.map((x) => existing.get(x.key)!.order_no))]])
       for (const r of last) receipts.push({ type: message.type, docKey: r.doc_key, orderNo: r.order_no, returnStatus: r.return_status, returnInfo: r.return_info, reasons: r.reasons })
     }
     return { receipts }
-  })
+  }))
 }
 
 async function insertReceipts(tx: Tx, receipts: Receipt[], at: string) {
@@ -153,134 +194,133 @@ async function insertReceipts(tx: Tx, receipts: Receipt[], at: string) {
  */
 export async function matchQueued(deps: Deps, limit = 500): Promise<number> {
   const now = deps.clock.now()
-  const nowIso = now.toISOString()
   const sel = await selectivityState(deps.db, now)
-  return deps.db.transaction(async (tx) => {
+  return withRetry(() => deps.db.transaction(async (tx) => {
     const taken = await tx.query<{ id: number; order_no: string }>(
       'select id, order_no from ceb_match_queue order by id limit $1 for update skip locked', [limit])
     if (taken.length === 0) return 0
-    const queued = [...new Set(taken.map((r) => r.order_no))].sort()
-    // Lock the tickets before reading their documents: a process matching the same order from another
-    // queue row waits here, then reads every document committed meanwhile.
-    const ticketRows = await tx.query<{ order_no: string; return_status: number; reasons: CebProblem[] }>(
-      'select order_no, return_status, reasons from ceb_tickets where order_no = any($1::text[]) order by order_no for update', [queued])
-    const tickets = new Map(ticketRows.map((t) => [t.order_no, t]))
-    const prevReasons = new Map(ticketRows.map((t) => [t.order_no, t.reasons]))
-    const docs = await tx.query<{ type: CebMessageType; doc_key: string; order_no: string; body: Doc; version: number }>(
-      'select type, doc_key, order_no, body, version from ceb_documents where order_no = any($1::text[]) and not deleted', [queued])
-    const byOrder = new Map<string, typeof docs>()
-    for (const d of docs) byOrder.set(d.order_no, [...(byOrder.get(d.order_no) ?? []), d])
-    const codes = [...new Set(docs.flatMap((d) => partyCodes(d.type, d.body)))]
-    const registered = new Set((await tx.query<{ customs_code: string }>('select customs_code from enterprises where customs_code = any($1::text[])', [codes])).map((r) => r.customs_code))
-    const buyers = [...new Set(docs.flatMap((d) => (d.type === 'CEB621' ? [(d.body as Inventory).head.buyerIdNumber] : [])))]
-    const year = Number(chinaDay(now).slice(0, 4))
-    const totals = new Map((await tx.query<{ buyer_id_number: string; total: string }>(
-      'select buyer_id_number, total from ceb_buyer_totals where buyer_id_number = any($1::text[]) and year = $2', [buyers, year])).map((r) => [r.buyer_id_number, r.total]))
-    const receipts: Receipt[] = []
-    const bills: Array<{ orderNo: string; inventory: Inventory; tax: NonNullable<Verdict['tax']> }> = []
-    const verdicts: Array<{ orderNo: string; status: number; reasons: CebProblem[]; complete: boolean; buyer: string | null; tax: string | null; dutiable: string | null; lane: string | null }> = []
-    for (const orderNo of queued) {
-      const list = byOrder.get(orderNo) ?? []
-      const get = <T extends CebMessageType>(t: T) => list.find((d) => d.type === t)?.body as CebDocuments[T] | undefined
-      const ticket = { order: get('CEB311') as Order | undefined, payment: get('CEB411') as Payment | undefined, waybill: get('CEB511') as Waybill | undefined, inventory: get('CEB621') as Inventory | undefined }
-      const verdict: Verdict = verifyTicket(ticket, {
-        today: chinaDay(now),
-        enterprises: (code) => registered.has(code),
-        waybillSeen: () => [],
-        buyerYearTotal: (id) => totals.get(id) ?? '0',
-        rates: DEFAULT_TAX_RATES,
-      })
-      const prior = tickets.get(orderNo)?.return_status
-      if (!verdict.complete) {
-        verdicts.push({ orderNo, status: STATUS.RECEIVED, reasons: verdict.reasons, complete: false, buyer: null, tax: null, dutiable: null, lane: null })
-        continue
-      }
-      const inv = ticket.inventory!
-      let status: number = verdict.returnStatus === 120 ? STATUS.PASSED : STATUS.REJECTED
-      let lane: string | null = null
-      const out: Receipt[] = []
-      const each = (s: number, info: string, reasons: CebProblem[] = []) => {
-        for (const d of list) out.push({ type: d.type, docKey: d.doc_key, orderNo, returnStatus: s, returnInfo: info, reasons, docVersion: d.version })
-      }
-      if (status === STATUS.REJECTED) each(STATUS.REJECTED, verdict.reasons.map((r) => r.code).join(','), verdict.reasons)
-      else {
-        each(STATUS.PASSED, 'logic checks passed')
-        const decision = decide({ facts: inventoryFacts(inv), rules: sel.rules, params: sel.params, paramsVersion: sel.paramsVersion, declarationId: `${inv.head.agentCode}|${inv.head.copNo}`, window: sel.window })
-        lane = decision.lane
-        const invDoc = list.find((d) => d.type === 'CEB621')!
-        const invReceipt = (s: number, info: string) => out.push({ type: 'CEB621', docKey: invDoc.doc_key, orderNo, returnStatus: s, returnInfo: info, reasons: [], docVersion: invDoc.version })
-        if (decision.lane === 'RED') { status = STATUS.INSPECTION; invReceipt(status, 'inspection: ' + decision.reasons.map((r) => r.code).join(',')) }
-        else if (decision.lane === 'YELLOW') { status = STATUS.REVIEW; invReceipt(status, 'manual review: ' + decision.reasons.map((r) => r.code).join(',')) }
-        else {
-          invReceipt(STATUS.ASSESSED, 'assessed')
-          status = STATUS.RELEASED
-          invReceipt(status, 'released')
-          if (verdict.tax && tickets.get(orderNo)?.return_status !== STATUS.RELEASED) bills.push({ orderNo, inventory: inv, tax: verdict.tax })
-        }
-      }
-      // The same verdict again (the order matched twice, or a change that changed nothing) issues no new
-      // receipts; a rejection is answered again, since its reasons may have changed.
-      if (prior !== status || (status === STATUS.REJECTED && JSON.stringify(prevReasons.get(orderNo)) !== JSON.stringify(verdict.reasons))) receipts.push(...out)
-      verdicts.push({ orderNo, status, reasons: verdict.reasons, complete: true, buyer: inv.head.buyerIdNumber, tax: verdict.tax?.total ?? null, dutiable: verdict.tax?.dutiableValue ?? null, lane })
-    }
-    await tx.query(
-      `update ceb_tickets t set return_status = x.status, reasons = x.reasons, complete = x.complete, buyer_id_number = x.buyer,
-         tax_total = x.tax, dutiable_value = x.dutiable, lane = x.lane, verdict_at = case when x.complete then $1::timestamptz else t.verdict_at end,
-         released_at = case when x.status = 800 then coalesce(t.released_at, $1::timestamptz) else t.released_at end, updated_at = $1::timestamptz, version = t.version + 1
-       from jsonb_to_recordset($2::jsonb) as x(order_no text, status int, reasons jsonb, complete boolean, buyer text, tax numeric, dutiable numeric, lane text)
-       where t.order_no = x.order_no`,
-      [nowIso, JSON.stringify(verdicts.map((v) => ({ order_no: v.orderNo, status: v.status, reasons: v.reasons, complete: v.complete, buyer: v.buyer, tax: v.tax, dutiable: v.dutiable, lane: v.lane })))])
-    const released = verdicts.filter((v) => v.status === STATUS.RELEASED && tickets.get(v.orderNo)?.return_status !== STATUS.RELEASED && v.buyer && v.dutiable)
-    if (released.length) {
-      await tx.query(
-        `insert into ceb_buyer_totals (buyer_id_number, year, total)
-         select buyer, $1, sum(dutiable) from jsonb_to_recordset($2::jsonb) as x(buyer text, dutiable numeric) group by buyer
-         on conflict (buyer_id_number, year) do update set total = ceb_buyer_totals.total + excluded.total`,
-        [year, JSON.stringify(released.map((v) => ({ buyer: v.buyer, dutiable: v.dutiable })))])
-    }
-    await insertReceipts(tx, receipts, nowIso)
-    await enqueueDeliveries(tx, receipts, nowIso)
-    await insertTaxBills(tx, bills, now)
+    const queued = [...new Set(taken.map((r) => r.order_no))]
+    await matchOrders(tx, sel, queued, now)
     await tx.query('delete from ceb_match_queue where id = any($1::bigint[])', [taken.map((r) => r.id)])
-    for (const v of verdicts) {
-      if (v.complete && tickets.get(v.orderNo)?.return_status !== v.status) {
-        appendAudit(tx, { at: now, actor: 'system:ceb', action: 'CEB_TICKET_VERDICT', entityType: 'ceb_ticket', entityId: v.orderNo,
-          data: { from: tickets.get(v.orderNo)?.return_status ?? null, returnStatus: v.status, reasons: v.reasons.map((r) => r.code), lane: v.lane } })
+    return queued.length
+  }))
+}
+
+/** Verifies the given orders' documents together and records verdicts, receipts, tax bills and buyer totals. */
+async function matchOrders(tx: Tx, sel: Awaited<ReturnType<typeof selectivityState>>, orderNos: string[], now: Date): Promise<void> {
+  const nowIso = now.toISOString()
+  const queued = [...orderNos].sort()
+  // Lock the tickets before reading their documents (intake already holds them): a process matching the same
+  // order waits here, then reads every document committed meanwhile.
+  const ticketRows = await tx.query<{ order_no: string; return_status: number; reasons: CebProblem[] }>(
+    'select order_no, return_status, reasons from ceb_tickets where order_no = any($1::text[]) order by order_no for update', [queued])
+  const tickets = new Map(ticketRows.map((t) => [t.order_no, t]))
+  const prevReasons = new Map(ticketRows.map((t) => [t.order_no, t.reasons]))
+  const docs = await tx.query<{ type: CebMessageType; doc_key: string; order_no: string; body: Doc; version: number }>(
+    'select type, doc_key, order_no, body, version from ceb_documents where order_no = any($1::text[]) and not deleted', [queued])
+  const byOrder = new Map<string, typeof docs>()
+  for (const d of docs) byOrder.set(d.order_no, [...(byOrder.get(d.order_no) ?? []), d])
+  const codes = [...new Set(docs.flatMap((d) => partyCodes(d.type, d.body)))]
+  const registered = new Set((await tx.query<{ customs_code: string }>('select customs_code from enterprises where customs_code = any($1::text[])', [codes])).map((r) => r.customs_code))
+  const buyers = [...new Set(docs.flatMap((d) => (d.type === 'CEB621' ? [(d.body as Inventory).head.buyerIdNumber] : [])))]
+  const year = Number(chinaDay(now).slice(0, 4))
+  const totals = new Map((await tx.query<{ buyer_id_number: string; total: string }>(
+    'select buyer_id_number, total from ceb_buyer_totals where buyer_id_number = any($1::text[]) and year = $2', [buyers, year])).map((r) => [r.buyer_id_number, r.total]))
+  const receipts: Receipt[] = []
+  const bills: Array<{ orderNo: string; inventory: Inventory; tax: NonNullable<Verdict['tax']> }> = []
+  const verdicts: Array<{ orderNo: string; status: number; reasons: CebProblem[]; complete: boolean; buyer: string | null; tax: string | null; dutiable: string | null; lane: string | null }> = []
+  for (const orderNo of queued) {
+    const list = byOrder.get(orderNo) ?? []
+    const get = <T extends CebMessageType>(t: T) => list.find((d) => d.type === t)?.body as CebDocuments[T] | undefined
+    const ticket = { order: get('CEB311') as Order | undefined, payment: get('CEB411') as Payment | undefined, waybill: get('CEB511') as Waybill | undefined, inventory: get('CEB621') as Inventory | undefined }
+    const verdict: Verdict = verifyTicket(ticket, {
+      today: chinaDay(now),
+      enterprises: (code) => registered.has(code),
+      waybillSeen: () => [],
+      buyerYearTotal: (id) => totals.get(id) ?? '0',
+      rates: DEFAULT_TAX_RATES,
+    })
+    const prior = tickets.get(orderNo)?.return_status
+    if (!verdict.complete) {
+      verdicts.push({ orderNo, status: STATUS.RECEIVED, reasons: verdict.reasons, complete: false, buyer: null, tax: null, dutiable: null, lane: null })
+      continue
+    }
+    const inv = ticket.inventory!
+    let status: number = verdict.returnStatus === 120 ? STATUS.PASSED : STATUS.REJECTED
+    let lane: string | null = null
+    const out: Receipt[] = []
+    const each = (s: number, info: string, reasons: CebProblem[] = []) => {
+      for (const d of list) out.push({ type: d.type, docKey: d.doc_key, orderNo, returnStatus: s, returnInfo: info, reasons, docVersion: d.version })
+    }
+    if (status === STATUS.REJECTED) each(STATUS.REJECTED, verdict.reasons.map((r) => r.code).join(','), verdict.reasons)
+    else {
+      each(STATUS.PASSED, 'logic checks passed')
+      const decision = decide({ facts: inventoryFacts(inv), rules: sel.rules, params: sel.params, paramsVersion: sel.paramsVersion, declarationId: `${inv.head.agentCode}|${inv.head.copNo}`, window: sel.window })
+      lane = decision.lane
+      const invDoc = list.find((d) => d.type === 'CEB621')!
+      const invReceipt = (s: number, info: string) => out.push({ type: 'CEB621', docKey: invDoc.doc_key, orderNo, returnStatus: s, returnInfo: info, reasons: [], docVersion: invDoc.version })
+      if (decision.lane === 'RED') { status = STATUS.INSPECTION; invReceipt(status, 'inspection: ' + decision.reasons.map((r) => r.code).join(',')) }
+      else if (decision.lane === 'YELLOW') { status = STATUS.REVIEW; invReceipt(status, 'manual review: ' + decision.reasons.map((r) => r.code).join(',')) }
+      else {
+        invReceipt(STATUS.ASSESSED, 'assessed')
+        status = STATUS.RELEASED
+        invReceipt(status, 'released')
+        if (verdict.tax && tickets.get(orderNo)?.return_status !== STATUS.RELEASED) bills.push({ orderNo, inventory: inv, tax: verdict.tax })
       }
     }
-    return queued.length
-  })
+    // The same verdict again (the order matched twice, or a change that changed nothing) issues no new
+    // receipts; a rejection is answered again, since its reasons may have changed.
+    if (prior !== status || (status === STATUS.REJECTED && JSON.stringify(prevReasons.get(orderNo)) !== JSON.stringify(verdict.reasons))) receipts.push(...out)
+    verdicts.push({ orderNo, status, reasons: verdict.reasons, complete: true, buyer: inv.head.buyerIdNumber, tax: verdict.tax?.total ?? null, dutiable: verdict.tax?.dutiableValue ?? null, lane })
+  }
+  await tx.query(
+    `update ceb_tickets t set return_status = x.status, reasons = x.reasons, complete = x.complete, buyer_id_number = x.buyer,
+       tax_total = x.tax, dutiable_value = x.dutiable, lane = x.lane, verdict_at = case when x.complete then $1::timestamptz else t.verdict_at end,
+       released_at = case when x.status = 800 then coalesce(t.released_at, $1::timestamptz) else t.released_at end, updated_at = $1::timestamptz, version = t.version + 1
+     from jsonb_to_recordset($2::jsonb) as x(order_no text, status int, reasons jsonb, complete boolean, buyer text, tax numeric, dutiable numeric, lane text)
+     where t.order_no = x.order_no`,
+    [nowIso, JSON.stringify(verdicts.map((v) => ({ order_no: v.orderNo, status: v.status, reasons: v.reasons, complete: v.complete, buyer: v.buyer, tax: v.tax, dutiable: v.dutiable, lane: v.lane })))])
+  const released = verdicts.filter((v) => v.status === STATUS.RELEASED && tickets.get(v.orderNo)?.return_status !== STATUS.RELEASED && v.buyer && v.dutiable)
+  if (released.length) {
+    await tx.query(
+      `insert into ceb_buyer_totals (buyer_id_number, year, total)
+       select buyer, $1, sum(dutiable) from jsonb_to_recordset($2::jsonb) as x(buyer text, dutiable numeric) group by buyer order by buyer
+       on conflict (buyer_id_number, year) do update set total = ceb_buyer_totals.total + excluded.total`,
+      [year, JSON.stringify(released.map((v) => ({ buyer: v.buyer, dutiable: v.dutiable })))])
+  }
+  await insertReceipts(tx, receipts, nowIso)
+  await enqueueDeliveries(tx, receipts, nowIso)
+  await insertTaxBills(tx, bills, now)
+  for (const v of verdicts) {
+    if (v.complete && tickets.get(v.orderNo)?.return_status !== v.status) {
+      appendAudit(tx, { at: now, actor: 'system:ceb', action: 'CEB_TICKET_VERDICT', entityType: 'ceb_ticket', entityId: v.orderNo,
+        data: { from: tickets.get(v.orderNo)?.return_status ?? null, returnStatus: v.status, reasons: v.reasons.map((r) => r.code), lane: v.lane } })
+    }
+  }
 }
 
 /**
  * Electronic tax bills (CEB816 TaxHeadRd / TaxListRd) of released inventories, each with an inventory
- * number (清单编号) from the customs office's sequence: office, China year, then a 10-digit sequence.
+ * number (清单编号): customs office, China year, then 10 digits from `ceb_invt_seq` (unique, gaps allowed).
  */
 async function insertTaxBills(tx: Tx, bills: Array<{ orderNo: string; inventory: Inventory; tax: NonNullable<Verdict['tax']> }>, now: Date) {
   if (!bills.length) return
   const year = Number(chinaDay(now).slice(0, 4))
-  const byOffice = new Map<string, typeof bills>()
-  for (const b of bills) byOffice.set(b.inventory.head.customsCode, [...(byOffice.get(b.inventory.head.customsCode) ?? []), b])
-  const rows: Array<{ order_no: string; bill: unknown }> = []
-  for (const [office, list] of byOffice) {
-    const [r] = await tx.query<{ first: number }>(
-      `insert into entry_sequences (district, year, ie_flag, next_value) values ($1, $2, 'C', $3 + 1)
-       on conflict (district, year, ie_flag) do update set next_value = entry_sequences.next_value + $3 returning next_value - $3 as first`,
-      [office.padStart(4, '0').slice(0, 4), year, list.length])
-    list.forEach((b, i) => {
-      const invtNo = `${office.padStart(4, '0').slice(0, 4)}${year}${String(r!.first + i).padStart(10, '0')}`
-      const h = b.inventory.head
-      rows.push({
-        order_no: b.orderNo,
-        bill: {
-          guid: h.guid, returnTime: cebTime(now), invtNo, taxNo: `${invtNo}01`, customsTax: b.tax.duty, valueAddedTax: b.tax.vat,
-          consumptionTax: b.tax.consumption, status: '1', assureCode: h.assureCode, ebcCode: h.ebcCode, logisticsCode: h.logisticsCode,
-          agentCode: h.agentCode, customsCode: h.customsCode, orderNo: h.orderNo, logisticsNo: h.logisticsNo, total: b.tax.total, fullRate: b.tax.fullRate,
-          lines: b.tax.lines.map((l, j) => ({ gnum: l.gnum ?? String(j + 1), gcode: l.gcode, taxPrice: new Big(l.value).toFixed(2), customsTax: l.duty, valueAddedTax: l.vat, consumptionTax: l.consumption })),
-        },
-      })
-    })
-  }
+  const seq = await tx.query<{ n: number }>('select nextval(\'ceb_invt_seq\')::int8 as n from generate_series(1, $1)', [bills.length])
+  const rows = bills.map((b, i) => {
+    const office = b.inventory.head.customsCode.padStart(4, '0').slice(0, 4)
+    const invtNo = `${office}${year}${String(seq[i]!.n).padStart(10, '0')}`
+    const h = b.inventory.head
+    return {
+      order_no: b.orderNo,
+      bill: {
+        guid: h.guid, returnTime: cebTime(now), invtNo, taxNo: `${invtNo}01`, customsTax: b.tax.duty, valueAddedTax: b.tax.vat,
+        consumptionTax: b.tax.consumption, status: '1', assureCode: h.assureCode, ebcCode: h.ebcCode, logisticsCode: h.logisticsCode,
+        agentCode: h.agentCode, customsCode: h.customsCode, orderNo: h.orderNo, logisticsNo: h.logisticsNo, total: b.tax.total, fullRate: b.tax.fullRate,
+        lines: b.tax.lines.map((l, j) => ({ gnum: l.gnum ?? String(j + 1), gcode: l.gcode, taxPrice: new Big(l.value).toFixed(2), customsTax: l.duty, valueAddedTax: l.vat, consumptionTax: l.consumption })),
+      },
+    }
+  })
   await tx.query(
     `insert into ceb_tax_bills (order_no, bill, created_at) select order_no, bill, $1 from jsonb_to_recordset($2::jsonb) as x(order_no text, bill jsonb)
      on conflict (order_no) do nothing`, [now.toISOString(), JSON.stringify(rows)])

@@ -1,0 +1,76 @@
+import { beforeAll, describe, expect, it } from 'vitest'
+import { useTestApp } from '../../../test/app.js'
+import { countRows } from '../../../test/db.js'
+import { buildCebParties, cebExample, loginUser, sendCeb, type CebParty, type Headers } from '../../../test/factories.js'
+import { verifyAudit } from '../../shared/audit.js'
+
+const ORDER = 'SO202508180001'
+
+// With matching on (as `kouan serve` runs), intake matches a ticket in the transaction of the message that
+// completes it: the verdict exists when that message is acknowledged, and nothing waits in the queue.
+describe('CEB matching inline with intake', () => {
+  const t = useTestApp({ cebMatching: true })
+  let parties: Record<string, CebParty> = {}
+  let officer: { headers: Headers }
+
+  beforeAll(async () => {
+    const admin = await loginUser(t, 'admin')
+    officer = await loginUser(t, 'officer')
+    const params = (await t.app.inject({ method: 'GET', url: '/api/v1/selectivity/params', headers: admin.headers })).json().params
+    await t.app.inject({ method: 'PUT', url: '/api/v1/selectivity/params', headers: admin.headers, payload: { params: { ...params, minRandomRate: 0, explorationRate: 0 } } })
+    parties = await buildCebParties(t, admin)
+  })
+
+  const receipts = async () =>
+    (await t.app.inject({ method: 'GET', url: `/api/v1/ceb/orders/${ORDER}/receipts`, headers: officer.headers })).json().items as Array<{ type: string; returnStatus: number; reasons: Array<{ code: string }> }>
+  const ticket = async () =>
+    (await t.db.query<{ return_status: number; present: number; complete: boolean }>('select return_status, present, complete from ceb_tickets where order_no = $1', [ORDER]))[0]
+
+  it('tracks which documents are present and matches nothing before the ticket is complete', async () => {
+    for (const [code, n, present] of [['4601000LOG', 511, 4], ['4601000AGT', 621, 12], ['4601000PAY', 411, 14]] as const) {
+      expect((await sendCeb(t, parties[code]!, cebExample(n))).statusCode).toBe(200)
+      expect(await ticket()).toEqual({ return_status: 2, present, complete: false })
+    }
+    expect(await countRows(t.db, 'ceb_match_queue')).toBe(0)
+    expect((await receipts()).map((r) => r.returnStatus)).toEqual([2, 2, 2])
+  })
+
+  it('has the verdict when the message completing the ticket is acknowledged', async () => {
+    const res = await sendCeb(t, parties['4601000EBC']!, cebExample(311))
+    expect(res.statusCode).toBe(200)
+    expect(res.json().receipts).toEqual([expect.objectContaining({ type: 'CEB311', returnStatus: 2 })])
+    expect(await ticket()).toEqual({ return_status: 800, present: 15, complete: true })
+    const all = await receipts()
+    // The order's own "received" comes before the verdict it triggered.
+    expect(all.filter((r) => r.type === 'CEB311').map((r) => r.returnStatus)).toEqual([2, 120])
+    expect(all.filter((r) => r.type === 'CEB621').map((r) => r.returnStatus)).toEqual([2, 120, 399, 800])
+    expect(await countRows(t.db, 'ceb_match_queue')).toBe(0)
+    expect(await countRows(t.db, 'ceb_tax_bills')).toBe(1)
+    expect((await verifyAudit(t.db)).problems).toEqual([])
+  })
+
+  it('answers an identical resend with the latest receipt and matches nothing again', async () => {
+    const before = await countRows(t.db, 'ceb_receipts')
+    const res = await sendCeb(t, parties['4601000AGT']!, cebExample(621))
+    expect(res.json().receipts).toEqual([expect.objectContaining({ type: 'CEB621', returnStatus: 800 })])
+    expect(await countRows(t.db, 'ceb_receipts')).toBe(before)
+    expect(await countRows(t.db, 'ceb_tax_bills')).toBe(1)
+  })
+
+  it('clears the presence bit of a deleted document of an unreleased order and re-matches on its return', async () => {
+    const other = (xml: string) => xml.replaceAll(ORDER, 'SO202508180002').replace('<ceb:logisticsNo>', '<ceb:logisticsNo>2')
+      .replace('<ceb:payTransactionId>', '<ceb:payTransactionId>2').replace('<ceb:copNo>', '<ceb:copNo>2')
+    for (const [code, n] of [['4601000EBC', 311], ['4601000PAY', 411], ['4601000LOG', 511]] as const) {
+      expect((await sendCeb(t, parties[code]!, other(cebExample(n)))).statusCode).toBe(200)
+    }
+    const present = async () => (await t.db.query<{ present: number }>(`select present from ceb_tickets where order_no = 'SO202508180002'`))[0]!.present
+    expect(await present()).toBe(7)
+    const deleted = await sendCeb(t, parties['4601000PAY']!, other(cebExample(411)).replace('<ceb:appType>1</ceb:appType>', '<ceb:appType>3</ceb:appType>'))
+    expect(deleted.json().receipts).toEqual([expect.objectContaining({ returnStatus: 2, returnInfo: 'deleted' })])
+    expect(await present()).toBe(5)
+    expect((await sendCeb(t, parties['4601000PAY']!, other(cebExample(411)))).json().receipts).toEqual([expect.objectContaining({ returnStatus: 2 })])
+    expect((await sendCeb(t, parties['4601000AGT']!, other(cebExample(621)))).statusCode).toBe(200)
+    expect((await t.db.query<{ return_status: number; present: number }>(`select return_status, present from ceb_tickets where order_no = 'SO202508180002'`))[0])
+      .toEqual({ return_status: 800, present: 15 })
+  })
+})
