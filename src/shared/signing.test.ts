@@ -1,6 +1,7 @@
 import { fc, test } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
 import { seededRandom } from './clock.js'
+import canonicalize from 'canonicalize'
 import { canonicalJson, ed25519, keyId, sha256Hex, signPayload } from './signing.js'
 
 /** Rebuilds `v` with every object's keys inserted in a shuffled order (deeply). */
@@ -25,6 +26,33 @@ const flipBit = (bytes: Uint8Array, bit: number) => {
 const double = (hex: string) => Buffer.from(hex, 'hex').readDoubleBE(0)
 
 describe('canonicalJson (RFC 8785, JCS)', () => {
+  // Our walk is a faster path; the canonicalize package is the reference implementation.
+  test.prop([fc.jsonValue({ maxDepth: 6, stringUnit: 'binary' })], { numRuns: 500 })('gives what the reference implementation gives', (v) => {
+    let expected: string | undefined
+    try {
+      expected = canonicalize(v)
+    } catch {
+      expect(() => canonicalJson(v)).toThrow()
+      return
+    }
+    expect(canonicalJson(v)).toBe(expected)
+  })
+
+  it('refuses lone surrogates in values and keys, accepts pairs, and hands deep nesting to the reference', () => {
+    expect(() => canonicalJson({ a: 'x\ud800' })).toThrow(/Lone surrogate/)
+    expect(() => canonicalJson({ ['\udc00']: 1 })).toThrow(/Lone surrogate/)
+    expect(() => canonicalJson(['\ude00\ud83d'])).toThrow(/Lone surrogate/)
+    expect(canonicalJson(['\ud83d\ude00'])).toBe('["\ud83d\ude00"]')
+    let deep: unknown = 'x'
+    for (let i = 0; i < 200; i++) deep = { k: [deep] }
+    expect(canonicalJson(deep)).toBe(canonicalize(deep))
+    const cyclic: Record<string, unknown> = {}
+    let at = cyclic
+    for (let i = 0; i < 100; i++) at = (at.next = {}) as Record<string, unknown>
+    at.next = cyclic
+    expect(() => canonicalJson(cyclic)).toThrow(/Circular/)
+  })
+
   it('produces the RFC 8785 §3.2.4 example output', () => {
     // The input exactly as printed in the RFC, escapes and all.
     const input = String.raw`{

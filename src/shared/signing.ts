@@ -6,9 +6,55 @@ import canonicalize from 'canonicalize'
  * `canonicalJson(body without its "signature" member)`, UTF-8 encoded.
  */
 export function canonicalJson(value: unknown): string {
-  const s = canonicalize(value)
+  const s = canon(value, 0)
   if (s === undefined) throw new TypeError('value cannot be canonicalised')
   return s
+}
+
+// The `canonicalize` package is the reference (a property test checks this against it); this walk gives the same
+// output several times faster on the hot path (CEB messages of thousands of documents): no cycle set per call and a
+// native regex before the exact lone-surrogate scan. Deep structures (cycles among them) go to the reference.
+const SURROGATE = /[\uD800-\uDFFF]/
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+const MAX_FAST_DEPTH = 64
+
+function canon(v: unknown, depth: number): string | undefined {
+  switch (typeof v) {
+    case 'string':
+      if (SURROGATE.test(v) && LONE_SURROGATE.test(v)) throw new Error('Lone surrogate is not allowed')
+      return JSON.stringify(v)
+    case 'number':
+      if (!Number.isFinite(v)) throw new Error(Number.isNaN(v) ? 'NaN is not allowed' : 'Infinity is not allowed')
+      return JSON.stringify(v)
+    case 'boolean':
+      return v ? 'true' : 'false'
+    case 'object':
+      break
+    default:
+      return canonicalize(v)
+  }
+  if (v === null) return 'null'
+  if (depth >= MAX_FAST_DEPTH) return canonicalize(v)
+  const o = v as Record<string, unknown> & { toJSON?: () => unknown }
+  if (typeof o.toJSON === 'function') return canon(o.toJSON(), depth + 1)
+  if (Array.isArray(v)) {
+    let out = '['
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i]
+      if (i > 0) out += ','
+      out += x === undefined || typeof x === 'symbol' ? 'null' : canon(x, depth + 1)
+    }
+    return out + ']'
+  }
+  let out = '{'
+  let first = true
+  for (const key of Object.keys(o).sort()) {
+    const x = o[key]
+    if (x === undefined || typeof x === 'symbol') continue
+    out += (first ? '' : ',') + canon(key, depth + 1) + ':' + canon(x, depth + 1)
+    first = false
+  }
+  return out + '}'
 }
 
 /**

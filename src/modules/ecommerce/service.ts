@@ -77,7 +77,9 @@ export async function receiveMessage(
   if (!card || card.status !== 'ACTIVE') return { status: 401, refused: [{ code: 'SIGNATURE', message: `port card ${signature.cardNo} is unknown or revoked`, pointer: '/signature/cardNo' }] }
   if (card.enterpriseId !== session.enterpriseId) return { status: 403, refused: [{ code: 'SIGNATURE', message: 'the signing card belongs to another enterprise', pointer: '/signature/cardNo' }] }
   const alg = algorithms[card.alg]
-  if (!alg || signature.alg !== card.alg || !alg.verify(card.publicKey, Buffer.from(canonicalJson(message), 'utf8'), signature.value)) {
+  // Each document is put in canonical form once: for its content hash and, joined, for the signed message.
+  const canonical = message.documents.map((d) => canonicalJson(d))
+  if (!alg || signature.alg !== card.alg || !alg.verify(card.publicKey, Buffer.from(messageCanonicalJson(message, canonical), 'utf8'), signature.value)) {
     return { status: 422, refused: [{ code: 'SIGNATURE', message: 'the signature does not verify over the canonical message with the card key', pointer: '/signature/value' }] }
   }
   const [ent] = await deps.db.query<{ customs_code: string }>('select customs_code from enterprises where id = $1', [card.enterpriseId])
@@ -87,7 +89,7 @@ export async function receiveMessage(
   }
   const now = deps.clock.now()
   const nowIso = now.toISOString()
-  const docs = message.documents.map((d, i) => ({ d: d as Doc, i, key: docKey(message.type, d as Doc), orderNo: orderNoOf(d as Doc), hash: sha256Hex(canonicalJson(d)) }))
+  const docs = message.documents.map((d, i) => ({ d: d as Doc, i, key: docKey(message.type, d as Doc), orderNo: orderNoOf(d as Doc), canonical: canonical[i]!, hash: sha256Hex(canonical[i]!) }))
   const notParty = docs.find((x) => !senderCodes(message.type, x.d).includes(code))
   if (notParty) {
     return { status: 403, refused: [{ code: 'SIGNATURE', message: `the signing enterprise ${code} is not a party entitled to send this ${message.type} document`, pointer: `/${message.type}Message/${HEAD_NAME[message.type]}/${notParty.i}` }] }
@@ -100,7 +102,7 @@ export async function receiveMessage(
        from ceb_documents d left join ceb_tickets t on t.order_no = d.order_no
        where d.type = $1 and d.doc_key = any($2::text[]) for update of d`, [message.type, docs.map((x) => x.key)])).map((r) => [r.doc_key, r]))
     const receipts: Receipt[] = []
-    const writes: Array<{ key: string; orderNo: string; hash: string; version: number; deleted: boolean; body: Doc }> = []
+    const writes: Array<{ key: string; orderNo: string; hash: string; version: number; deleted: boolean; body: Doc; canonical: string }> = []
     const refuse = (x: (typeof docs)[number], code: string, msg: string, field = 'appType') =>
       receipts.push({ type: message.type, docKey: x.key, orderNo: x.orderNo, returnStatus: STATUS.REJECTED, returnInfo: msg, reasons: [{ code, message: msg, pointer: `/${message.type}/${HEAD_NAME[message.type]}/${field}` }] })
     const seenInMessage = new Set<string>()
@@ -117,14 +119,14 @@ export async function receiveMessage(
           else refuse(x, 'FORMAT', `document ${x.key} exists; modify it with appType 2`)
           continue
         }
-        writes.push({ key: x.key, orderNo: x.orderNo, hash: x.hash, version: (e?.version ?? 0) + 1, deleted: false, body: x.d })
+        writes.push({ key: x.key, orderNo: x.orderNo, hash: x.hash, version: (e?.version ?? 0) + 1, deleted: false, body: x.d, canonical: x.canonical })
       } else if (!e || e.deleted) {
         refuse(x, 'FORMAT', `document ${x.key} does not exist; appType ${app} needs an earlier appType 1`)
       } else if (app === '2') {
         if (e.order_no !== x.orderNo) { refuse(x, 'FORMAT', `a modification cannot move document ${x.key} to another order`, 'orderNo'); continue }
-        writes.push({ key: x.key, orderNo: x.orderNo, hash: x.hash, version: e.version + 1, deleted: false, body: x.d })
+        writes.push({ key: x.key, orderNo: x.orderNo, hash: x.hash, version: e.version + 1, deleted: false, body: x.d, canonical: x.canonical })
       } else {
-        writes.push({ key: x.key, orderNo: x.orderNo, hash: x.hash, version: e.version + 1, deleted: true, body: x.d })
+        writes.push({ key: x.key, orderNo: x.orderNo, hash: x.hash, version: e.version + 1, deleted: true, body: x.d, canonical: x.canonical })
       }
     }
     if (writes.length) {
@@ -135,7 +137,8 @@ export async function receiveMessage(
          on conflict (type, doc_key) do update set order_no = excluded.order_no, guid = excluded.guid, content_hash = excluded.content_hash,
            version = excluded.version, deleted = excluded.deleted, sender = excluded.sender, card_no = excluded.card_no, body = excluded.body,
            updated_at = excluded.updated_at`,
-        [message.type, code, card.cardNo, nowIso, JSON.stringify(writes.map((w) => ({ doc_key: w.key, order_no: w.orderNo, guid: w.body.head.guid, content_hash: w.hash, version: w.version, deleted: w.deleted, body: w.body })))])
+        // Bodies go in as their canonical JSON, already at hand, rather than serialised again.
+        [message.type, code, card.cardNo, nowIso, `[${writes.map((w) => `${JSON.stringify({ doc_key: w.key, order_no: w.orderNo, guid: w.body.head.guid, content_hash: w.hash, version: w.version, deleted: w.deleted }).slice(0, -1)},"body":${w.canonical}}`).join(',')}]`])
       for (const w of writes) {
         receipts.push({ type: message.type, docKey: w.key, orderNo: w.orderNo, returnStatus: STATUS.RECEIVED, returnInfo: w.deleted ? 'deleted' : 'received', reasons: [], docVersion: w.version })
       }
@@ -174,6 +177,17 @@ export async function receiveMessage(
     }
     return { receipts }
   }))
+}
+
+/**
+ * `canonicalJson(message)` from its documents' canonical forms: the message without documents is canonicalised
+ * and the documents array spliced in at its key. Only `"documents":[]` of the top level can appear verbatim: a
+ * string value would escape its quotes, and no nested object of a message has a `documents` key.
+ */
+export function messageCanonicalJson(message: CebMessage, documents: string[]): string {
+  const shell = canonicalJson({ ...message, documents: [] })
+  const at = shell.indexOf('"documents":[]')
+  return `${shell.slice(0, at)}"documents":[${documents.join(',')}]${shell.slice(at + 14)}`
 }
 
 async function insertReceipts(tx: Tx, receipts: Receipt[], at: string) {
