@@ -1,0 +1,54 @@
+import { lazy, StrictMode, Suspense, useEffect } from 'react'
+import { createRoot } from 'react-dom/client'
+import { getLang, setLang } from './i18n.js'
+import { Loading } from './components/States.js'
+import { match, navigate, useLocation } from './router.js'
+import { useSession } from './session.js'
+import { Login } from './pages/Login.js'
+import { Queue } from './pages/Queue.js'
+import { DeclarationView } from './pages/DeclarationView.js'
+import { Rules } from './pages/Rules.js'
+import { Models } from './pages/Models.js'
+import { Pending, PortalDeclarations, Receipts } from './pages/Portal.js'
+import { NewDeclaration } from './pages/NewDeclaration.js'
+import './styles.css'
+
+// The dashboard carries ECharts: loaded only when opened, so the other screens start light.
+const Dashboard = lazy(() => import('./pages/Dashboard.js'))
+
+function Redirect({ to }: { to: string }) {
+  useEffect(() => navigate(to, { replace: true }), [to])
+  return null
+}
+
+function App() {
+  const { path } = useLocation()
+  const s = useSession()
+  const officer = s?.kind === 'user'
+  const card = s?.kind === 'card'
+  let m: Record<string, string> | undefined
+
+  if (path === '/check') return <Pending title="verify.title" />
+  if (path === '/login') return s ? <Redirect to={officer ? '/officer/dashboard' : '/portal/declarations'} /> : <Login />
+  if (!s) return <Redirect to="/login" />
+  if (path === '/') return <Redirect to={officer ? '/officer/dashboard' : '/portal/declarations'} />
+  if (officer) {
+    if (path === '/officer/dashboard') return <Suspense fallback={<Loading />}><Dashboard /></Suspense>
+    if (path === '/officer/queue') return <Queue />
+    if (path === '/officer/rules') return <Rules />
+    if (path === '/officer/models') return <Models />
+    if ((m = match('/officer/declarations/:id', path))) return <DeclarationView id={m.id!} />
+  }
+  if (card) {
+    if (path === '/portal/declarations') return <PortalDeclarations />
+    if (path === '/portal/new') return <NewDeclaration />
+    if ((m = match('/portal/declarations/:id', path))) return <DeclarationView id={m.id!} />
+    if (path === '/portal/receipts') return <Receipts />
+    if (path === '/portal/archives') return <Pending title="nav.archives" />
+    if (path === '/portal/certificates') return <Pending title="nav.certificates" />
+  }
+  return <Redirect to="/" />
+}
+
+setLang(getLang())
+createRoot(document.getElementById('root')!).render(<StrictMode><App /></StrictMode>)
