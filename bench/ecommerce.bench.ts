@@ -58,6 +58,16 @@ const adminPassword = 'bench-' + process.pid
 const log = (m: string) => process.stderr.write(`[ceb bench] ${m}\n`)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+function cpuSec(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return (Number(f[11]) + Number(f[12])) / 100
+  } catch {
+    return NaN
+  }
+}
+
 function rssPeakMb(pid: number): number {
   try {
     const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
@@ -215,6 +225,8 @@ async function main() {
     let verdicts = 0
     let next = 0
     const tStart = Date.now()
+    const serverCpu0 = cpuSec(server.pid!)
+    const clientCpu0 = process.cpuUsage()
     progress = setInterval(() => {
       log(`${Math.round((Date.now() - tStart) / 1000)} s: sent ${sent}/${messages.length} messages, ${ackedDocs} documents acknowledged, ${verdicts}/${N} tickets with a verdict, server RSS peak ${rssPeakMb(server.pid!)} MB`)
     }, 5000)
@@ -272,6 +284,8 @@ async function main() {
       if (Date.now() - tStart > TIMEOUT_MS) break
       await sleep(done ? 250 : 1000)
     }
+    const serverCpu = cpuSec(server.pid!) - serverCpu0
+    const clientCpu = process.cpuUsage(clientCpu0)
     await sending
     clearInterval(progress)
     const complete = verdicts >= N
@@ -296,6 +310,9 @@ async function main() {
       tickets: N,
       headsPerMessage: HEADS,
       serverPeakRssMb: rssPeakMb(server.pid!),
+      // CPU used while sending and matching (database server not included): how far from 2 cores' worth.
+      serverCpuSec: Math.round(serverCpu * 10) / 10,
+      clientCpuSec: Math.round(((clientCpu.user + clientCpu.system) / 1e6) * 10) / 10,
       rawInsertRowsPerSec,
       shareOfRawCeiling: Math.round(((4 * ticketsPerSec) / rawInsertRowsPerSec) * 1000) / 1000,
       machine: `${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`,
