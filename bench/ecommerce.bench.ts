@@ -14,7 +14,8 @@
  *
  *   npm run bench:ecommerce                    # PGlite
  *   DATABASE_URL=postgres://… npm run bench:ecommerce
- *   BENCH_TICKETS=2000 BENCH_HEADS=200 BENCH_SENDERS=8 BENCH_DEFECT_RATE=0.05 BENCH_SAMPLE=500 BENCH_POLL_CONNECTIONS=64 BENCH_SEED=1 …
+ *   DATABASE_URL=postgres://… BENCH_WORKERS=2 npm run bench:ecommerce   # two API processes (kouan serve --workers 2)
+ *   BENCH_TICKETS=2000 BENCH_HEADS=200 BENCH_SENDERS=8 BENCH_DEFECT_RATE=0.05 BENCH_SAMPLE=500 BENCH_POLL_CONNECTIONS=64 BENCH_SEED=1 BENCH_WORKERS=1 …
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -53,28 +54,45 @@ const TYPES: CebMessageType[] = ['CEB311', 'CEB411', 'CEB511', 'CEB621']
 const VERDICTS = new Set([100, 300, 500, 800])
 
 const dataDir = mkdtempSync(join(tmpdir(), 'kouan-bench-ceb-'))
-const env = { ...process.env, KOUAN_DATA_DIR: dataDir, PORT: String(PORT), KOUAN_LOG_LEVEL: 'warn', KOUAN_SIMULATE: 'false' }
+// API processes (kouan serve --workers): more than one needs PostgreSQL.
+const WORKERS = Math.max(1, Math.floor(num('BENCH_WORKERS', 1)))
+if (WORKERS > 1 && dbKind !== 'postgres') throw new Error('BENCH_WORKERS above 1 needs DATABASE_URL')
+const env = { ...process.env, KOUAN_DATA_DIR: dataDir, PORT: String(PORT), KOUAN_LOG_LEVEL: 'warn', KOUAN_SIMULATE: 'false', KOUAN_WORKERS: String(WORKERS) }
 const adminPassword = 'bench-' + process.pid
 const log = (m: string) => process.stderr.write(`[ceb bench] ${m}\n`)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-/** CPU seconds (user + system) a process has used so far, from /proc. */
-function cpuSec(pid: number): number {
+/** The server process and, with --workers, its worker processes. */
+function serverPids(pid: number): number[] {
   try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-    return (Number(f[11]) + Number(f[12])) / 100
+    return [pid, ...readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)]
   } catch {
-    return NaN
+    return [pid]
   }
 }
 
-function rssPeakMb(pid: number): number {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-    return m ? Math.round(Number(m[1]) / 1024) : -1
-  } catch {
-    return -1
+/** CPU seconds (user + system) the server processes have used so far, from /proc (clock ticks of 1/100 s). */
+function cpuSec(pid: number): number {
+  let sum = 0
+  for (const p of serverPids(pid)) {
+    try {
+      const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ')
+      sum += (Number(f[11]) + Number(f[12])) / 100
+    } catch { /* exited */ }
   }
+  return sum
+}
+
+/** Peak resident memory of the largest server process, in MB. */
+function rssPeakMb(pid: number): number {
+  let peak = -1
+  for (const p of serverPids(pid)) {
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))
+      if (m) peak = Math.max(peak, Math.round(Number(m[1]) / 1024))
+    } catch { /* exited */ }
+  }
+  return peak
 }
 
 function shuffle<T>(xs: T[], rng: () => number): T[] {
@@ -309,6 +327,7 @@ async function main() {
       db: dbKind,
       tickets: N,
       headsPerMessage: HEADS,
+      workers: WORKERS,
       serverPeakRssMb: rssPeakMb(server.pid!),
       // CPU used while sending and matching (database server not included): how far from 2 cores' worth.
       serverCpuSec: Math.round(serverCpu * 10) / 10,

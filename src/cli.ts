@@ -8,7 +8,7 @@ import { systemClock, systemIds } from './shared/clock.js'
 import { verifyAudit } from './shared/audit.js'
 import { ed25519, signPayload } from './shared/signing.js'
 import { createUser } from './modules/auth/service.js'
-import { startServer } from './server.js'
+import { startCluster, startServer } from './server.js'
 import { cebCommand } from './modules/ecommerce/tools.js'
 
 const program = new Command('kouan').description('Kouan (口岸): open smart-customs platform').showHelpAfterError()
@@ -34,8 +34,20 @@ const positive = (v: string) => {
 program.command('serve')
   .description('run the API server (no demo accounts, no simulator)')
   .option('-p, --port <port>', 'port (env PORT)', positive)
-  .action(async (o: { port?: number }) => {
-    const r = await startServer(config({ ...(o.port ? { port: o.port } : {}), simulate: false }))
+  .option('-w, --workers <n>', 'API processes sharing the port, on PostgreSQL (env KOUAN_WORKERS)', positive)
+  .action(async (o: { port?: number; workers?: number }) => {
+    const cfg = config({ ...(o.port ? { port: o.port } : {}), ...(o.workers ? { workers: Math.floor(o.workers) } : {}), simulate: false })
+    if (cfg.workers > 1) {
+      try {
+        const url = await startCluster(cfg)
+        if (url) console.log(`Kouan API on ${url} with ${cfg.workers} workers  (OpenAPI: ${url}/api/openapi.json)`)
+      } catch (e) {
+        console.error((e as Error).message)
+        process.exit(2)
+      }
+      return
+    }
+    const r = await startServer(cfg)
     console.log(`Kouan API on ${r.url}  (OpenAPI: ${r.url}/api/openapi.json)`)
   })
 

@@ -20,8 +20,14 @@ export const ConfigSchema = Type.Object({
   simulateRate: Type.Number({ minimum: 0.1, maximum: 5000, default: 2 }),
   /** Whether this process matches CEB tickets (false: intake only, e.g. behind dedicated matcher processes). */
   cebMatching: Type.Boolean({ default: true }),
+  /** API processes `kouan serve` runs on one port (node:cluster); more than 1 needs PostgreSQL. */
+  workers: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
   /** Postgres pool size per process (PostgreSQL only). */
   dbPoolSize: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
+  /** Public base URL printed in certificate and printout QR codes (`…/verify/<token>`); default http://HOST:PORT. */
+  publicUrl: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$' })),
+  /** Public verification requests allowed per minute and client address. */
+  verifyRateLimit: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 120 }),
 })
 export type Config = Static<typeof ConfigSchema>
 
@@ -36,7 +42,10 @@ const ENV: Record<keyof Config, string> = {
   simulate: 'KOUAN_SIMULATE',
   simulateRate: 'KOUAN_SIMULATE_RATE',
   dbPoolSize: 'KOUAN_DB_POOL',
+  workers: 'KOUAN_WORKERS',
   cebMatching: 'KOUAN_CEB_MATCHING',
+  publicUrl: 'KOUAN_PUBLIC_URL',
+  verifyRateLimit: 'KOUAN_VERIFY_RATE_LIMIT',
 }
 
 /** Thrown by {@link loadConfig} with every problem listed, so an operator fixes them in one go. */

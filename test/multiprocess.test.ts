@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createUser } from '../src/modules/auth/service.js'
@@ -89,5 +90,54 @@ describe.skipIf(!onPostgres)('two server processes on one PostgreSQL', () => {
     expect(dupes!.n).toBe(0)
     expect(await countRows(db, 'declarations', 'entry_id is null')).toBe(0)
     expect((await verifyAudit(db)).problems).toEqual([])
+  }, 120_000)
+})
+
+const childrenOf = (pid: number) => {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)
+  } catch {
+    return []
+  }
+}
+
+/** `kouan serve --workers N`: N processes on one port and one PostgreSQL, stopped together. */
+describe('kouan serve --workers', () => {
+  it('refuses more than one worker on the embedded database', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'serve', '--workers', '2'], {
+      cwd: ROOT, env: { ...process.env, DATABASE_URL: '', KOUAN_DATA_DIR: join(ROOT, 'data-never-created'), PORT: '1' }, stdio: ['ignore', 'ignore', 'pipe'],
+    })
+    let stderr = ''
+    child.stderr!.on('data', (b: Buffer) => { stderr += b.toString() })
+    const code = await new Promise((r) => child.once('exit', r))
+    expect(code).toBe(2)
+    expect(stderr).toMatch(/needs PostgreSQL \(DATABASE_URL\)/)
+  }, 60_000)
+
+  it.skipIf(!onPostgres)('runs two API processes on one port and stops them together', async () => {
+    const fresh = await freshDb()
+    const port = 33_000 + (process.pid % 1000)
+    const primary = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'serve', '--workers', '2'], {
+      cwd: ROOT, env: { ...process.env, DATABASE_URL: fresh.url, PORT: String(port), KOUAN_LOG_LEVEL: 'warn', KOUAN_DB_POOL: '4' }, stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    let stdout = ''
+    primary.stdout!.on('data', (b: Buffer) => { stdout += b.toString() })
+    try {
+      for (let i = 0; !stdout.includes('with 2 workers'); i++) {
+        if (i > 600 || primary.exitCode !== null) throw new Error(`cluster did not start: ${stdout}`)
+        await new Promise((r) => setTimeout(r, 100))
+      }
+      const workers = childrenOf(primary.pid!)
+      expect(workers).toHaveLength(2)
+      const health = await Promise.all(Array.from({ length: 20 }, async () => (await fetch(`http://127.0.0.1:${port}/api/v1/health`)).status))
+      expect(health.every((s) => s === 200)).toBe(true)
+      const exited = new Promise((r) => primary.once('exit', r))
+      primary.kill('SIGTERM')
+      expect(await exited).toBe(0)
+      for (const pid of workers) expect(() => process.kill(pid, 0)).toThrow()
+    } finally {
+      if (primary.exitCode === null) primary.kill('SIGKILL')
+      await fresh.drop()
+    }
   }, 120_000)
 })
