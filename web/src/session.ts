@@ -1,8 +1,12 @@
 import { useSyncExternalStore } from 'react'
 
-/** Who is signed in in this tab. The token lives in sessionStorage (gone with the tab); the card key never does. */
+/**
+ * Who is signed in. The token lives in localStorage until it expires, so officers can open declarations in
+ * new tabs; signing out in one tab signs out all of them. The card key is never stored (see below).
+ */
 export interface Session {
   token: string
+  expiresAt: string
   kind: 'user' | 'card'
   role: string
   name: string
@@ -15,15 +19,25 @@ const listeners = new Set<() => void>()
 let current: Session | null = read()
 
 function read(): Session | null {
-  try { return JSON.parse(sessionStorage.getItem(KEY) ?? 'null') as Session | null } catch { return null }
+  try {
+    const s = JSON.parse(localStorage.getItem(KEY) ?? 'null') as Session | null
+    return s && Date.parse(s.expiresAt) > Date.now() ? s : null
+  } catch { return null }
 }
 
 export function setSession(s: Session | null) {
   current = s
-  if (s) sessionStorage.setItem(KEY, JSON.stringify(s))
-  else sessionStorage.removeItem(KEY)
+  if (s) localStorage.setItem(KEY, JSON.stringify(s))
+  else localStorage.removeItem(KEY)
   for (const f of listeners) f()
 }
+
+// Another tab signed in or out.
+window.addEventListener('storage', (e) => {
+  if (e.key !== KEY) return
+  current = read()
+  for (const f of listeners) f()
+})
 export const getSession = () => current
 
 export function useSession(): Session | null {

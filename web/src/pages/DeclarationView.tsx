@@ -51,7 +51,7 @@ export function DeclarationView({ id }: { id: string }) {
                 <dl className="facts">
                   <div><dt>{t('decl.ieFlag')}</dt><dd>{t(`decl.${c.ieFlag}`)}</dd></div>
                   <div><dt>{t('decl.trader')}</dt><dd>{trader ? `${trader.name} (${trader.customsCode})` : c.traderCode}</dd></div>
-                  {trader && <div><dt>{t('decl.credit')}</dt><dd>{trader.creditLevel}</dd></div>}
+                  {trader && <div><dt>{t('decl.credit')}</dt><dd>{t(`credit.${trader.creditLevel}`)}</dd></div>}
                   <div><dt>{t('decl.declarantCode')}</dt><dd>{c.declarantCode}</dd></div>
                   <div><dt>{t('decl.district')}</dt><dd>{c.customsDistrict}</dd></div>
                   <div><dt>{t('decl.port')}</dt><dd>{c.iePort}</dd></div>
@@ -80,7 +80,7 @@ export function DeclarationView({ id }: { id: string }) {
                 <section className="card-panel risk">
                   <h2>{t('decl.risk')}</h2>
                   <p className="score-line">
-                    <span className="score" data-testid="score">{t('decl.score', { score: d.risk.score })}</span>
+                    <span className={`score ${d.risk.score >= 71 ? 'high' : d.risk.score >= 31 ? 'medium' : 'low'}`} data-testid="score">{t('decl.score', { score: d.risk.score })}</span>
                     <span>{t('decl.source')}: {t(`source.${d.risk.source}`)}</span>
                     <span>v{d.risk.paramsVersion}</span>
                   </p>

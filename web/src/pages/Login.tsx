@@ -9,10 +9,10 @@ import { setCardKey, setSession, type Session } from '../session.js'
 
 interface Me { kind: 'user' | 'card'; id: string; role: string; name: string; enterpriseId?: string; cardNo?: string }
 
-async function finish(token: string): Promise<Session> {
-  setSession({ token, kind: 'user', role: '', name: '' })
+async function finish({ token, expiresAt }: { token: string; expiresAt: string }): Promise<Session> {
+  setSession({ token, expiresAt, kind: 'user', role: '', name: '' })
   const me = await api<Me>('GET', '/api/v1/auth/me')
-  const s: Session = { token, kind: me.kind, role: me.role, name: me.name, enterpriseId: me.enterpriseId, cardNo: me.cardNo }
+  const s: Session = { token, expiresAt, kind: me.kind, role: me.role, name: me.name, enterpriseId: me.enterpriseId, cardNo: me.cardNo }
   setSession(s)
   return s
 }
@@ -41,8 +41,7 @@ export function Login() {
     e.preventDefault()
     const f = new FormData(e.currentTarget)
     void run(async () => {
-      const r = await api<{ token: string }>('POST', '/api/v1/auth/login', { username: String(f.get('username')), password: String(f.get('password')) })
-      await finish(r.token)
+      await finish(await api<{ token: string; expiresAt: string }>('POST', '/api/v1/auth/login', { username: String(f.get('username')), password: String(f.get('password')) }))
       navigate('/officer/dashboard')
     })
   }
@@ -57,8 +56,7 @@ export function Login() {
       const key = await loadKeyFile(file, t)
       const ch = await api<{ challengeId: string; challenge: string }>('POST', '/api/v1/auth/challenge', { cardNo })
       const signature = await signText(key, ch.challenge)
-      const r = await api<{ token: string }>('POST', '/api/v1/auth/card-login', { challengeId: ch.challengeId, signature })
-      await finish(r.token)
+      await finish(await api<{ token: string; expiresAt: string }>('POST', '/api/v1/auth/card-login', { challengeId: ch.challengeId, signature }))
       setCardKey(key)
       localStorage.setItem('kouan.cardNo', cardNo)
       navigate('/portal/declarations')

@@ -45,7 +45,7 @@ export function Queue() {
                     <td>{t(`kind.${i.kind}`)}</td>
                     <td>{t(`source.${i.source}`)}</td>
                     <td className="num">{i.score.toFixed(1)}</td>
-                    <td>{i.traderName}<br /><small>{i.traderCode} · {i.creditLevel}</small></td>
+                    <td>{i.traderName}<br /><small>{i.traderCode} · {t(`credit.${i.creditLevel}`)}</small></td>
                     <td className="num">{i.totalValueCny}</td>
                     <td className="reason">{i.topReason ?? '—'}</td>
                     <td>{chinaTime(i.orderedAt)}</td>

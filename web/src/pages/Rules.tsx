@@ -71,8 +71,8 @@ export function Rules() {
           <p className="hint">{t('rules.valueHint')}</p>
           {conds.map((c, i) => (
             <div className="row" key={i}>
-              <label>{t('rules.field')}<select value={c.field} onChange={(e) => set(i, { field: e.target.value })}>{FIELDS.map((f) => <option key={f}>{f}</option>)}</select></label>
-              <label>{t('rules.op')}<select value={c.op} onChange={(e) => set(i, { op: e.target.value })}>{OPS.map((o) => <option key={o}>{o}</option>)}</select></label>
+              <label>{t('rules.field')}<select value={c.field} onChange={(e) => set(i, { field: e.target.value })}>{FIELDS.map((f) => <option key={f} value={f}>{t(`field.${f}`)}</option>)}</select></label>
+              <label>{t('rules.op')}<select value={c.op} onChange={(e) => set(i, { op: e.target.value })}>{OPS.map((o) => <option key={o} value={o}>{t(`op.${o}`)}</option>)}</select></label>
               <label className="grow">{t('rules.value')}<input value={c.value} required onChange={(e) => set(i, { value: e.target.value })} /></label>
               {conds.length > 1 && <button type="button" onClick={() => { setConds(conds.filter((_, j) => j !== i)); setPreview(undefined) }}>{t('res.remove')}</button>}
             </div>
@@ -113,7 +113,7 @@ export function Rules() {
               <tbody>{d.items.map((r) => (
                 <tr key={r.id}>
                   <td><strong>{r.name}</strong><br /><small>{r.description}</small></td>
-                  <td><code>{r.conditions.map((c) => `${c.field} ${c.op} ${JSON.stringify(c.value)}`).join(' ∧ ')}</code></td>
+                  <td>{r.conditions.map((c) => `${t(`field.${c.field}`)} ${t(`op.${c.op}`)} ${Array.isArray(c.value) ? c.value.join(', ') : c.value}`).join(' ∧ ')}</td>
                   <td>{r.action.lane ? t(`lane.${r.action.lane}`) : ''}{r.action.score ? ` +${r.action.score}` : ''}</td>
                   <td>{r.createdBy}<br /><small>{chinaTime(r.createdAt)}</small></td>
                   <td>{r.activatedBy ?? '—'}</td>

@@ -1,0 +1,91 @@
+/**
+ * End-to-end harness: a real server process (`node dist/src/cli.js serve`, PGlite in a temp dir) and a real
+ * Chromium (Debian's, through playwright-core). Nothing is mocked; the tests drive the console like people do.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { chromium, type Browser } from 'playwright-core'
+
+export const ROOT = join(import.meta.dirname, '..', '..')
+export const CLI = join(ROOT, 'dist', 'src', 'cli.js')
+/** Screenshots of each main screen land here (gitignored). */
+export const ARTIFACTS = join(ROOT, 'test-results', 'e2e')
+export const CHROMIUM = process.env.KOUAN_CHROMIUM ?? '/usr/bin/chromium'
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+export interface Server { url: string; dir: string; proc: ChildProcess; stop(): Promise<void> }
+
+/** Runs the CLI against the temp data dir (before the server starts: PGlite has one owner at a time). */
+export function cli(dir: string, args: string[], env: Record<string, string> = {}): string {
+  return execFileSync(process.execPath, [CLI, ...args], { env: { ...process.env, KOUAN_DATA_DIR: join(dir, 'data'), KOUAN_LOG_LEVEL: 'warn', ...env }, encoding: 'utf8' })
+}
+
+/** Starts `kouan serve` (or `kouan start` with the simulator) on a free port and waits for its health check. */
+export async function startServer(dir: string, opts: { command?: 'serve' | 'start'; env?: Record<string, string> } = {}): Promise<Server> {
+  const port = await freePort()
+  const url = `http://127.0.0.1:${port}`
+  const proc = spawn(process.execPath, [CLI, opts.command ?? 'serve', '--port', String(port)], {
+    env: { ...process.env, KOUAN_DATA_DIR: join(dir, 'data'), KOUAN_LOG_LEVEL: 'warn', KOUAN_SIMULATE: 'false', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  proc.stdout!.on('data', (b: Buffer) => { output += b.toString() })
+  proc.stderr!.on('data', (b: Buffer) => { output += b.toString() })
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()))
+  for (let i = 0; ; i++) {
+    if (proc.exitCode !== null) throw new Error(`server exited: ${output}`)
+    try {
+      if ((await fetch(`${url}/api/v1/health`)).ok) break
+    } catch { /* not listening yet */ }
+    if (i > 600) throw new Error(`server did not start: ${output}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  return {
+    url, dir, proc,
+    stop: async () => {
+      if (proc.exitCode === null) proc.kill('SIGTERM')
+      await exited
+    },
+  }
+  // (output is kept for the error messages above)
+}
+
+export function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kouan-e2e-'))
+  mkdirSync(ARTIFACTS, { recursive: true })
+  return dir
+}
+
+export function removeDir(dir: string) { rmSync(dir, { recursive: true, force: true }) }
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] })
+}
+
+/** A JSON API client for the setup steps a customs administrator does outside the console. */
+export function client(base: string) {
+  return async <T = Record<string, unknown>>(method: string, path: string, token?: string, body?: unknown): Promise<T> => {
+    const res = await fetch(base + path, {
+      method, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    })
+    const text = await res.text()
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`)
+    return (text ? JSON.parse(text) : undefined) as T
+  }
+}
+
+export const readJson = <T>(file: string): T => JSON.parse(readFileSync(file, 'utf8')) as T
