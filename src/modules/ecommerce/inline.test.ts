@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { useTestApp } from '../../../test/app.js'
 import { countRows } from '../../../test/db.js'
-import { buildCebParties, cebExample, loginUser, sendCeb, type CebParty, type Headers } from '../../../test/factories.js'
+import { buildCebParties, cardLogin, cebExample, loginUser, sendCeb, type CebParty, type Headers } from '../../../test/factories.js'
 import { verifyAudit } from '../../shared/audit.js'
 
 const ORDER = 'SO202508180001'
@@ -72,5 +72,28 @@ describe('CEB matching inline with intake', () => {
     expect((await sendCeb(t, parties['4601000AGT']!, other(cebExample(621)))).statusCode).toBe(200)
     expect((await t.db.query<{ return_status: number; present: number }>(`select return_status, present from ceb_tickets where order_no = 'SO202508180002'`))[0])
       .toEqual({ return_status: 800, present: 15 })
+  })
+
+  it('refuses a waybill number for another order within 6 months and takes it after, keeping the first order whole', async () => {
+    const reuse = cebExample(511).replaceAll(ORDER, 'SO202508180003')
+    const refused = await sendCeb(t, parties['4601000LOG']!, reuse)
+    expect(refused.json().receipts).toEqual([expect.objectContaining({ returnStatus: 100, reasons: [expect.objectContaining({ code: 'DUPLICATE_WAYBILL', pointer: '/CEB511/LogisticsHead/logisticsNo' })] })])
+    const before = (await receipts()).filter((r) => r.type === 'CEB511').map((r) => r.returnStatus)
+    // Six months and a day later (China dates) the logistics firm may use the number again.
+    t.clock.advance((184 + 1) * 86_400_000)
+    // Sessions do not last six months: log in again.
+    const log = parties['4601000LOG']!
+    log.headers = await cardLogin(t, log.cardNo, log.privateKey)
+    officer = await loginUser(t, 'officer')
+    const taken = await sendCeb(t, log, reuse)
+    expect(taken.json().receipts).toEqual([expect.objectContaining({ orderNo: 'SO202508180003', returnStatus: 2 })])
+    const rows = await t.db.query<{ doc_key: string; order_no: string }>(`select doc_key, order_no from ceb_documents where type = 'CEB511' and order_no in ($1, 'SO202508180003') order by order_no`, [ORDER])
+    expect(rows).toEqual([{ doc_key: expect.stringMatching(new RegExp(`#${ORDER}$`)), order_no: ORDER }, { doc_key: rows[0]!.doc_key.split('#')[0], order_no: 'SO202508180003' }])
+    // The first order keeps its waybill receipts and its receipt message.
+    expect((await receipts()).filter((r) => r.type === 'CEB511').map((r) => r.returnStatus)).toEqual(before)
+    const xml = await t.app.inject({ method: 'GET', url: `/api/v1/ceb/orders/${ORDER}/receipts.xml?kind=CEB512`, headers: officer.headers })
+    expect(xml.statusCode).toBe(200)
+    expect(xml.body).toContain(`<ceb:logisticsNo>${rows[1]!.doc_key.split('|')[1]}</ceb:logisticsNo>`)
+    expect((await verifyAudit(t.db)).problems).toEqual([])
   })
 })

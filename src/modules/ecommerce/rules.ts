@@ -186,6 +186,14 @@ function chinaDate(at: string): string {
   return new Date(ms + 8 * 3600_000).toISOString().slice(0, 10)
 }
 
+/**
+ * Whether a logistics firm may use a waybill number again for another order: 6 months (China dates) after its
+ * earlier use `at` (DOMAIN §5 rule 7). `today` is the China date.
+ */
+export function waybillReusable(at: string, today: string): boolean {
+  return today >= addMonths(chinaDate(at), 6)
+}
+
 function checkDecimal(s: string, what: string): Big {
   const b = typeof s === 'string' ? dec(s) : undefined
   if (!b) throw new RangeError(`${what} must be a non-negative decimal string: ${String(s)}`)

@@ -6,7 +6,7 @@ import { algorithms, canonicalJson, sha256Hex } from '../../shared/signing.js'
 import { findCards } from '../cards/repo.js'
 import { decide, type Facts } from '../selectivity/engine.js'
 import { selectivityState } from '../selectivity/service.js'
-import { verifyTicket, type Verdict } from './rules.js'
+import { verifyTicket, waybillReusable, type Verdict } from './rules.js'
 import { DEFAULT_TAX_RATES } from './tax.js'
 import { HEAD_NAME, appTypeOf, docKey, orderNoOf, senderCodes } from './keys.js'
 import { enqueueDeliveries } from './webhooks.js'
@@ -58,7 +58,7 @@ const chinaDay = (d: Date) => china(d).toISOString().slice(0, 10)
 
 type Doc = CebDocuments[CebMessageType]
 
-interface Existing { type: CebMessageType; doc_key: string; order_no: string; content_hash: string; version: number; deleted: boolean; released: boolean }
+interface Existing { type: CebMessageType; doc_key: string; order_no: string; content_hash: string; version: number; deleted: boolean; released: boolean; received_at: Date }
 
 /**
  * Receives one signed message: checks the port card and signature, applies each document's appType
@@ -98,13 +98,14 @@ export async function receiveMessage(
   const sel = matching === 'inline' ? await selectivityState(deps.db, now) : undefined
   return withRetry(() => deps.db.transaction(async (tx) => {
     const existing = new Map((await tx.query<Existing>(
-      `select d.type, d.doc_key, d.order_no, d.content_hash, d.version, d.deleted, (t.return_status = 800) as released
+      `select d.type, d.doc_key, d.order_no, d.content_hash, d.version, d.deleted, d.received_at, (t.return_status = 800) as released
        from ceb_documents d left join ceb_tickets t on t.order_no = d.order_no
        where d.type = $1 and d.doc_key = any($2::text[]) for update of d`, [message.type, docs.map((x) => x.key)])).map((r) => [r.doc_key, r]))
     const receipts: Receipt[] = []
     const writes: Array<{ key: string; orderNo: string; hash: string; version: number; deleted: boolean; body: Doc; canonical: string }> = []
     const refuse = (x: (typeof docs)[number], code: string, msg: string, field = 'appType') =>
       receipts.push({ type: message.type, docKey: x.key, orderNo: x.orderNo, returnStatus: STATUS.REJECTED, returnInfo: msg, reasons: [{ code, message: msg, pointer: `/${message.type}/${HEAD_NAME[message.type]}/${field}` }] })
+    const retired: Existing[] = []
     const seenInMessage = new Set<string>()
     for (const x of docs) {
       if (seenInMessage.has(x.key)) { refuse(x, 'FORMAT', `document ${x.key} appears twice in the message`, 'guid'); continue }
@@ -114,9 +115,20 @@ export async function receiveMessage(
       if (e && !e.deleted && e.content_hash === x.hash) continue // an identical resend: idempotent
       if (e?.released && app !== '1') { refuse(x, 'FORMAT', `order ${e.order_no} is released; its documents can no longer change`); continue }
       if (app === '1') {
+        // A waybill number serves one order; the logistics firm may use it again for another order 6 months after
+        // its first use (or once that waybill was deleted). The earlier use is then retired under a key naming its
+        // order, so that order keeps its waybill and receipts.
+        if (message.type === 'CEB511' && e && e.order_no !== x.orderNo) {
+          if (!e.deleted && !waybillReusable(new Date(e.received_at).toISOString(), chinaDay(now))) {
+            refuse(x, 'DUPLICATE_WAYBILL', `waybill ${x.key} serves order ${e.order_no} since ${chinaDay(new Date(e.received_at))}; a logistics firm may reuse a waybill number 6 months after its use`, 'logisticsNo')
+            continue
+          }
+          retired.push(e)
+          writes.push({ key: x.key, orderNo: x.orderNo, hash: x.hash, version: 1, deleted: false, body: x.d, canonical: x.canonical })
+          continue
+        }
         if (e && !e.deleted) {
-          if (message.type === 'CEB511' && e.order_no !== x.orderNo) refuse(x, 'DUPLICATE_WAYBILL', `waybill ${x.key} already serves order ${e.order_no}`, 'logisticsNo')
-          else refuse(x, 'FORMAT', `document ${x.key} exists; modify it with appType 2`)
+          refuse(x, 'FORMAT', `document ${x.key} exists; modify it with appType 2`)
           continue
         }
         writes.push({ key: x.key, orderNo: x.orderNo, hash: x.hash, version: (e?.version ?? 0) + 1, deleted: false, body: x.d, canonical: x.canonical })
@@ -128,6 +140,12 @@ export async function receiveMessage(
       } else {
         writes.push({ key: x.key, orderNo: x.orderNo, hash: x.hash, version: e.version + 1, deleted: true, body: x.d, canonical: x.canonical })
       }
+    }
+    for (const e of retired) {
+      const key = `${e.doc_key}#${e.order_no}`
+      await tx.query('update ceb_documents set doc_key = $3 where type = $1 and doc_key = $2', [e.type, e.doc_key, key])
+      await tx.query('update ceb_receipts set doc_key = $3 where order_no = $4 and type = $1 and doc_key = $2', [e.type, e.doc_key, key, e.order_no])
+      appendAudit(tx, { at: now, actor: `card:${card.cardNo}`, action: 'CEB_WAYBILL_RETIRED', entityType: 'ceb_ticket', entityId: e.order_no, data: { docKey: e.doc_key, retiredAs: key, version: e.version } })
     }
     if (writes.length) {
       await tx.query(
