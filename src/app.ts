@@ -25,6 +25,8 @@ import cebRoutes from './modules/ecommerce/routes.js'
 import { matchQueued } from './modules/ecommerce/service.js'
 import { deliverWebhooks } from './modules/ecommerce/webhooks.js'
 import consoleRoutes from './modules/console/routes.js'
+import certificateRoutes, { publicVerifyRoutes } from './modules/certificates/routes.js'
+import archiveRoutes from './modules/archives/routes.js'
 import { registerWeb } from './modules/console/web.js'
 
 const RISK_SYNC_MS = 2000
@@ -160,6 +162,10 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps): Promise
   await app.register(riskRoutes, { prefix: '/api/v1/risk', ...ctx })
   await app.register(cebRoutes, { prefix: '/api/v1/ceb', ...ctx })
   await app.register(consoleRoutes, { prefix: '/api/v1/console', ...ctx })
+  await app.register(certificateRoutes, { prefix: '/api/v1/certificates', ...ctx })
+  await app.register(archiveRoutes, { prefix: '/api/v1/archives', ...ctx })
+  // Public, at the root: the verify page printed QR codes point to, and the issuing keys at their well-known address.
+  await app.register(publicVerifyRoutes, { ...ctx })
   // The web console at / (built by `npm run build` into dist/web); /api, /metrics and /verify stay the server's.
   await registerWeb(app)
   return app

@@ -5,6 +5,7 @@ import type { Config } from './config.js'
 import { openDb, type Db } from './db/index.js'
 import { migrate } from './db/migrate.js'
 import { systemClock, systemIds } from './shared/clock.js'
+import { ensureArchivePartitions } from './modules/archives/service.js'
 
 export interface Running { app: FastifyInstance; db: Db; url: string; close(): Promise<void> }
 
@@ -14,6 +15,7 @@ async function prepare(db: Db): Promise<string[]> {
   for (const table of ['declarations', 'declaration_items', 'audit_log']) {
     await db.query(`select ensure_year_partitions($1, $2, $2 + 1)`, [table, new Date().getUTCFullYear()])
   }
+  await ensureArchivePartitions(db, new Date())
   return applied
 }
 

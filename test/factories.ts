@@ -130,3 +130,80 @@ export async function sendCeb(t: TestApp, p: CebParty, xml: string) {
 
 /** The example CEB message `n` (311, 411, 511, 621). */
 export const cebExample = (n: number) => readFileSync(join(import.meta.dirname, '..', 'reference-data', 'ceb', 'examples', `CEB${n}Message.xml`), 'utf8')
+
+// ---- certificates and archives ------------------------------------------------------------------------------
+
+/** Publishes selectivity parameters without the random control draw, so lanes follow the rules only. */
+export async function noRandomSelection(t: TestApp, admin: { headers: Headers }): Promise<void> {
+  const { DEFAULT_PARAMS } = await import('../src/modules/selectivity/engine.js')
+  const res = await t.app.inject({ method: 'PUT', url: '/api/v1/selectivity/params', headers: admin.headers, payload: { params: { ...DEFAULT_PARAMS, minRandomRate: 0, explorationRate: 0 } } })
+  if (res.statusCode !== 200) throw new Error(`params: ${res.body}`)
+}
+
+/** A selectivity rule authored by one officer and activated by another (four eyes). */
+export async function activeRule(t: TestApp, author: { headers: Headers }, approver: { headers: Headers }, name: string, conditions: object[], action: object): Promise<{ id: string }> {
+  const created = await t.app.inject({ method: 'POST', url: '/api/v1/selectivity/rules', headers: author.headers, payload: { name, conditions, action } })
+  if (created.statusCode !== 201) throw new Error(`rule: ${created.body}`)
+  const activated = await t.app.inject({ method: 'POST', url: `/api/v1/selectivity/rules/${created.json().id}/activate`, headers: approver.headers })
+  if (activated.statusCode !== 200) throw new Error(`activate: ${activated.body}`)
+  return activated.json()
+}
+
+/** Frozen chicken feet from Russia (HS8 02071422), the goods of the Shenzhen 2025 automatic certificate. */
+export const CHICKEN_FEET = { hsCode: '0207142200', description: '冷冻鸡爪 Frozen chicken feet', quantity: '12000', unit: '035', unitPrice: '2.1', totalValue: '25200.00', originCountry: 'RUS' }
+
+export interface SubmittedDeclaration { id: string; entryId: string | null; state: string; lane: string | null; [k: string]: unknown }
+
+/** Submits a signed declaration for the operator; throws unless it was created. */
+export async function submitDeclaration(t: TestApp, op: TestOperator, overrides: Partial<DeclarationContent> = {}): Promise<SubmittedDeclaration> {
+  const res = await t.app.inject({ method: 'POST', url: '/api/v1/declarations', headers: op.headers, payload: signed(op, declarationContent(op, overrides)) })
+  if (res.statusCode !== 201) throw new Error(`declaration: ${res.body}`)
+  return res.json()
+}
+
+/** Records an inspection result on the declaration's one inspection task; returns the declaration after it. */
+export async function inspect(t: TestApp, officer: { headers: Headers }, declarationId: string, result: object = { result: 'COMPLIANT' }): Promise<SubmittedDeclaration> {
+  const list = await t.app.inject({ method: 'GET', url: `/api/v1/inspections?declarationId=${declarationId}`, headers: officer.headers })
+  const [task] = list.json().items as Array<{ id: string }>
+  if (!task) throw new Error(`no inspection for ${declarationId}`)
+  const res = await t.app.inject({ method: 'POST', url: `/api/v1/inspections/${task.id}/result`, headers: officer.headers, payload: result })
+  if (res.statusCode !== 200) throw new Error(`inspection result: ${res.body}`)
+  return (await t.app.inject({ method: 'GET', url: `/api/v1/declarations/${declarationId}`, headers: officer.headers })).json()
+}
+
+/**
+ * Decodes the QR code a Kouan PDF draws (the 1-bit image XObject `KouanQR` of its last page) with jsQR, as a
+ * scanner would read it off the paper: the image is upscaled to 4 pixels per module first.
+ */
+export async function decodePdfQr(pdf: Uint8Array): Promise<string | undefined> {
+  const { PDFDocument, PDFName, PDFRawStream, PDFDict, PDFNumber } = await import('pdf-lib')
+  const { inflateSync } = await import('node:zlib')
+  // jsqr is CommonJS: its module.exports is the function, which TypeScript types as the namespace's `default`.
+  const mod = await import('jsqr')
+  const jsQR = ((mod.default as unknown as { default?: unknown }).default ?? mod.default) as unknown as typeof mod.default.default
+  const doc = await PDFDocument.load(pdf)
+  for (const page of doc.getPages().reverse()) {
+    const xobjects = page.node.Resources()?.lookupMaybe(PDFName.of('XObject'), PDFDict)
+    if (!xobjects) continue
+    for (const [name, ref] of xobjects.entries()) {
+      if (!name.asString().startsWith('/KouanQR')) continue
+      const stream = doc.context.lookup(ref)
+      if (!(stream instanceof PDFRawStream)) continue
+      const n = (stream.dict.lookup(PDFName.of('Width'), PDFNumber)).asNumber()
+      const bits = inflateSync(stream.getContents())
+      const scale = 4
+      const size = n * scale
+      const rgba = new Uint8ClampedArray(size * size * 4)
+      for (let y = 0; y < size; y++) {
+        for (let x = 0; x < size; x++) {
+          const r = Math.floor(y / scale), c = Math.floor(x / scale)
+          const white = (bits[r * Math.ceil(n / 8) + (c >> 3)]! >> (7 - (c & 7))) & 1
+          rgba.fill(white ? 255 : 0, (y * size + x) * 4, (y * size + x) * 4 + 3)
+          rgba[(y * size + x) * 4 + 3] = 255
+        }
+      }
+      return jsQR(rgba, size, size)?.data
+    }
+  }
+  return undefined
+}

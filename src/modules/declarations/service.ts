@@ -17,6 +17,8 @@ import { insertInspections, type NewInspection } from '../inspections/repo.js'
 import type { Declaration, DeclarationContent, Lane, State, SubmitDeclaration } from './schema.js'
 import { canTransition, chinaYear, contentProblems, entryId, totalValue } from './lifecycle.js'
 import * as repo from './repo.js'
+import { issueOnRelease } from '../certificates/service.js'
+import { archiveCleared } from '../archives/service.js'
 
 export interface Deps { db: Db; clock: Clock; ids: Ids; reference: Reference; metrics?: Metrics | undefined; risk?: RiskEngine | undefined }
 
@@ -267,6 +269,8 @@ export async function submitDeclarations(deps: Deps & { numbers: EntryNumbers },
     await repo.insertDeclarations(tx, fresh.map((p) => p.row))
     await insertInspections(tx, fresh.flatMap((p) => (p.inspection ? [p.inspection] : [])))
     for (const p of fresh) auditWalk(tx, p.row, p.c.who, now)
+    // General trade released at intake is closed at once: archive it in the same transaction.
+    await archiveCleared(tx, deps, fresh.filter((p) => p.row.state === 'CLEARED').map((p) => fromRow(p.row)))
     return fresh
   })
 
@@ -347,7 +351,7 @@ export async function getDeclaration(db: Queryable, actor: Actor, idOrEntry: str
 
 /** Moves a locked declaration from its state to `to`, or refuses with 409; audited, with the release metric. */
 export async function transition(
-  tx: Tx, deps: Pick<Deps, 'clock' | 'metrics'>, d: Declaration, to: State, actor: string,
+  tx: Tx, deps: Pick<Deps, 'clock' | 'ids' | 'metrics'>, d: Declaration, to: State, actor: string,
   extra: { lane?: Lane; risk?: Decision; errors?: ErrorItem[]; entryId?: string; data?: Record<string, unknown> } = {},
 ): Promise<Declaration> {
   if (!canTransition(d.state, to)) {
@@ -359,7 +363,11 @@ export async function transition(
   appendAudit(tx, { at, actor, action: `DECLARATION_${to}`, entityType: 'declaration', entityId: d.id, data: { from: d.state, state: to, ...(extra.data ?? {}), ...(extra.errors ? { errors: extra.errors } : {}) } })
   if (to === 'RELEASED') {
     deps.metrics?.clearance.observe({ port: d.content.iePort, lane: d.lane ?? '' }, (at.getTime() - new Date(d.submittedAt).getTime()) / 1000)
+    // Quarantine goods released after compliant inspections get their certificate in this transaction.
+    await issueOnRelease(tx, deps, after)
   }
+  // Closure (结关) archives the declaration, with its retention class, in this transaction.
+  if (to === 'CLEARED') await archiveCleared(tx, deps, [after])
   return after
 }
 
@@ -393,7 +401,7 @@ export async function acceptDeclaration(deps: Deps & { numbers: EntryNumbers }, 
 }
 
 /** Releases, and closes at once when the trade mode's release is its closure (general trade). */
-export async function releaseInTx(tx: Tx, deps: Pick<Deps, 'clock' | 'metrics'>, d: Declaration, actor: string, autoClear: string[], data?: Record<string, unknown>) {
+export async function releaseInTx(tx: Tx, deps: Pick<Deps, 'clock' | 'ids' | 'metrics'>, d: Declaration, actor: string, autoClear: string[], data?: Record<string, unknown>) {
   const released = await transition(tx, deps, d, 'RELEASED', actor, data ? { data } : {})
   return autoClear.includes(d.content.tradeMode) ? transition(tx, deps, released, 'CLEARED', 'system:kouan') : released
 }
