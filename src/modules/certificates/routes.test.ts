@@ -173,7 +173,7 @@ describe('certificates', () => {
       const p = parseToken(c.token)
       if (!p.ok) throw new Error('unparsable')
       const sig = Buffer.from(p.token.signature, 'base64url')
-      sig[5] ^= 1
+      sig[5] = sig[5]! ^ 1
       expect(await verify(`${p.token.signed}.${sig.toString('base64url')}`)).toMatchObject({ verdict: 'TAMPERED', reasons: ['SIGNATURE_INVALID'], statusChecked: false, fields: [] })
       const otherDigest = contentDigest({ forged: true })
       expect((await verify(c.token.replace(c.digest, otherDigest))).verdict).toBe('TAMPERED')
