@@ -8,8 +8,10 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Browser } from 'playwright-core'
+import { packageRoot } from '../../src/shared/paths.js'
 
-export const ROOT = join(import.meta.dirname, '..', '..')
+// The package root whether this runs from test/e2e (tsx) or dist/test/e2e (the dashboard bench).
+export const ROOT = packageRoot()
 export const CLI = join(ROOT, 'dist', 'src', 'cli.js')
 /** Screenshots of each main screen land here (gitignored). */
 export const ARTIFACTS = join(ROOT, 'test-results', 'e2e')
@@ -26,11 +28,11 @@ export async function freePort(): Promise<number> {
   })
 }
 
-export interface Server { url: string; dir: string; proc: ChildProcess; stop(): Promise<void> }
+export interface Server { url: string; dir: string; proc: ChildProcess; output(): string; stop(): Promise<void> }
 
 /** Runs the CLI against the temp data dir (before the server starts: PGlite has one owner at a time). */
 export function cli(dir: string, args: string[], env: Record<string, string> = {}): string {
-  return execFileSync(process.execPath, [CLI, ...args], { env: { ...process.env, KOUAN_DATA_DIR: join(dir, 'data'), KOUAN_LOG_LEVEL: 'warn', ...env }, encoding: 'utf8' })
+  return execFileSync(process.execPath, [CLI, ...args], { env: { ...process.env, DATABASE_URL: '', KOUAN_DATA_DIR: join(dir, 'data'), KOUAN_LOG_LEVEL: 'warn', ...env }, encoding: 'utf8' })
 }
 
 /** Starts `kouan serve` (or `kouan start` with the simulator) on a free port and waits for its health check. */
@@ -38,7 +40,8 @@ export async function startServer(dir: string, opts: { command?: 'serve' | 'star
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
   const proc = spawn(process.execPath, [CLI, opts.command ?? 'serve', '--port', String(port)], {
-    env: { ...process.env, KOUAN_DATA_DIR: join(dir, 'data'), KOUAN_LOG_LEVEL: 'warn', KOUAN_SIMULATE: 'false', ...opts.env },
+    // PGlite in the temp dir, whatever the environment says (an empty DATABASE_URL counts as unset).
+    env: { ...process.env, DATABASE_URL: '', KOUAN_DATA_DIR: join(dir, 'data'), KOUAN_LOG_LEVEL: 'warn', KOUAN_SIMULATE: 'false', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''
@@ -54,13 +57,12 @@ export async function startServer(dir: string, opts: { command?: 'serve' | 'star
     await new Promise((r) => setTimeout(r, 100))
   }
   return {
-    url, dir, proc,
+    url, dir, proc, output: () => output,
     stop: async () => {
       if (proc.exitCode === null) proc.kill('SIGTERM')
       await exited
     },
   }
-  // (output is kept for the error messages above)
 }
 
 export function tempDir(): string {

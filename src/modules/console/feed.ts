@@ -4,8 +4,12 @@ export interface Subscriber { send(json: string): void; end(): void }
 /**
  * Computes the dashboard snapshot once per interval for all connected streams of this process, and only
  * while at least one is connected: N screens cost one set of queries, none cost nothing. A new subscriber
- * gets the latest snapshot at once (or the first one computed for it).
+ * gets the latest snapshot at once if it is younger than {@link STALE_MS} (its `at` says how old; a fresh
+ * one follows right away when it is older than the interval), otherwise the first one computed for it.
  */
+/** Oldest snapshot a new screen is shown first (a screen opened again soon paints at once). */
+export const STALE_MS = 30_000
+
 export class DashboardFeed {
   private readonly subs = new Set<Subscriber>()
   private timer: NodeJS.Timeout | undefined
@@ -23,8 +27,9 @@ export class DashboardFeed {
 
   subscribe(s: Subscriber): () => void {
     this.subs.add(s)
-    if (this.last && this.now() - this.last.at < this.intervalMs) s.send(this.last.json)
-    else void this.tick()
+    const age = this.last ? this.now() - this.last.at : Infinity
+    if (age < STALE_MS) s.send(this.last!.json)
+    if (age >= this.intervalMs) void this.tick()
     if (!this.timer) {
       this.timer = setInterval(() => void this.tick(), this.intervalMs)
       this.timer.unref()

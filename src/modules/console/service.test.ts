@@ -108,6 +108,13 @@ describe('DashboardFeed', () => {
     expect(a).toEqual(['{"n":1}', '{"n":2}'])
     offA()
     expect(feed.subscribers).toBe(1)
+    // A screen opened 10 s after the last snapshot sees it at once, then a fresh one.
+    t = 70_000
+    const c: string[] = []
+    feed.subscribe({ send: (j) => c.push(j), end: () => {} })
+    expect(c).toEqual(['{"n":2}'])
+    await feed.tick()
+    expect(c).toEqual(['{"n":2}', '{"n":3}'])
     let ended = 0
     feed.subscribe({ send: () => {}, end: () => { ended++ } })
     feed.close()
