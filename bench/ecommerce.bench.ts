@@ -18,7 +18,7 @@
  *   BENCH_TICKETS=2000 BENCH_HEADS=200 BENCH_SENDERS=8 BENCH_DEFECT_RATE=0.05 BENCH_SAMPLE=500 BENCH_POLL_CONNECTIONS=64 BENCH_SEED=1 BENCH_WORKERS=1 …
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir, cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { Pool } from 'undici'
@@ -81,6 +81,25 @@ function cpuSec(pid: number): number {
     } catch { /* exited */ }
   }
   return sum
+}
+
+/**
+ * CPU seconds of every PostgreSQL process on this machine, per pid (for a local server; empty for PGlite, which
+ * runs inside the API process, or a remote one).
+ */
+function postgresCpu(): Map<number, number> {
+  const out = new Map<number, number>()
+  if (dbKind !== 'postgres') return out
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8')
+      if (!stat.includes('(postgres)')) continue
+      const f = stat.split(') ')[1]!.split(' ')
+      out.set(Number(d), (Number(f[11]) + Number(f[12])) / 100)
+    } catch { /* gone */ }
+  }
+  return out
 }
 
 /** Peak resident memory of the largest server process, in MB. */
@@ -244,6 +263,7 @@ async function main() {
     let next = 0
     const tStart = Date.now()
     const serverCpu0 = cpuSec(server.pid!)
+    const dbCpu0 = postgresCpu()
     const clientCpu0 = process.cpuUsage()
     progress = setInterval(() => {
       log(`${Math.round((Date.now() - tStart) / 1000)} s: sent ${sent}/${messages.length} messages, ${ackedDocs} documents acknowledged, ${verdicts}/${N} tickets with a verdict, server RSS peak ${rssPeakMb(server.pid!)} MB`)
@@ -303,6 +323,7 @@ async function main() {
       await sleep(done ? 250 : 1000)
     }
     const serverCpu = cpuSec(server.pid!) - serverCpu0
+    const dbCpu = [...postgresCpu()].reduce((sum, [pid, sec]) => sum + sec - (dbCpu0.get(pid) ?? 0), 0)
     const clientCpu = process.cpuUsage(clientCpu0)
     await sending
     clearInterval(progress)
@@ -332,6 +353,10 @@ async function main() {
       // CPU used while sending and matching (database server not included): how far from 2 cores' worth.
       serverCpuSec: Math.round(serverCpu * 10) / 10,
       clientCpuSec: Math.round(((clientCpu.user + clientCpu.system) / 1e6) * 10) / 10,
+      // Local PostgreSQL processes (null for PGlite, which counts in serverCpuSec).
+      dbCpuSec: dbKind === 'postgres' ? Math.round(dbCpu * 10) / 10 : null,
+      // Milliseconds of CPU per ticket, all processes of the run: what bounds tickets/min on this machine's cores.
+      cpuMsPerTicket: Math.round(((serverCpu + (clientCpu.user + clientCpu.system) / 1e6 + dbCpu) / N) * 1e6) / 1e3,
       rawInsertRowsPerSec,
       shareOfRawCeiling: Math.round(((4 * ticketsPerSec) / rawInsertRowsPerSec) * 1000) / 1000,
       machine: `${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`,
