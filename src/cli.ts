@@ -263,6 +263,68 @@ program.command('simulate')
     console.log(JSON.stringify(stats))
   })
 
+const cert = program.command('cert').description('inspection and quarantine certificates, and verification of printed QR codes')
+cert.command('verify')
+  .description('verify a certificate or archive printout: a PDF file, a file holding a token or verify URL, or the token itself; exit 0 only if AUTHENTIC')
+  .argument('<file|token>')
+  .option('--url <base>', 'ask this Kouan server (POST /api/v1/certificates/verify) instead of the database')
+  .action(async (arg: string, o: { url?: string }) => {
+    const { existsSync } = await import('node:fs')
+    const { tokenOfPdf } = await import('./shared/pdf.js')
+    const { contentDigest, parseToken, tokenFromInput } = await import('./modules/certificates/token.js')
+    let input = arg
+    let file: { attachedContentMatchesToken: boolean } | undefined
+    if (existsSync(arg)) {
+      const bytes = readFileSync(arg)
+      if (bytes.subarray(0, 5).toString('latin1') === '%PDF-') {
+        const inside = await tokenOfPdf(bytes)
+        if (!inside.token) throw new InvalidArgumentError(`${arg} carries no Kouan token`)
+        input = inside.token
+        const parsed = parseToken(input)
+        // The PDF's attached content must be what the token's digest commits to (an offline check of the file).
+        if (inside.attachment && parsed.ok) file = { attachedContentMatchesToken: contentDigest(JSON.parse(Buffer.from(inside.attachment).toString('utf8'))) === parsed.token.digest }
+      } else input = bytes.toString('utf8')
+    }
+    let result: { verdict: string }
+    if (o.url) {
+      const res = await fetch(`${o.url.replace(/\/+$/, '')}/api/v1/certificates/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: tokenFromInput(input) }) })
+      if (!res.ok) throw new Error(`${o.url}: HTTP ${res.status} ${await res.text()}`)
+      result = await res.json() as { verdict: string }
+    } else {
+      const { verifyToken } = await import('./modules/certificates/service.js')
+      const db = await openDb(config())
+      try { result = await verifyToken({ db, clock: systemClock }, input) } finally { await db.close() }
+    }
+    console.log(JSON.stringify({ ...result, ...(file ? { file } : {}) }, null, 2))
+    if (result.verdict !== 'AUTHENTIC' || file?.attachedContentMatchesToken === false) process.exitCode = 1
+  })
+cert.command('keys')
+  .description('the published issuing keys (JWKS with validity windows)')
+  .action(async () => {
+    const { publicKeys } = await import('./modules/certificates/service.js')
+    const db = await openDb(config())
+    try { console.log(JSON.stringify(await publicKeys(db), null, 2)) } finally { await db.close() }
+  })
+cert.command('rotate-key')
+  .description('retire the active issuing key (it keeps verifying what it signed) and activate a new one')
+  .action(async () => {
+    const { rotateKey } = await import('./modules/certificates/service.js')
+    const db = await openDb(config())
+    await migrate(db)
+    try { console.log(JSON.stringify(await rotateKey({ db, clock: systemClock, ids: systemIds }, 'cli:kouan'))) } finally { await db.close() }
+  })
+
+const archive = program.command('archive').description('declaration archives: retention enforcement')
+archive.command('purge')
+  .description('remove archives past retention (audited) and drop empty partitions of past years; --dry-run lists what would go')
+  .option('--dry-run', 'list only, remove nothing')
+  .action(async (o: { dryRun?: boolean }) => {
+    const { purgeArchives } = await import('./modules/archives/service.js')
+    const db = await openDb(config())
+    await migrate(db)
+    try { console.log(JSON.stringify(await purgeArchives({ db, clock: systemClock, ids: systemIds }, 'cli:kouan', { dryRun: !!o.dryRun }), null, 2)) } finally { await db.close() }
+  })
+
 cebCommand(program)
 
 program.parseAsync().catch((e: unknown) => {

@@ -1,3 +1,7 @@
+import { spawn } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { fc, test } from '@fast-check/vitest'
 import { PDFDocument } from 'pdf-lib'
@@ -328,6 +332,26 @@ describe('certificates', () => {
       await limited.close()
     }
   })
+
+  it('kouan cert verify checks a PDF file (token, attached content) and a bare token against a server', async () => {
+    const { certificate: c } = await certified()
+    const pdf = (await get(op.headers, `/api/v1/certificates/${c.number}/pdf`)).rawPayload
+    const dir = mkdtempSync(join(tmpdir(), 'kouan-cert-'))
+    writeFileSync(join(dir, 'cert.pdf'), pdf)
+    const url = await t.app.listen({ port: 0, host: '127.0.0.1' })
+    const cli = (...args: string[]) => new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', '..', 'cli.ts'), 'cert', 'verify', ...args, '--url', url], { env: { ...process.env, KOUAN_LOG_LEVEL: 'silent' } })
+      let out = ''
+      child.stdout.on('data', (b) => { out += b })
+      child.on('close', (code) => resolve({ code, out }))
+    })
+    const file = await cli(join(dir, 'cert.pdf'))
+    expect(file.code).toBe(0)
+    expect(JSON.parse(file.out)).toMatchObject({ verdict: 'AUTHENTIC', number: c.number, file: { attachedContentMatchesToken: true } })
+    const forged = await cli(c.token.slice(0, -3) + 'AAA')
+    expect(forged.code).toBe(1)
+    expect(JSON.parse(forged.out).verdict).toMatch(/TAMPERED|MALFORMED/)
+  }, 60_000)
 
   it('leaves a verifiable audit chain', async () => {
     expect((await verifyAudit(t.db)).problems).toEqual([])
