@@ -191,6 +191,14 @@ const STRINGS = {
   'op.eq': ['等于', 'equals'], 'op.ne': ['不等于', 'differs from'], 'op.in': ['属于', 'is one of'], 'op.notIn': ['不属于', 'is none of'],
   'op.prefix': ['以…开头', 'starts with'], 'op.notPrefix': ['不以…开头', 'does not start with'], 'op.contains': ['包含', 'contains'],
   'op.lt': ['小于', 'less than'], 'op.lte': ['不大于', 'at most'], 'op.gt': ['大于', 'greater than'], 'op.gte': ['不小于', 'at least'], 'op.between': ['介于', 'between'],
+  'cert.title': ['检验检疫证书', 'Inspection and quarantine certificates'], 'cert.empty': ['暂无证书', 'No certificates yet'],
+  'cert.number': ['证书编号', 'Certificate number'], 'cert.goods': ['货物', 'Goods'], 'cert.issuedAt': ['签发时间', 'Issued'],
+  'cert.validUntil': ['有效期至', 'Valid until'], 'cert.status': ['状态', 'Status'], 'cert.valid': ['有效', 'Valid'], 'cert.revoked': ['已撤销', 'Revoked'],
+  'cert.verifyLink': ['二维码查验页', 'QR verification page'],
+  'arch.title': ['档案自助查询与打印', 'Archive search, print and export'], 'arch.clearedFrom': ['结关日期自', 'Cleared from'], 'arch.clearedTo': ['至', 'to'],
+  'arch.empty': ['没有符合条件的档案', 'No archives match'], 'arch.declaredAt': ['申报日期', 'Declared'], 'arch.clearedAt': ['结关日期', 'Cleared'],
+  'arch.retainUntil': ['保管期限至', 'Kept until'], 'arch.years': ['{n} 年', '{n} years'],
+  'arch.notice': ['打印件与海关档案具有同等效力（附流水号和查验二维码）；导出数据仅供企业内部管理使用。', 'Printouts have the same effect as archive copies (serial and QR code); exported data is for internal management use only.'],
   'err.network': ['无法连接服务器', 'Cannot reach the server'],
 } as const satisfies Record<string, readonly [string, string]>
 

@@ -9,8 +9,9 @@ import { Queue } from './pages/Queue.js'
 import { DeclarationView } from './pages/DeclarationView.js'
 import { Rules } from './pages/Rules.js'
 import { Models } from './pages/Models.js'
-import { Pending, PortalDeclarations, Receipts } from './pages/Portal.js'
+import { PortalDeclarations, Receipts } from './pages/Portal.js'
 import { NewDeclaration } from './pages/NewDeclaration.js'
+import { Archives, Certificates, Verify } from './pages/Documents.js'
 import './styles.css'
 
 // The dashboard carries ECharts: loaded only when opened, so the other screens start light.
@@ -28,7 +29,7 @@ function App() {
   const card = s?.kind === 'card'
   let m: Record<string, string> | undefined
 
-  if (path === '/check') return <Pending title="verify.title" />
+  if (path === '/check') return <Verify />
   if (path === '/login') return s ? <Redirect to={officer ? '/officer/dashboard' : '/portal/declarations'} /> : <Login />
   if (!s) return <Redirect to="/login" />
   if (path === '/') return <Redirect to={officer ? '/officer/dashboard' : '/portal/declarations'} />
@@ -44,8 +45,8 @@ function App() {
     if (path === '/portal/new') return <NewDeclaration />
     if ((m = match('/portal/declarations/:id', path))) return <DeclarationView id={m.id!} />
     if (path === '/portal/receipts') return <Receipts />
-    if (path === '/portal/archives') return <Pending title="nav.archives" />
-    if (path === '/portal/certificates') return <Pending title="nav.certificates" />
+    if (path === '/portal/archives') return <Archives />
+    if (path === '/portal/certificates') return <Certificates />
   }
   return <Redirect to="/" />
 }

@@ -23,3 +23,10 @@ export function duration(s: number, lang: Lang): string {
 }
 
 export const int = (n: number) => n.toLocaleString('en-US')
+
+/** What a QR code carries: the token itself, or a verify URL ending in /verify/<token>. */
+export function tokenOf(input: string): string {
+  const s = input.trim()
+  const m = /\/verify\/([^?#\s]+)/.exec(s)
+  return m ? decodeURIComponent(m[1]!) : s
+}

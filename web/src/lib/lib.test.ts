@@ -3,6 +3,7 @@ import { isDecimal, mulDecimal } from './decimal.js'
 import { SseParser } from './sse.js'
 import { explainReason, featureWords, keyWords } from './explain.js'
 import { translate } from '../i18n.js'
+import { chinaTime, tokenOf } from './format.js'
 
 describe('mulDecimal', () => {
   it('multiplies decimal strings exactly and rounds half up', () => {
@@ -55,5 +56,16 @@ describe('translate', () => {
     expect(translate('en', 'dash.lift', { pp: 12.5 })).toBe('Lift 12.5 points')
     expect(translate('zh', 'dash.lift', { pp: 12.5 })).toBe('提升 12.5 个百分点')
     expect(translate('zh', 'no.such.key')).toBe('no.such.key')
+  })
+})
+
+describe('format', () => {
+  it('takes the token out of a scanned verify URL, or the token as pasted', () => {
+    expect(tokenOf(' http://127.0.0.1:3000/verify/K1.C.5301.abc.kid.sig?x=1 ')).toBe('K1.C.5301.abc.kid.sig')
+    expect(tokenOf('K1.C.5301.abc.kid.sig')).toBe('K1.C.5301.abc.kid.sig')
+  })
+  it('shows times in China time', () => {
+    expect(chinaTime('2026-05-10T16:30:00.000Z')).toBe('2026-05-11 00:30:00')
+    expect(chinaTime(null)).toBe('—')
   })
 })

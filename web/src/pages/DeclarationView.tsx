@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react'
 import type { Declaration } from '../../../src/modules/declarations/schema.js'
 import type { Inspection } from '../../../src/modules/inspections/schema.js'
 import type { Enterprise } from '../../../src/modules/enterprises/schema.js'
+import type { Certificate } from '../../../src/modules/certificates/schema.js'
 import { api } from '../api.js'
 import { Layout } from '../components/Layout.js'
 import { Async, ErrorBox, Loading, useAsync } from '../components/States.js'
@@ -11,7 +12,7 @@ import { chinaTime } from '../lib/format.js'
 import { useSession } from '../session.js'
 
 interface AuditEntry { chain: number; seq: number; at: string; actor: string; action: string; data: unknown; hash: string }
-interface View { d: Declaration; audit: AuditEntry[]; inspections: Inspection[]; trader?: Enterprise }
+interface View { d: Declaration; audit: AuditEntry[]; inspections: Inspection[]; trader?: Enterprise; certificates: Certificate[] }
 
 const CATEGORIES = ['UNDERVALUATION', 'MISCLASSIFICATION', 'ORIGIN', 'QUANTITY', 'PROHIBITED', 'DANGEROUS_GOODS', 'QUALITY_SAFETY', 'IP_INFRINGEMENT', 'OTHER'] as const
 const DISPOSALS = ['RETURN', 'DESTROY', 'TECHNICAL_TREATMENT', 'CASE_OPENED', 'RELEASE'] as const
@@ -19,12 +20,14 @@ const TIMES = ['submittedAt', 'acceptedAt', 'rejectedAt', 'assessedAt', 'inspect
 
 async function load(id: string, officer: boolean): Promise<View> {
   const d = await api<Declaration>('GET', `/api/v1/declarations/${id}`)
-  const [audit, inspections, trader] = await Promise.all([
+  const [audit, inspections, trader, certificates] = await Promise.all([
     api<{ items: AuditEntry[] }>('GET', `/api/v1/declarations/${d.id}/audit`).then((r) => r.items),
     officer ? api<{ items: Inspection[] }>('GET', `/api/v1/inspections?declarationId=${d.id}`).then((r) => r.items) : Promise.resolve([]),
     officer ? api<Enterprise>('GET', `/api/v1/enterprises/${d.traderId}`) : Promise.resolve(undefined),
+    // Certificates are another module's; a server without it simply shows none.
+    api<{ items: Certificate[] }>('GET', `/api/v1/certificates?declarationId=${d.id}`).then((r) => r.items, () => []),
   ])
-  return { d, audit, inspections, ...(trader ? { trader } : {}) }
+  return { d, audit, inspections, certificates, ...(trader ? { trader } : {}) }
 }
 
 /** A declaration: header, items, risk score with reasons in words, history, inspections and the audit trail; officers record results here. */
@@ -36,7 +39,7 @@ export function DeclarationView({ id }: { id: string }) {
   return (
     <Layout>
       <Async state={v}>
-        {({ d, audit, inspections, trader }) => {
+        {({ d, audit, inspections, trader, certificates }) => {
           const c = d.content
           const open = inspections.find((i) => i.state !== 'DONE')
           return (
@@ -122,6 +125,16 @@ export function DeclarationView({ id }: { id: string }) {
                     </ul>
                   )}
                   {open && <ResultForm inspection={open} items={c.items.length} onDone={v.reload} />}
+                </section>
+              )}
+              {certificates.length > 0 && (
+                <section className="card-panel">
+                  <h2>{t('cert.title')}</h2>
+                  <ul>{certificates.map((x) => (
+                    <li key={x.id} data-certificate={x.number}>
+                      <strong>{x.number}</strong> · {chinaTime(x.issuedAt)} · {x.revokedAt ? t('cert.revoked') : t('cert.valid')} · <a href={x.verifyUrl} target="_blank" rel="noopener">{t('cert.verifyLink')}</a>
+                    </li>
+                  ))}</ul>
                 </section>
               )}
               <section className="card-panel">

@@ -92,14 +92,3 @@ export function Receipts() {
     </Layout>
   )
 }
-
-/** Screens whose server side is another module's (certificates and archives, issue 5): shown when it answers. */
-export function Pending({ title }: { title: string }) {
-  const { t } = useT()
-  return (
-    <Layout>
-      <div className="page-head"><h1>{t(title)}</h1></div>
-      <Empty>{t('common.notAvailable')}</Empty>
-    </Layout>
-  )
-}
