@@ -199,6 +199,9 @@ const STRINGS = {
   'arch.empty': ['没有符合条件的档案', 'No archives match'], 'arch.declaredAt': ['申报日期', 'Declared'], 'arch.clearedAt': ['结关日期', 'Cleared'],
   'arch.retainUntil': ['保管期限至', 'Kept until'], 'arch.years': ['{n} 年', '{n} years'],
   'arch.notice': ['打印件与海关档案具有同等效力（附流水号和查验二维码）；导出数据仅供企业内部管理使用。', 'Printouts have the same effect as archive copies (serial and QR code); exported data is for internal management use only.'],
+  'move.title': ['处置操作', 'Officer actions'], 'move.accept': ['接受申报', 'Accept'], 'move.reject': ['退单', 'Reject'],
+  'move.rejectReason': ['退单原因', 'Reason for rejection'], 'move.release': ['处置完毕，放行', 'Release after disposal'],
+  'move.return': ['退运', 'Return the goods'], 'move.clear': ['结关', 'Close (clearance)'],
   'err.network': ['无法连接服务器', 'Cannot reach the server'],
 } as const satisfies Record<string, readonly [string, string]>
 

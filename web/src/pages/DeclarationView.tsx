@@ -44,6 +44,9 @@ export function DeclarationView({ id }: { id: string }) {
           const open = inspections.find((i) => i.state !== 'DONE')
           return (
             <article className="declaration" data-state={d.state}>
+              {new URLSearchParams(location.search).get('new') === '1' && (
+                <p className="notice" role="status">{t('new.submitted', { entry: d.entryId ?? d.clientRef, lane: d.lane ? t(`lane.${d.lane}`) : t(`state.${d.state}`) })}</p>
+              )}
               <div className="page-head">
                 <h1>{t('decl.title', { id: d.entryId ?? d.clientRef })}</h1>
                 <span className={`badge state-${d.state.toLowerCase()}`} data-testid="state">{t(`state.${d.state}`)}</span>
@@ -125,6 +128,7 @@ export function DeclarationView({ id }: { id: string }) {
                     </ul>
                   )}
                   {open && <ResultForm inspection={open} items={c.items.length} onDone={v.reload} />}
+                  <Moves d={d} onDone={v.reload} />
                 </section>
               )}
               {certificates.length > 0 && (
@@ -212,5 +216,37 @@ function ResultForm({ inspection, items, onDone }: { inspection: Inspection; ite
       {busy && <Loading label={t('common.working')} />}
       {error !== undefined && <ErrorBox error={error} />}
     </form>
+  )
+}
+
+/** Officer moves outside inspections: accept or reject a held declaration, release or return detained goods, close (结关). */
+function Moves({ d, onDone }: { d: Declaration; onDone: () => void }) {
+  const { t } = useT()
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<unknown>()
+  const [reason, setReason] = useState('')
+  const move = async (path: string, body?: unknown) => {
+    setBusy(true); setError(undefined)
+    try { await api('POST', `/api/v1/declarations/${d.id}/${path}`, body ?? {}); onDone() } catch (e) { setError(e) } finally { setBusy(false) }
+  }
+  const buttons: Array<[string, string]> =
+    d.state === 'DETAINED' ? [['release', 'move.release'], ['return', 'move.return']]
+    : d.state === 'RELEASED' || d.state === 'RETURNED' ? [['clear', 'move.clear']]
+    : []
+  if (d.state !== 'SUBMITTED' && buttons.length === 0) return null
+  return (
+    <div className="moves">
+      <h3>{t('move.title')}</h3>
+      {d.state === 'SUBMITTED' && (
+        <div className="row">
+          <button type="button" className="primary" disabled={busy} onClick={() => void move('accept')}>{t('move.accept')}</button>
+          <label className="grow">{t('move.rejectReason')}<input value={reason} maxLength={500} onChange={(e) => setReason(e.target.value)} /></label>
+          <button type="button" disabled={busy || !reason} onClick={() => void move('reject', { errors: [{ code: 'DECLARATION_REJECTED_BY_OFFICER', message: reason, pointer: '' }] })}>{t('move.reject')}</button>
+        </div>
+      )}
+      {buttons.length > 0 && <div className="row">{buttons.map(([p, k]) => <button key={p} type="button" disabled={busy} onClick={() => void move(p)}>{t(k)}</button>)}</div>}
+      {busy && <Loading label={t('common.working')} />}
+      {error !== undefined && <ErrorBox error={error} />}
+    </div>
   )
 }
