@@ -119,6 +119,18 @@ export async function buildCebParties(t: TestApp, admin: { headers: Headers }): 
   return parties
 }
 
+/**
+ * The CEB parties and an officer, with selectivity's random control picks turned off so verdicts are
+ * deterministic (no random inspection of a consistent ticket).
+ */
+export async function deterministicCebSetup(t: TestApp): Promise<{ parties: Record<string, CebParty>; officer: { headers: Headers } }> {
+  const admin = await loginUser(t, 'admin')
+  const officer = await loginUser(t, 'officer')
+  const params = (await t.app.inject({ method: 'GET', url: '/api/v1/selectivity/params', headers: admin.headers })).json().params
+  await t.app.inject({ method: 'PUT', url: '/api/v1/selectivity/params', headers: admin.headers, payload: { params: { ...params, minRandomRate: 0, explorationRate: 0 } } })
+  return { parties: await buildCebParties(t, admin), officer }
+}
+
 /** Posts a CEB XML message signed by the party's card (signature over the parsed message, in the header). */
 export async function sendCeb(t: TestApp, p: CebParty, xml: string) {
   const { parseCebXml } = await import('../src/modules/ecommerce/xml.js')

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { useTestApp } from '../../../test/app.js'
 import { countRows } from '../../../test/db.js'
-import { buildCebParties, cardLogin, cebExample, loginUser, sendCeb, type CebParty, type Headers } from '../../../test/factories.js'
+import { cardLogin, cebExample, deterministicCebSetup, loginUser, sendCeb, type CebParty, type Headers } from '../../../test/factories.js'
 import { verifyAudit } from '../../shared/audit.js'
 
 const ORDER = 'SO202508180001'
@@ -14,11 +14,7 @@ describe('CEB matching inline with intake', () => {
   let officer: { headers: Headers }
 
   beforeAll(async () => {
-    const admin = await loginUser(t, 'admin')
-    officer = await loginUser(t, 'officer')
-    const params = (await t.app.inject({ method: 'GET', url: '/api/v1/selectivity/params', headers: admin.headers })).json().params
-    await t.app.inject({ method: 'PUT', url: '/api/v1/selectivity/params', headers: admin.headers, payload: { params: { ...params, minRandomRate: 0, explorationRate: 0 } } })
-    parties = await buildCebParties(t, admin)
+    ;({ parties, officer } = await deterministicCebSetup(t))
   })
 
   const receipts = async () =>

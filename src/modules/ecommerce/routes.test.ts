@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { useTestApp } from '../../../test/app.js'
 import { countRows } from '../../../test/db.js'
-import { buildCebParties, cebExample, loginUser, sendCeb, type CebParty, type Headers } from '../../../test/factories.js'
+import { cebExample, deterministicCebSetup, sendCeb, type CebParty, type Headers } from '../../../test/factories.js'
 import { verifyAudit } from '../../shared/audit.js'
 import { matchQueued } from './service.js'
 
@@ -14,12 +14,7 @@ describe('CEB intake, matching and receipts', () => {
   let officer: { headers: Headers }
 
   beforeAll(async () => {
-    const admin = await loginUser(t, 'admin')
-    officer = await loginUser(t, 'officer')
-    // No random control picks here: the verdicts must be deterministic.
-    const params = (await t.app.inject({ method: 'GET', url: '/api/v1/selectivity/params', headers: admin.headers })).json().params
-    await t.app.inject({ method: 'PUT', url: '/api/v1/selectivity/params', headers: admin.headers, payload: { params: { ...params, minRandomRate: 0, explorationRate: 0 } } })
-    parties = await buildCebParties(t, admin)
+    ;({ parties, officer } = await deterministicCebSetup(t))
   })
 
   const send = (p: CebParty, xml: string) => sendCeb(t, p, xml)
