@@ -32,10 +32,32 @@ let font: { bytes: Uint8Array; engine: { create: () => unknown } } | undefined
 function sharedFont() {
   if (!font) {
     const bytes = readFileSync(FONT_FILE)
-    const parsed = fontkit.create(bytes)
+    const parsed = fontkit.create(bytes) as ReturnType<typeof fontkit.create> & { glyphForCodePoint(cp: number): unknown }
+    // The font has no layout tables (cut by scripts/subset-cjk-font.py), so shaping is one glyph per code point;
+    // doing that directly spares fontkit's shaping engine, which dominated the time to render a page. pdf-lib
+    // reads only `glyphs` of a layout.
+    Object.defineProperty(parsed, 'layout', { value: (text: string) => ({ glyphs: Array.from(text, (ch) => parsed.glyphForCodePoint(ch.codePointAt(0)!)) }) })
     font = { bytes, engine: { create: () => parsed } }
   }
   return font
+}
+
+// Advance width of each character at size 1000. The font has no kerning or ligatures (layout tables were cut),
+// so a string's width is the sum of its characters': measuring this way skips fontkit's shaping, which dominated
+// the time to lay out a page.
+const advances = new Map<string, number>()
+function measurer(f: Pick<PDFFont, 'widthOfTextAtSize'>): Pick<PDFFont, 'widthOfTextAtSize'> {
+  return {
+    widthOfTextAtSize(text: string, size: number) {
+      let w = 0
+      for (const ch of text) {
+        let a = advances.get(ch)
+        if (a === undefined) { a = f.widthOfTextAtSize(ch, 1000); advances.set(ch, a) }
+        w += a
+      }
+      return (w * size) / 1000
+    },
+  }
 }
 
 /** Splits text into lines that fit `width`: CJK breaks between any two characters, other scripts at spaces. */
@@ -73,7 +95,11 @@ export interface DocMeta { title: string; subject: string; keywords: string[]; c
 export class PdfWriter {
   page!: PDFPage
   y = 0
-  private constructor(readonly doc: PDFDocument, readonly font: PDFFont, private readonly meta: DocMeta) {}
+  /** Measures text like the font, without shaping (see {@link measurer}). */
+  private readonly m: Pick<PDFFont, 'widthOfTextAtSize'>
+  private constructor(readonly doc: PDFDocument, readonly font: PDFFont, private readonly meta: DocMeta) {
+    this.m = measurer(font)
+  }
 
   static async create(meta: DocMeta): Promise<PdfWriter> {
     const { bytes, engine } = sharedFont()
@@ -111,9 +137,9 @@ export class PdfWriter {
     const x = o.x ?? MARGIN
     const width = o.width ?? A4[0] - MARGIN - x
     const lead = size * 1.35
-    for (const line of wrapText(s, this.font, size, width)) {
+    for (const line of wrapText(s, this.m, size, width)) {
       this.ensure(lead)
-      const dx = o.center ? (width - this.font.widthOfTextAtSize(line, size)) / 2 : 0
+      const dx = o.center ? (width - this.m.widthOfTextAtSize(line, size)) / 2 : 0
       this.page.drawText(line, { x: x + dx, y: this.y - size, size, font: this.font, color: o.color === 'muted' ? MUTED : INK })
       this.y -= lead
     }
@@ -136,7 +162,7 @@ export class PdfWriter {
     const colWidth = (this.width - reserveRight) / columns
     for (let i = 0; i < items.length; i += columns) {
       const row = items.slice(i, i + columns)
-      const heights = row.map((f) => 22 + wrapText(f.value || '—', this.font, 10, colWidth - 8).length * 13.5)
+      const heights = row.map((f) => 22 + wrapText(f.value || '—', this.m, 10, colWidth - 8).length * 13.5)
       const h = Math.max(...heights)
       this.ensure(h)
       const top = this.y
@@ -169,14 +195,14 @@ export class PdfWriter {
     }
     header()
     for (const row of rows) {
-      const lines = row.map((cell, j) => wrapText(cell, this.font, 9, widths[j]! - 4))
+      const lines = row.map((cell, j) => wrapText(cell, this.m, 9, widths[j]! - 4))
       const h = Math.max(...lines.map((l) => l.length)) * 12 + 4
       if (this.y - h < BOTTOM) { this.newPage(); header() }
       const top = this.y
       let x = MARGIN
       lines.forEach((ls, j) => {
         ls.forEach((line, k) => {
-          const dx = cols[j]!.align === 'right' ? widths[j]! - 4 - this.font.widthOfTextAtSize(line, 9) : 0
+          const dx = cols[j]!.align === 'right' ? widths[j]! - 4 - this.m.widthOfTextAtSize(line, 9) : 0
           this.page.drawText(line, { x: x + 2 + dx, y: top - 9 - k * 12, size: 9, font: this.font, color: INK })
         })
         x += widths[j]!
@@ -218,8 +244,8 @@ export class PdfWriter {
     const pages = this.doc.getPages()
     pages.forEach((p, i) => {
       const label = `第 ${i + 1} 页 / 共 ${pages.length} 页   Page ${i + 1} of ${pages.length}`
-      p.drawText(label, { x: A4[0] - MARGIN - this.font.widthOfTextAtSize(label, 7.5), y: 24, size: 7.5, font: this.font, color: MUTED })
-      for (const [k, line] of wrapText(this.meta.footer, this.font, 7.5, this.width - 150).entries()) {
+      p.drawText(label, { x: A4[0] - MARGIN - this.m.widthOfTextAtSize(label, 7.5), y: 24, size: 7.5, font: this.font, color: MUTED })
+      for (const [k, line] of wrapText(this.meta.footer, this.m, 7.5, this.width - 150).entries()) {
         p.drawText(line, { x: MARGIN, y: 34 - k * 10, size: 7.5, font: this.font, color: MUTED })
       }
     })
