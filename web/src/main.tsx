@@ -1,11 +1,11 @@
-import { lazy, StrictMode, Suspense, useEffect } from 'react'
+import { StrictMode, useEffect } from 'react'
 import { createRoot } from 'react-dom/client'
 import { getLang, setLang } from './i18n.js'
-import { Loading } from './components/States.js'
 import { match, navigate, useLocation } from './router.js'
 import { useSession } from './session.js'
 import { Login } from './pages/Login.js'
 import { Queue } from './pages/Queue.js'
+import { Dashboard } from './pages/Dashboard.js'
 import { DeclarationView } from './pages/DeclarationView.js'
 import { Rules } from './pages/Rules.js'
 import { Models } from './pages/Models.js'
@@ -14,8 +14,6 @@ import { NewDeclaration } from './pages/NewDeclaration.js'
 import { Archives, Certificates, Verify } from './pages/Documents.js'
 import './styles.css'
 
-// The dashboard carries ECharts: loaded only when opened, so the other screens start light.
-const Dashboard = lazy(() => import('./pages/Dashboard.js'))
 
 function Redirect({ to }: { to: string }) {
   useEffect(() => navigate(to, { replace: true }), [to])
@@ -34,7 +32,7 @@ function App() {
   if (!s) return <Redirect to="/login" />
   if (path === '/') return <Redirect to={officer ? '/officer/dashboard' : '/portal/declarations'} />
   if (officer) {
-    if (path === '/officer/dashboard') return <Suspense fallback={<Loading />}><Dashboard /></Suspense>
+    if (path === '/officer/dashboard') return <Dashboard />
     if (path === '/officer/queue') return <Queue />
     if (path === '/officer/rules') return <Rules />
     if (path === '/officer/models') return <Models />

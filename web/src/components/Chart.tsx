@@ -1,27 +1,41 @@
-import { useEffect, useRef } from 'react'
-import * as echarts from 'echarts/core'
-import { BarChart, LineChart, PieChart } from 'echarts/charts'
-import { GridComponent, LegendComponent, TooltipComponent, TitleComponent, AriaComponent } from 'echarts/components'
-import { CanvasRenderer } from 'echarts/renderers'
+import { useEffect, useRef, useState } from 'react'
+import type { EChartsCoreOption, ECharts } from 'echarts/core'
 
-// Only what the dashboard draws: keeps the bundle small so the big screen loads fast.
-echarts.use([BarChart, LineChart, PieChart, GridComponent, LegendComponent, TooltipComponent, TitleComponent, AriaComponent, CanvasRenderer])
+export type ChartOption = EChartsCoreOption
+type Lib = typeof import('../lib/echarts.js')
 
-export type ChartOption = echarts.EChartsCoreOption
+let lib: Promise<Lib> | undefined
+/**
+ * ECharts is a large module: it loads on its own (started as soon as a screen with charts mounts), so the
+ * figures and lists of the screen show while it arrives.
+ */
+export function loadCharts(): Promise<Lib> {
+  lib ??= import('../lib/echarts.js')
+  return lib
+}
 
 /** An ECharts canvas that follows its option and its container's size. `label` is read by screen readers. */
 export function Chart({ option, label, height = 220 }: { option: ChartOption; label: string; height?: number }) {
   const el = useRef<HTMLDivElement>(null)
-  const chart = useRef<echarts.ECharts | null>(null)
+  const chart = useRef<ECharts | null>(null)
+  const [ready, setReady] = useState(false)
+  const [drawn, setDrawn] = useState(false)
   useEffect(() => {
-    const c = echarts.init(el.current!, undefined, { renderer: 'canvas' })
-    chart.current = c
-    const ro = new ResizeObserver(() => c.resize())
-    ro.observe(el.current!)
-    return () => { ro.disconnect(); c.dispose(); chart.current = null }
+    let disposed = false
+    let ro: ResizeObserver | undefined
+    void loadCharts().then(({ echarts }) => {
+      if (disposed || !el.current) return
+      const c = echarts.init(el.current, undefined, { renderer: 'canvas' })
+      c.on('finished', () => setDrawn(true))
+      chart.current = c
+      ro = new ResizeObserver(() => c.resize())
+      ro.observe(el.current)
+      setReady(true)
+    })
+    return () => { disposed = true; ro?.disconnect(); chart.current?.dispose(); chart.current = null }
   }, [])
   useEffect(() => {
     chart.current?.setOption({ aria: { enabled: true, label: { description: label } }, animationDuration: 300, ...option }, { notMerge: false, lazyUpdate: true })
-  }, [option, label])
-  return <div ref={el} className="chart" role="img" aria-label={label} style={{ height }} />
+  }, [option, label, ready])
+  return <div ref={el} className="chart" role="img" aria-label={label} aria-busy={!drawn} data-drawn={drawn ? 'true' : undefined} style={{ height }} />
 }

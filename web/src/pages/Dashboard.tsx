@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'react'
 import type { Dashboard as Snapshot, Alert } from '../../../src/modules/console/schema.js'
 import { followStream } from '../api.js'
-import { Chart, type ChartOption } from '../components/Chart.js'
+import { Chart, loadCharts, type ChartOption } from '../components/Chart.js'
 import { Layout } from '../components/Layout.js'
 import { Empty, Loading } from '../components/States.js'
 import { useT } from '../i18n.js'
@@ -27,12 +27,13 @@ function alertText(a: Alert, t: ReturnType<typeof useT>['t']): string {
 }
 
 /** The command dashboard: one server-sent snapshot every two seconds, drawn with ECharts. */
-export default function Dashboard() {
+export function Dashboard() {
   const { t, lang } = useT()
   const [snap, setSnap] = useState<Snapshot>()
   const [connected, setConnected] = useState(true)
 
   useEffect(() => {
+    void loadCharts()
     const ctl = new AbortController()
     void followStream('/api/v1/console/stream', (event, data) => { if (event === 'snapshot') setSnap(JSON.parse(data) as Snapshot) }, setConnected, ctl.signal)
     return () => ctl.abort()
