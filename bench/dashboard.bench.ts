@@ -12,7 +12,8 @@
  */
 import { cpus, loadavg } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { client, launchBrowser, removeDir, startServer, tempDir } from '../test/e2e/harness.js'
+import { join } from 'node:path'
+import { ARTIFACTS, client, launchBrowser, removeDir, startServer, tempDir } from '../test/e2e/harness.js'
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10)
 const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 60)
@@ -59,6 +60,8 @@ try {
       figures.push(t.figures)
       dcl.push(t.dcl)
       console.error(`run ${i + 1}: figures after ${t.figures.toFixed(0)} ms, charts drawn after ${t.load.toFixed(0)} ms (DOMContentLoaded ${t.dcl.toFixed(0)} ms)`)
+      // The last screen, with the simulated traffic, is kept to look at.
+      if (i === RUNS - 1) await page.screenshot({ path: join(ARTIFACTS, 'dashboard-simulated.png'), fullPage: true })
       await ctx.close()
     }
   } finally {

@@ -202,6 +202,9 @@ const STRINGS = {
   'move.title': ['处置操作', 'Officer actions'], 'move.accept': ['接受申报', 'Accept'], 'move.reject': ['退单', 'Reject'],
   'move.rejectReason': ['退单原因', 'Reason for rejection'], 'move.release': ['处置完毕，放行', 'Release after disposal'],
   'move.return': ['退运', 'Return the goods'], 'move.clear': ['结关', 'Close (clearance)'],
+  'models.empty': ['尚无模型版本：积累足够的查验结果后可训练', 'No model yet: train one once enough inspection results exist'],
+  'models.noWeeks': ['尚无已完成的查验', 'No finished inspections yet'], 'models.week': ['周（中国时间，周一起）', 'Week (China, from Monday)'],
+  'models.liftPp': ['提升（百分点）', 'Lift (points)'], 'rules.none': ['尚无布控规则', 'No targeting rules yet'],
   'err.network': ['无法连接服务器', 'Cannot reach the server'],
 } as const satisfies Record<string, readonly [string, string]>
 

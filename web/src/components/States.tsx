@@ -47,9 +47,9 @@ export function Empty({ children }: { children?: ReactNode }) {
 }
 
 /** Loading / error / empty / content, in that order. */
-export function Async<T>({ state, empty, children }: { state: { data?: T; error?: unknown; loading: boolean; reload: () => void }; empty?: (d: T) => boolean; children: (d: T) => ReactNode }) {
+export function Async<T>({ state, empty, emptyText, children }: { state: { data?: T; error?: unknown; loading: boolean; reload: () => void }; empty?: (d: T) => boolean; emptyText?: string; children: (d: T) => ReactNode }) {
   if (state.error) return <ErrorBox error={state.error} onRetry={state.reload} />
   if (state.data === undefined) return <Loading />
-  if (empty?.(state.data)) return <Empty />
+  if (empty?.(state.data)) return <Empty>{emptyText}</Empty>
   return <>{children(state.data)}</>
 }

@@ -33,7 +33,7 @@ export function Models() {
       {busy === 'train' && <Loading label={t('models.training')} />}
       {error !== undefined && <ErrorBox error={error} />}
       <section className="card-panel">
-        <Async state={models} empty={(d) => d.items.length === 0}>
+        <Async state={models} empty={(d) => d.items.length === 0} emptyText={t('models.empty')}>
           {(d) => (
             <table className="grid">
               <thead><tr><th scope="col">{t('models.version')}</th><th scope="col">{t('models.status')}</th><th scope="col" className="num">{t('models.rows')}</th><th scope="col" className="num">{t('models.auc')}</th><th scope="col" className="num">{t('models.p5')}</th><th scope="col" className="num">{t('models.p10')}</th><th scope="col">{t('models.created')}</th><th /></tr></thead>
@@ -55,12 +55,12 @@ export function Models() {
       </section>
       <section className="card-panel">
         <h2>{t('models.weekly')}</h2>
-        <Async state={weekly} empty={(w) => w.items.length === 0}>
+        <Async state={weekly} empty={(w) => w.items.length === 0} emptyText={t('models.noWeeks')}>
           {(w) => (
             <>
               <p>{w.liftTrendPpPerWeek !== null && t('models.trend', { v: w.liftTrendPpPerWeek })} {w.drift && <strong className="warn">{t('models.drift')}</strong>}</p>
               <table className="grid">
-                <thead><tr><th scope="col">Week</th><th scope="col" className="num">{t('dash.targeted')}</th><th scope="col" className="num">{t('dash.random')}</th><th scope="col" className="num">Lift (pp)</th></tr></thead>
+                <thead><tr><th scope="col">{t('models.week')}</th><th scope="col" className="num">{t('dash.targeted')}</th><th scope="col" className="num">{t('dash.random')}</th><th scope="col" className="num">{t('models.liftPp')}</th></tr></thead>
                 <tbody>{w.items.map((x) => <tr key={x.week}><td>{x.week}</td><td className="num">{percent(x.targetedHitRate)} ({x.targetedInspected})</td><td className="num">{percent(x.randomHitRate)} ({x.randomInspected})</td><td className="num">{x.liftPp ?? '—'}</td></tr>)}</tbody>
               </table>
             </>

@@ -106,7 +106,7 @@ export function Rules() {
         {error !== undefined && <ErrorBox error={error} />}
       </form>
       <section className="card-panel">
-        <Async state={rules} empty={(d) => d.items.length === 0}>
+        <Async state={rules} empty={(d) => d.items.length === 0} emptyText={t('rules.none')}>
           {(d) => (
             <table className="grid">
               <thead><tr><th scope="col">{t('rules.name')}</th><th scope="col">{t('rules.conditions')}</th><th scope="col">{t('rules.action')}</th><th scope="col">{t('rules.createdBy')}</th><th scope="col">{t('rules.activatedBy')}</th><th scope="col">{t('models.status')}</th><th /></tr></thead>
