@@ -92,4 +92,14 @@ describe('CEB matching inline with intake', () => {
     expect(xml.body).toContain(`<ceb:logisticsNo>${rows[1]!.doc_key.split('|')[1]}</ceb:logisticsNo>`)
     expect((await verifyAudit(t.db)).problems).toEqual([])
   })
+
+  it('refuses an order number another platform already uses, since tickets are keyed by order number', async () => {
+    const fromPlatform = cebExample(311).replaceAll('4601000EBC', '4601000EBP')
+    const ebp = parties['4601000EBP']!
+    ebp.headers = await cardLogin(t, ebp.cardNo, ebp.privateKey) // the clock moved six months on above
+    const res = await sendCeb(t, ebp, fromPlatform.replace('<ceb:ebpCode>4601000EBP</ceb:ebpCode>', '<ceb:ebpCode>4601000EBC</ceb:ebpCode>'))
+    expect(res.statusCode).toBe(200)
+    expect(res.json().receipts).toEqual([expect.objectContaining({ returnStatus: 100, reasons: [expect.objectContaining({ code: 'DUPLICATE_ORDER', pointer: '/CEB311/OrderHead/orderNo' })] })])
+    expect(await countRows(t.db, 'ceb_documents', "type = 'CEB311' and order_no = 'SO202508180001'")).toBe(1)
+  })
 })

@@ -105,6 +105,12 @@ export async function receiveMessage(
     const writes: Array<{ key: string; orderNo: string; hash: string; version: number; deleted: boolean; body: Doc; canonical: string }> = []
     const refuse = (x: (typeof docs)[number], code: string, msg: string, field = 'appType') =>
       receipts.push({ type: message.type, docKey: x.key, orderNo: x.orderNo, returnStatus: STATUS.REJECTED, returnInfo: msg, reasons: [{ code, message: msg, pointer: `/${message.type}/${HEAD_NAME[message.type]}/${field}` }] })
+    // Tickets are keyed by order number: an order number another platform's live order already holds is refused.
+    const taken = message.type === 'CEB311'
+      ? new Map((await tx.query<{ doc_key: string; order_no: string }>(
+        `select doc_key, order_no from ceb_documents where order_no = any($1::text[]) and type = 'CEB311' and not deleted`, [[...new Set(docs.map((x) => x.orderNo))]]))
+        .map((r) => [r.order_no, r.doc_key]))
+      : new Map<string, string>()
     const retired: Existing[] = []
     const seenInMessage = new Set<string>()
     for (const x of docs) {
@@ -129,6 +135,11 @@ export async function receiveMessage(
         }
         if (e && !e.deleted) {
           refuse(x, 'FORMAT', `document ${x.key} exists; modify it with appType 2`)
+          continue
+        }
+        const holder = taken.get(x.orderNo)
+        if (holder && holder !== x.key) {
+          refuse(x, 'DUPLICATE_ORDER', `order number ${x.orderNo} is already used by order ${holder}; order numbers identify tickets across platforms`, 'orderNo')
           continue
         }
         writes.push({ key: x.key, orderNo: x.orderNo, hash: x.hash, version: (e?.version ?? 0) + 1, deleted: false, body: x.d, canonical: x.canonical })
