@@ -1,7 +1,6 @@
 import { A4, PdfWriter } from '../../shared/pdf.js'
 import { canonicalJson } from '../../shared/signing.js'
-import { loadReference } from '../reference/data.js'
-import { chinaDateTime, countryLabel, quantityLabel, tradeModeLabel } from '../certificates/fields.js'
+import { chinaDateTime, countryLabel, quantityLabel, reference, tradeModeLabel } from '../certificates/fields.js'
 import type { PrintContent } from './fields.js'
 
 const QR_SIZE = 110
@@ -14,7 +13,7 @@ const QR_SIZE = 110
 export async function renderArchivePdf(p: PrintContent, token: string, url: string): Promise<Uint8Array> {
   const s = p.archive
   const c = s.content
-  const ref = loadReference()
+  const ref = reference()
   const imp = c.ieFlag === 'I'
   const w = await PdfWriter.create({
     title: `${imp ? '进口' : '出口'}货物报关单 ${s.entryId}（档案打印件 ${p.serial}）`, subject: 'Archived goods declaration, printout',

@@ -1,5 +1,9 @@
-import { loadReference } from '../reference/data.js'
+import { loadReference, type Reference } from '../reference/data.js'
 import type { CertificateContent } from './schema.js'
+
+// loadReference() resolves its directory on every call; documents look codes up many times.
+let ref: Reference | undefined
+export const reference = (): Reference => (ref ??= loadReference())
 
 /** One printed field: bilingual label and its value as shown on paper and on the verify page. */
 export interface PrintedField { labelZh: string; labelEn: string; value: string }
@@ -16,19 +20,19 @@ export function chinaDateOf(iso: string | Date): string {
 
 /** A country code with its names (`RUS 俄罗斯 Russia`); the code alone when the table lacks it. */
 export function countryLabel(iso3: string): string {
-  const c = loadReference().countryByIso3(iso3)
+  const c = reference().countryByIso3(iso3)
   return c ? [iso3, c.nameZh, c.nameEn].filter(Boolean).join(' ') : iso3
 }
 
 /** A quantity with its JGS-20 unit name (`12000 千克`), or the code when unknown. */
 export function quantityLabel(quantity: string, unit: string): string {
-  const u = loadReference().unit(unit)
+  const u = reference().unit(unit)
   return `${quantity} ${u?.name || unit}`
 }
 
 /** A trade mode with its name (`0110 一般贸易`). */
 export function tradeModeLabel(code: string): string {
-  const m = loadReference().tradeMode(code)
+  const m = reference().tradeMode(code)
   return m?.name ? `${code} ${m.name}` : code
 }
 
