@@ -68,6 +68,7 @@ program.command('start')
     console.log([
       '',
       `  Kouan is running on ${cfg.databaseUrl ? 'PostgreSQL' : `embedded PGlite (${cfg.dataDir})`}`,
+      `  Console        ${r.url}/   (officers: demo accounts below; enterprises: port-card key file)`,
       `  API            ${r.url}/api/v1   (health: ${r.url}/api/v1/health)`,
       `  OpenAPI        ${r.url}/api/openapi.json`,
       `  Metrics        ${r.url}/metrics`,
