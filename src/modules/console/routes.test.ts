@@ -9,6 +9,7 @@ import { installErrorHandlers } from '../../errors.js'
 import type { DeclarationContent } from '../declarations/schema.js'
 import { registerWeb } from './web.js'
 import type { Dashboard, QueueItem, RulePreview } from './schema.js'
+import * as repo from './repo.js'
 
 const PHONES = { hsCode: '8517130000', description: 'Smartphones', quantity: '10', unit: '001', unitPrice: '300', totalValue: '3000.00', originCountry: 'VNM' }
 const SHIRTS = { hsCode: '6109100000', description: 'Cotton T-shirts', quantity: '100', unit: '007', unitPrice: '2', totalValue: '200.00', originCountry: 'BGD' }
@@ -69,10 +70,14 @@ describe('console APIs', () => {
       expect(d.ecommerce).toEqual({ ticketsLastMinute: 0, ticketsLastHour: 0, topRejections: [] })
     })
 
-    it('raises spike alerts for an HS code and an importer seen 12 times in ten minutes and never before', async () => {
+    it('raises no spike alert before an hour of traffic gives a baseline; counts items per HS6 and declarations per importer by window', async () => {
       const d: Dashboard = (await get('/api/v1/console/dashboard', officerA.headers)).json()
-      expect(d.alerts).toContainEqual({ kind: 'IMPORTER_SPIKE', severity: 'CRITICAL', key: op.enterprise.customsCode, label: 'Shenzhen Spike Trading Co.', recent: 12, baseline: 0 })
-      expect(d.alerts.filter((a) => a.kind === 'HS_SPIKE')).toEqual([]) // 6 per HS6: below the minimum of 10
+      expect(d.alerts).toEqual([])
+      const at = (min: number) => new Date(t.clock.now().getTime() + min * 60_000).toISOString()
+      expect(await repo.importerCounts(t.db, at(-70), at(-10), at(1))).toEqual([{ key: op.enterprise.customsCode, label: 'Shenzhen Spike Trading Co.', recent: 12, before: 0 }])
+      expect(await repo.importerCounts(t.db, at(-70), at(1), at(2))).toEqual([{ key: op.enterprise.customsCode, label: 'Shenzhen Spike Trading Co.', recent: 0, before: 12 }])
+      expect((await repo.hsCounts(t.db, at(-70), at(-10), at(1))).sort((a, b) => a.key.localeCompare(b.key)))
+        .toEqual([{ key: '610910', recent: 6, before: 0 }, { key: '851713', recent: 6, before: 0 }])
     })
   })
 

@@ -44,27 +44,32 @@ describe('hitRateSeries', () => {
 })
 
 describe('detectSpikes', () => {
-  const o = { recentMinutes: 10, baselineMinutes: 60, minCount: 10, factor: 3 }
-  it('flags a key whose recent count is at least the factor times its baseline rate, critical at twice the factor', () => {
+  const o = { minCount: 10, factor: 3, minBaseline: 100 }
+  // A steady mix: 100 items in the baseline hour, 50 in the last ten minutes (traffic doubled overall).
+  const steady = [{ key: '610910', recent: 30, before: 60 }, { key: '940360', recent: 20, before: 40 }]
+  it('flags a key that grows faster than the traffic as a whole, critical at twice the factor', () => {
     const alerts = detectSpikes('HS_SPIKE', [
-      { key: '851713', recent: 30, before: 12 }, // expected 2 → 15×
-      { key: '080810', recent: 12, before: 12 }, // expected 2 → 6×
-      { key: '610910', recent: 12, before: 36 }, // expected 6 → 2×: normal
-      { key: '300490', recent: 9, before: 0 }, // below the minimum count
+      ...steady,
+      { key: '851713', recent: 40, before: 2 }, // share 2/112 of the baseline → expected 1.82 of the 102 recent items
+      { key: '080810', recent: 12, before: 10 }, // expected 9.1: normal
     ], o)
-    expect(alerts).toEqual([
-      { kind: 'HS_SPIKE', severity: 'CRITICAL', key: '851713', recent: 30, baseline: 2 },
-      { kind: 'HS_SPIKE', severity: 'CRITICAL', key: '080810', recent: 12, baseline: 2 },
-    ])
+    expect(alerts).toEqual([{ kind: 'HS_SPIKE', severity: 'CRITICAL', key: '851713', recent: 40, baseline: 1.82 }])
   })
-  it('treats a key never seen before as expected once, and keeps the importer name', () => {
+  it('raises nothing when all traffic grows together, or before there is a baseline to compare with', () => {
+    expect(detectSpikes('HS_SPIKE', steady.map((r) => ({ ...r, recent: r.recent * 5 })), o)).toEqual([])
+    expect(detectSpikes('HS_SPIKE', [{ key: '851713', recent: 300, before: 0 }, { key: '610910', recent: 30, before: 60 }], o)).toEqual([])
+  })
+  it('treats a key never seen before as expected once, keeps the importer name, warns below twice the factor', () => {
     expect(detectSpikes('IMPORTER_SPIKE', [
+      { key: 'BASE', label: 'Usual', recent: 10, before: 100 },
       { key: '4403000001', label: 'Acme', recent: 10, before: 0 }, // expected < 1 counts as 1 → 10×
-      { key: '4403000002', label: 'Bcme', recent: 10, before: 12 }, // expected 2 → 5×
-    ], o)).toEqual([
-      { kind: 'IMPORTER_SPIKE', severity: 'CRITICAL', key: '4403000001', label: 'Acme', recent: 10, baseline: 0 },
-      { kind: 'IMPORTER_SPIKE', severity: 'WARNING', key: '4403000002', label: 'Bcme', recent: 10, baseline: 2 },
-    ])
+      { key: '4403000002', label: 'Bcme', recent: 12, before: 25 }, // expected 25/125 × 32 = 6.4 → below 3×
+    ], o)).toEqual([{ kind: 'IMPORTER_SPIKE', severity: 'CRITICAL', key: '4403000001', label: 'Acme', recent: 10, baseline: 0 }])
+    expect(detectSpikes('IMPORTER_SPIKE', [
+      { key: 'BASE', recent: 20, before: 200 },
+      { key: '4403000003', label: 'Ccme', recent: 10, before: 4 }, // expected 4/204 × 30 = 0.59 → 1 → 10×
+      { key: '4403000004', label: 'Dcme', recent: 10, before: 14 }, // expected 14/214 × 30 ≈ 2.0 → 5×: warning
+    ], o).map((a) => [a.key, a.severity])).toEqual([['4403000003', 'CRITICAL'], ['4403000004', 'WARNING']])
   })
 })
 

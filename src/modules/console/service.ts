@@ -71,19 +71,27 @@ export function hitRateSeries(
   }
 }
 
-/** When a count in the recent window is a spike: at least `minCount`, and `factor` times what the baseline predicts. */
-export interface SpikeOptions { recentMinutes: number; baselineMinutes: number; minCount: number; factor: number }
-export const SPIKE_DEFAULTS: SpikeOptions = { recentMinutes: SPIKE_RECENT_MINUTES, baselineMinutes: SPIKE_BASELINE_MINUTES, minCount: 10, factor: 3 }
+/**
+ * When a count in the recent window is a spike: at least `minCount`, and `factor` times what the baseline
+ * predicts; nothing is judged until the baseline holds `minBaseline` occurrences in all (a server that just
+ * started has no normal to compare with).
+ */
+export interface SpikeOptions { minCount: number; factor: number; minBaseline: number }
+export const SPIKE_DEFAULTS: SpikeOptions = { minCount: 10, factor: 3, minBaseline: 100 }
 
 /**
- * Spikes of one key (an HS6 code, an importer): the recent count against the baseline rate scaled to the
- * recent window, taken as at least 1 (a key never seen before spikes at `minCount`). Critical at twice the
- * factor. The five largest ratios, largest first.
+ * Spikes of one key (an HS6 code, an importer). The expected recent count is the key's share of the baseline
+ * times the recent total, so traffic that grows as a whole (a morning rush, a simulator starting) raises no
+ * alert; only a key that grows faster than the rest does. Expected counts below 1 count as 1 (a key never
+ * seen before spikes at `minCount`). Critical at twice the factor. The five largest ratios, largest first.
  */
 export function detectSpikes(kind: 'HS_SPIKE' | 'IMPORTER_SPIKE', rows: Array<{ key: string; label?: string; recent: number; before: number }>, o: SpikeOptions = SPIKE_DEFAULTS): Alert[] {
+  const recentTotal = rows.reduce((a, r) => a + r.recent, 0)
+  const beforeTotal = rows.reduce((a, r) => a + r.before, 0)
+  if (beforeTotal < o.minBaseline) return []
   const out: Array<Alert & { ratio: number }> = []
   for (const r of rows) {
-    const expected = (r.before * o.recentMinutes) / o.baselineMinutes
+    const expected = (r.before / beforeTotal) * recentTotal
     const ratio = r.recent / Math.max(expected, 1)
     if (r.recent < o.minCount || ratio < o.factor) continue
     out.push({

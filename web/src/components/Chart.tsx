@@ -35,7 +35,8 @@ export function Chart({ option, label, height = 220 }: { option: ChartOption; la
     return () => { disposed = true; ro?.disconnect(); chart.current?.dispose(); chart.current = null }
   }, [])
   useEffect(() => {
-    chart.current?.setOption({ aria: { enabled: true, label: { description: label } }, animationDuration: 300, ...option }, { notMerge: false, lazyUpdate: true })
+    // No animation: a live screen redraws every two seconds, and should show figures, not transitions.
+    chart.current?.setOption({ aria: { enabled: true, label: { description: label } }, animation: false, ...option }, { notMerge: false, lazyUpdate: true })
   }, [option, label, ready])
   return <div ref={el} className="chart" role="img" aria-label={label} aria-busy={!drawn} data-drawn={drawn ? 'true' : undefined} style={{ height }} />
 }

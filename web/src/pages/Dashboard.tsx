@@ -64,18 +64,21 @@ export function Dashboard() {
       xAxis: { type: 'category', data: snap.hitRate.series.map((b) => hhmm(b.bucket)), ...AXIS },
       yAxis: { type: 'value', min: 0, max: 100, axisLabel: { color: TEXT, formatter: '{value}%' }, splitLine: AXIS.splitLine },
       series: [
-        { name: t('dash.targeted'), type: 'line', connectNulls: true, data: snap.hitRate.series.map((b) => (b.targetedHitRate === null ? null : Math.round(b.targetedHitRate * 1000) / 10)), itemStyle: { color: '#f2994a' } },
-        { name: t('dash.random'), type: 'line', connectNulls: true, data: snap.hitRate.series.map((b) => (b.randomHitRate === null ? null : Math.round(b.randomHitRate * 1000) / 10)), itemStyle: { color: '#9aa4b2' }, lineStyle: { type: 'dashed' } },
+        { name: t('dash.targeted'), type: 'line', connectNulls: true, symbolSize: 7, data: snap.hitRate.series.map((b) => (b.targetedHitRate === null ? null : Math.round(b.targetedHitRate * 1000) / 10)), itemStyle: { color: '#f2994a' } },
+        { name: t('dash.random'), type: 'line', connectNulls: true, symbolSize: 7, data: snap.hitRate.series.map((b) => (b.randomHitRate === null ? null : Math.round(b.randomHitRate * 1000) / 10)), itemStyle: { color: '#9aa4b2' }, lineStyle: { type: 'dashed' } },
       ],
     }
+    // Seconds while clearance is that fast (green lanes release at once), minutes otherwise.
+    const inMinutes = snap.clearance.some((c) => c.p90Seconds >= 120)
+    const unit = inMinutes ? 60 : 1
     const clearance: ChartOption = {
-      tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => (typeof v === 'number' ? duration(v * 60, lang) : '—') }, legend: { textStyle: { color: TEXT }, top: 0 },
+      tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => (typeof v === 'number' ? duration(v * unit, lang) : '—') }, legend: { textStyle: { color: TEXT }, top: 0 },
       grid: { left: 48, right: 16, top: 30, bottom: 24 },
       xAxis: { type: 'category', data: snap.clearance.map((c) => c.port), ...AXIS },
-      yAxis: { type: 'value', name: lang === 'zh' ? '分钟' : 'min', nameTextStyle: { color: TEXT }, ...AXIS },
+      yAxis: { type: 'value', name: inMinutes ? (lang === 'zh' ? '分钟' : 'min') : (lang === 'zh' ? '秒' : 's'), nameTextStyle: { color: TEXT }, ...AXIS },
       series: [
-        { name: t('dash.median'), type: 'bar', data: snap.clearance.map((c) => Math.round(c.medianSeconds / 6) / 10), itemStyle: { color: '#2fb46e' } },
-        { name: t('dash.p90'), type: 'bar', data: snap.clearance.map((c) => Math.round(c.p90Seconds / 6) / 10), itemStyle: { color: '#1b7a4a' } },
+        { name: t('dash.median'), type: 'bar', data: snap.clearance.map((c) => Math.round((c.medianSeconds / unit) * 10) / 10), itemStyle: { color: '#2fb46e' } },
+        { name: t('dash.p90'), type: 'bar', data: snap.clearance.map((c) => Math.round((c.p90Seconds / unit) * 10) / 10), itemStyle: { color: '#1b7a4a' } },
       ],
     }
     const ceb: ChartOption = {
