@@ -9,6 +9,9 @@ import { verifyAudit } from '../../shared/audit.js'
 import { tokenOfPdf } from '../../shared/pdf.js'
 import { contentDigest, parseToken } from '../certificates/token.js'
 import { EXPORT_NOTICE } from './schema.js'
+import { archiveCleared } from './service.js'
+import { findDeclaration } from '../declarations/repo.js'
+import { systemIds } from '../../shared/clock.js'
 
 type User = { id: string; username: string; headers: Headers }
 const TSHIRTS = { hsCode: '6109100000', description: 'Cotton T-shirts', quantity: '100', unit: '011', unitPrice: '5', totalValue: '500.00', originCountry: 'CHN' }
@@ -63,6 +66,13 @@ describe('archives', () => {
         snapshot: { entryId: general.entryId, content: { tradeMode: '0110', items: [TSHIRTS] }, trader: { customsCode: op.enterprise.customsCode }, totalValue: '500.00' },
       })
       expect(await auditRows(t, 'archive', general.entryId)).toEqual([expect.objectContaining({ action: 'ARCHIVE_CREATED', actor: 'system:archives', data: expect.objectContaining({ retentionYears: 3, retainUntil: '2029-05-11' }) })])
+    })
+
+    it('archives a declaration once: clearing it again (a retry of the hook) adds nothing', async () => {
+      const d = (await findDeclaration(t.db, general.id))!
+      await t.db.transaction((tx) => archiveCleared(tx, { clock: t.clock, ids: systemIds }, [d]))
+      expect(await countRows(t.db, 'archives', 'declaration_id = $1', [general.id])).toBe(1)
+      expect((await auditRows(t, 'archive', general.entryId)).map((a) => a.action)).toEqual(['ARCHIVE_CREATED'])
     })
 
     it('keeps processing trade 5 years, no-price equipment and exempt goods 11 years (the table is data)', async () => {

@@ -27,6 +27,10 @@ export const REASON_TEXT: Record<Reason, { zh: string; en: string }> = {
   RETENTION_ENDED: { zh: '档案已超过保管期限', en: 'The archive is past its retention period' },
 }
 
+const REVOCATION_TEXT: Record<string, string> = {
+  WITHDRAWN: '撤回 Withdrawn', SUPERSEDED: '已被替代 Superseded', ISSUED_IN_ERROR: '签发错误 Issued in error', GOODS_NONCOMPLIANT: '货物不合格 Goods non-compliant',
+}
+
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
 
 /**
@@ -39,7 +43,7 @@ export function renderVerifyPage(v: Verification): string {
   const kind = v.kind === 'ARCHIVE_PRINT' ? '报关单档案打印件 Archived declaration printout' : v.kind === 'CERTIFICATE' ? '入境货物检验检疫证明 Entry inspection and quarantine certificate' : ''
   const rows = v.fields.map((f) => `<tr><th>${esc(f.labelZh)}<br><small>${esc(f.labelEn)}</small></th><td>${esc(f.value)}</td></tr>`).join('')
   const revoked = v.revokedAt
-    ? `<p class="note">撤销时间 Revoked at: ${esc(chinaDateTime(v.revokedAt))}<br>原因 Reason: ${esc(v.revocationReason ?? '')}${v.replacedBy ? `<br>替代证明 Replaced by: ${esc(v.replacedBy)}` : ''}</p>` : ''
+    ? `<p class="note">撤销时间 Revoked at: ${esc(chinaDateTime(v.revokedAt))}<br>原因 Reason: ${esc(REVOCATION_TEXT[v.revocationReason ?? ''] ?? v.revocationReason ?? '')}${v.replacedBy ? `<br>替代证明 Replaced by: ${esc(v.replacedBy)}` : ''}</p>` : ''
   return `<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex"><title>核验结果 Verification — ${esc(t.en)}</title>

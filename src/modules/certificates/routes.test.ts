@@ -18,6 +18,8 @@ import { systemIds } from '../../shared/clock.js'
 import { ed25519, keyId } from '../../shared/signing.js'
 import { tokenOfPdf } from '../../shared/pdf.js'
 import { contentDigest, parseToken, signToken } from './token.js'
+import { issueOnRelease } from './service.js'
+import { findDeclaration } from '../declarations/repo.js'
 import { QR_PAYLOAD_MAX } from './schema.js'
 
 type User = { id: string; username: string; headers: Headers }
@@ -97,6 +99,14 @@ describe('certificates', () => {
       expect((await post(officer.headers, `/api/v1/declarations/${failed.id}/release`, {})).statusCode).toBe(200)
       for (const d of [phones, green, failed]) expect(await certificatesOf(d.id)).toEqual([])
       expect(await countRows(t.db, 'certificates', 'declaration_id = any($1::uuid[])', [[phones.id, green.id, failed.id]])).toBe(0)
+    })
+
+    it('issues once per declaration: running the release hook again (a retry) adds nothing', async () => {
+      const { declaration, certificate: c } = await certified()
+      const d = (await findDeclaration(t.db, declaration.id))!
+      await t.db.transaction((tx) => issueOnRelease(tx, { clock: t.clock, ids: systemIds }, d))
+      expect(await countRows(t.db, 'certificates', 'declaration_id = $1', [declaration.id])).toBe(1)
+      expect((await certificatesOf(declaration.id)).map((x) => x.number)).toEqual([c.number])
     })
 
     it('lets an officer certify a released declaration of quarantine goods, once: 201, then 200 with the same certificate', async () => {
