@@ -105,6 +105,7 @@ describe('Kouan console, end to end', () => {
     ;({ id: declarationId, entryId } = await submitDeclaration(page))
     assert.match(entryId, /^5301\d{4}1\d{9}$/, 'an 18-digit import entry number')
     assert.equal(await page.textContent('[data-testid=state]'), '查验中')
+    assert.equal(await page.locator('.reasons-list').count(), 0, 'the trader sees its lane, not the targeting reasons')
     await shot(page, '04-portal-declaration')
     await page.getByRole('link', { name: '我的报关单' }).click()
     await page.locator(`tr[data-entry="${entryId}"]`).waitFor()

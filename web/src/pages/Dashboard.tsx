@@ -47,7 +47,7 @@ export function Dashboard() {
       grid: { left: 40, right: 16, top: 30, bottom: 24 },
       xAxis: { type: 'category', data: minutes, ...AXIS }, yAxis: { type: 'value', minInterval: 1, ...AXIS },
       series: [
-        { name: t('dash.declarations'), type: 'bar', data: snap.perMinute.map((m) => m.declarations), itemStyle: { color: '#3f8ef0' } },
+        { name: t('dash.declarations'), type: 'bar', barMaxWidth: 24, data: snap.perMinute.map((m) => m.declarations), itemStyle: { color: '#3f8ef0' } },
         { name: t('dash.interceptsShort'), type: 'line', data: snap.perMinute.map((m) => m.intercepts), itemStyle: { color: '#e5484d' }, symbol: 'none' },
       ],
     }
@@ -77,8 +77,8 @@ export function Dashboard() {
       xAxis: { type: 'category', data: snap.clearance.map((c) => c.port), ...AXIS },
       yAxis: { type: 'value', name: inMinutes ? (lang === 'zh' ? '分钟' : 'min') : (lang === 'zh' ? '秒' : 's'), nameTextStyle: { color: TEXT }, ...AXIS },
       series: [
-        { name: t('dash.median'), type: 'bar', data: snap.clearance.map((c) => Math.round((c.medianSeconds / unit) * 10) / 10), itemStyle: { color: '#2fb46e' } },
-        { name: t('dash.p90'), type: 'bar', data: snap.clearance.map((c) => Math.round((c.p90Seconds / unit) * 10) / 10), itemStyle: { color: '#1b7a4a' } },
+        { name: t('dash.median'), type: 'bar', barMaxWidth: 36, data: snap.clearance.map((c) => Math.round((c.medianSeconds / unit) * 10) / 10), itemStyle: { color: '#2fb46e' } },
+        { name: t('dash.p90'), type: 'bar', barMaxWidth: 36, data: snap.clearance.map((c) => Math.round((c.p90Seconds / unit) * 10) / 10), itemStyle: { color: '#1b7a4a' } },
       ],
     }
     const ceb: ChartOption = {

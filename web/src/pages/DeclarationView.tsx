@@ -82,7 +82,8 @@ export function DeclarationView({ id }: { id: string }) {
                   ))}</tbody>
                 </table>
               </section>
-              {d.risk && (
+              {/* Targeting stays with customs: traders see their lane, never the score or the rules that chose it. */}
+              {officer && d.risk && (
                 <section className="card-panel risk">
                   <h2>{t('decl.risk')}</h2>
                   <p className="score-line">
