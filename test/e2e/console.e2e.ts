@@ -149,7 +149,7 @@ describe('Kouan console, end to end', () => {
     await page.getByRole('button', { name: '提交结果' }).click()
     await page.locator('[data-testid=state]', { hasText: '扣留' }).waitFor()
     assert.match((await page.textContent('.inspections')) ?? '', /查获违规.*低报价格.*技术处理/)
-    assert.match((await page.textContent('table.audit')) ?? '', /DECLARATION_DETAINED/)
+    assert.match((await page.textContent('table.audit')) ?? '', /user:officer1→ 扣留/)
     await shot(page, '10-officer-declaration-detained')
     await page.close()
 

@@ -205,6 +205,10 @@ const STRINGS = {
   'models.empty': ['尚无模型版本：积累足够的查验结果后可训练', 'No model yet: train one once enough inspection results exist'],
   'models.noWeeks': ['尚无已完成的查验', 'No finished inspections yet'], 'models.week': ['周（中国时间，周一起）', 'Week (China, from Monday)'],
   'models.liftPp': ['提升（百分点）', 'Lift (points)'], 'rules.none': ['尚无布控规则', 'No targeting rules yet'],
+  'cert.issue': ['签发检验检疫证书', 'Issue the certificate'], 'cert.revoke': ['撤销证书', 'Revoke'], 'cert.revokeReason': ['撤销原因', 'Reason'],
+  'cert.confirmRevoke': ['确认撤销证书 {number}？', 'Revoke certificate {number}?'],
+  'revoke.WITHDRAWN': ['撤回', 'Withdrawn'], 'revoke.ISSUED_IN_ERROR': ['误签', 'Issued in error'], 'revoke.GOODS_NONCOMPLIANT': ['货物不合格', 'Goods non-compliant'],
+  'queue.open': ['按报关单号打开', 'Open by entry number'], 'queue.go': ['打开', 'Open'],
   'err.network': ['无法连接服务器', 'Cannot reach the server'],
 } as const satisfies Record<string, readonly [string, string]>
 

@@ -132,21 +132,23 @@ export function DeclarationView({ id }: { id: string }) {
                   <Moves d={d} onDone={v.reload} />
                 </section>
               )}
-              {certificates.length > 0 && (
+              {(certificates.length > 0 || (officer && d.ieFlag === 'I' && (d.state === 'RELEASED' || d.state === 'CLEARED'))) && (
                 <section className="card-panel">
                   <h2>{t('cert.title')}</h2>
-                  <ul>{certificates.map((x) => (
+                  {certificates.length > 0 && <ul>{certificates.map((x) => (
                     <li key={x.id} data-certificate={x.number}>
-                      <strong>{x.number}</strong> · {chinaTime(x.issuedAt)} · {x.revokedAt ? t('cert.revoked') : t('cert.valid')} · <a href={x.verifyUrl} target="_blank" rel="noopener">{t('cert.verifyLink')}</a>
+                      <strong>{x.number}</strong> · {chinaTime(x.issuedAt)} · {x.revokedAt ? `${t('cert.revoked')} ${x.revocationReason ?? ''}` : t('cert.valid')} · <a href={x.verifyUrl} target="_blank" rel="noopener">{t('cert.verifyLink')}</a>
+                      {officer && !x.revokedAt && <RevokeCertificate number={x.number} onDone={v.reload} />}
                     </li>
-                  ))}</ul>
+                  ))}</ul>}
+                  {officer && !certificates.some((x) => !x.revokedAt) && <IssueCertificate declarationId={d.id} onDone={v.reload} />}
                 </section>
               )}
               <section className="card-panel">
                 <h2>{t('decl.audit')}</h2>
                 <table className="grid audit">
                   <thead><tr><th scope="col">{t('audit.at')}</th><th scope="col">{t('audit.actor')}</th><th scope="col">{t('audit.action')}</th><th scope="col">{t('audit.hash')}</th></tr></thead>
-                  <tbody>{audit.map((a) => <tr key={`${a.chain}-${a.seq}`}><td>{chinaTime(a.at)}</td><td>{a.actor}</td><td>{a.action}</td><td><code title={a.hash}>{a.hash.slice(0, 12)}…</code></td></tr>)}</tbody>
+                  <tbody>{audit.map((a) => <tr key={`${a.chain}-${a.seq}`}><td>{chinaTime(a.at)}</td><td>{a.actor}</td><td>{auditAction(a.action, t)}</td><td><code title={a.hash}>{a.hash.slice(0, 12)}…</code></td></tr>)}</tbody>
                 </table>
               </section>
             </article>
@@ -249,5 +251,53 @@ function Moves({ d, onDone }: { d: Declaration; onDone: () => void }) {
       {busy && <Loading label={t('common.working')} />}
       {error !== undefined && <ErrorBox error={error} />}
     </div>
+  )
+}
+
+/** Audit actions in words: the declaration's moves by the state they reach, anything else as recorded. */
+function auditAction(action: string, t: ReturnType<typeof useT>['t']): string {
+  const m = /^DECLARATION_([A-Z]+)$/.exec(action)
+  const state = m ? t(`state.${m[1]}`) : action
+  return state.startsWith('state.') ? action : m ? `→ ${state}` : action
+}
+
+/** An officer issues the certificate of released quarantine goods when it was not issued automatically (e.g. after a disposal). */
+function IssueCertificate({ declarationId, onDone }: { declarationId: string; onDone: () => void }) {
+  const { t } = useT()
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<unknown>()
+  const issue = async () => {
+    setBusy(true); setError(undefined)
+    try { await api('POST', '/api/v1/certificates', { declarationId }); onDone() } catch (e) { setError(e) } finally { setBusy(false) }
+  }
+  return (
+    <div className="row">
+      <button type="button" disabled={busy} onClick={() => void issue()}>{t('cert.issue')}</button>
+      {busy && <Loading label={t('common.working')} />}
+      {error !== undefined && <ErrorBox error={error} />}
+    </div>
+  )
+}
+
+const REVOKE_REASONS = ['WITHDRAWN', 'ISSUED_IN_ERROR', 'GOODS_NONCOMPLIANT'] as const
+
+function RevokeCertificate({ number, onDone }: { number: string; onDone: () => void }) {
+  const { t } = useT()
+  const [reason, setReason] = useState<(typeof REVOKE_REASONS)[number]>('WITHDRAWN')
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<unknown>()
+  const revoke = async () => {
+    if (!confirm(t('cert.confirmRevoke', { number }))) return
+    setBusy(true); setError(undefined)
+    try { await api('POST', `/api/v1/certificates/${number}/revoke`, { reason }); onDone() } catch (e) { setError(e) } finally { setBusy(false) }
+  }
+  return (
+    <span className="inline-form">
+      {' '}<select aria-label={t('cert.revokeReason')} value={reason} onChange={(e) => setReason(e.target.value as typeof reason)}>
+        {REVOKE_REASONS.map((r) => <option key={r} value={r}>{t(`revoke.${r}`)}</option>)}
+      </select>{' '}
+      <button type="button" disabled={busy} onClick={() => void revoke()}>{t('cert.revoke')}</button>
+      {error !== undefined && <ErrorBox error={error} />}
+    </span>
   )
 }

@@ -5,7 +5,7 @@ import { Layout } from '../components/Layout.js'
 import { Async, Empty, useAsync } from '../components/States.js'
 import { useT } from '../i18n.js'
 import { chinaTime } from '../lib/format.js'
-import { Link } from '../router.js'
+import { Link, navigate } from '../router.js'
 
 const PAGE = 50
 
@@ -27,6 +27,10 @@ export function Queue() {
           </select>
         </label>
         <button type="button" onClick={q.reload}>{t('common.retry')}</button>
+        <form className="inline-form" role="search" onSubmit={(e) => { e.preventDefault(); const v = new FormData(e.currentTarget).get('entry'); if (v) navigate(`/officer/declarations/${String(v).trim()}`) }}>
+          <label className="inline">{t('queue.open')} <input name="entry" required pattern="[0-9]{18}" inputMode="numeric" size={20} /></label>{' '}
+          <button type="submit">{t('queue.go')}</button>
+        </form>
       </div>
       <Async state={q}>
         {(d) => d.items.length === 0 ? <Empty>{t('queue.empty')}</Empty> : (
