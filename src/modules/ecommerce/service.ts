@@ -190,7 +190,11 @@ export async function receiveMessage(
         [nowIso, JSON.stringify([...bits].map(([order_no, b]) => ({ order_no, bits: b })))])
       // Matched when the last document arrives, and again whenever a document of a matched order changes.
       const due = touched.filter((t) => t.present === COMPLETE || t.complete).map((t) => t.order_no)
-      if (due.length && sel) await matchOrders(tx, sel, due, now)
+      if (due.length && sel) {
+        // This message's own documents are at hand; only the other types are read back.
+        const mine = writes.filter((w) => !w.deleted).map((w) => ({ type: message.type, doc_key: w.key, order_no: w.orderNo, body: w.body, version: w.version }))
+        await matchOrders(tx, sel, due, now, { type: message.type, docs: mine })
+      }
       else if (due.length) {
         await tx.query(`insert into ceb_match_queue (order_no, enqueued_at) select unnest($2::text[]), $1::timestamptz`, [nowIso, due])
       }
@@ -249,8 +253,13 @@ export async function matchQueued(deps: Deps, limit = 500): Promise<number> {
   }))
 }
 
-/** Verifies the given orders' documents together and records verdicts, receipts, tax bills and buyer totals. */
-async function matchOrders(tx: Tx, sel: Awaited<ReturnType<typeof selectivityState>>, orderNos: string[], now: Date): Promise<void> {
+type StoredDoc = { type: CebMessageType; doc_key: string; order_no: string; body: Doc; version: number }
+
+/**
+ * Verifies the given orders' documents together and records verdicts, receipts, tax bills and buyer totals.
+ * `known`: documents of one type written in this transaction, so that type is not read back.
+ */
+async function matchOrders(tx: Tx, sel: Awaited<ReturnType<typeof selectivityState>>, orderNos: string[], now: Date, known?: { type: CebMessageType; docs: StoredDoc[] }): Promise<void> {
   const nowIso = now.toISOString()
   const queued = [...orderNos].sort()
   // Lock the tickets before reading their documents (intake already holds them): a process matching the same
@@ -259,8 +268,12 @@ async function matchOrders(tx: Tx, sel: Awaited<ReturnType<typeof selectivitySta
     'select order_no, return_status, reasons from ceb_tickets where order_no = any($1::text[]) order by order_no for update', [queued])
   const tickets = new Map(ticketRows.map((t) => [t.order_no, t]))
   const prevReasons = new Map(ticketRows.map((t) => [t.order_no, t.reasons]))
-  const docs = await tx.query<{ type: CebMessageType; doc_key: string; order_no: string; body: Doc; version: number }>(
-    'select type, doc_key, order_no, body, version from ceb_documents where order_no = any($1::text[]) and not deleted', [queued])
+  const due = new Set(queued)
+  const docs = [
+    ...(known?.docs.filter((d) => due.has(d.order_no)) ?? []),
+    ...await tx.query<StoredDoc>(
+      'select type, doc_key, order_no, body, version from ceb_documents where order_no = any($1::text[]) and not deleted and type <> $2', [queued, known?.type ?? '']),
+  ]
   const byOrder = new Map<string, typeof docs>()
   for (const d of docs) byOrder.set(d.order_no, [...(byOrder.get(d.order_no) ?? []), d])
   const codes = [...new Set(docs.flatMap((d) => partyCodes(d.type, d.body)))]
