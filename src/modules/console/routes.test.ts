@@ -148,6 +148,12 @@ describe('console APIs', () => {
     })
   })
 
+  it('are described in the OpenAPI document; the console routes at / are not', async () => {
+    const paths = Object.keys((await get('/api/openapi.json')).json().paths)
+    expect(paths).toEqual(expect.arrayContaining(['/api/v1/console/dashboard', '/api/v1/console/stream', '/api/v1/console/queue', '/api/v1/console/rules/preview']))
+    expect(paths.filter((p) => p === '/' || p === '/*')).toEqual([])
+  })
+
   describe('GET /api/v1/console/stream', () => {
     it('streams snapshot events to an officer over a real connection', async () => {
       const address = await t.app.listen({ port: 0, host: '127.0.0.1' })
@@ -156,10 +162,14 @@ describe('console APIs', () => {
       expect(res.status).toBe(200)
       expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8')
       const reader = res.body!.getReader()
+      // Read until one whole snapshot event arrived (the retry hint may come in a chunk of its own).
+      const decoder = new TextDecoder()
       let text = ''
-      while (!text.includes('\n\n', text.indexOf('event: snapshot'))) text += new TextDecoder().decode((await reader.read()).value)
+      let m: RegExpExecArray | null = null
+      while (!(m = /event: snapshot\ndata: (.*)\n\n/.exec(text))) text += decoder.decode((await reader.read()).value, { stream: true })
       ctl.abort()
-      const data = /event: snapshot\ndata: (.*)\n\n/.exec(text)![1]!
+      expect(text.startsWith('retry: 2000\n\n')).toBe(true)
+      const data = m[1]!
       expect(JSON.parse(data)).toMatchObject({ at: t.clock.now().toISOString(), totals: { declarationsToday: 12, inspectedToday: 12 } })
       expect((await fetch(`${address}/api/v1/console/stream`)).status).toBe(401)
     })
