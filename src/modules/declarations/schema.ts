@@ -1,10 +1,9 @@
 import { Type, type Static } from 'typebox'
 import { CustomsCode, Decimal, District, Iso3, Uuid, UtcTime } from '../../shared/schema.js'
+import { CLIENT_REF_MAX, MAX_BATCH, MAX_ITEMS } from './limits.js'
 
-/** Limits shared by the API, the service and the console. */
-export const MAX_ITEMS = 50
-export const MAX_BATCH = 500
-export const CLIENT_REF_MAX = 64
+/** Limits shared by the API, the service and the console (limits.ts, importable by the web console). */
+export { CLIENT_REF_MAX, MAX_BATCH, MAX_ITEMS }
 
 export const STATES = ['SUBMITTED', 'ACCEPTED', 'REJECTED', 'ASSESSED', 'INSPECTING', 'RELEASED', 'DETAINED', 'RETURNED', 'CLEARED'] as const
 export type State = (typeof STATES)[number]

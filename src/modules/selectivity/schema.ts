@@ -2,18 +2,10 @@ import { Type, type Static } from 'typebox'
 import { Uuid, UtcTime } from '../../shared/schema.js'
 import { CREDIT_LEVELS } from '../enterprises/schema.js'
 import { LANES } from '../declarations/schema.js'
+import { FIELDS, OPS } from './fields.js'
 
-/** Declaration-level fields a rule condition can test. */
-export const HEADER_FIELDS = [
-  'ieFlag', 'tradeMode', 'transportMode', 'tradeCountry', 'departureCountry', 'customsDistrict', 'iePort', 'currency',
-  'traderCode', 'declarantCode', 'traderCredit', 'totalValueCny', 'grossMassKg', 'packages', 'itemCount',
-] as const
-/** Item-level fields; all item conditions of a rule must hold for the same item. */
-export const ITEM_FIELDS = ['hsCode', 'originCountry', 'unit', 'quantity', 'unitValueCny', 'itemValueCny', 'description'] as const
-export const FIELDS = [...HEADER_FIELDS, ...ITEM_FIELDS] as const
-export type Field = (typeof FIELDS)[number]
-export const OPS = ['eq', 'ne', 'in', 'notIn', 'prefix', 'notPrefix', 'contains', 'lt', 'lte', 'gt', 'gte', 'between'] as const
-export type Op = (typeof OPS)[number]
+// The field and operator lists live in fields.ts (importable by the web console).
+export { FIELDS, HEADER_FIELDS, ITEM_FIELDS, OPS, type Field, type Op } from './fields.js'
 
 export const ConditionSchema = Type.Object({
   field: Type.Enum(FIELDS),

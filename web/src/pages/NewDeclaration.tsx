@@ -10,9 +10,9 @@ import { isDecimal, mulDecimal } from '../lib/decimal.js'
 import { navigate } from '../router.js'
 import { setCardKey, useCardKey, useSession } from '../session.js'
 import { loadKeyFile } from './Login.js'
+import { CLIENT_REF_MAX, MAX_ITEMS } from '../../../src/modules/declarations/limits.js'
 
 type ItemDraft = Omit<Item, 'totalValue'>
-const MAX_ITEMS = 50 // src/modules/declarations/schema.ts MAX_ITEMS
 
 const newRef = () => `WEB-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${Math.floor(Math.random() * 1e4)}`
 const blankItem = (): ItemDraft => ({ hsCode: '', description: '', quantity: '', unit: '035', unitPrice: '', originCountry: '' })
@@ -78,7 +78,7 @@ export function NewDeclaration() {
         <fieldset>
           <legend>{t('decl.header')}</legend>
           <div className="grid-form">
-            {field('clientRef', t('decl.clientRef'), { required: true, maxLength: 64, name: 'clientRef' })}
+            {field('clientRef', t('decl.clientRef'), { required: true, maxLength: CLIENT_REF_MAX, name: 'clientRef' })}
             <label>{t('decl.ieFlag')}<select value={head.ieFlag} onChange={h('ieFlag')}><option value="I">{t('decl.I')}</option><option value="E">{t('decl.E')}</option></select></label>
             {field('customsDistrict', t('decl.district'), { required: true, pattern: '[0-9]{4}', inputMode: 'numeric', name: 'customsDistrict' })}
             {field('iePort', t('decl.port'), { required: true, pattern: '[0-9]{4}', inputMode: 'numeric', name: 'iePort' })}

@@ -7,11 +7,8 @@ import { Async, ErrorBox, Loading, useAsync } from '../components/States.js'
 import { useT } from '../i18n.js'
 import { chinaTime, percent } from '../lib/format.js'
 import { Link } from '../router.js'
+import { FIELDS, OPS } from '../../../src/modules/selectivity/fields.js'
 
-// Field and operator lists as in src/modules/selectivity/schema.ts (types only are imported: the web bundle stays free of server code).
-const FIELDS = ['hsCode', 'originCountry', 'unit', 'quantity', 'unitValueCny', 'itemValueCny', 'description', 'ieFlag', 'tradeMode', 'transportMode', 'tradeCountry',
-  'departureCountry', 'customsDistrict', 'iePort', 'currency', 'traderCode', 'declarantCode', 'traderCredit', 'totalValueCny', 'grossMassKg', 'packages', 'itemCount'] as const
-const OPS = ['eq', 'ne', 'in', 'notIn', 'prefix', 'notPrefix', 'contains', 'lt', 'lte', 'gt', 'gte', 'between'] as const
 const NUMERIC = new Set(['quantity', 'unitValueCny', 'itemValueCny', 'totalValueCny', 'grossMassKg', 'packages', 'itemCount'])
 const LIST_OPS = new Set(['in', 'notIn', 'prefix', 'notPrefix', 'between'])
 
