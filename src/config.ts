@@ -20,6 +20,8 @@ export const ConfigSchema = Type.Object({
   simulateRate: Type.Number({ minimum: 0.1, maximum: 5000, default: 2 }),
   /** Whether this process matches CEB tickets (false: intake only, e.g. behind dedicated matcher processes). */
   cebMatching: Type.Boolean({ default: true }),
+  /** Worker threads parsing CEB XML messages off the main thread (0: parse on the main thread). */
+  cebParseThreads: Type.Integer({ minimum: 0, maximum: 32, default: 1 }),
   /** API processes `kouan serve` runs on one port (node:cluster); more than 1 needs PostgreSQL. */
   workers: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
   /** Postgres pool size per process (PostgreSQL only). */
@@ -43,6 +45,7 @@ const ENV: Record<keyof Config, string> = {
   simulateRate: 'KOUAN_SIMULATE_RATE',
   dbPoolSize: 'KOUAN_DB_POOL',
   workers: 'KOUAN_WORKERS',
+  cebParseThreads: 'KOUAN_CEB_PARSE_THREADS',
   cebMatching: 'KOUAN_CEB_MATCHING',
   publicUrl: 'KOUAN_PUBLIC_URL',
   verifyRateLimit: 'KOUAN_VERIFY_RATE_LIMIT',

@@ -6,7 +6,9 @@ import type { AppContext } from '../../app.js'
 import { KouanError, forbidden } from '../../errors.js'
 import { errors, security } from '../../shared/schema.js'
 import { REASON_CODES } from './rules.js'
-import { ceb900Xml, cebReceiptXml, parseCebJson, parseCebXml } from './xml.js'
+import { ceb900Xml, cebReceiptXml, parseCebJson } from './xml.js'
+import { cebParser, type CebParser } from './parse-pool.js'
+import type { PreparedXml } from './parse-worker.js'
 import { buyerTotal, cebTime, receiptMessages, receiptsOf, receiveMessage, taxBillOf } from './service.js'
 import { setWebhook } from './webhooks.js'
 import type { CebMessageType } from './types.js'
@@ -33,6 +35,10 @@ const ceb900 = (status: number, problems: Array<{ code: string; message: string;
 export default async function cebRoutes(fastify: FastifyInstance, ctx: AppContext) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   app.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'buffer', bodyLimit: ctx.config.bodyLimit }, (_req, body, done) => done(null, body))
+
+  // XML parsing runs on worker threads, started with the first XML message.
+  let parser: CebParser | undefined
+  fastify.addHook('onClose', async () => { await parser?.close() })
 
   const operator = (req: FastifyRequest) => {
     const s = ctx.session(req)
@@ -63,14 +69,15 @@ export default async function cebRoutes(fastify: FastifyInstance, ctx: AppContex
     },
   }, async (req) => {
     const sessionCardId = operator(req)
-    let parsed
+    let parsed: PreparedXml
     let signature: { cardNo: string; alg: string; value: string }
     if (Buffer.isBuffer(req.body)) {
       const header = req.headers[SIGNATURE_HEADER]
       const [cardNo, alg, value] = typeof header === 'string' ? header.split(';') : []
       if (!cardNo || !alg || !value) throw ceb900(401, [{ code: 'SIGNATURE', message: `an XML message is signed in the ${SIGNATURE_HEADER} header: cardNo;Ed25519;signature`, pointer: `/headers/${SIGNATURE_HEADER}` }])
       signature = { cardNo, alg, value }
-      parsed = parseCebXml(req.body)
+      parser ??= cebParser(ctx.config.cebParseThreads)
+      parsed = await parser.parse(req.body)
     } else {
       // The envelope is checked here (XML bodies share the route, so it has no body schema); a JSON body without
       // a well-formed signature used to reach receiveMessage and fail there with a 500.
@@ -85,7 +92,7 @@ export default async function cebRoutes(fastify: FastifyInstance, ctx: AppContex
     if (!parsed.ok) throw ceb900(400, parsed.problems)
     // With matching on, a ticket completed by this message is matched in the intake transaction; otherwise it
     // waits in the queue for a process that matches (the sweep in app.ts).
-    const r = await receiveMessage(ctx, sessionCardId, parsed.message, signature, ctx.config.cebMatching ? 'inline' : 'queue')
+    const r = await receiveMessage(ctx, sessionCardId, parsed.message, signature, ctx.config.cebMatching ? 'inline' : 'queue', parsed.canonical)
     if ('refused' in r) throw ceb900(r.status, r.refused)
     return r
   })

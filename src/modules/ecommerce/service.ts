@@ -69,6 +69,8 @@ interface Existing { type: CebMessageType; doc_key: string; order_no: string; co
 export async function receiveMessage(
   deps: Deps, sessionCardId: string, message: CebMessage, signature: { cardNo: string; alg: string; value: string },
   matching: Matching = 'queue',
+  /** The documents' canonical JSON if the caller has it already (the parse pool computes it). */
+  canonicalDocs?: string[],
 ): Promise<{ receipts: Receipt[] } | { refused: CebProblem[]; status: number }> {
   const { byId, byNo } = await findCards(deps.db, [signature.cardNo], [sessionCardId])
   const session = byId.get(sessionCardId)
@@ -78,7 +80,7 @@ export async function receiveMessage(
   if (card.enterpriseId !== session.enterpriseId) return { status: 403, refused: [{ code: 'SIGNATURE', message: 'the signing card belongs to another enterprise', pointer: '/signature/cardNo' }] }
   const alg = algorithms[card.alg]
   // Each document is put in canonical form once: for its content hash and, joined, for the signed message.
-  const canonical = message.documents.map((d) => canonicalJson(d))
+  const canonical = canonicalDocs ?? message.documents.map((d) => canonicalJson(d))
   if (!alg || signature.alg !== card.alg || !alg.verify(card.publicKey, Buffer.from(messageCanonicalJson(message, canonical), 'utf8'), signature.value)) {
     return { status: 422, refused: [{ code: 'SIGNATURE', message: 'the signature does not verify over the canonical message with the card key', pointer: '/signature/value' }] }
   }
