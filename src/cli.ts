@@ -73,7 +73,7 @@ program.command('start')
       `  OpenAPI        ${r.url}/api/openapi.json`,
       `  Metrics        ${r.url}/metrics`,
       `  Demo accounts  admin / ${creds.admin}    officer / ${creds.officer}    officer2 / ${creds.officer2}`,
-      `  Simulator      ${simulate ? `${cfg.simulateRate} declarations/s (stop with KOUAN_SIMULATE=false or --no-simulate); the risk model retrains every 2 minutes` : 'off'}`,
+      `  Simulator      ${simulate ? `${cfg.simulateRate} declarations/s and ${cfg.simulateCebRate} e-commerce tickets/s (stop with KOUAN_SIMULATE=false or --no-simulate); the risk model retrains every 2 minutes` : 'off'}`,
       '',
     ].join('\n'))
     if (simulate) {
@@ -85,6 +85,12 @@ program.command('start')
         baseUrl: r.url, officer: { username: 'officer', password: creds.officer }, officer2: { username: 'officer2', password: creds.officer2 },
         rate: cfg.simulateRate, signal: ctl.signal, log: (m) => r.app.log.info(m),
       }).catch((e: unknown) => r.app.log.error({ err: e }, 'simulator stopped'))
+      if (cfg.simulateCebRate > 0) {
+        const { runCebSimulation } = await import('./simulator/ceb.js')
+        void runCebSimulation({
+          baseUrl: r.url, officer: { username: 'admin', password: creds.admin }, rate: cfg.simulateCebRate, signal: ctl.signal, log: (m) => r.app.log.info(m),
+        }).catch((e: unknown) => r.app.log.error({ err: e }, 'CEB simulator stopped'))
+      }
       // The demo closes the learning loop by itself: retrain on the labels so far every few minutes and
       // promote the candidate unless it validates worse than the active model.
       const { trainModel, promoteModel, listModels } = await import('./modules/risk/service.js')

@@ -18,6 +18,8 @@ export const ConfigSchema = Type.Object({
   simulate: Type.Boolean({ default: true }),
   /** Declarations per second the built-in simulator submits. */
   simulateRate: Type.Number({ minimum: 0.1, maximum: 5000, default: 2 }),
+  /** E-commerce tickets per second the built-in simulator sends (0: none). */
+  simulateCebRate: Type.Number({ minimum: 0, maximum: 5000, default: 1 }),
   /** Whether this process matches CEB tickets (false: intake only, e.g. behind dedicated matcher processes). */
   cebMatching: Type.Boolean({ default: true }),
   /** Worker threads parsing CEB XML messages off the main thread (0: parse on the main thread). */
@@ -43,6 +45,7 @@ const ENV: Record<keyof Config, string> = {
   sessionTtl: 'KOUAN_SESSION_TTL',
   simulate: 'KOUAN_SIMULATE',
   simulateRate: 'KOUAN_SIMULATE_RATE',
+  simulateCebRate: 'KOUAN_SIMULATE_CEB_RATE',
   dbPoolSize: 'KOUAN_DB_POOL',
   workers: 'KOUAN_WORKERS',
   cebParseThreads: 'KOUAN_CEB_PARSE_THREADS',

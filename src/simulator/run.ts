@@ -7,7 +7,6 @@
  * the end of `durationSec`; the hidden truth is kept only for declarations still in progress.
  */
 import { createPrivateKey, randomBytes, sign as cryptoSign } from 'node:crypto'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { seededRandom } from '../shared/clock.js'
 import { canonicalJson, ed25519 } from '../shared/signing.js'
 import { loadReference, type Reference } from '../modules/reference/data.js'
@@ -15,11 +14,12 @@ import type { Declaration, Lane, SubmitDeclaration } from '../modules/declaratio
 import type { Enterprise } from '../modules/enterprises/schema.js'
 import type { Inspection } from '../modules/inspections/schema.js'
 import type { CreateRule, Rule } from '../modules/selectivity/schema.js'
+import { Http, Session, cardLogin, passwordLogin, pause, type Credentials, type ErrorBody, type Res } from './http.js'
 import { generateDeclaration, officerResult, type FraudRates, type GeneratedDeclaration, type OfficerOptions, type Truth } from './generate.js'
 import { generateWorld, hash32, pick, restrictWorld, type Rng, type SimEnterprise, type World } from './world.js'
 
 /** Password login of an officer or admin. */
-export interface Credentials { username: string; password: string }
+export type { Credentials } from './http.js'
 
 /** Options of {@link runSimulation}. */
 export interface SimulationOptions {
@@ -90,9 +90,6 @@ export interface SimStats {
   elapsedSec: number
 }
 
-interface Res<T> { status: number; body: T | undefined; code?: string; message?: string }
-type ErrorBody = { code?: string; message?: string; errors?: Array<{ code: string; message: string; pointer: string }> }
-
 /** Tracked declaration in progress. */
 interface Pending { truth: Truth; stage: 'REVIEW' | 'INSPECT' | 'DETAINED'; at: number; releaseAt?: number; tries: number }
 
@@ -105,74 +102,6 @@ async function mapLimit<T>(xs: readonly T[], limit: number, fn: (x: T) => Promis
   let next = 0
   const worker = async () => { while (next < xs.length) await fn(xs[next++]!) }
   await Promise.all(Array.from({ length: Math.min(limit, xs.length) }, worker))
-}
-
-/** Sleeps `ms`, returning early (without throwing) when `signal` aborts. */
-async function pause(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted || ms <= 0) return
-  try { await sleep(ms, undefined, { signal }) } catch { /* aborted */ }
-}
-
-/** JSON over fetch; never throws. Status 0 = no answer (network error, timeout or stop). */
-class Http {
-  constructor(private readonly base: string, private readonly hardStop: AbortSignal, private readonly timeoutMs: number) {}
-
-  async call<T>(method: string, path: string, body?: unknown, token?: string): Promise<Res<T>> {
-    if (this.hardStop.aborted) return { status: 0, body: undefined, code: 'STOPPED' }
-    const headers: Record<string, string> = {}
-    if (token) headers.authorization = `Bearer ${token}`
-    if (body !== undefined) headers['content-type'] = 'application/json'
-    try {
-      const res = await fetch(`${this.base}${path}`, {
-        method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        signal: AbortSignal.any([this.hardStop, AbortSignal.timeout(this.timeoutMs)]),
-      })
-      const text = await res.text()
-      let parsed: unknown
-      try { parsed = text ? JSON.parse(text) : undefined } catch { parsed = undefined }
-      if (res.status >= 400) {
-        const e = (parsed ?? {}) as ErrorBody
-        return { status: res.status, body: undefined, code: e.code ?? `HTTP_${res.status}`, message: e.message ?? text.slice(0, 200) }
-      }
-      return { status: res.status, body: parsed as T }
-    } catch (e) {
-      return { status: 0, body: undefined, code: this.hardStop.aborted ? 'STOPPED' : 'NETWORK', message: e instanceof Error ? e.message : String(e) }
-    }
-  }
-}
-
-/** A logged-in party whose token is renewed once when the server says it expired. */
-class Session {
-  token: string | undefined
-  constructor(private readonly http: Http, private readonly login: (http: Http) => Promise<Res<{ token: string }>>) {}
-
-  async ensure(): Promise<Res<{ token: string }>> {
-    const r = await this.login(this.http)
-    if (r.status === 200 && r.body) this.token = r.body.token
-    return r
-  }
-
-  async call<T>(method: string, path: string, body?: unknown): Promise<Res<T>> {
-    if (!this.token) {
-      const l = await this.ensure()
-      if (!this.token) return { status: l.status, body: undefined, ...(l.code ? { code: l.code } : {}) }
-    }
-    const r = await this.http.call<T>(method, path, body, this.token)
-    if (r.status === 401 && r.code === 'AUTH_INVALID_TOKEN') {
-      this.token = undefined
-      await this.ensure()
-      if (this.token) return this.http.call<T>(method, path, body, this.token)
-    }
-    return r
-  }
-}
-
-const passwordLogin = (c: Credentials) => (http: Http) => http.call<{ token: string }>('POST', '/api/v1/auth/login', { username: c.username, password: c.password })
-const cardLogin = (cardNo: string, privateKey: string) => async (http: Http): Promise<Res<{ token: string }>> => {
-  const ch = await http.call<{ challengeId: string; challenge: string }>('POST', '/api/v1/auth/challenge', { cardNo })
-  if (ch.status !== 200 || !ch.body) return { status: ch.status, body: undefined, ...(ch.code ? { code: ch.code } : {}) }
-  const signature = ed25519.sign(privateKey, Buffer.from(ch.body.challenge, 'utf8'))
-  return http.call<{ token: string }>('POST', '/api/v1/auth/card-login', { challengeId: ch.body.challengeId, signature })
 }
 
 /**
