@@ -1,12 +1,14 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { brotliDecompressSync, gunzipSync } from 'node:zlib'
 import Fastify from 'fastify'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { useTestApp } from '../../../test/app.js'
 import { buildEnterprise, buildOperator, declarationContent, loginUser, signed, type Headers, type TestOperator } from '../../../test/factories.js'
 import { installErrorHandlers } from '../../errors.js'
 import type { DeclarationContent } from '../declarations/schema.js'
+import { compressDir } from './compress.js'
 import { registerWeb } from './web.js'
 import type { Dashboard, QueueItem, RulePreview } from './schema.js'
 import * as repo from './repo.js'
@@ -191,6 +193,8 @@ describe('the console at /', () => {
     mkdirSync(join(dir, 'assets'))
     writeFileSync(join(dir, 'index.html'), '<!doctype html><title>Kouan console</title><div id="root"></div>')
     writeFileSync(join(dir, 'assets', 'app-1a2b.js'), 'console.log(1)')
+    writeFileSync(join(dir, 'assets', 'big-3c4d.js'), `export const table = ${JSON.stringify(Array.from({ length: 500 }, (_, i) => ({ i, name: `item ${i}` })))}`)
+    compressDir(dir)
   })
 
   it('serves index.html at / and for deep links, hashed assets with a long cache', async () => {
@@ -204,6 +208,24 @@ describe('the console at /', () => {
     const asset = await app.inject({ method: 'GET', url: '/assets/app-1a2b.js' })
     expect(asset.statusCode).toBe(200)
     expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable')
+    await app.close()
+  })
+
+  it('sends the pre-compressed asset to a client that accepts it, the plain one otherwise', async () => {
+    const app = await make(dir)
+    const plain = readFileSync(join(dir, 'assets', 'big-3c4d.js'))
+    const br = await app.inject({ method: 'GET', url: '/assets/big-3c4d.js', headers: { 'accept-encoding': 'br, gzip' } })
+    expect(br.headers['content-encoding']).toBe('br')
+    expect(br.rawPayload.length).toBeLessThan(plain.length / 4)
+    expect(brotliDecompressSync(br.rawPayload).equals(plain)).toBe(true)
+    const gz = await app.inject({ method: 'GET', url: '/assets/big-3c4d.js', headers: { 'accept-encoding': 'gzip' } })
+    expect(gz.headers['content-encoding']).toBe('gzip')
+    expect(gunzipSync(gz.rawPayload).equals(plain)).toBe(true)
+    const none = await app.inject({ method: 'GET', url: '/assets/big-3c4d.js' })
+    expect(none.headers['content-encoding']).toBeUndefined()
+    expect(none.rawPayload.equals(plain)).toBe(true)
+    // Small files are not worth compressing and stay plain.
+    expect((await app.inject({ method: 'GET', url: '/assets/app-1a2b.js', headers: { 'accept-encoding': 'br' } })).headers['content-encoding']).toBeUndefined()
     await app.close()
   })
 

@@ -24,7 +24,9 @@ export async function registerWeb(app: FastifyInstance, dir = WEB_DIR) {
   const built = existsSync(join(dir, 'index.html'))
   if (built) {
     await app.register(fastifyStatic, {
-      root: dir, wildcard: false, index: false, cacheControl: false,
+      // `npm run build` writes .br/.gz siblings of the text assets (scripts/compress-web.mjs): sent as such to
+      // clients that accept them.
+      root: dir, wildcard: false, index: false, cacheControl: false, preCompressed: true,
       setHeaders: (res, path) => {
         res.setHeader('cache-control', path.includes(`${join(dir, 'assets')}`) ? 'public, max-age=31536000, immutable' : 'no-cache')
       },
