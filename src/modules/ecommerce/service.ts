@@ -105,6 +105,8 @@ export async function receiveMessage(
        where d.type = $1 and d.doc_key = any($2::text[]) for update of d`, [message.type, docs.map((x) => x.key)])).map((r) => [r.doc_key, r]))
     const receipts: Receipt[] = []
     const writes: Array<{ key: string; orderNo: string; hash: string; version: number; deleted: boolean; body: Doc; canonical: string }> = []
+    const write = (x: (typeof docs)[number], version: number, deleted: boolean) =>
+      writes.push({ key: x.key, orderNo: x.orderNo, hash: x.hash, version, deleted, body: x.d, canonical: x.canonical })
     const refuse = (x: (typeof docs)[number], code: string, msg: string, field = 'appType') =>
       receipts.push({ type: message.type, docKey: x.key, orderNo: x.orderNo, returnStatus: STATUS.REJECTED, returnInfo: msg, reasons: [{ code, message: msg, pointer: `/${message.type}/${HEAD_NAME[message.type]}/${field}` }] })
     // Tickets are keyed by order number: an order number another platform's live order already holds is refused.
@@ -132,7 +134,7 @@ export async function receiveMessage(
             continue
           }
           retired.push(e)
-          writes.push({ key: x.key, orderNo: x.orderNo, hash: x.hash, version: 1, deleted: false, body: x.d, canonical: x.canonical })
+          write(x, 1, false)
           continue
         }
         if (e && !e.deleted) {
@@ -144,14 +146,14 @@ export async function receiveMessage(
           refuse(x, 'DUPLICATE_ORDER', `order number ${x.orderNo} is already used by order ${holder}; order numbers identify tickets across platforms`, 'orderNo')
           continue
         }
-        writes.push({ key: x.key, orderNo: x.orderNo, hash: x.hash, version: (e?.version ?? 0) + 1, deleted: false, body: x.d, canonical: x.canonical })
+        write(x, (e?.version ?? 0) + 1, false)
       } else if (!e || e.deleted) {
         refuse(x, 'FORMAT', `document ${x.key} does not exist; appType ${app} needs an earlier appType 1`)
       } else if (app === '2') {
         if (e.order_no !== x.orderNo) { refuse(x, 'FORMAT', `a modification cannot move document ${x.key} to another order`, 'orderNo'); continue }
-        writes.push({ key: x.key, orderNo: x.orderNo, hash: x.hash, version: e.version + 1, deleted: false, body: x.d, canonical: x.canonical })
+        write(x, e.version + 1, false)
       } else {
-        writes.push({ key: x.key, orderNo: x.orderNo, hash: x.hash, version: e.version + 1, deleted: true, body: x.d, canonical: x.canonical })
+        write(x, e.version + 1, true)
       }
     }
     for (const e of retired) {
