@@ -57,12 +57,20 @@ export async function openPglite(dataDir?: string, loadDataDir?: Blob): Promise<
     relaxedDurability: true,
   })
   const query = async <T>(sql: string, params?: Param[]) => (await pg.query<T>(sql, params as unknown[])).rows
+  // PGlite runs one statement or transaction at a time, first come first served. Transactions are handed to it
+  // one at a time here, so a single query (a receipts poll, a page's GET) waits for the transaction running now,
+  // not for every transaction queued behind it: reads stay fast while intake keeps the database busy.
+  let lastTx: Promise<unknown> = Promise.resolve()
   return {
     kind: 'pglite',
     query,
-    transaction: (fn) =>
-      pg.transaction(async (t) =>
-        runInTx(async <T>(sql: string, params?: Param[]) => (await t.query<T>(sql, params as unknown[])).rows, async (s) => { await t.exec(s) }, fn)),
+    transaction: <T>(fn: (tx: Tx) => Promise<T>) => {
+      const run = lastTx.then(() =>
+        pg.transaction(async (t) =>
+          runInTx(async <R>(sql: string, params?: Param[]) => (await t.query<R>(sql, params as unknown[])).rows, async (sq) => { await t.exec(sq) }, fn)))
+      lastTx = run.catch(() => {})
+      return run
+    },
     exec: async (sql) => { await pg.exec(sql) },
     close: () => pg.close(),
     dumpDataDir: () => pg.dumpDataDir('none'),
