@@ -22,8 +22,7 @@ export async function replaceRetentionRules(tx: Tx, rules: RetentionRule[]): Pro
 export interface NewArchive {
   id: string; retainUntil: string; declarationId: string; declarationSubmittedAt: string; entryId: string; traderId: string; ieFlag: string
   tradeMode: string; customsDistrict: string; iePort: string; declaredAt: string; clearedAt: string; retentionYears: number; retentionBasis: string
-  /** Without the content: the declaration row keeps it (immutable once submitted), reads join it back. */
-  snapshot: Omit<ArchiveSnapshot, 'content'>; createdAt: string
+  snapshot: ArchiveSnapshot; createdAt: string
 }
 
 /** The parties of declarations, as registered now (one query for a batch). */
@@ -56,10 +55,8 @@ interface ArchiveRow {
   id: string; entry_id: string; declaration_id: string; trader_id: string; ie_flag: string; trade_mode: string; customs_district: string; ie_port: string
   declared_at: Date; cleared_at: Date; retention_years: number; retention_basis: string; retain_until: string; snapshot: ArchiveSnapshot
 }
-// The archived content is the declaration's own (its body without the signature), joined by the declaration's key.
-const COLS = `a.id, a.entry_id, a.declaration_id, a.trader_id, a.ie_flag, a.trade_mode, a.customs_district, a.ie_port, a.declared_at, a.cleared_at,
-  a.retention_years, a.retention_basis, a.retain_until::text as retain_until, a.snapshot || jsonb_build_object('content', d.body - 'signature') as snapshot`
-const FROM = `archives a join declarations d on d.id = a.declaration_id and d.submitted_at = a.declaration_submitted_at`
+const COLS = `id, entry_id, declaration_id, trader_id, ie_flag, trade_mode, customs_district, ie_port, declared_at, cleared_at, retention_years,
+  retention_basis, retain_until::text as retain_until, snapshot`
 const base = (r: ArchiveRow) => ({
   id: r.id, entryId: r.entry_id, declarationId: r.declaration_id, traderId: r.trader_id, traderName: r.snapshot.trader.name, traderCode: r.snapshot.trader.customsCode, ieFlag: r.ie_flag,
   tradeMode: r.trade_mode, customsDistrict: r.customs_district, iePort: r.ie_port, declaredAt: iso(r.declared_at)!, clearedAt: iso(r.cleared_at)!,
@@ -75,12 +72,12 @@ const dayEnd = (d: string) => new Date(Date.parse(`${d}T00:00:00+08:00`) + 86_40
 /** Archives matching filters still within retention on `today` (a China date), newest clearance first, with the total. */
 export async function listArchives(db: Queryable, f: Omit<ArchiveFilters, 'limit' | 'offset'> & { traderId?: string | undefined; today: string; limit: number; offset: number }) {
   const rows = await db.query<ArchiveRow & { total: number }>(
-    `select ${COLS}, count(*) over () as total from ${FROM}
-     where a.retain_until >= $1::date and ($2::uuid is null or a.trader_id = $2)
-       and ($3::timestamptz is null or a.cleared_at >= $3) and ($4::timestamptz is null or a.cleared_at < $4)
-       and ($5::text is null or a.entry_id = $5) and ($6::text is null or a.trade_mode = $6) and ($7::text is null or a.ie_port = $7)
-       and ($8::text is null or a.ie_flag = $8)
-     order by a.cleared_at desc, a.entry_id limit $9 offset $10`,
+    `select ${COLS}, count(*) over () as total from archives
+     where retain_until >= $1::date and ($2::uuid is null or trader_id = $2)
+       and ($3::timestamptz is null or cleared_at >= $3) and ($4::timestamptz is null or cleared_at < $4)
+       and ($5::text is null or entry_id = $5) and ($6::text is null or trade_mode = $6) and ($7::text is null or ie_port = $7)
+       and ($8::text is null or ie_flag = $8)
+     order by cleared_at desc, entry_id limit $9 offset $10`,
     [f.today, f.traderId ?? null, f.clearedFrom ? dayStart(f.clearedFrom) : null, f.clearedTo ? dayEnd(f.clearedTo) : null,
       f.entryId ?? null, f.tradeMode ?? null, f.iePort ?? null, f.ieFlag ?? null, f.limit, f.offset])
   return { items: rows.map(toSummary), total: rows[0]?.total ?? 0 }
@@ -88,7 +85,7 @@ export async function listArchives(db: Queryable, f: Omit<ArchiveFilters, 'limit
 
 /** An archive by entry number (any retention state). */
 export async function findArchive(db: Queryable, entryId: string): Promise<Archive | undefined> {
-  const [r] = await db.query<ArchiveRow>(`select ${COLS} from ${FROM} where a.entry_id = $1 limit 1`, [entryId])
+  const [r] = await db.query<ArchiveRow>(`select ${COLS} from archives where entry_id = $1 limit 1`, [entryId])
   return r && toArchive(r)
 }
 

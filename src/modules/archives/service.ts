@@ -85,10 +85,8 @@ async function retentionRules(q: Queryable, now: Date): Promise<RetentionRule[]>
 export function invalidateRetentionCache() { rulesCache = undefined }
 
 /**
- * Archives declarations that were just cleared (结关), in the clearance transaction: a snapshot of the parties and
- * figures at clearance (the content stays in the declaration row, which never changes after submission, and is
- * joined back on reads), the retention class and end, one audit event each. A declaration archived before is
- * skipped.
+ * Archives declarations that were just cleared (结关), in the clearance transaction: a snapshot of the content and
+ * parties, the retention class and end, one audit event each. A declaration archived before is skipped.
  */
 export async function archiveCleared(tx: Tx, deps: Pick<Deps, 'clock' | 'ids'>, ds: Declaration[]): Promise<void> {
   const cleared = ds.filter((d) => d.state === 'CLEARED' && d.clearedAt && d.entryId)
@@ -105,7 +103,7 @@ export async function archiveCleared(tx: Tx, deps: Pick<Deps, 'clock' | 'ids'>, 
       traderId: d.traderId, ieFlag: d.ieFlag, tradeMode: d.content.tradeMode, customsDistrict: d.content.customsDistrict, iePort: d.content.iePort,
       declaredAt: d.submittedAt, clearedAt: d.clearedAt!, retentionYears: years, retentionBasis: basis, createdAt: now.toISOString(),
       snapshot: {
-        entryId: d.entryId!, trader, declarant: { name: declarant.name, customsCode: declarant.customsCode },
+        entryId: d.entryId!, content: d.content, trader, declarant: { name: declarant.name, customsCode: declarant.customsCode },
         totalValue: totalValue(d.content), totalValueCny: d.totalValueCny, declaredAt: d.submittedAt, releasedAt: d.releasedAt, clearedAt: d.clearedAt!,
       },
     }

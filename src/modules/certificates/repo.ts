@@ -184,11 +184,9 @@ export async function findPrint(db: Queryable, serial: string) {
   const [r] = await db.query<{
     serial: string; printed_at: Date; digest: string; kid: string; valid_until: string; entry_id: string; snapshot: Record<string, unknown> | null
   }>(
-    `select p.serial, p.printed_at, p.digest, p.kid, p.valid_until::text as valid_until, p.entry_id,
-       a.snapshot || jsonb_build_object('content', d.body - 'signature') as snapshot
+    `select p.serial, p.printed_at, p.digest, p.kid, p.valid_until::text as valid_until, p.entry_id, a.snapshot
      from archive_prints p
      left join archives a on a.id = p.archive_id and a.retain_until = p.valid_until
-     left join declarations d on d.id = a.declaration_id and d.submitted_at = a.declaration_submitted_at
      where p.kind = 'PRINT' and p.serial = $1 and p.printed_at >= $2 and p.printed_at < $3`, [serial, from, to])
   return r && { serial: r.serial, printedAt: iso(r.printed_at)!, digest: r.digest, kid: r.kid, validUntil: r.valid_until, entryId: r.entry_id, snapshot: r.snapshot }
 }
