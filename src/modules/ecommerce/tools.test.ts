@@ -108,6 +108,11 @@ describe('checkFiles / kouan ceb check', () => {
     const [r] = checkFiles([...EXAMPLE_FILES, twoPayments], { today: TODAY })
     expect(r!.returnStatus).toBe(100)
     expect(r!.reasons[0]).toMatchObject({ code: 'FORMAT', pointer: '/CEB411/PaymentHead' })
+
+    // An order with the same number from another platform: refused at intake as DUPLICATE_ORDER, and so here.
+    const otherPlatform = write('order-other-platform.xml', xml(311).replace('<ceb:ebpCode>4601000EBP</ceb:ebpCode>', '<ceb:ebpCode>4601000EBX</ceb:ebpCode>'))
+    const [dup] = checkFiles([...EXAMPLE_FILES, otherPlatform], { today: TODAY })
+    expect(dup!.reasons[0]).toMatchObject({ code: 'DUPLICATE_ORDER', pointer: '/CEB311/OrderHead/orderNo' })
   })
 
   it('exits 2 on unusable files, naming the file and the line/column or pointer, and checks the rest', async () => {

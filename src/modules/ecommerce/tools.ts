@@ -263,7 +263,8 @@ type AnyDoc = CebDocuments[CebMessageType]
  * files, and runs `verifyTicket` per order with every enterprise registered (or those of `registered`), annual
  * totals 0 and the default tax rates. Documents apply in file order: appType 1/2 replace a document with the same
  * business key in the same order, 3 deletes it. A waybill number used by an earlier order in the input gets
- * DUPLICATE_WAYBILL; two documents of one type for one order are reported as FORMAT.
+ * DUPLICATE_WAYBILL; two orders with one order number (from two platforms) get DUPLICATE_ORDER, as intake answers;
+ * two other documents of one type for one order are reported as FORMAT.
  *
  * Returns first one result per unusable file (returnStatus −1, its problems as FORMAT reasons with pointers), then
  * one per order in order of first appearance. Never throws on file content.
@@ -320,7 +321,10 @@ export function checkFiles(paths: readonly string[], opts: CheckOptions = {}): C
     for (const type of MESSAGE_TYPES) {
       const docs = [...(byType.get(type)?.values() ?? [])]
       if (docs.length === 0) continue
-      if (docs.length > 1) {
+      if (docs.length > 1 && type === 'CEB311') {
+        // As intake answers: order numbers identify tickets, so a second platform's order with the number is refused.
+        conflicts.push({ code: 'DUPLICATE_ORDER', message: `order number ${orderNo} is used by ${docs.length} orders (${docs.map((d) => docKey(type, d)).join(', ')}); order numbers identify tickets across platforms`, pointer: `/${type}/${HEAD[type]}/orderNo`, documents: [type] })
+      } else if (docs.length > 1) {
         conflicts.push({ code: 'FORMAT', message: `order ${orderNo} has ${docs.length} ${type} documents (${docs.map((d) => docKey(type, d)).join(', ')}); a ticket has one of each`, pointer: `/${type}/${HEAD[type]}`, documents: [type] })
       }
       const slot = SLOT[type]
