@@ -26,12 +26,12 @@ import { jsonClient, waitForHealth } from './http.js'
 import { openDb, type Db } from '../src/db/index.js'
 import { migrate } from '../src/db/migrate.js'
 import { seededRandom } from '../src/shared/clock.js'
-import { canonicalJson, ed25519, sha256Hex, signPayload } from '../src/shared/signing.js'
+import { canonicalJson, ed25519, sha256Hex } from '../src/shared/signing.js'
 import { withUsccCheck } from '../src/shared/uscc.js'
 import { SUPPORTED_DEFECTS, baseTransferFor, generateTicket, ticketDocuments, toMessageXml, type GeneratedTicket, type Parties } from '../src/modules/ecommerce/generator.js'
 import { docKey } from '../src/modules/ecommerce/keys.js'
 import type { CebDocuments, CebMessageType } from '../src/modules/ecommerce/types.js'
-import { parseCebXml } from '../src/modules/ecommerce/xml.js'
+import { SIGNATURE_HEADER, parseCebXml, xmlSignatureHeader } from '../src/modules/ecommerce/xml.js'
 
 const num = (name: string, dflt: number) => {
   const v = Number(process.env[name] ?? dflt)
@@ -71,16 +71,21 @@ function serverPids(pid: number): number[] {
   }
 }
 
-/** CPU seconds (user + system) the server processes have used so far, from /proc (clock ticks of 1/100 s). */
-function cpuSec(pid: number): number {
-  let sum = 0
-  for (const p of serverPids(pid)) {
-    try {
-      const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ')
-      sum += (Number(f[11]) + Number(f[12])) / 100
-    } catch { /* exited */ }
+/** A process's command name and CPU seconds (user + system) so far, from /proc (clock ticks of 1/100 s). */
+function procCpu(pid: number | string): { comm: string; sec: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const close = stat.lastIndexOf(') ')
+    const f = stat.slice(close + 2).split(' ')
+    return { comm: stat.slice(stat.indexOf('(') + 1, close), sec: (Number(f[11]) + Number(f[12])) / 100 }
+  } catch {
+    return undefined // exited
   }
-  return sum
+}
+
+/** CPU seconds the server processes have used so far. */
+function cpuSec(pid: number): number {
+  return serverPids(pid).reduce((sum, p) => sum + (procCpu(p)?.sec ?? 0), 0)
 }
 
 /**
@@ -92,12 +97,8 @@ function postgresCpu(): Map<number, number> {
   if (dbKind !== 'postgres') return out
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8')
-      if (!stat.includes('(postgres)')) continue
-      const f = stat.split(') ')[1]!.split(' ')
-      out.set(Number(d), (Number(f[11]) + Number(f[12])) / 100)
-    } catch { /* gone */ }
+    const p = procCpu(d)
+    if (p?.comm === 'postgres') out.set(Number(d), p.sec)
   }
   return out
 }
@@ -229,7 +230,7 @@ async function main() {
         const xml = toMessageXml(type, slice.map((x) => ticketDocuments(x)[type]), baseTransferFor(party.code, `CEB bench ${party.role}`))
         const parsed = parseCebXml(xml)
         if (!parsed.ok) throw new Error(`generated ${type} message does not parse: ${JSON.stringify(parsed.problems.slice(0, 3))}`)
-        messages.push({ type, party, xml, signature: `${party.cardNo};Ed25519;${signPayload(party.privateKey, parsed.message)}`, tickets: slice.map((_, k) => i + k) })
+        messages.push({ type, party, xml, signature: xmlSignatureHeader(party.cardNo, party.privateKey, parsed.message), tickets: slice.map((_, k) => i + k) })
       }
     }
     shuffle(messages, seededRandom(SEED + 1))
@@ -290,7 +291,7 @@ async function main() {
         const m = messages[next++]!
         const res = await pool.request({
           method: 'POST', path: '/api/v1/ceb/messages', body: m.xml,
-          headers: { 'content-type': 'application/xml', authorization: `Bearer ${m.party.token}`, 'x-kouan-signature': m.signature },
+          headers: { 'content-type': 'application/xml', authorization: `Bearer ${m.party.token}`, [SIGNATURE_HEADER]: m.signature },
         })
         const text = await res.body.text()
         const ack = Date.now()

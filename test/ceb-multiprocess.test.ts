@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createUser } from '../src/modules/auth/service.js'
-import { ed25519, signPayload } from '../src/shared/signing.js'
+import { ed25519 } from '../src/shared/signing.js'
 import { fixedClock, systemIds } from '../src/shared/clock.js'
-import { parseCebXml } from '../src/modules/ecommerce/xml.js'
+import { SIGNATURE_HEADER, parseCebXml, xmlSignatureHeader } from '../src/modules/ecommerce/xml.js'
 import type { Db } from '../src/db/index.js'
 import { freshDb } from './db.js'
 import { randomUscc } from './factories.js'
@@ -47,7 +47,7 @@ describe.skipIf(!onPostgres)('CEB across processes and crashes', () => {
     const parsed = parseCebXml(xml)
     if (!parsed.ok) throw new Error('example does not parse')
     const p = parties[code]!
-    return post(base, '/api/v1/ceb/messages', xml, { 'content-type': 'application/xml', authorization: `Bearer ${p.token}`, 'x-kouan-signature': `${p.cardNo};Ed25519;${signPayload(p.privateKey, parsed.message)}` })
+    return post(base, '/api/v1/ceb/messages', xml, { 'content-type': 'application/xml', authorization: `Bearer ${p.token}`, [SIGNATURE_HEADER]: xmlSignatureHeader(p.cardNo, p.privateKey, parsed.message) })
   }
   const verdicts = async () => (await db.query<{ n: number }>(`select count(*)::int as n from audit_log where action = 'CEB_TICKET_VERDICT' and entity_id = $1`, [ORDER]))[0]!.n
   const waitFor = async (pred: () => Promise<boolean>) => {

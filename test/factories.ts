@@ -133,11 +133,10 @@ export async function deterministicCebSetup(t: TestApp): Promise<{ parties: Reco
 
 /** Posts a CEB XML message signed by the party's card (signature over the parsed message, in the header). */
 export async function sendCeb(t: TestApp, p: CebParty, xml: string) {
-  const { parseCebXml } = await import('../src/modules/ecommerce/xml.js')
+  const { SIGNATURE_HEADER, parseCebXml, xmlSignatureHeader } = await import('../src/modules/ecommerce/xml.js')
   const parsed = parseCebXml(xml)
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems))
-  const sig = signPayload(p.privateKey, parsed.message)
-  return t.app.inject({ method: 'POST', url: '/api/v1/ceb/messages', headers: { ...p.headers, 'content-type': 'application/xml', 'x-kouan-signature': `${p.cardNo};Ed25519;${sig}` }, payload: xml })
+  return t.app.inject({ method: 'POST', url: '/api/v1/ceb/messages', headers: { ...p.headers, 'content-type': 'application/xml', [SIGNATURE_HEADER]: xmlSignatureHeader(p.cardNo, p.privateKey, parsed.message) }, payload: xml })
 }
 
 /** The example CEB message `n` (311, 411, 511, 621). */

@@ -7,11 +7,11 @@
  */
 import { randomBytes } from 'node:crypto'
 import { seededRandom } from '../shared/clock.js'
-import { ed25519, signPayload } from '../shared/signing.js'
+import { ed25519 } from '../shared/signing.js'
 import { withUsccCheck } from '../shared/uscc.js'
 import { SUPPORTED_DEFECTS, baseTransferFor, generateTicket, ticketDocuments, toMessageXml, type Parties } from '../modules/ecommerce/generator.js'
 import type { CebMessageType } from '../modules/ecommerce/types.js'
-import { parseCebXml } from '../modules/ecommerce/xml.js'
+import { SIGNATURE_HEADER, parseCebXml, xmlSignatureHeader } from '../modules/ecommerce/xml.js'
 import { Http, Session, cardLogin, passwordLogin, pause, type Credentials, type Res } from './http.js'
 
 export interface CebSimulationOptions {
@@ -109,7 +109,7 @@ export async function runCebSimulation(opts: CebSimulationOptions): Promise<CebS
         const parsed = parseCebXml(xml)
         if (!parsed.ok) throw new Error(`CEB simulator: generated ${type} does not parse: ${JSON.stringify(parsed.problems.slice(0, 2))}`)
         const r = await party.session.send('POST', '/api/v1/ceb/messages', xml, {
-          'content-type': 'application/xml', 'x-kouan-signature': `${party.cardNo};Ed25519;${signPayload(party.privateKey, parsed.message)}`,
+          'content-type': 'application/xml', [SIGNATURE_HEADER]: xmlSignatureHeader(party.cardNo, party.privateKey, parsed.message),
         })
         stats.messages++
         if (r.status !== 200) { stats.refusedMessages++; fail(`${type} message`, r) }

@@ -6,15 +6,12 @@ import type { AppContext } from '../../app.js'
 import { KouanError, forbidden } from '../../errors.js'
 import { errors, security } from '../../shared/schema.js'
 import { REASON_CODES } from './rules.js'
-import { ceb900Xml, cebReceiptXml, parseCebJson } from './xml.js'
+import { SIGNATURE_HEADER, ceb900Xml, cebReceiptXml, parseCebJson } from './xml.js'
 import { cebParser, type CebParser } from './parse-pool.js'
 import type { PreparedXml } from './parse-worker.js'
 import { buyerTotal, cebTime, receiptMessages, receiptsOf, receiveMessage, taxBillOf } from './service.js'
 import { setWebhook } from './webhooks.js'
 import type { CebMessageType } from './types.js'
-
-/** The signature of an XML message travels in this header: `cardNo;Ed25519;base64url-signature`. */
-export const SIGNATURE_HEADER = 'x-kouan-signature'
 
 const ReasonSchema = Type.Object({ code: Type.String(), message: Type.String(), pointer: Type.String() })
 const ReceiptSchema = Type.Object({

@@ -5,7 +5,7 @@ import { docKey } from './keys.js'
 import { verifyTicket, type Reason, type Ticket } from './rules.js'
 import { DEFAULT_TAX_RATES } from './tax.js'
 import type { CebDocuments, CebMessage, CebMessageType, CebProblem, Inventory, Order, Payment, Waybill } from './types.js'
-import { parseCebJson, parseCebXml, type CebParseResult } from './xml.js'
+import { parseCebJson, parseCebXml, xmlSignatureHeader, type CebParseResult } from './xml.js'
 
 /**
  * Offline tools for enterprises and operators: sign a CEB message file for `POST /api/v1/ceb/messages`, and check
@@ -226,7 +226,7 @@ export function signFile(path: string, keyFile: string, cardNo: string): string 
   if (raw.kind === 'xml') {
     const r = parseCebXml(raw.bytes)
     if (!r.ok) throw new CebFileError(path, r.problems)
-    return `${cardNo};Ed25519;${signPayload(privateKey, r.message)}`
+    return xmlSignatureHeader(cardNo, privateKey, r.message)
   }
   const value = raw.value
   if (Array.isArray(value)) throw new CebFileError(path, [formatProblem('sign one message per file; this file holds an array')])

@@ -1,5 +1,6 @@
 import { XMLBuilder } from 'fast-xml-parser'
 import { SaxesParser } from 'saxes'
+import { signPayload } from '../../shared/signing.js'
 import {
   BASE_TRANSFER_MESSAGE,
   CEB_STRUCTURE,
@@ -19,6 +20,17 @@ import type { BaseTransfer, CebDocuments, CebMessage, CebMessageType, CebProblem
 export const CEB_NAMESPACE = 'http://www.chinaport.gov.cn/ceb'
 const DSIG_NAMESPACE = 'http://www.w3.org/2000/09/xmldsig#'
 const XSI_NAMESPACE = 'http://www.w3.org/2001/XMLSchema-instance'
+
+/** The signature of an XML message travels in this header: `cardNo;Ed25519;base64url-signature`. */
+export const SIGNATURE_HEADER = 'x-kouan-signature'
+
+/**
+ * The {@link SIGNATURE_HEADER} value for a parsed message: the card's Ed25519 signature over the message's
+ * canonical JSON (what intake verifies), with the card number.
+ */
+export function xmlSignatureHeader(cardNo: string, privateKey: string, message: CebMessage): string {
+  return `${cardNo};Ed25519;${signPayload(privateKey, message)}`
+}
 
 /** Default size limit of one message, in bytes (UTF-8). */
 export const CEB_MAX_BYTES = 10 * 1024 * 1024
