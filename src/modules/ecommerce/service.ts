@@ -62,8 +62,9 @@ interface Existing { type: CebMessageType; doc_key: string; order_no: string; co
 
 /**
  * Receives one signed message: checks the port card and signature, applies each document's appType
- * (1 new, 2 modify, 3 delete) against what is stored, stores documents durably with a "received" receipt
- * and queues their orders for matching — all in one transaction. A resend of an identical document is
+ * (1 new, 2 modify, 3 delete) against what is stored, stores documents durably with a "received" receipt,
+ * marks them present on their tickets and matches the tickets now due (`inline`) or queues them (`queue`) —
+ * all in one transaction. A resend of an identical document is
  * idempotent: it writes nothing and answers with the document's latest receipt.
  */
 export async function receiveMessage(
