@@ -27,6 +27,7 @@ import { deliverWebhooks } from './modules/ecommerce/webhooks.js'
 import consoleRoutes from './modules/console/routes.js'
 import certificateRoutes, { publicVerifyRoutes } from './modules/certificates/routes.js'
 import archiveRoutes from './modules/archives/routes.js'
+import entrustmentRoutes from './modules/entrustments/routes.js'
 import { registerWeb } from './modules/console/web.js'
 
 const RISK_SYNC_MS = 2000
@@ -164,6 +165,7 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps): Promise
   await app.register(consoleRoutes, { prefix: '/api/v1/console', ...ctx })
   await app.register(certificateRoutes, { prefix: '/api/v1/certificates', ...ctx })
   await app.register(archiveRoutes, { prefix: '/api/v1/archives', ...ctx })
+  await app.register(entrustmentRoutes, { prefix: '/api/v1/entrustments', ...ctx })
   // Public, at the root: the verify page printed QR codes point to, and the issuing keys at their well-known address.
   await app.register(publicVerifyRoutes, { ...ctx })
   // The web console at / (built by `npm run build` into dist/web); /api, /metrics and /verify stay the server's.

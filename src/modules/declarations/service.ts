@@ -19,6 +19,7 @@ import { canTransition, chinaYear, contentProblems, entryId, totalValue } from '
 import * as repo from './repo.js'
 import { issueOnRelease } from '../certificates/service.js'
 import { archiveCleared } from '../archives/service.js'
+import { chinaDate, entrustmentFor, entrustmentsForIntake } from '../entrustments/service.js'
 
 export interface Deps { db: Db; clock: Clock; ids: Ids; reference: Reference; metrics?: Metrics | undefined; risk?: RiskEngine | undefined }
 
@@ -99,7 +100,7 @@ const content = (s: SubmitDeclaration): DeclarationContent => {
   return c
 }
 
-interface Checked { index: number; input: SubmitDeclaration; content: DeclarationContent; cardId: string; declarant: Enterprise; trader: Enterprise; payload: string; who: string }
+interface Checked { index: number; input: SubmitDeclaration; content: DeclarationContent; cardId: string; declarant: Enterprise; trader: Enterprise; payload: string; who: string; entrustmentId?: string | undefined }
 
 /** One declaration as submitted in an operator's session (identified by the session's port card). */
 export interface Submission { sessionCardId: string; input: SubmitDeclaration }
@@ -112,9 +113,12 @@ async function check(deps: Deps, submissions: Submission[]): Promise<{ ok: Check
   const failed = new Map<number, SubmitResult>()
   const ok: Checked[] = []
   const inputs = submissions.map((s) => s.input)
-  const [cards, enterprises] = await Promise.all([
+  const today = chinaDate(deps.clock.now())
+  // Entrustments of every declaration whose declarant is not its trader: one statement for the batch (none if all declare for themselves).
+  const [cards, enterprises, entrustments] = await Promise.all([
     findCards(deps.db, [...new Set(inputs.map((i) => i.signature.cardNo))], [...new Set(submissions.map((s) => s.sessionCardId))]),
     findEnterprisesByCustomsCodes(deps.db, [...new Set(inputs.flatMap((i) => [i.declarantCode, i.traderCode, ...(i.ownerCode ? [i.ownerCode] : [])]))]),
+    entrustmentsForIntake(deps.db, inputs, today),
   ])
   submissions.forEach(({ input, sessionCardId }, index) => {
     const fail = (status: number, errors: ErrorItem[]) => failed.set(index, { status, errors })
@@ -134,6 +138,13 @@ async function check(deps: Deps, submissions: Submission[]): Promise<{ ok: Check
     if (!alg || input.signature.alg !== card.alg || !alg.verify(card.publicKey, Buffer.from(payload, 'utf8'), input.signature.value)) {
       return fail(422, [{ code: 'SIGNATURE_INVALID', message: 'the signature does not verify over the canonical declaration with the card key', pointer: '/body/signature/value' }])
     }
+    // Declaring in another trader's name needs that trader's entrustment covering this declaration (报关委托).
+    let entrustmentId: string | undefined
+    if (input.traderCode !== input.declarantCode && enterprises.has(input.traderCode)) {
+      const e = entrustmentFor(entrustments, input.traderCode, input.declarantCode, { date: today, tradeMode: input.tradeMode, customsDistrict: input.customsDistrict, ieFlag: input.ieFlag })
+      if ('error' in e) return fail(403, [e.error])
+      entrustmentId = e.id
+    }
     const problems = contentProblems(c, deps.reference)
     if (!declarant) problems.push({ code: 'ENTERPRISE_UNKNOWN', message: `no enterprise with customs code ${input.declarantCode}`, pointer: '/body/declarantCode' })
     else if (card.enterpriseId !== declarant.id) problems.push({ code: 'SIGNATURE_CARD_NOT_DECLARANT', message: 'the signing card belongs to another enterprise than the declarant', pointer: '/body/signature/cardNo' })
@@ -141,7 +152,7 @@ async function check(deps: Deps, submissions: Submission[]): Promise<{ ok: Check
     if (!trader) problems.push({ code: 'ENTERPRISE_UNKNOWN', message: `no enterprise with customs code ${input.traderCode}`, pointer: '/body/traderCode' })
     if (input.ownerCode && !enterprises.has(input.ownerCode)) problems.push({ code: 'ENTERPRISE_UNKNOWN', message: `no enterprise with customs code ${input.ownerCode}`, pointer: '/body/ownerCode' })
     if (problems.length) return fail(422, problems)
-    ok.push({ index, input, content: c, cardId: card.id, declarant: declarant!, trader: trader!, payload, who: `card:${session.cardNo}` })
+    ok.push({ index, input, content: c, cardId: card.id, declarant: declarant!, trader: trader!, payload, who: `card:${session.cardNo}`, entrustmentId })
   })
   return { ok, failed }
 }
@@ -203,10 +214,10 @@ function walk(row: repo.NewDeclaration): State[] {
   return row.state === 'CLEARED' ? [...s, 'RELEASED', 'CLEARED'] : [...s, 'RELEASED']
 }
 
-function auditWalk(tx: Tx, row: repo.NewDeclaration, actor: string, at: Date) {
+function auditWalk(tx: Tx, row: repo.NewDeclaration, actor: string, at: Date, entrustmentId?: string) {
   for (const state of walk(row)) {
     const data: Record<string, unknown> = { state }
-    if (state === 'SUBMITTED') Object.assign(data, { clientRef: row.clientRef, payloadHash: row.payloadHash, cardNo: row.signature.cardNo })
+    if (state === 'SUBMITTED') Object.assign(data, { clientRef: row.clientRef, payloadHash: row.payloadHash, cardNo: row.signature.cardNo, ...(entrustmentId ? { entrustmentId } : {}) })
     if (state === 'ACCEPTED') data.entryId = row.entryId
     if (state === 'ASSESSED' && row.risk) Object.assign(data, { lane: row.risk.lane, score: row.risk.score, source: row.risk.source, reasons: row.risk.reasons.map((r) => r.code), paramsVersion: row.risk.paramsVersion })
     appendAudit(tx, { at, actor: state === 'SUBMITTED' ? actor : 'system:selectivity', action: `DECLARATION_${state}`, entityType: 'declaration', entityId: row.id, data })
@@ -268,7 +279,7 @@ export async function submitDeclarations(deps: Deps & { numbers: EntryNumbers },
     const fresh = prepared.filter((p) => claimed.has(p.row.id))
     await repo.insertDeclarations(tx, fresh.map((p) => p.row))
     await insertInspections(tx, fresh.flatMap((p) => (p.inspection ? [p.inspection] : [])))
-    for (const p of fresh) auditWalk(tx, p.row, p.c.who, now)
+    for (const p of fresh) auditWalk(tx, p.row, p.c.who, now, p.c.entrustmentId)
     // General trade released at intake is closed at once: archive it in the same transaction.
     await archiveCleared(tx, deps, fresh.filter((p) => p.row.state === 'CLEARED').map((p) => fromRow(p.row)))
     return fresh
