@@ -218,3 +218,30 @@ export async function decodePdfQr(pdf: Uint8Array): Promise<string | undefined> 
   }
   return undefined
 }
+
+// ---- entrustments (报关委托) -------------------------------------------------------------------------------
+
+export type EntrustmentTermsInput = import('../src/modules/entrustments/schema.js').EntrustmentTerms
+
+/** Terms by which `trader` entrusts `declarant`: today's China date to a year on, every trade mode and district. */
+export function entrustmentTerms(trader: TestOperator, declarant: { enterprise: TestEnterprise }, overrides: Partial<EntrustmentTermsInput> = {}): EntrustmentTermsInput {
+  return {
+    clientRef: `ENT-${uniq()}`, traderCode: trader.enterprise.customsCode, declarantCode: declarant.enterprise.customsCode,
+    validFrom: '2026-01-01', validTo: '2027-12-31', tradeModes: 'ALL', customsDistricts: 'ALL', ...overrides,
+  }
+}
+
+/** Signs a body (any JSON object) with the operator's card: `{...body, signature}` over its canonical JSON. */
+export function signedBody<T extends object>(op: Pick<TestOperator, 'cardNo' | 'privateKey'>, body: T): T & { signature: { cardNo: string; alg: 'Ed25519'; value: string } } {
+  return { ...body, signature: { cardNo: op.cardNo, alg: 'Ed25519', value: signPayload(op.privateKey, body) } }
+}
+
+/** The trader's operator entrusts the declarant and the declarant's operator accepts: an ACTIVE entrustment. */
+export async function entrust(t: TestApp, trader: TestOperator, declarant: TestOperator, overrides: Partial<EntrustmentTermsInput> = {}): Promise<{ id: string; termsHash: string; state: string }> {
+  const created = await t.app.inject({ method: 'POST', url: '/api/v1/entrustments', headers: trader.headers, payload: signedBody(trader, entrustmentTerms(trader, declarant, overrides)) })
+  if (created.statusCode !== 201) throw new Error(`entrustment: ${created.body}`)
+  const { id, termsHash } = created.json()
+  const accepted = await t.app.inject({ method: 'POST', url: `/api/v1/entrustments/${id}/accept`, headers: declarant.headers, payload: signedBody(declarant, { decision: 'ACCEPT', entrustmentId: id, termsHash }) })
+  if (accepted.statusCode !== 200) throw new Error(`accept: ${accepted.body}`)
+  return accepted.json()
+}
