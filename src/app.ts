@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify'
 import swagger from '@fastify/swagger'
 import { Ajv } from 'ajv'
@@ -6,7 +7,8 @@ import { Registry, collectDefaultMetrics, Counter, Histogram } from 'prom-client
 import type { Config } from './config.js'
 import type { Db } from './db/index.js'
 import type { Clock, Ids } from './shared/clock.js'
-import { installErrorHandlers } from './errors.js'
+import { installErrorHandlers, invalidText, KouanError } from './errors.js'
+import { textProblem } from './shared/text.js'
 import { ErrorSchema } from './shared/schema.js'
 import { authenticate, readSession, requireRole, sessionSecret, type Actor } from './modules/auth/service.js'
 import { loadReference, type Reference } from './modules/reference/data.js'
@@ -90,6 +92,59 @@ function validatorCompiler() {
     (httpPart === 'body' ? body : text).compile(schema)
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
+/**
+ * Text the database cannot store is refused here, once for every route: JSON bodies must be UTF-8, and no string
+ * or key of a JSON body, query string or path parameter may hold NUL or an unpaired surrogate (400 INVALID_TEXT
+ * with the pointer, before validation and before any handler). XML bodies (CEB) arrive as buffers and are checked
+ * by their parser.
+ */
+function installTextChecks(app: FastifyInstance) {
+  // Fastify's own JSON parser (prototype-poisoning checks), fed text decoded strictly: it would turn bytes that are
+  // not UTF-8 into U+FFFD silently.
+  const json = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    let text: string
+    try {
+      text = UTF8.decode(body as Buffer)
+    } catch {
+      done(invalidText('/body', 'bytes that are not UTF-8'), undefined)
+      return
+    }
+    json(req, text, done)
+  })
+  app.addHook('preValidation', async (req) => {
+    const problem = textProblem(req.params, '/params') ?? textProblem(req.query, '/query')
+      ?? (Buffer.isBuffer(req.body) ? undefined : textProblem(req.body, '/body'))
+    if (problem) throw invalidText(problem.pointer, problem.what)
+  })
+}
+
+/**
+ * `GET /metrics` for the bearer of `KOUAN_METRICS_TOKEN` (Prometheus `authorization: {credentials: …}`); without the
+ * token configured it is not served at all (404, as any unknown path). Lane decisions and clearance times per port
+ * are not public.
+ */
+function registerMetrics(app: FastifyInstance, ctx: AppContext) {
+  const token = ctx.config.metricsToken
+  if (!token) return
+  // Compared as digests: equal lengths for timingSafeEqual, and no early exit on the first differing character.
+  const digest = (s: string) => createHash('sha256').update(s).digest()
+  const expected = digest(`Bearer ${token}`)
+  const challenge = { 'www-authenticate': 'Bearer realm="metrics"' }
+  app.get('/metrics', { schema: { hide: true } }, async (req, reply) => {
+    const header = req.headers.authorization
+    if (!header) throw new KouanError('AUTH_REQUIRED', 401, 'the metrics token is required', { pointer: '/headers/authorization', headers: challenge })
+    if (!timingSafeEqual(digest(header), expected)) {
+      throw new KouanError('AUTH_INVALID_TOKEN', 401, 'not the metrics token', { pointer: '/headers/authorization', headers: challenge })
+    }
+    reply.type(ctx.metrics.registry.contentType)
+    return ctx.metrics.registry.metrics()
+  })
+}
+
 /** The one way to build a Kouan Fastify instance: server, CLI and tests all call it. */
 export async function buildApp(config: Readonly<Config>, deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -102,6 +157,7 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps): Promise
   })
   app.setValidatorCompiler(validatorCompiler())
   installErrorHandlers(app)
+  installTextChecks(app)
 
   const secret = await sessionSecret(deps.db, deps.ids)
   await ensureDefaultParams(deps.db, deps.clock)
@@ -147,10 +203,7 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps): Promise
   app.get('/api/v1/health', {
     schema: { tags: ['ops'], response: { 200: { type: 'object', properties: { status: { type: 'string' } }, required: ['status'] } } },
   }, async () => ({ status: 'ok' }))
-  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
-    reply.type(ctx.metrics.registry.contentType)
-    return ctx.metrics.registry.metrics()
-  })
+  registerMetrics(app, ctx)
 
   await app.register(authRoutes, { prefix: '/api/v1/auth', ...ctx })
   await app.register(referenceRoutes, { prefix: '/api/v1/reference', reference: ctx.reference })

@@ -32,6 +32,8 @@ export const ConfigSchema = Type.Object({
   publicUrl: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$' })),
   /** Public verification requests allowed per minute and client address. */
   verifyRateLimit: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 120 }),
+  /** Bearer token a scraper must send for `/metrics`; unset: `/metrics` is not served (404). */
+  metricsToken: Type.Optional(Type.String({ minLength: 16 })),
 })
 export type Config = Static<typeof ConfigSchema>
 
@@ -52,6 +54,7 @@ const ENV: Record<keyof Config, string> = {
   cebMatching: 'KOUAN_CEB_MATCHING',
   publicUrl: 'KOUAN_PUBLIC_URL',
   verifyRateLimit: 'KOUAN_VERIFY_RATE_LIMIT',
+  metricsToken: 'KOUAN_METRICS_TOKEN',
 }
 
 /** Thrown by {@link loadConfig} with every problem listed, so an operator fixes them in one go. */

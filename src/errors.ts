@@ -15,16 +15,19 @@ export class KouanError extends Error {
   readonly pointer: string
   readonly details: unknown
   readonly errors: ErrorItem[]
+  /** Response headers that go with the error (`Retry-After`, `WWW-Authenticate`). */
+  readonly headers: Record<string, string>
   constructor(
     readonly code: string,
     readonly statusCode: number,
     message: string,
-    opts: { pointer?: string; details?: unknown; errors?: ErrorItem[] } = {},
+    opts: { pointer?: string; details?: unknown; errors?: ErrorItem[]; headers?: Record<string, string> } = {},
   ) {
     super(message)
     this.pointer = opts.pointer ?? opts.errors?.[0]?.pointer ?? ''
     this.details = opts.details
     this.errors = opts.errors ?? [{ code, message, pointer: this.pointer }]
+    this.headers = opts.headers ?? {}
   }
 }
 
@@ -34,6 +37,12 @@ export const notFound = (code: string, what: string, pointer = '') => new KouanE
 export const unauthorized = (code: string, message: string, pointer = '') => new KouanError(code, 401, message, { pointer })
 export const forbidden = (message = 'not allowed for this account') => new KouanError('FORBIDDEN', 403, message)
 export const conflict = (code: string, message: string, pointer = '') => new KouanError(code, 409, message, { pointer })
+/** 429 with `Retry-After` in whole seconds (at least 1). */
+export const rateLimited = (message: string, retryAfterMs: number, pointer = '') =>
+  new KouanError('RATE_LIMITED', 429, message, { pointer, headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) } })
+/** 400 for text holding NUL or an unpaired surrogate (see shared/text.ts). */
+export const invalidText = (pointer: string, what: string) =>
+  new KouanError('INVALID_TEXT', 400, `text with ${what} cannot be accepted`, { pointer })
 
 /** Shape of every non-2xx body; also the OpenAPI schema of error responses. */
 export interface ErrorBody {
@@ -89,6 +98,7 @@ export function toErrorBody(error: FastifyError | KouanError | Error, requestId:
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const body = toErrorBody(error, request.id)
+    if (error instanceof KouanError) reply.headers(error.headers)
     if (body.statusCode >= 500) request.log.error({ err: error }, 'request failed')
     else request.log.info({ code: body.code, pointer: body.pointer }, body.message)
     return reply.status(body.statusCode).send(body)

@@ -1,8 +1,11 @@
 import { createHmac, scryptSync, timingSafeEqual, randomBytes } from 'node:crypto'
+import ipaddr from 'ipaddr.js'
 import type { Db, Queryable } from '../../db/index.js'
 import type { Clock, Ids } from '../../shared/clock.js'
-import { forbidden, unauthorized } from '../../errors.js'
-import { algorithms } from '../../shared/signing.js'
+import { forbidden, rateLimited, unauthorized } from '../../errors.js'
+import { algorithms, ed25519 } from '../../shared/signing.js'
+import * as repo from './repo.js'
+import type { ThrottlePolicy } from './repo.js'
 
 export type Role = 'admin' | 'officer' | 'operator'
 
@@ -21,6 +24,15 @@ export const SYSTEM = { kind: 'system' as const, name: 'kouan' }
 export function hashPassword(password: string, salt = randomBytes(16)): string {
   return `scrypt$${salt.toString('base64url')}$${scryptSync(password, salt, 64).toString('base64url')}`
 }
+
+/**
+ * Checked when the username names no account, so that an unknown username costs one scrypt like a known one
+ * (same parameters, salt and key lengths); its password is random and never kept, so nothing matches it.
+ */
+export const DUMMY_PASSWORD_HASH = hashPassword(randomBytes(32).toString('base64url'))
+
+/** The hash a login attempt is checked against: the account's, or {@link DUMMY_PASSWORD_HASH} without one. */
+export const loginHash = (user: { password_hash: string } | undefined): string => user?.password_hash ?? DUMMY_PASSWORD_HASH
 
 export function checkPassword(password: string, stored: string): boolean {
   const [scheme, salt, hash] = stored.split('$')
@@ -89,48 +101,123 @@ export function requireRole<R extends Role>(actor: Actor, ...roles: R[]): assert
 
 export interface AuthDeps { db: Db; clock: Clock; ids: Ids; secret: string; sessionTtl: number }
 
-export async function passwordLogin(deps: AuthDeps, username: string, password: string) {
+/**
+ * Login throttling (ARCHITECTURE.md, Security). Per account (any username, known or not, so a lock tells nothing
+ * about existence): 5 attempts, then 30 s, doubling per further failure up to 15 minutes. Per client address
+ * (IPv6: its /64), over all accounts and card logins: 50, then the same backoff. A count restarts after an hour
+ * without attempts. Attempts refused while locked are not counted and do not extend the lock.
+ */
+export const THROTTLE: { account: ThrottlePolicy; address: ThrottlePolicy } = {
+  account: { threshold: 5, baseSeconds: 30, capSeconds: 900, windowSeconds: 3600 },
+  address: { threshold: 50, baseSeconds: 30, capSeconds: 900, windowSeconds: 3600 },
+}
+
+const accountKey = (username: string) => `user:${username}`
+
+/** The throttle key of a client address: IPv4 as is (IPv4-mapped IPv6 too), IPv6 by its /64 (one host's usual share). */
+export function addressKey(ip: string): string {
+  try {
+    const a = ipaddr.process(ip)
+    if (a.kind() === 'ipv6') return `addr:${(a as ipaddr.IPv6).parts.slice(0, 4).map((p) => p.toString(16)).join(':')}::/64`
+    return `addr:${a.toString()}`
+  } catch {
+    return `addr:${ip}`
+  }
+}
+
+function refused(lockedUntil: Date | null | undefined, now: Date, pointer: string, what: string) {
+  // A lock committed by another process after this statement's snapshot: its end is unknown here, say the base.
+  const ms = lockedUntil ? lockedUntil.getTime() - now.getTime() : THROTTLE.account.baseSeconds * 1000
+  return rateLimited(`too many failed logins ${what}; retry later`, ms, pointer)
+}
+
+/** Takes an attempt of the client address, or throws 429. */
+async function takeAddress(db: Queryable, key: string, now: Date) {
+  const r = await repo.takeAttempt(db, key, THROTTLE.address, now)
+  if (!r.taken) throw refused(r.lockedUntil, now, '', 'from this address')
+}
+
+export async function passwordLogin(deps: AuthDeps, username: string, password: string, ip: string) {
+  const now = deps.clock.now()
+  const account = accountKey(username)
+  const address = addressKey(ip)
+  const a = await repo.takeAttempt(deps.db, account, THROTTLE.account, now)
+  if (!a.taken) throw refused(a.lockedUntil, now, '/body/username', 'for this account')
+  try {
+    await takeAddress(deps.db, address, now)
+  } catch (e) {
+    await repo.releaseAttempt(deps.db, account)
+    throw e
+  }
   const [u] = await deps.db.query<{ id: string; password_hash: string; role: string; disabled_at: Date | null }>(
     'select id, password_hash, role, disabled_at from users where username = $1', [username])
-  if (!u || u.disabled_at || !checkPassword(password, u.password_hash)) {
+  // Always one scrypt: against the dummy hash for an unknown username, and before looking at disabled_at.
+  const matches = checkPassword(password, loginHash(u))
+  if (!u || u.disabled_at || !matches) {
     throw unauthorized('AUTH_BAD_CREDENTIALS', 'unknown user or wrong password', '/body/password')
   }
-  const expiresAt = new Date(deps.clock.now().getTime() + deps.sessionTtl * 1000)
+  await repo.clearThrottle(deps.db, account)
+  await repo.releaseAttempt(deps.db, address)
+  const expiresAt = new Date(now.getTime() + deps.sessionTtl * 1000)
   return { token: issueToken(deps.secret, 'user', u.id, expiresAt), expiresAt: expiresAt.toISOString(), role: u.role }
 }
 
 const CHALLENGE_TTL_MS = 120_000
+/** Expired challenges are kept this long (answering AUTH_CHALLENGE_EXPIRED), then purged. */
+const CHALLENGE_KEEP_MS = 5 * 60_000
+/** Expired challenges deleted by each new challenge: more than one, so the table shrinks to the live ones. */
+const PURGE_ON_INSERT = 100
 
-/** Step 1 of card login: a single-use random challenge the card must sign. */
-export async function createChallenge(deps: AuthDeps, cardNo: string) {
-  const [card] = await deps.db.query<{ id: string; status: string }>('select id, status from port_cards where card_no = $1', [cardNo])
-  if (!card) throw unauthorized('CARD_UNKNOWN', `no port card ${cardNo}`, '/body/cardNo')
-  if (card.status !== 'ACTIVE') throw unauthorized('CARD_REVOKED', `port card ${cardNo} is revoked`, '/body/cardNo')
+/**
+ * Step 1 of card login: a single-use random challenge the card must sign. Any card number gets one, in the same
+ * shape and with the same work (one insert): for a number no card has it can never succeed, for a revoked card
+ * only the key holder learns it is revoked. Each insert also purges up to 100 expired challenges.
+ */
+export async function createChallenge(deps: AuthDeps, cardNo: string, ip: string) {
+  const now = deps.clock.now()
+  const locked = await repo.lockedUntil(deps.db, addressKey(ip), now)
+  if (locked) throw refused(locked, now, '', 'from this address')
   const id = deps.ids.uuid()
   const nonce = deps.ids.token(32)
-  const expiresAt = new Date(deps.clock.now().getTime() + CHALLENGE_TTL_MS)
-  await deps.db.query('insert into auth_challenges (id, card_id, nonce, expires_at) values ($1, $2, $3, $4)', [id, card.id, nonce, expiresAt.toISOString()])
+  const expiresAt = new Date(now.getTime() + CHALLENGE_TTL_MS)
+  await repo.insertChallenge(deps.db, { id, cardNo, nonce, expiresAt, purgeBefore: new Date(now.getTime() - CHALLENGE_KEEP_MS), purgeLimit: PURGE_ON_INSERT })
   return { challengeId: id, challenge: `kouan-login:${cardNo}:${nonce}`, expiresAt: expiresAt.toISOString() }
 }
 
-/** Step 2 of card login: verify the card's signature over the challenge text; the challenge is spent either way. */
-export async function cardLogin(deps: AuthDeps, challengeId: string, signature: string) {
+/** Verifies the signatures of challenges issued to no card, so they cost what a wrong signature costs. */
+const NO_CARD_KEY = ed25519.generate().publicKey
+
+/**
+ * Step 2 of card login: verify the card's signature over the challenge text; the challenge is spent either way.
+ * Failures count against the client address (not the card: signatures cannot be guessed, and a per-card lock
+ * would only let anyone lock a card holder out).
+ */
+export async function cardLogin(deps: AuthDeps, challengeId: string, signature: string, ip: string) {
   const now = deps.clock.now()
+  const address = addressKey(ip)
+  await takeAddress(deps.db, address, now)
   // Spending the challenge is its own statement, committed before the checks, so a wrong signature
   // cannot be retried against the same challenge.
-  const [row] = await deps.db.query<{ card_no: string; card_id: string; nonce: string; expires_at: Date; used_at: Date | null; status: string; public_key: string; alg: string }>(
-    `update auth_challenges c set used_at = $2 from port_cards p
-     where c.id = $1 and p.id = c.card_id and c.used_at is null
-     returning p.card_no, c.card_id, c.nonce, c.expires_at, c.used_at, p.status, p.public_key, p.alg`,
-    [challengeId, now.toISOString()])
+  const row = await repo.spendChallenge(deps.db, challengeId, now)
   if (!row) throw unauthorized('AUTH_CHALLENGE_INVALID', 'unknown or already used challenge', '/body/challengeId')
   if (new Date(row.expires_at).getTime() < now.getTime()) throw unauthorized('AUTH_CHALLENGE_EXPIRED', 'the challenge has expired', '/body/challengeId')
+  const text = Buffer.from(`kouan-login:${row.card_no ?? ''}:${row.nonce}`, 'utf8')
+  const alg = row.alg ? algorithms[row.alg] : ed25519
+  let verified = false
+  try { verified = !!alg && alg.verify(row.public_key ?? NO_CARD_KEY, text, signature) && row.card_id !== null } catch { verified = false }
+  if (!verified) throw unauthorized('AUTH_BAD_SIGNATURE', 'the signature does not verify against the card key', '/body/signature')
+  // Only the holder of the card's key learns that the card is revoked.
   if (row.status !== 'ACTIVE') throw unauthorized('CARD_REVOKED', `port card ${row.card_no} is revoked`, '/body/challengeId')
-  const text = Buffer.from(`kouan-login:${row.card_no}:${row.nonce}`, 'utf8')
-  const alg = algorithms[row.alg]
-  if (!alg || !alg.verify(row.public_key, text, signature)) throw unauthorized('AUTH_BAD_SIGNATURE', 'the signature does not verify against the card key', '/body/signature')
+  await repo.releaseAttempt(deps.db, address)
   const expiresAt = new Date(now.getTime() + deps.sessionTtl * 1000)
-  return { token: issueToken(deps.secret, 'card', row.card_id, expiresAt), expiresAt: expiresAt.toISOString(), role: 'operator' }
+  return { token: issueToken(deps.secret, 'card', row.card_id!, expiresAt), expiresAt: expiresAt.toISOString(), role: 'operator' }
+}
+
+/** Deletes expired challenges and throttle counters quiet for their window and unlocked (bounded per call). */
+export async function sweepAuth(deps: { db: Queryable; clock: Clock }, limit = 10_000) {
+  const now = deps.clock.now()
+  const window = Math.max(THROTTLE.account.windowSeconds, THROTTLE.address.windowSeconds) * 1000
+  return repo.sweep(deps.db, { challengesBefore: new Date(now.getTime() - CHALLENGE_KEEP_MS), throttleBefore: new Date(now.getTime() - window), now, limit })
 }
 
 export async function createUser(db: Db, clock: Clock, ids: Ids, u: { username: string; password: string; role: 'admin' | 'officer'; displayName?: string }) {
@@ -140,5 +227,7 @@ export async function createUser(db: Db, clock: Clock, ids: Ids, u: { username: 
      on conflict (username) do update set password_hash = excluded.password_hash, role = excluded.role, disabled_at = null`,
     [id, u.username, u.displayName ?? u.username, u.role, hashPassword(u.password), clock.now().toISOString()])
   const [row] = await db.query<{ id: string }>('select id from users where username = $1', [u.username])
+  // Setting the password again lifts a login lock on the account.
+  await repo.clearThrottle(db, accountKey(u.username))
   return row!.id
 }

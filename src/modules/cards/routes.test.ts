@@ -3,6 +3,7 @@ import { T0, useTestApp, type TestApp } from '../../../test/app.js'
 import { countRows } from '../../../test/db.js'
 import { auditRows, buildEnterprise, buildOperator, cardLogin, loginUser, type Headers, type TestEnterprise } from '../../../test/factories.js'
 import { ed25519, keyId } from '../../shared/signing.js'
+import { sweepAuth } from '../auth/service.js'
 
 const UNKNOWN_ID = '00000000-0000-7000-8000-000000000000'
 
@@ -153,13 +154,68 @@ describe('port cards API', () => {
       expect(res.json()).toMatchObject({ code: 'AUTH_CHALLENGE_EXPIRED', pointer: '/body/challengeId' })
     })
 
-    it('refuses an unknown challenge id and an unknown card', async () => {
+    it('refuses an unknown challenge id: 401 AUTH_CHALLENGE_INVALID', async () => {
       const res = await answer(t, UNKNOWN_ID, 'AAAA')
       expect(res.statusCode).toBe(401)
-      expect(res.json().code).toBe('AUTH_CHALLENGE_INVALID')
-      const ch = await challenge(t, 'EP0000000000XXXXXX')
-      expect(ch.statusCode).toBe(401)
-      expect(ch.json()).toMatchObject({ code: 'CARD_UNKNOWN', pointer: '/body/cardNo' })
+      expect(res.json()).toMatchObject({ code: 'AUTH_CHALLENGE_INVALID', pointer: '/body/challengeId' })
+    })
+
+    it('answers an unknown card number like a known one: a challenge of the same shape, whose answer fails as a wrong signature does', async () => {
+      const { card } = await newCard()
+      const unknownNo = `EP${ent.customsCode}ZZZZZZ`
+      const known = await challenge(t, card.cardNo)
+      const unknown = await challenge(t, unknownNo)
+      expect(unknown.statusCode).toBe(200)
+      const shape = (body: { challengeId: string; challenge: string; expiresAt: string }, cardNo: string) =>
+        ({ ...body, challengeId: /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(body.challengeId), challenge: body.challenge.replace(cardNo, 'CARD').replace(/[A-Za-z0-9_-]{43}$/, 'NONCE') })
+      expect(shape(unknown.json(), unknownNo)).toEqual(shape(known.json(), card.cardNo))
+      const someKey = ed25519.generate().privateKey
+      const a = await answer(t, known.json().challengeId, signChallenge(someKey, known.json().challenge))
+      const b = await answer(t, unknown.json().challengeId, signChallenge(someKey, unknown.json().challenge))
+      expect(b.statusCode).toBe(401)
+      expect({ ...b.json(), requestId: '' }).toEqual({ ...a.json(), requestId: '' })
+      expect(a.json()).toMatchObject({ code: 'AUTH_BAD_SIGNATURE', pointer: '/body/signature' })
+      // Spent alike: a second answer is refused the same way for both.
+      const a2 = await answer(t, known.json().challengeId, signChallenge(someKey, known.json().challenge))
+      const b2 = await answer(t, unknown.json().challengeId, signChallenge(someKey, unknown.json().challenge))
+      expect({ ...b2.json(), requestId: '' }).toEqual({ ...a2.json(), requestId: '' })
+      expect(a2.json().code).toBe('AUTH_CHALLENGE_INVALID')
+    })
+
+    it('purges expired challenges when new ones are issued: rows stay bounded', async () => {
+      const { card } = await newCard()
+      for (let i = 0; i < 5; i++) expect((await challenge(t, i % 2 ? card.cardNo : `EP${ent.customsCode}Q${i}Q${i}Q${i}`)).statusCode).toBe(200)
+      const stale = () => countRows(t.db, 'auth_challenges', 'expires_at < $1', [new Date(t.clock.now().getTime() - 5 * 60_000).toISOString()])
+      t.clock.advance(8 * 60_000)
+      expect(await stale()).toBeGreaterThanOrEqual(5)
+      expect((await challenge(t, card.cardNo)).statusCode).toBe(200)
+      expect(await stale()).toBe(0)
+      expect(await countRows(t.db, 'auth_challenges')).toBe(1)
+    })
+
+    it('sweeps expired challenges periodically too (sweepAuth)', async () => {
+      const { card } = await newCard()
+      await challenge(t, card.cardNo)
+      t.clock.advance(8 * 60_000)
+      await sweepAuth({ db: t.db, clock: t.clock })
+      expect(await countRows(t.db, 'auth_challenges')).toBe(0)
+    })
+  })
+
+  describe('reading a card', () => {
+    it('shows an operator its own enterprise\'s card; another enterprise\'s answers exactly like a card that does not exist (404)', async () => {
+      const op = await buildOperator(t, officer, ent)
+      const foreign = await buildOperator(t, officer, await buildEnterprise(t, officer))
+      const get = (headers: Headers, id: string) => t.app.inject({ method: 'GET', url: `/api/v1/cards/${id}`, headers })
+      expect((await get(op.headers, op.cardId)).json()).toMatchObject({ id: op.cardId, enterpriseId: ent.id })
+      const other = await get(foreign.headers, op.cardId)
+      const missing = await get(foreign.headers, UNKNOWN_ID)
+      expect(other.statusCode).toBe(404)
+      expect(missing.statusCode).toBe(404)
+      const same = (r: typeof other, id: string) => ({ ...JSON.parse(r.body.replaceAll(id, 'ID')), requestId: '' })
+      expect(same(other, op.cardId)).toEqual(same(missing, UNKNOWN_ID))
+      expect(other.json()).toMatchObject({ code: 'CARD_NOT_FOUND', pointer: '/params/id' })
+      expect((await get(officer.headers, op.cardId)).statusCode).toBe(200)
     })
   })
 
@@ -194,9 +250,15 @@ describe('port cards API', () => {
       const me = await t.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: op.headers })
       expect(me.statusCode).toBe(401)
       expect(me.json().code).toBe('CARD_REVOKED')
+      // The challenge does not say the card is revoked (nor that it exists); only its key holder learns it.
       const ch = await challenge(t, op.cardNo)
-      expect(ch.statusCode).toBe(401)
-      expect(ch.json().code).toBe('CARD_REVOKED')
+      expect(ch.statusCode).toBe(200)
+      const stranger = await answer(t, ch.json().challengeId, signChallenge(ed25519.generate().privateKey, ch.json().challenge))
+      expect(stranger.json()).toMatchObject({ code: 'AUTH_BAD_SIGNATURE', pointer: '/body/signature' })
+      const again = (await challenge(t, op.cardNo)).json()
+      const holder = await answer(t, again.challengeId, signChallenge(op.privateKey, again.challenge))
+      expect(holder.statusCode).toBe(401)
+      expect(holder.json()).toMatchObject({ code: 'CARD_REVOKED', pointer: '/body/challengeId' })
       const headers = await cardLogin(t, fresh.cardNo, keys.privateKey)
       expect((await t.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers })).json()).toMatchObject({ id: fresh.id, cardNo: fresh.cardNo })
     })
@@ -231,7 +293,12 @@ describe('port cards API', () => {
       const { card } = await newCard()
       const foreign = await buildOperator(t, officer, await buildEnterprise(t, officer))
       const refused = await revoke(foreign.headers, card.id)
-      expect(refused.statusCode).toBe(403)
+      const missing = await revoke(foreign.headers, UNKNOWN_ID)
+      expect(refused.statusCode).toBe(404)
+      expect(missing.statusCode).toBe(404)
+      const same = (r: typeof refused, id: string) => ({ ...JSON.parse(r.body.replaceAll(id, 'ID')), requestId: '' })
+      expect(same(refused, card.id)).toEqual(same(missing, UNKNOWN_ID))
+      expect(refused.json()).toMatchObject({ code: 'CARD_NOT_FOUND', pointer: '/params/id' })
       expect(await getCard(card.id)).toMatchObject({ status: 'ACTIVE' })
       const own = await revoke(op.headers, card.id)
       expect(own.statusCode).toBe(200)

@@ -2,7 +2,7 @@ import type { Db } from '../../db/index.js'
 import type { Clock, Ids } from '../../shared/clock.js'
 import { appendAudit } from '../../shared/audit.js'
 import { algorithms, keyId } from '../../shared/signing.js'
-import { conflict, forbidden, notFound, validationFailed } from '../../errors.js'
+import { conflict, notFound, validationFailed } from '../../errors.js'
 import { actorRef, type Actor } from '../auth/service.js'
 import { findEnterprise } from '../enterprises/repo.js'
 import type { Card, IssueCard } from './schema.js'
@@ -74,9 +74,8 @@ export async function revokeCard(deps: Deps, actor: Actor, id: string, reason: s
   const now = deps.clock.now().toISOString()
   return deps.db.transaction(async (tx) => {
     const old = await repo.findCard(tx, id)
-    if (!old) throw notFound('CARD_NOT_FOUND', `card ${id}`, '/params/id')
-    // An operator may report the loss of a card of their own enterprise.
-    if (actor.kind === 'card' && actor.enterpriseId !== old.enterpriseId) throw forbidden('not a card of your enterprise')
+    // An operator may report the loss of a card of their own enterprise; another's answers as a missing card.
+    if (!old || (actor.kind === 'card' && actor.enterpriseId !== old.enterpriseId)) throw notFound('CARD_NOT_FOUND', `card ${id}`, '/params/id')
     const card = await repo.revokeCard(tx, id, now, reason)
     if (!card) throw conflict('CARD_NOT_ACTIVE', `card ${old.cardNo} is already revoked`, '/params/id')
     appendAudit(tx, { at: new Date(now), actor: actorRef(actor), action: 'CARD_REVOKED', entityType: 'card', entityId: id, data: { cardNo: old.cardNo, reason, note: note ?? null } })
