@@ -2,7 +2,8 @@ import { fc, test } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
 import { seededRandom } from './clock.js'
 import canonicalize from 'canonicalize'
-import { canonicalJson, ed25519, keyId, sha256Hex, signPayload } from './signing.js'
+import { ALGORITHM_NAMES, algorithms, canonicalJson, ed25519, keyId, parseKeyFile, sha256Hex, signPayload } from './signing.js'
+import { sm2 } from './sm2.js'
 
 /** Rebuilds `v` with every object's keys inserted in a shuffled order (deeply). */
 function shuffleKeys(v: unknown, rnd: () => number): unknown {
@@ -198,6 +199,56 @@ describe('Ed25519 signatures over canonical JSON', () => {
     expect(keyId(keys.publicKey)).toBe(Buffer.from(sha256Hex(Buffer.from(keys.publicKey, 'base64url')), 'hex').subarray(0, 16).toString('base64url'))
     expect(keyId(keys.publicKey)).toHaveLength(22)
     expect(keyId(other.publicKey)).not.toBe(keyId(keys.publicKey))
+  })
+})
+
+describe('Ed25519 known answers (RFC 8032 §7.1)', () => {
+  const hex = (h: string) => Buffer.from(h, 'hex')
+  const b64 = (h: string) => hex(h).toString('base64url')
+  it.each([
+    ['TEST 1 (empty message)', '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60', 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a', '',
+      'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b'],
+    ['TEST 2 (one byte)', '4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb', '3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c', '72',
+      '92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00'],
+    ['TEST 3 (two bytes)', 'c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7', 'fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025', 'af82',
+      '6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a'],
+  ])('%s: signs to the published signature and verifies it', (_name, secret, publicKey, message, signature) => {
+    expect(ed25519.sign(b64(secret), hex(message))).toBe(b64(signature))
+    expect(ed25519.verify(b64(publicKey), hex(message), b64(signature))).toBe(true)
+    expect(() => ed25519.parsePublicKey(b64(publicKey))).not.toThrow()
+    // The key file check derives nothing else: the published pair is a pair.
+    expect(parseKeyFile(JSON.stringify({ alg: 'Ed25519', publicKey: b64(publicKey), privateKey: b64(secret) })).publicKey).toBe(b64(publicKey))
+    expect(ed25519.verify(b64(publicKey), Buffer.concat([hex(message), Buffer.from([0])]), b64(signature))).toBe(false)
+  })
+})
+
+describe('the algorithm registry and key files', () => {
+  it('registers Ed25519 and SM2 under their names', () => {
+    expect(ALGORITHM_NAMES).toEqual(['Ed25519', 'SM2'])
+    for (const name of ALGORITHM_NAMES) expect(algorithms[name]!.alg).toBe(name)
+  })
+
+  it.each(ALGORITHM_NAMES)('reads a %s key file as keygen writes it and signs with its algorithm', (name) => {
+    const alg = algorithms[name]!
+    const k = alg.generate()
+    const file = parseKeyFile(JSON.stringify({ alg: name, ...k }, null, 2))
+    expect(file.alg).toBe(alg)
+    const sig = signPayload(file.privateKey, { a: 1 }, file.alg)
+    expect(alg.verify(k.publicKey, Buffer.from('{"a":1}', 'utf8'), sig)).toBe(true)
+  })
+
+  it('refuses a key file that is not JSON, names an unknown alg, or holds keys of another algorithm or pair', () => {
+    const e = ed25519.generate()
+    const s = sm2.generate()
+    expect(() => parseKeyFile('not json')).toThrow(/not JSON/)
+    expect(() => parseKeyFile(JSON.stringify({ alg: 'RSA', ...e }))).toThrow(/RSA.*not supported/)
+    expect(() => parseKeyFile(JSON.stringify({ alg: 'toString', ...e }))).toThrow(/not supported/)
+    expect(() => parseKeyFile(JSON.stringify({ alg: 'SM2', ...e }))).toThrow(/not an SM2 key pair/)
+    expect(() => parseKeyFile(JSON.stringify({ alg: 'Ed25519', ...s }))).toThrow(/not an Ed25519 key pair/)
+    expect(() => parseKeyFile(JSON.stringify({ alg: 'SM2', publicKey: sm2.generate().publicKey, privateKey: s.privateKey }))).toThrow(/not an SM2 key pair/)
+    expect(() => parseKeyFile(JSON.stringify({ alg: 'SM2', privateKey: s.privateKey }))).toThrow(/publicKey and privateKey/)
+    // Files of older versions without `alg` are Ed25519 files.
+    expect(parseKeyFile(JSON.stringify(e)).alg).toBe(ed25519)
   })
 })
 

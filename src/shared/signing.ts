@@ -1,5 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto'
 import canonicalize from 'canonicalize'
+import { sm2 } from './sm2.js'
 
 /**
  * RFC 8785 (JCS) canonical JSON: sorted keys, no whitespace, ECMAScript number form. What a card signs is
@@ -58,8 +59,8 @@ function canon(v: unknown, depth: number): string | undefined {
 }
 
 /**
- * Pluggable signature algorithm, so SM2/SM3 or hardware tokens can replace Ed25519 unchanged
- * (DOMAIN §8). Keys travel as base64url strings.
+ * Pluggable signature algorithm (DOMAIN §8): Ed25519 (below) and SM2 with SM3 (`sm2.ts`) are registered in
+ * {@link algorithms}; hardware tokens plug in the same way. Keys and signatures travel as base64url strings.
  */
 export interface SignatureAlgorithm {
   readonly alg: string
@@ -151,7 +152,38 @@ function derivePublic(d: string): string {
   return createPublicKey(priv).export({ format: 'jwk' }).x!
 }
 
-export const algorithms: Record<string, SignatureAlgorithm> = { Ed25519: ed25519 }
+/**
+ * The registered algorithms by name: what a card's, a key file's and a signature's `alg` says. `Ed25519`: RFC 8032,
+ * raw 32-byte keys, 64-byte signatures. `SM2`: SM2 with SM3 and signer ID 1234567812345678, 65-byte 04‖x‖y public
+ * keys, 32-byte private keys, 64-byte r‖s signatures (see `sm2.ts`). All base64url.
+ */
+export const algorithms: Record<string, SignatureAlgorithm> = { Ed25519: ed25519, SM2: sm2 }
+export const ALGORITHM_NAMES = ['Ed25519', 'SM2'] as const
+export type AlgorithmName = (typeof ALGORITHM_NAMES)[number]
+
+/** A card key file as `kouan card keygen` writes it: `{alg, publicKey, privateKey}`. */
+export interface KeyFile { alg: SignatureAlgorithm; publicKey: string; privateKey: string }
+
+/**
+ * Reads a key file's text: a known `alg` (a file without one is an Ed25519 file of older versions), a private key of
+ * that algorithm, and the public key that belongs to it (checked by signing and verifying a probe).
+ * @throws Error saying what is wrong
+ */
+export function parseKeyFile(text: string): KeyFile {
+  let v: unknown
+  try { v = JSON.parse(text) } catch { throw new Error('not JSON') }
+  const o = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>
+  const name = o.alg ?? 'Ed25519'
+  const alg = typeof name === 'string' && Object.hasOwn(algorithms, name) ? algorithms[name]! : undefined
+  if (!alg) throw new Error(`alg ${JSON.stringify(name)} is not supported; expected one of ${ALGORITHM_NAMES.join(', ')}`)
+  const { publicKey, privateKey } = o
+  if (typeof privateKey !== 'string' || typeof publicKey !== 'string') throw new Error(`publicKey and privateKey must be ${alg.alg} keys in base64url, as \`kouan card keygen\` writes them`)
+  const probe = Buffer.from('kouan key file check', 'utf8')
+  let ok = false
+  try { ok = alg.verify(publicKey, probe, alg.sign(privateKey, probe)) } catch { /* a malformed private key */ }
+  if (!ok) throw new Error(`privateKey and publicKey are not an ${alg.alg} key pair`)
+  return { alg, publicKey, privateKey }
+}
 
 /** Key identifier: first 16 bytes of SHA-256 over the public key bytes, base64url. */
 export function keyId(publicKey: string): string {
