@@ -29,6 +29,8 @@ import { deliverWebhooks } from './modules/ecommerce/webhooks.js'
 import consoleRoutes from './modules/console/routes.js'
 import certificateRoutes, { publicVerifyRoutes } from './modules/certificates/routes.js'
 import archiveRoutes from './modules/archives/routes.js'
+import auditRoutes from './modules/audit/routes.js'
+import { checkpointTimer } from './modules/audit/service.js'
 import entrustmentRoutes from './modules/entrustments/routes.js'
 import { registerWeb } from './modules/console/web.js'
 
@@ -190,7 +192,11 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps): Promise
     deliverWebhooks(ctx).catch((err: unknown) => app.log.error({ err }, 'CEB webhook delivery failed'))
   }, CEB_SWEEP_MS)
   cebSweep.unref()
-  app.addHook('onClose', async () => { clearInterval(riskSync); clearInterval(cebSweep) })
+  // Signed checkpoints of the audit chain heads (only of chains that moved), for export out of the database's reach.
+  const checkpoint = checkpointTimer(ctx, (err) => app.log.error({ err }, 'audit checkpoint failed'))
+  const auditCheckpoints = config.auditCheckpointSeconds > 0 ? setInterval(checkpoint, config.auditCheckpointSeconds * 1000) : undefined
+  auditCheckpoints?.unref()
+  app.addHook('onClose', async () => { clearInterval(riskSync); clearInterval(cebSweep); clearInterval(auditCheckpoints) })
 
   await app.register(swagger, {
     openapi: {
@@ -218,6 +224,7 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps): Promise
   await app.register(consoleRoutes, { prefix: '/api/v1/console', ...ctx })
   await app.register(certificateRoutes, { prefix: '/api/v1/certificates', ...ctx })
   await app.register(archiveRoutes, { prefix: '/api/v1/archives', ...ctx })
+  await app.register(auditRoutes, { prefix: '/api/v1/audit', ...ctx })
   await app.register(entrustmentRoutes, { prefix: '/api/v1/entrustments', ...ctx })
   // Public, at the root: the verify page printed QR codes point to, and the issuing keys at their well-known address.
   await app.register(publicVerifyRoutes, { ...ctx })

@@ -5,7 +5,6 @@ import { loadConfig, ConfigError, type Config } from './config.js'
 import { openDb } from './db/index.js'
 import { migrate } from './db/migrate.js'
 import { systemClock, systemIds } from './shared/clock.js'
-import { verifyAudit } from './shared/audit.js'
 import { ed25519, signPayload } from './shared/signing.js'
 import { createUser } from './modules/auth/service.js'
 import { startCluster, startServer } from './server.js'
@@ -164,16 +163,76 @@ card.command('sign')
 
 const audit = program.command('audit').description('the hash-chained audit log')
 audit.command('verify')
-  .description('re-walk every chain; exit 1 if any row was altered or deleted')
-  .action(async () => {
+  .description('re-walk every chain and check the append-only triggers; with --checkpoints, also compare every chain with exported checkpoints; exit 1 on any problem')
+  .option('--checkpoints <file>', 'checkpoints exported earlier (`kouan audit checkpoints export`), kept where the database administrators cannot write')
+  .option('--trust <kid...>', 'pin these checkpoint key ids: checkpoints signed by any other key are refused')
+  .option('--keys <file>', 'pin the keys in this file (`kouan audit checkpoints keys`, kept with the exports)')
+  .action(async (o: { checkpoints?: string; trust?: string[]; keys?: string }) => {
+    const { verifyLog } = await import('./modules/audit/service.js')
+    const { parseTrustedKeys } = await import('./modules/audit/checkpoints.js')
+    const trust = { ...(o.trust ? { kids: o.trust } : {}), ...(o.keys ? { keys: parseTrustedKeys(readFileSync(o.keys, 'utf8')) } : {}) }
+    const checkpointsText = o.checkpoints === undefined ? undefined : readFileSync(o.checkpoints, 'utf8')
     const db = await openDb(config())
-    const r = await verifyAudit(db)
-    await db.close()
-    if (r.problems.length) {
-      console.error(JSON.stringify({ ok: false, rows: r.rows, problems: r.problems }, null, 2))
-      process.exit(1)
-    }
-    console.log(JSON.stringify({ ok: true, rows: r.rows }))
+    let r: Awaited<ReturnType<typeof verifyLog>>
+    try { r = await verifyLog(db, { ...(checkpointsText === undefined ? {} : { checkpointsText }), trust }) } finally { await db.close() }
+    const unpinned = r.checkpoints?.keys.filter((k) => !k.pinned).map((k) => k.kid) ?? []
+    if (unpinned.length) console.error(`warning: checkpoint keys ${unpinned.join(', ')} taken from the file itself; pin them with --trust or --keys`)
+    console.log(JSON.stringify(r, null, 2))
+    if (!r.ok) process.exitCode = 1
+  })
+
+const checkpoints = audit.command('checkpoints').description('signed checkpoints of the chain heads, to keep out of the database administrators\' reach')
+checkpoints.command('export')
+  .description('print every checkpoint as JSON lines {chain, seq, hash, at, kid, alg, publicKey, signature}, oldest first')
+  .option('-o, --out <file>', 'write to this file instead of stdout')
+  .option('--since <time>', 'only checkpoints taken after this ISO 8601 time (for appending to an earlier export)')
+  .action(async (o: { out?: string; since?: string }) => {
+    if (o.since !== undefined && Number.isNaN(Date.parse(o.since))) throw new InvalidArgumentError('--since must be an ISO 8601 time')
+    const { allCheckpoints } = await import('./modules/audit/service.js')
+    const db = await openDb(config())
+    const lines: string[] = []
+    try { for await (const c of allCheckpoints(db, o.since)) lines.push(JSON.stringify(c) + '\n') } finally { await db.close() }
+    if (o.out) {
+      writeFileSync(o.out, lines.join(''))
+      console.error(JSON.stringify({ checkpoints: lines.length, file: o.out }))
+    } else process.stdout.write(lines.join(''))
+  })
+checkpoints.command('take')
+  .description('sign a checkpoint of every chain whose head moved since its last checkpoint, now (the server does it every KOUAN_AUDIT_CHECKPOINT_SECONDS)')
+  .action(async () => {
+    const { takeCheckpoints } = await import('./modules/audit/service.js')
+    const cfg = config()
+    const db = await openDb(cfg)
+    await migrate(db)
+    try { console.log(JSON.stringify(await takeCheckpoints({ db, clock: systemClock, config: cfg }))) } finally { await db.close() }
+  })
+checkpoints.command('keys')
+  .description('public halves of the checkpoint keys with their windows: keep a copy with the exports and pin it (verify --keys)')
+  .action(async () => {
+    const { checkpointKeys } = await import('./modules/audit/service.js')
+    const db = await openDb(config())
+    try { console.log(JSON.stringify({ items: await checkpointKeys(db) }, null, 2)) } finally { await db.close() }
+  })
+checkpoints.command('rotate-key')
+  .description('retire the active checkpoint key (what it signed keeps verifying) and activate a new one in the database')
+  .option('--alg <name>', 'algorithm of the new key (default KOUAN_AUDIT_CHECKPOINT_ALG, Ed25519)')
+  .action(async (o: { alg?: string }) => {
+    const { rotateCheckpointKey } = await import('./modules/audit/service.js')
+    const cfg = config()
+    const db = await openDb(cfg)
+    await migrate(db)
+    try { console.log(JSON.stringify(await rotateCheckpointKey({ db, clock: systemClock, config: cfg }, 'cli:kouan', o.alg))) } finally { await db.close() }
+  })
+
+const dbCommand = program.command('db').description('database roles (PostgreSQL)')
+dbCommand.command('grant-app-role')
+  .description('as the owner (the role that migrates), grant an existing login role what the application needs and no more: it cannot change, delete or truncate audit rows, nor drop or disable their triggers; later migrations grant it their new tables')
+  .argument('<role>', 'the application\'s role (create it first: create role kouan_app login password \'...\')')
+  .action(async (role: string) => {
+    const { grantAppRole } = await import('./modules/audit/service.js')
+    const db = await openDb(config())
+    await migrate(db)
+    try { console.log(JSON.stringify(await grantAppRole(db, role))) } finally { await db.close() }
   })
 
 const risk = program.command('risk').description('the learned risk model')

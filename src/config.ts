@@ -34,6 +34,12 @@ export const ConfigSchema = Type.Object({
   verifyRateLimit: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 120 }),
   /** Bearer token a scraper must send for `/metrics`; unset: `/metrics` is not served (404). */
   metricsToken: Type.Optional(Type.String({ minLength: 16 })),
+  /** Seconds between signed checkpoints of the audit chain heads (taken only when a head moved; 0: none). */
+  auditCheckpointSeconds: Type.Integer({ minimum: 0, maximum: 86_400, default: 300 }),
+  /** Key file (`{alg, publicKey, privateKey}`) signing audit checkpoints, kept out of the database; unset: a generated key in the database. */
+  auditCheckpointKeyFile: Type.Optional(Type.String({ minLength: 1 })),
+  /** Algorithm (a name in `algorithms`) of generated audit checkpoint keys. */
+  auditCheckpointAlg: Type.String({ minLength: 1, default: 'Ed25519' }),
 })
 export type Config = Static<typeof ConfigSchema>
 
@@ -55,6 +61,9 @@ const ENV: Record<keyof Config, string> = {
   publicUrl: 'KOUAN_PUBLIC_URL',
   verifyRateLimit: 'KOUAN_VERIFY_RATE_LIMIT',
   metricsToken: 'KOUAN_METRICS_TOKEN',
+  auditCheckpointSeconds: 'KOUAN_AUDIT_CHECKPOINT_SECONDS',
+  auditCheckpointKeyFile: 'KOUAN_AUDIT_CHECKPOINT_KEY_FILE',
+  auditCheckpointAlg: 'KOUAN_AUDIT_CHECKPOINT_ALG',
 }
 
 /** Thrown by {@link loadConfig} with every problem listed, so an operator fixes them in one go. */

@@ -79,20 +79,50 @@ export async function flushAudit(tx: Tx): Promise<void> {
 export interface AuditProblem {
   chain: number
   seq: number
-  problem: 'HASH_MISMATCH' | 'PREV_HASH_MISMATCH' | 'MISSING_ROW' | 'HEAD_MISMATCH'
+  problem: 'HASH_MISMATCH' | 'PREV_HASH_MISMATCH' | 'MISSING_ROW' | 'HEAD_MISMATCH' | 'CHECKPOINT_MISMATCH' | 'CHECKPOINT_ROW_MISSING'
+  /**
+   * CHECKPOINT_MISMATCH and CHECKPOINT_ROW_MISSING: the chain differs from what was checkpointed, and its first rewritten
+   * (or removed) row lies in this range: after the last checkpoint that still matches, up to this one.
+   */
+  firstDifferenceBetween?: [number, number]
+}
+
+/** A checkpoint the caller has already authenticated (signature, pinned key): chain `chain` had head `hash` at `seq`. */
+export interface TrustedCheckpoint {
+  chain: number
+  seq: number
+  hash: string
 }
 
 /**
  * Re-walks every chain from genesis and reports rows whose content no longer matches their hash, gaps
  * (deleted rows) and heads that disagree with the last row (deleted tail). Reads in pages to bound memory.
+ *
+ * These checks use only what the database holds, so a chain rebuilt with recomputed hashes and head passes them.
+ * `checkpoints` (kept outside the database, see `modules/audit`) close that gap: the hash of each chain is recomputed
+ * from genesis, from the rows' content alone, and must equal the checkpointed hash at every checkpointed seq; the
+ * first checkpoint per chain that does not is reported (CHECKPOINT_MISMATCH, or CHECKPOINT_ROW_MISSING when the chain
+ * no longer has that row), with the range its first rewritten row lies in.
  */
-export async function verifyAudit(db: Queryable, pageSize = 5000): Promise<{ rows: number; problems: AuditProblem[] }> {
+export async function verifyAudit(db: Queryable, pageSize = 5000, checkpoints: readonly TrustedCheckpoint[] = []): Promise<{ rows: number; problems: AuditProblem[] }> {
   const problems: AuditProblem[] = []
+  const byChain = new Map<number, TrustedCheckpoint[]>()
+  for (const c of checkpoints) byChain.set(c.chain, [...(byChain.get(c.chain) ?? []), c])
   let total = 0
   const heads = await db.query<{ chain: number; seq: number; hash: string }>('select chain, seq, hash from audit_heads order by chain')
   for (const head of heads) {
     let expectSeq = 1
     let prev = GENESIS_HASH
+    // The chain recomputed from the rows' content alone (stored hashes ignored), compared with the checkpoints.
+    let walked = GENESIS_HASH
+    const cps = (byChain.get(head.chain) ?? []).sort((a, b) => a.seq - b.seq)
+    let next = 0
+    let lastMatch = 0
+    let differs = false
+    const checkpointProblem = (seq: number, problem: 'CHECKPOINT_MISMATCH' | 'CHECKPOINT_ROW_MISSING') => {
+      if (!differs) problems.push({ chain: head.chain, seq, problem, firstDifferenceBetween: [lastMatch + 1, seq] })
+      differs = true
+    }
     for (;;) {
       const page = await db.query<{ seq: number; at: Date; actor: string; action: string; entity_type: string; entity_id: string; data: Record<string, unknown>; prev_hash: string; hash: string }>(
         `select seq, at, actor, action, entity_type, entity_id, data, prev_hash, hash from audit_log
@@ -103,17 +133,33 @@ export async function verifyAudit(db: Queryable, pageSize = 5000): Promise<{ row
         total++
         if (r.seq !== expectSeq) problems.push({ chain: head.chain, seq: expectSeq, problem: 'MISSING_ROW' })
         if (r.prev_hash !== prev) problems.push({ chain: head.chain, seq: r.seq, problem: 'PREV_HASH_MISMATCH' })
-        const h = auditHash(r.prev_hash, {
+        const content = {
           chain: head.chain, seq: r.seq, at: new Date(r.at), actor: r.actor, action: r.action,
           entityType: r.entity_type, entityId: r.entity_id, data: r.data,
-        })
+        }
+        const h = auditHash(r.prev_hash, content)
         if (h !== r.hash) problems.push({ chain: head.chain, seq: r.seq, problem: 'HASH_MISMATCH' })
         prev = r.hash
         expectSeq = r.seq + 1
+        if (cps.length > 0) {
+          walked = auditHash(walked, content)
+          for (; next < cps.length && cps[next]!.seq < r.seq; next++) checkpointProblem(cps[next]!.seq, 'CHECKPOINT_ROW_MISSING')
+          for (; next < cps.length && cps[next]!.seq === r.seq; next++) {
+            if (cps[next]!.hash !== walked) checkpointProblem(r.seq, 'CHECKPOINT_MISMATCH')
+            else if (!differs) lastMatch = r.seq
+          }
+        }
       }
       if (page.length < pageSize) break
     }
     if (expectSeq - 1 !== head.seq || prev !== head.hash) problems.push({ chain: head.chain, seq: head.seq, problem: 'HEAD_MISMATCH' })
+    for (; next < cps.length; next++) checkpointProblem(cps[next]!.seq, 'CHECKPOINT_ROW_MISSING')
+    byChain.delete(head.chain)
+  }
+  // Checkpointed chains the database no longer has a head for.
+  for (const [chain, cps] of byChain) {
+    const first = Math.min(...cps.map((c) => c.seq))
+    problems.push({ chain, seq: first, problem: 'CHECKPOINT_ROW_MISSING', firstDifferenceBetween: [1, first] })
   }
   return { rows: total, problems }
 }

@@ -156,8 +156,7 @@ export async function archivePartitions(db: Queryable): Promise<Array<{ name: st
 /** Drops a partition if it holds no row (in the caller's transaction); false when it is not empty. */
 export async function dropEmptyPartition(tx: Tx, name: string): Promise<boolean> {
   if (!/^archives_\d{4}$/.test(name)) throw new Error(`not an archive partition: ${name}`)
-  const [r] = await tx.query<{ any: boolean }>(`select exists (select 1 from ${name}) as any`)
-  if (r!.any) return false
-  await tx.query(`drop table ${name}`)
-  return true
+  // The owner's function (migration 0010) checks and drops, so an application role that is not the owner can purge.
+  const [r] = await tx.query<{ dropped: boolean }>('select drop_empty_archive_partition($1) as dropped', [name])
+  return r!.dropped
 }
