@@ -5,7 +5,7 @@ import { countRows } from '../test/db.js'
 import { buildEnterprise, buildOperator, loginUser, type Headers, type TestOperator } from '../test/factories.js'
 import { ConfigError, loadConfig } from './config.js'
 import { ed25519 } from './shared/signing.js'
-import { textProblem } from './shared/text.js'
+import { jsonMayHoldBadText, textProblem } from './shared/text.js'
 
 const METRICS_TOKEN = 'm3tr1cs-t0ken-for-the-scraper-0123456789'
 
@@ -53,6 +53,17 @@ describe('text that cannot be stored: NUL and unpaired surrogates', () => {
     expect(res.statusCode).toBe(201)
     const [row] = await t.db.query<{ operator_name: string }>('select operator_name from port_cards where id = $1', [res.json().id])
     expect(row!.operator_name).toBe('李雷 😀𠀀')
+  })
+
+  it('accepts escaped surrogate pairs and an escaped backslash before u0000 (the text scan only decides whether to walk)', async () => {
+    for (const [raw, parsed] of [['\\ud83d\\ude00', '😀'], ['\\\\u0000', '\\u0000']] as const) {
+      expect(jsonMayHoldBadText(`{"username":"${raw}"}`)).toBe(true)
+      const res = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { 'content-type': 'application/json' }, payload: `{"username":"${raw}","password":"x"}`, remoteAddress: '192.0.2.77' })
+      expect(res.statusCode).toBe(401)
+      expect(res.json().code).toBe('AUTH_BAD_CREDENTIALS')
+      expect(JSON.parse(`"${raw}"`)).toBe(parsed)
+    }
+    expect(jsonMayHoldBadText(JSON.stringify({ name: '李雷 😀', note: 'a\\b "q"' }))).toBe(false)
   })
 
   it('still answers malformed JSON as MALFORMED_JSON', async () => {

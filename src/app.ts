@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer'
 import { createHash, timingSafeEqual } from 'node:crypto'
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify'
 import swagger from '@fastify/swagger'
@@ -8,7 +9,7 @@ import type { Config } from './config.js'
 import type { Db } from './db/index.js'
 import type { Clock, Ids } from './shared/clock.js'
 import { installErrorHandlers, invalidText, KouanError } from './errors.js'
-import { textProblem } from './shared/text.js'
+import { jsonMayHoldBadText, textProblem } from './shared/text.js'
 import { ErrorSchema } from './shared/schema.js'
 import { authenticate, readSession, requireRole, sessionSecret, type Actor } from './modules/auth/service.js'
 import { loadReference, type Reference } from './modules/reference/data.js'
@@ -103,23 +104,23 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
  * by their parser.
  */
 function installTextChecks(app: FastifyInstance) {
-  // Fastify's own JSON parser (prototype-poisoning checks), fed text decoded strictly: it would turn bytes that are
-  // not UTF-8 into U+FFFD silently.
+  // Fastify's own JSON parser (prototype-poisoning checks), fed text checked to be UTF-8 first: decoding would turn
+  // other bytes into U+FFFD silently. A body is walked only if its text has an escape that could make bad text.
   const json = app.getDefaultJsonParser('error', 'error')
   app.removeContentTypeParser('application/json')
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
-    let text: string
-    try {
-      text = UTF8.decode(body as Buffer)
-    } catch {
-      done(invalidText('/body', 'bytes that are not UTF-8'), undefined)
-      return
-    }
-    json(req, text, done)
+    const bytes = body as Buffer
+    if (!isUtf8(bytes)) return done(invalidText('/body', 'bytes that are not UTF-8'), undefined)
+    const text = bytes.toString('utf8')
+    json(req, text, (err, value) => {
+      if (err) return done(err, undefined)
+      const problem = jsonMayHoldBadText(text) ? textProblem(value, '/body') : undefined
+      done(problem ? invalidText(problem.pointer, problem.what) : null, value)
+    })
   })
   app.addHook('preValidation', async (req) => {
     const problem = textProblem(req.params, '/params') ?? textProblem(req.query, '/query')
-      ?? (Buffer.isBuffer(req.body) ? undefined : textProblem(req.body, '/body'))
+      ?? (typeof req.body === 'string' ? textProblem(req.body, '/body') : undefined)
     if (problem) throw invalidText(problem.pointer, problem.what)
   })
 }

@@ -70,7 +70,7 @@ program.command('start')
       `  Console        ${r.url}/   (officers: demo accounts below; enterprises: port-card key file)`,
       `  API            ${r.url}/api/v1   (health: ${r.url}/api/v1/health)`,
       `  OpenAPI        ${r.url}/api/openapi.json`,
-      `  Metrics        ${r.url}/metrics`,
+      `  Metrics        ${cfg.metricsToken ? `${r.url}/metrics (bearer token: KOUAN_METRICS_TOKEN)` : 'not served (set KOUAN_METRICS_TOKEN to scrape /metrics)'}`,
       `  Demo accounts  admin / ${creds.admin}    officer / ${creds.officer}    officer2 / ${creds.officer2}`,
       `  Simulator      ${simulate ? `${cfg.simulateRate} declarations/s and ${cfg.simulateCebRate} e-commerce tickets/s (stop with KOUAN_SIMULATE=false or --no-simulate); the risk model retrains every 2 minutes` : 'off'}`,
       '',

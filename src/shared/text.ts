@@ -5,6 +5,14 @@
  */
 const BAD_TEXT = /[\u0000\uD800-\uDFFF]/u
 
+/**
+ * Whether JSON text, already checked to be valid UTF-8, could parse into such strings: NUL and surrogates can then
+ * only come from `\u` escapes (raw control characters are invalid JSON, and UTF-8 cannot encode a surrogate). A
+ * native scan of the text that lets clean bodies skip {@link textProblem}; a match (an escaped pair, `\\u0000`)
+ * may be harmless, so the parsed value is then walked.
+ */
+export const jsonMayHoldBadText = (json: string) => /\\u(?:0000|[dD][89a-fA-F])/.test(json)
+
 const describe = (s: string) => (s.includes('\u0000') ? 'a NUL character' : 'an unpaired surrogate')
 
 /** A JSON Pointer segment (RFC 6901); characters the pointer itself could not carry are shown as U+FFFD. */
