@@ -95,8 +95,6 @@ function validatorCompiler() {
     (httpPart === 'body' ? body : text).compile(schema)
 }
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
-
 /**
  * Text the database cannot store is refused here, once for every route: JSON bodies must be UTF-8, and no string
  * or key of a JSON body, query string or path parameter may hold NUL or an unpaired surrogate (400 INVALID_TEXT
