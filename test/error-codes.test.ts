@@ -27,9 +27,12 @@ import { describe, expect, it } from 'vitest'
  *     `expect(r).toMatchObject({ code: 'X' })`, `expect.objectContaining(…)`, a helper `expectProblem(res, 'X', …)`),
  *  2. inside the table of `it.each` / `test.each` / `describe.each`,
  *  3. passed to a function of the same test file that itself calls `expect`, or
- *  4. in the initializer of a variable of the same test file that is used inside 1–3 or as the iterable of a
- *     `for … of` loop whose body asserts.
- * A code that only appears as input (a fixture, a request body) does not count. This file itself does not count.
+ *  4. in the initializer of a variable of the same test file that is used inside 1–3, or iterated by a `for … of`
+ *     (or `.forEach`/`.map` callback) that asserts; also a list written straight into such a `for … of`.
+ * A code that only appears as input does not count: one inside the arguments of a call that does not assert or
+ * inside a function (`expect((await post({ code: 'X' })).statusCode)`, `const res = await post({ code: 'X' })`,
+ * a fixture nobody asserts) is input, except on the expected side of a matcher (`.toEqual(new Set(['X']))`) and in a
+ * call to a builder of expected values of the same file (`const R = (code, pointer) => ({ code, pointer })`). This file itself does not count.
  * `CODES_DEBUG=1 npx vitest run test/error-codes.test.ts` prints both lists with the place of each code.
  */
 
@@ -60,9 +63,8 @@ function files(dir: string, keep: (path: string) => boolean): string[] {
     .sort()
 }
 
-function parse(path: string): ts.SourceFile {
-  return ts.createSourceFile(path, readFileSync(join(ROOT, path), 'utf8'), ts.ScriptTarget.ES2022, true)
-}
+type Source = { path: string; sf: ts.SourceFile }
+const source = (path: string, text = readFileSync(join(ROOT, path), 'utf8')): Source => ({ path, sf: ts.createSourceFile(path, text, ts.ScriptTarget.ES2022, true) })
 
 function walk(node: ts.Node, visit: (n: ts.Node) => void): void {
   visit(node)
@@ -87,9 +89,7 @@ function codeParameters(sf: ts.SourceFile): Map<string, number> {
 }
 
 /** The codes of the server, each with one place it is made. */
-function sourceCodes(): { codes: Map<string, string>; templates: Map<string, string> } {
-  const paths = files('src', (p) => p.endsWith('.ts') && !p.endsWith('.test.ts') && !p.startsWith('src/simulator/'))
-  const sources = paths.map((p) => ({ path: p, sf: parse(p) }))
+function sourceCodes(sources: Source[]): { codes: Map<string, string>; templates: Map<string, string> } {
   // const X = 'CODE' anywhere in src: identifiers naming them resolve to their value (e.g. `code: FORMAT`).
   const constants = new Map<string, string>()
   for (const { sf } of sources) {
@@ -101,7 +101,8 @@ function sourceCodes(): { codes: Map<string, string>; templates: Map<string, str
   const templates = new Map<string, string>()
   // KouanError and the factories of src/errors.ts: name → position of the parameter named `code`.
   const throwers = new Map<string, number>([['KouanError', 0]])
-  for (const [name, i] of codeParameters(sources.find((s) => s.path === 'src/errors.ts')!.sf)) throwers.set(name, i)
+  const errorsTs = sources.find((s) => s.path === 'src/errors.ts')
+  for (const [name, i] of errorsTs ? codeParameters(errorsTs.sf) : []) throwers.set(name, i)
   for (const { path, sf } of sources) {
     const at = (n: ts.Node) => `${path}:${sf.getLineAndCharacterOfPosition(n.getStart()).line + 1}`
     /** The codes an expression can evaluate to: literals, constants, both branches of `?:`, both sides of `??`/`||`. */
@@ -140,15 +141,10 @@ function sourceCodes(): { codes: Map<string, string>; templates: Map<string, str
   return { codes, templates }
 }
 
-/** Codes some test asserts, each with one place it does. */
-function assertedCodes(): Map<string, string> {
-  const paths = [
-    ...files('src', (p) => p.endsWith('.test.ts')),
-    ...files('test', (p) => p.endsWith('.ts') && p !== 'test/error-codes.test.ts'),
-  ]
+/** Codes the tests assert, each with one place one does. */
+function assertedCodes(tests: Source[]): Map<string, string> {
   const out = new Map<string, string>()
-  for (const path of paths) {
-    const sf = parse(path)
+  for (const { path, sf } of tests) {
     const at = (n: ts.Node) => `${path}:${sf.getLineAndCharacterOfPosition(n.getStart()).line + 1}`
     const rootName = (e: ts.Expression): string | undefined => {
       while (true) {
@@ -169,44 +165,58 @@ function assertedCodes(): Map<string, string> {
       if (ts.isFunctionDeclaration(n) && n.name && n.body && callsExpect(n.body)) asserting.add(n.name.text)
       if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer && (ts.isArrowFunction(n.initializer) || ts.isFunctionExpression(n.initializer)) && callsExpect(n.initializer.body)) asserting.add(n.name.text)
     })
-    const isEach = (c: ts.CallExpression) => ts.isPropertyAccessExpression(c.expression) && c.expression.name.text === 'each' && /^(it|test|describe)$/.test(rootName(c.expression) ?? '')
-    const asserts = (c: ts.CallExpression): boolean => {
-      const root = rootName(c.expression) ?? ''
-      return /^(expect|assert)/.test(root) || isEach(c) || (ts.isIdentifier(c.expression) && asserting.has(c.expression.text))
-    }
-    /** True when node sits in the arguments of an asserting call (rules 1–3). */
-    const inAssertion = (node: ts.Node): boolean => {
+    // Builders of expected values (`const R = (code, pointer) => ({ code, pointer })`): a call to one is no input.
+    const builders = new Set<string>()
+    walk(sf, (n) => {
+      if (!ts.isVariableDeclaration(n) || !ts.isIdentifier(n.name) || !n.initializer || !ts.isArrowFunction(n.initializer)) return
+      let body: ts.Node = n.initializer.body
+      while (ts.isParenthesizedExpression(body)) body = body.expression
+      let calls = false
+      walk(body, (c) => { if (ts.isCallExpression(c) || ts.isNewExpression(c)) calls = true })
+      if ((ts.isObjectLiteralExpression(body) || ts.isArrayLiteralExpression(body)) && !calls) builders.add(n.name.text)
+    })
+    const isEachTag = (e: ts.Expression) => ts.isPropertyAccessExpression(e) && e.name.text === 'each' && /^(it|test|describe)$/.test(rootName(e) ?? '')
+    const isEach = (c: ts.CallExpression) => isEachTag(c.expression)
+    const asserts = (c: ts.CallExpression): boolean =>
+      /^(expect|assert)/.test(rootName(c.expression) ?? '') || isEach(c) || (ts.isIdentifier(c.expression) && asserting.has(c.expression.text))
+    /**
+     * Walks up from a node: true when it is asserted (rules 1–4). `crossed` records that the way up entered the
+     * arguments of a call that does not assert (`post({ code: 'X' })`) or a function: a value there is input. Only
+     * the expected side of a matcher (`.toEqual(new Set(['X']))`) looks through such calls.
+     */
+    const isAsserted = (node: ts.Node, used: ReadonlySet<string>): boolean => {
+      let crossed = false
       for (let n: ts.Node = node; n.parent; n = n.parent) {
         const p = n.parent
-        if (ts.isCallExpression(p) && p.arguments.includes(n as ts.Expression) && asserts(p)) return true
-        // A tagged it.each`table`.
-        if (ts.isTaggedTemplateExpression(p) && p.template === n && /^(it|test|describe)$/.test(rootName(p.tag) ?? '')) return true
+        if ((ts.isCallExpression(p) || ts.isNewExpression(p)) && p.arguments?.some((a) => a === n)) {
+          if (ts.isCallExpression(p) && asserts(p)) {
+            // expect(…), a helper and an it.each table are strict; a matcher chained on expect(…) is not.
+            const strict = ts.isIdentifier(p.expression) || isEach(p)
+            if (!strict || !crossed) return true
+          }
+          if (!(ts.isCallExpression(p) && ts.isIdentifier(p.expression) && builders.has(p.expression.text))) crossed = true
+        } else if (ts.isArrowFunction(p) || ts.isFunctionExpression(p) || ts.isFunctionDeclaration(p)) crossed = true
+        else if (ts.isTaggedTemplateExpression(p) && p.template === n && isEachTag(p.tag)) return !crossed
+        else if (!crossed && ts.isVariableDeclaration(p) && p.initializer === n && ts.isIdentifier(p.name) && used.has(p.name.text)) return true
+        else if (!crossed && ts.isForOfStatement(p) && p.expression === n && callsExpect(p.statement)) return true
       }
       return false
     }
-    // Rule 4: variables used in an assertion or iterated by a loop that asserts.
+    // Rule 4: variables used in an assertion, iterated by a loop that asserts, or mapped by a callback that does.
     const used = new Set<string>()
     walk(sf, (n) => {
-      if (ts.isIdentifier(n) && !(ts.isVariableDeclaration(n.parent) && n.parent.name === n) && inAssertion(n)) used.add(n.text)
+      if (ts.isIdentifier(n) && !(ts.isVariableDeclaration(n.parent) && n.parent.name === n) && isAsserted(n, new Set())) used.add(n.text)
       if (ts.isForOfStatement(n) && callsExpect(n.statement)) walk(n.expression, (c) => { if (ts.isIdentifier(c)) used.add(c.text) })
       if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(n.expression) && ['forEach', 'map', 'every', 'some'].includes(n.expression.name.text) && n.arguments.some((a) => callsExpect(a))) {
         walk(n.expression.expression, (c) => { if (ts.isIdentifier(c)) used.add(c.text) })
       }
     })
-    const inUsedVariable = (node: ts.Node): boolean => {
-      for (let n: ts.Node = node; n.parent; n = n.parent) {
-        const p = n.parent
-        if (ts.isVariableDeclaration(p) && p.initializer === n && ts.isIdentifier(p.name) && used.has(p.name.text)) return true
-      }
-      return false
-    }
     walk(sf, (n) => {
-      if (!isString(n) || !CODE.test(n.text) || out.has(n.text)) return
-      if (inAssertion(n) || inUsedVariable(n)) out.set(n.text, at(n))
+      if (isString(n) && CODE.test(n.text) && !out.has(n.text) && isAsserted(n, used)) out.set(n.text, at(n))
     })
     // Tagged templates hold codes as raw text.
     walk(sf, (n) => {
-      if (ts.isTaggedTemplateExpression(n) && inAssertion(n.template)) {
+      if (ts.isTaggedTemplateExpression(n) && isAsserted(n.template, used)) {
         for (const m of n.template.getText(sf).matchAll(/\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b/g)) if (!out.has(m[0])) out.set(m[0], at(n))
       }
     })
@@ -215,9 +225,53 @@ function assertedCodes(): Map<string, string> {
 }
 
 describe('error codes', () => {
-  const { codes, templates } = sourceCodes()
-  const asserted = assertedCodes()
+  const { codes, templates } = sourceCodes(files('src', (p) => p.endsWith('.ts') && !p.endsWith('.test.ts') && !p.startsWith('src/simulator/')).map((p) => source(p)))
+  const asserted = assertedCodes([
+    ...files('src', (p) => p.endsWith('.test.ts')),
+    ...files('test', (p) => p.endsWith('.ts') && p !== 'test/error-codes.test.ts'),
+  ].map((p) => source(p)))
   if (process.env.CODES_DEBUG) console.log(JSON.stringify({ codes: [...codes].sort(), asserted: [...asserted].sort() }))
+
+  it('collects codes where they are made, and nothing else (the rules on a made-up source)', () => {
+    const found = sourceCodes([
+      source('src/errors.ts', 'export class KouanError {}\nexport const notFound = (code: string, what: string) => new KouanError(code, 404, what)'),
+      source('src/modules/x/service.ts', `
+        throw notFound('X_NOT_FOUND', 'x')
+        throw new KouanError(side === 'TRADER' ? 'X_NOT_TRADER' : 'X_NOT_DECLARANT', 403, 'm')
+        const bad = (code: string, message: string) => out.push({ code, message })
+        bad('X_HELPER', 'm')
+        problems.push({ code: 'X_ITEM', message: 'm', pointer: '/body/x' })
+        reasons.push({ code: 'RULE_LANE', message: 'a selectivity reason' })
+        appendAudit(tx, { action: 'X_AUDITED', entityType: 'x' })
+        throw new KouanError(problems[0]?.code ?? 'X_FALLBACK', 400, 'm')
+        const e = { code: \`X_\${kind}\`, message: 'm' }`),
+    ])
+    expect([...found.codes.keys()].sort()).toEqual(['X_FALLBACK', 'X_HELPER', 'X_ITEM', 'X_NOT_DECLARANT', 'X_NOT_FOUND', 'X_NOT_TRADER'])
+    expect([...found.templates.keys()]).toEqual(['X_${kind}'])
+  })
+
+  it('counts a code in a test only where the test asserts it (the rules on a made-up test)', () => {
+    const found = assertedCodes([source('src/modules/x/x.test.ts', `
+      function expectProblem(res, code) { expect(res.json().code).toBe(code) }
+      const expected = [{ code: 'IN_VARIABLE' }]
+      const fixture = [{ code: 'ONLY_INPUT_VARIABLE' }]
+      const R = (code, pointer) => ({ code, pointer })
+      const send = (code) => post({ code })
+      const CASES = [{ mutate: (t) => { t.code = 'ONLY_INPUT_IN_TABLE' }, expected: [R('VIA_BUILDER', '/x')] }]
+      it.each(CASES)('$name', (c) => { expect(verify(c.mutate)).toEqual(c.expected) })
+      send('ONLY_INPUT_VIA_SENDER')
+      it('x', async () => {
+        const res = await post({ code: 'ONLY_INPUT' }, fixture)
+        expect(res.json()).toMatchObject({ code: 'IN_EXPECT' })
+        expect(res.json().code).toBe('IN_TOBE')
+        await expect(call()).rejects.toMatchObject({ code: 'IN_REJECTS' })
+        expectProblem(res, 'VIA_HELPER')
+        for (const c of ['IN_LOOP']) expect(codes).toContain(c)
+        expect(reasons).toEqual(expected)
+      })
+      it.each([['IN_TABLE', 1]])('%s', (code) => { expect(code).toBeTruthy() })`)])
+    expect([...found.keys()].sort()).toEqual(['IN_EXPECT', 'IN_LOOP', 'IN_REJECTS', 'IN_TABLE', 'IN_TOBE', 'IN_VARIABLE', 'VIA_BUILDER', 'VIA_HELPER'])
+  })
 
   it('finds the codes of the server where they are made', () => {
     // A sample from each kind of place, so that a broken extraction cannot pass as "nothing uncovered".
