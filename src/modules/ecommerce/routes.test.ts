@@ -49,11 +49,52 @@ describe('CEB intake, matching and receipts', () => {
     expect(running.json()).toEqual({ buyerIdNumber: '110105199003071239', year: 2026, total: '408.00' })
   })
 
-  it('re-verifies on a modification and returns the ticket with reasons', async () => {
+  it('re-verifies on a modification: a returned ticket whose payment is corrected is matched again and released', async () => {
+    const OTHER = 'SO202508180003'
+    const other = (xml: string) => xml.replaceAll(ORDER, OTHER).replace('<ceb:logisticsNo>', '<ceb:logisticsNo>3')
+      .replace('<ceb:payTransactionId>', '<ceb:payTransactionId>3').replace('<ceb:copNo>', '<ceb:copNo>3')
+    const short = other(example(411)).replace('<ceb:amountPaid>445.13</ceb:amountPaid>', '<ceb:amountPaid>400.00</ceb:amountPaid>')
+    for (const [code, xml] of [['4601000EBC', other(example(311))], ['4601000PAY', short], ['4601000LOG', other(example(511))], ['4601000AGT', other(example(621))]] as const) {
+      expect((await send(parties[code]!, xml)).statusCode).toBe(200)
+    }
+    await matchQueued(t.app.kouan)
+    const status = async () => (await t.db.query<{ return_status: number; reasons: Array<{ code: string }> }>('select return_status, reasons from ceb_tickets where order_no = $1', [OTHER]))[0]!
+    expect(await status()).toMatchObject({ return_status: 100, reasons: [expect.objectContaining({ code: 'AMOUNT_MISMATCH' })] })
+    expect(await countRows(t.db, 'ceb_tax_bills', 'order_no = $1', [OTHER])).toBe(0)
+
+    // The payment enterprise corrects the amount (appType 2): the ticket is matched again, with the new version.
+    const corrected = other(example(411)).replace('<ceb:appType>1</ceb:appType>', '<ceb:appType>2</ceb:appType>')
+    const res = await send(parties['4601000PAY']!, corrected)
+    expect(res.json().receipts).toEqual([expect.objectContaining({ returnStatus: 2 })])
+    expect(await countRows(t.db, 'ceb_documents', "type = 'CEB411' and order_no = $1 and version = 2 and body -> 'head' ->> 'amountPaid' = '445.13'", [OTHER])).toBe(1)
+    await matchQueued(t.app.kouan)
+    expect(await status()).toMatchObject({ return_status: 800, reasons: [] })
+    const all = (await t.app.inject({ method: 'GET', url: `/api/v1/ceb/orders/${OTHER}/receipts`, headers: officer.headers })).json().items as Array<{ type: string; returnStatus: number }>
+    expect(all.filter((r) => r.type === 'CEB411').map((r) => r.returnStatus)).toEqual([2, 100, 2, 120])
+    expect(all.filter((r) => r.type === 'CEB621').map((r) => r.returnStatus)).toEqual([2, 100, 120, 399, 800])
+    const bill = (await t.app.inject({ method: 'GET', url: `/api/v1/ceb/orders/${OTHER}/tax-bill`, headers: officer.headers })).json()
+    expect(bill).toMatchObject({ orderNo: OTHER, total: '37.13' })
+    // The same buyer: 408.00 + 408.00.
+    const running = await t.app.inject({ method: 'GET', url: '/api/v1/ceb/buyers/110105199003071239/total?year=2026', headers: officer.headers })
+    expect(running.json().total).toBe('816.00')
+  })
+
+  it('refuses a change to a released ticket; verdict, tax bill and annual total stay as they were', async () => {
+    const billBefore = (await t.app.inject({ method: 'GET', url: `/api/v1/ceb/orders/${ORDER}/tax-bill`, headers: officer.headers })).json()
     const modified = example(411).replace('<ceb:appType>1</ceb:appType>', '<ceb:appType>2</ceb:appType>').replace('<ceb:amountPaid>445.13</ceb:amountPaid>', '<ceb:amountPaid>400.00</ceb:amountPaid>')
     const res = await send(parties['4601000PAY']!, modified)
-    // A released order's documents can no longer change.
-    expect(res.json().receipts).toEqual([expect.objectContaining({ returnStatus: 100, reasons: [expect.objectContaining({ code: 'FORMAT' })] })])
+    expect(res.json().receipts).toEqual([expect.objectContaining({ returnStatus: 100, reasons: [expect.objectContaining({ code: 'CEB_TICKET_SETTLED', pointer: '/CEB411/PaymentHead/orderNo' })] })])
+    // A new document of a named party after release is refused the same way.
+    const second = example(411).replace('PAY20250818000000001', 'PAY20250818000000009')
+    expect((await send(parties['4601000PAY']!, second)).json().receipts).toEqual([expect.objectContaining({ returnStatus: 100, reasons: [expect.objectContaining({ code: 'CEB_TICKET_SETTLED' })] })])
+    await matchQueued(t.app.kouan)
+    const [tk] = await t.db.query<{ return_status: number; tax_total: string; dutiable_value: string }>('select return_status, tax_total, dutiable_value from ceb_tickets where order_no = $1', [ORDER])
+    const bill = (await t.app.inject({ method: 'GET', url: `/api/v1/ceb/orders/${ORDER}/tax-bill`, headers: officer.headers })).json()
+    expect(bill).toEqual(billBefore)
+    // Verdict, tax bill and annual total agree: 800 with the bill's tax, and both released tickets counted once.
+    expect(tk).toEqual({ return_status: 800, tax_total: bill.total, dutiable_value: '408.00' })
+    const running = await t.app.inject({ method: 'GET', url: '/api/v1/ceb/buyers/110105199003071239/total?year=2026', headers: officer.headers })
+    expect(running.json().total).toBe('816.00')
   })
 
   it('serves the receipts as CEB622 XML that parses back', async () => {
@@ -109,6 +150,6 @@ describe('CEB intake, matching and receipts', () => {
 
   it('reports operations: tickets per status and reasons', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/api/v1/ceb/stats', headers: officer.headers })
-    expect(res.json().byStatus).toEqual([{ returnStatus: 800, tickets: 1 }])
+    expect(res.json().byStatus).toEqual([{ returnStatus: 800, tickets: 2 }])
   })
 })

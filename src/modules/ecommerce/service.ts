@@ -9,6 +9,7 @@ import { selectivityState } from '../selectivity/service.js'
 import { verifyTicket, waybillReusable, type Verdict } from './rules.js'
 import { DEFAULT_TAX_RATES } from './tax.js'
 import { HEAD_NAME, appTypeOf, docKey, orderNoOf, senderCodes } from './keys.js'
+import { PARTY_CODES, documentParties, notNamed, partyRegistry, senderField, senderRoles, settled, ticketStanding, type PartyDoc, type PartyHead, type RegistryRow, type Standing } from './parties.js'
 import { enqueueDeliveries } from './webhooks.js'
 import type { CebDocuments, CebMessage, CebMessageType, CebProblem, Inventory, Order, Payment, Waybill } from './types.js'
 
@@ -58,14 +59,31 @@ const chinaDay = (d: Date) => china(d).toISOString().slice(0, 10)
 
 type Doc = CebDocuments[CebMessageType]
 
-interface Existing { type: CebMessageType; doc_key: string; order_no: string; content_hash: string; version: number; deleted: boolean; released: boolean; received_at: Date }
+/** A stored document of a ticket this message touches, with the party fields of its head. */
+interface Stored {
+  type: CebMessageType; doc_key: string; order_no: string; content_hash: string; version: number; deleted: boolean
+  standing: 'joined' | 'held' | 'refused'; received_at: Date; sender: string; head: PartyHead
+}
+
+/** The party fields of stored heads, read without the rest of the body. */
+const HEAD_COLUMNS = `d.type, d.doc_key, d.order_no, d.content_hash, d.version, d.deleted, d.standing, d.received_at, d.sender,
+  d.body -> 'head' ->> 'ebpCode' as ebp, d.body -> 'head' ->> 'ebcCode' as ebc, d.body -> 'head' ->> 'payCode' as pay,
+  d.body -> 'head' ->> 'logisticsCode' as logistics, d.body -> 'head' ->> 'agentCode' as agent, d.body -> 'head' ->> 'assureCode' as assure`
+type StoredRow = Omit<Stored, 'head'> & { ebp: string | null; ebc: string | null; pay: string | null; logistics: string | null; agent: string | null; assure: string | null }
+const partyHead = (h: Record<string, string | null | undefined>): PartyHead => ({
+  ebpCode: h.ebpCode ?? undefined, ebcCode: h.ebcCode ?? undefined, payCode: h.payCode ?? undefined,
+  logisticsCode: h.logisticsCode ?? undefined, agentCode: h.agentCode ?? undefined, assureCode: h.assureCode ?? undefined,
+})
 
 /**
  * Receives one signed message: checks the port card and signature, applies each document's appType
  * (1 new, 2 modify, 3 delete) against what is stored, stores documents durably with a "received" receipt,
- * marks them present on their tickets and matches the tickets now due (`inline`) or queues them (`queue`) —
- * all in one transaction. A resend of an identical document is
- * idempotent: it writes nothing and answers with the document's latest receipt.
+ * decides which documents count on their tickets (the party rules of parties.ts: a document joins only when
+ * its sender is the party the ticket's order names; one arriving before the document naming it is held),
+ * sets the tickets' presence bits and matches the tickets now due (`inline`) or queues them (`queue`) —
+ * all in one transaction. A resend of an identical document is idempotent: it writes nothing and answers
+ * with the document's latest receipt. Documents of a ticket with a verdict past the logic checks (300 and
+ * above) can no longer change: a released ticket is never judged again.
  */
 export async function receiveMessage(
   deps: Deps, sessionCardId: string, message: CebMessage, signature: { cardNo: string; alg: string; value: string },
@@ -85,133 +103,268 @@ export async function receiveMessage(
   if (!alg || signature.alg !== card.alg || !alg.verify(card.publicKey, Buffer.from(messageCanonicalJson(message, canonical), 'utf8'), signature.value)) {
     return { status: 422, refused: [{ code: 'SIGNATURE', message: 'the signature does not verify over the canonical message with the card key', pointer: '/signature/value' }] }
   }
-  const [ent] = await deps.db.query<{ customs_code: string }>('select customs_code from enterprises where id = $1', [card.enterpriseId])
+  // The sender and, where the registry knows them, its CEB roles (null: unknown, registration alone counts).
+  const [ent] = await deps.db.query<{ customs_code: string; roles: string[] | null }>(
+    'select e.customs_code, p.roles from enterprises e left join ceb_parties p on p.enterprise_id = e.id where e.id = $1', [card.enterpriseId])
   const code = ent!.customs_code
+  const knownRoles = ent!.roles
+  const type = message.type
   if (message.baseTransfer.copCode !== code) {
-    return { status: 403, refused: [{ code: 'SIGNATURE', message: `BaseTransfer copCode ${message.baseTransfer.copCode} is not the signing enterprise (${code})`, pointer: `/${message.type}Message/BaseTransfer/copCode` }] }
+    return { status: 403, refused: [{ code: 'SIGNATURE', message: `BaseTransfer copCode ${message.baseTransfer.copCode} is not the signing enterprise (${code})`, pointer: `/${type}Message/BaseTransfer/copCode` }] }
   }
   const now = deps.clock.now()
   const nowIso = now.toISOString()
-  const docs = message.documents.map((d, i) => ({ d: d as Doc, i, key: docKey(message.type, d as Doc), orderNo: orderNoOf(d as Doc), canonical: canonical[i]!, hash: sha256Hex(canonical[i]!) }))
-  const notParty = docs.find((x) => !senderCodes(message.type, x.d).includes(code))
+  const docs = message.documents.map((d, i) => {
+    const doc = d as Doc
+    return { d: doc, i, key: docKey(type, doc), orderNo: orderNoOf(doc), head: partyHead(doc.head as unknown as Record<string, string>), canonical: canonical[i]!, hash: sha256Hex(canonical[i]!) }
+  })
+  const notParty = docs.find((x) => !senderCodes(type, x.d).includes(code))
   if (notParty) {
-    return { status: 403, refused: [{ code: 'SIGNATURE', message: `the signing enterprise ${code} is not a party entitled to send this ${message.type} document`, pointer: `/${message.type}Message/${HEAD_NAME[message.type]}/${notParty.i}` }] }
+    return { status: 403, refused: [{ code: 'SIGNATURE', message: `the signing enterprise ${code} is not a party entitled to send this ${type} document`, pointer: `/${type}Message/${HEAD_NAME[type]}/${notParty.i}` }] }
   }
+  type In = (typeof docs)[number]
 
   const sel = matching === 'inline' ? await selectivityState(deps.db, now) : undefined
   return withRetry(() => deps.db.transaction(async (tx) => {
-    const existing = new Map((await tx.query<Existing>(
-      `select d.type, d.doc_key, d.order_no, d.content_hash, d.version, d.deleted, d.received_at, (t.return_status = 800) as released
-       from ceb_documents d left join ceb_tickets t on t.order_no = d.order_no
-       where d.type = $1 and d.doc_key = any($2::text[]) for update of d`, [message.type, docs.map((x) => x.key)])).map((r) => [r.doc_key, r]))
     const receipts: Receipt[] = []
-    const writes: Array<{ key: string; orderNo: string; hash: string; version: number; deleted: boolean; body: Doc; canonical: string }> = []
-    const write = (x: (typeof docs)[number], version: number, deleted: boolean) =>
-      writes.push({ key: x.key, orderNo: x.orderNo, hash: x.hash, version, deleted, body: x.d, canonical: x.canonical })
-    const refuse = (x: (typeof docs)[number], code: string, msg: string, field = 'appType') =>
-      receipts.push({ type: message.type, docKey: x.key, orderNo: x.orderNo, returnStatus: STATUS.REJECTED, returnInfo: msg, reasons: [{ code, message: msg, pointer: `/${message.type}/${HEAD_NAME[message.type]}/${field}` }] })
-    // Tickets are keyed by order number: an order number another platform's live order already holds is refused.
-    const taken = message.type === 'CEB311'
-      ? new Map((await tx.query<{ doc_key: string; order_no: string }>(
-        `select doc_key, order_no from ceb_documents where order_no = any($1::text[]) and type = 'CEB311' and not deleted`, [[...new Set(docs.map((x) => x.orderNo))]]))
-        .map((r) => [r.order_no, r.doc_key]))
-      : new Map<string, string>()
-    const retired: Existing[] = []
+    /** Refusals of the party rules, audited (nothing is stored for them). */
+    const refusals: Array<{ key: string; orderNo: string; code: string }> = []
+    const refuseAt = (x: In, code: string, msg: string, pointer: string) => {
+      receipts.push({ type, docKey: x.key, orderNo: x.orderNo, returnStatus: STATUS.REJECTED, returnInfo: msg, reasons: [{ code, message: msg, pointer }] })
+      if (code in PARTY_CODES) refusals.push({ key: x.key, orderNo: x.orderNo, code })
+    }
+    const refuse = (x: In, code: string, msg: string, field = 'appType') => refuseAt(x, code, msg, `/${type}/${HEAD_NAME[type]}/${field}`)
+    const audited = () => {
+      if (refusals.length) appendAudit(tx, { at: now, actor: `card:${card.cardNo}`, action: 'CEB_DOCUMENTS_REFUSED', entityType: 'ceb_message', entityId: message.guid, data: { type, sender: code, documents: refusals } })
+    }
+
+    // What needs nothing stored: a document twice in the message, the sender's registered roles.
     const seenInMessage = new Set<string>()
+    const candidates: In[] = []
     for (const x of docs) {
       if (seenInMessage.has(x.key)) { refuse(x, 'FORMAT', `document ${x.key} appears twice in the message`, 'guid'); continue }
       seenInMessage.add(x.key)
+      const as = senderRoles(type, x.head, code)
+      if (knownRoles && !as.some((r) => knownRoles.includes(r))) {
+        refuse(x, 'CEB_SENDER_ROLE', `enterprise ${code} is registered for CEB as ${knownRoles.join(', ') || 'no role'}, not as ${as.join(' or ')}`, senderField(type, x.head, code))
+        continue
+      }
+      candidates.push(x)
+    }
+    if (!candidates.length) {
+      await insertReceipts(tx, receipts, nowIso, code)
+      audited()
+      return { receipts }
+    }
+
+    // Lock the tickets (made if new) in order-number order before reading their documents: every message touching an
+    // order waits for the one before, then reads what it committed — a document and the one naming it never miss
+    // each other. Concurrent messages lock in the same order.
+    const orderNos = [...new Set(candidates.map((x) => x.orderNo))].sort()
+    const tickets = new Map((await tx.query<{ order_no: string; return_status: number; present: number; complete: boolean; fresh: boolean }>(
+      `insert into ceb_tickets (order_no, return_status, present, created_at, updated_at)
+       select o, 2, 0, $1::timestamptz, $1::timestamptz from unnest($2::text[]) as o order by o
+       on conflict (order_no) do update set updated_at = excluded.updated_at
+       returning order_no, return_status, present, complete, (xmax = 0) as fresh`, [nowIso, orderNos])).map((t) => [t.order_no, t]))
+    // The documents of those orders (party fields only) and, locked, the stored versions of this message's documents.
+    const rows = await tx.query<StoredRow>(
+      `with mine as (select ${HEAD_COLUMNS} from ceb_documents d where d.type = $1 and d.doc_key = any($2::text[]) for update)
+       select * from mine
+       union all
+       select ${HEAD_COLUMNS} from ceb_documents d where d.order_no = any($3::text[]) and not (d.type = $1 and d.doc_key = any($2::text[]))`,
+      [type, candidates.map((x) => x.key), orderNos])
+    const stored: Stored[] = rows
+      .map(({ ebp, ebc, pay, logistics, agent, assure, ...r }) => ({ ...r, head: partyHead({ ebpCode: ebp, ebcCode: ebc, payCode: pay, logisticsCode: logistics, agentCode: agent, assureCode: assure }) }))
+      .sort((a, b) => new Date(a.received_at).getTime() - new Date(b.received_at).getTime() || (a.type < b.type ? -1 : a.type > b.type ? 1 : a.doc_key < b.doc_key ? -1 : 1))
+    const existing = new Map(stored.filter((r) => r.type === type).map((r) => [r.doc_key, r]))
+    const joinedHead = (orderNo: string, t: CebMessageType) => stored.find((r) => r.order_no === orderNo && r.type === t && !r.deleted && r.standing === 'joined')?.head
+    // Tickets are keyed by order number: an order number another platform's live order already holds is refused.
+    const taken = new Map(stored.filter((r) => r.type === 'CEB311' && !r.deleted).map((r) => [r.order_no, r.doc_key]))
+
+    interface Write { x: In; version: number; deleted: boolean; joinedBefore: boolean; retires?: Stored; held?: string }
+    const writes: Write[] = []
+    const resent: In[] = []
+    for (const x of candidates) {
       const e = existing.get(x.key)
       const app = appTypeOf(x.d)
-      if (e && !e.deleted && e.content_hash === x.hash) continue // an identical resend: idempotent
-      if (e?.released && app !== '1') { refuse(x, 'FORMAT', `order ${e.order_no} is released; its documents can no longer change`); continue }
+      if (e && !e.deleted && e.content_hash === x.hash) { resent.push(x); continue } // an identical resend: idempotent
+      const write = (version: number, deleted: boolean, retires?: Stored) =>
+        writes.push({ x, version, deleted, joinedBefore: !!e && !e.deleted && e.standing === 'joined' && e.order_no === x.orderNo, ...(retires ? { retires } : {}) })
+      // A change of a stored document comes from a party of the stored version, not one the change names.
+      if (app !== '1' && e && !e.deleted && senderRoles(type, e.head, code).length === 0) {
+        refuse(x, 'CEB_PARTY_NOT_NAMED', `document ${x.key} names other parties; only they may change it`, senderField(type, x.head, code))
+        continue
+      }
+      // The party rules first, so an outsider learns nothing else about the ticket.
+      const outsider = notNamed(x.orderNo, type, x.head, joinedHead(x.orderNo, 'CEB311'), joinedHead(x.orderNo, 'CEB621'))
+      if (outsider?.standing === 'refused') { refuseAt(x, outsider.code, outsider.message, outsider.pointer); continue }
+      const holder = type === 'CEB311' && app === '1' ? taken.get(x.orderNo) : undefined
+      if (holder && holder !== x.key) {
+        refuse(x, 'DUPLICATE_ORDER', `order number ${x.orderNo} is already used by order ${holder}; order numbers identify tickets across platforms`, 'orderNo')
+        continue
+      }
+      const status = tickets.get(x.orderNo)!.return_status
+      if (settled(status)) {
+        refuse(x, 'CEB_TICKET_SETTLED', `order ${x.orderNo} has verdict ${status}; its documents can no longer change or be added`, 'orderNo')
+        continue
+      }
       if (app === '1') {
         // A waybill number serves one order; the logistics firm may use it again for another order 6 months after
         // its first use (or once that waybill was deleted). The earlier use is then retired under a key naming its
         // order, so that order keeps its waybill and receipts.
-        if (message.type === 'CEB511' && e && e.order_no !== x.orderNo) {
+        if (type === 'CEB511' && e && e.order_no !== x.orderNo) {
           if (!e.deleted && !waybillReusable(new Date(e.received_at).toISOString(), chinaDay(now))) {
             refuse(x, 'DUPLICATE_WAYBILL', `waybill ${x.key} serves order ${e.order_no} since ${chinaDay(new Date(e.received_at))}; a logistics firm may reuse a waybill number 6 months after its use`, 'logisticsNo')
             continue
           }
-          retired.push(e)
-          write(x, 1, false)
+          writes.push({ x, version: 1, deleted: false, joinedBefore: false, retires: e })
           continue
         }
         if (e && !e.deleted) {
           refuse(x, 'FORMAT', `document ${x.key} exists; modify it with appType 2`)
           continue
         }
-        const holder = taken.get(x.orderNo)
-        if (holder && holder !== x.key) {
-          refuse(x, 'DUPLICATE_ORDER', `order number ${x.orderNo} is already used by order ${holder}; order numbers identify tickets across platforms`, 'orderNo')
-          continue
-        }
-        write(x, (e?.version ?? 0) + 1, false)
+        write((e?.version ?? 0) + 1, false)
       } else if (!e || e.deleted) {
         refuse(x, 'FORMAT', `document ${x.key} does not exist; appType ${app} needs an earlier appType 1`)
-      } else if (app === '2') {
-        if (e.order_no !== x.orderNo) { refuse(x, 'FORMAT', `a modification cannot move document ${x.key} to another order`, 'orderNo'); continue }
-        write(x, e.version + 1, false)
+      } else if (e.order_no !== x.orderNo) {
+        refuse(x, 'FORMAT', `a ${app === '2' ? 'modification' : 'deletion'} cannot move document ${x.key} to another order`, 'orderNo')
       } else {
-        write(x, e.version + 1, true)
+        write(e.version + 1, app === '3')
       }
     }
-    for (const e of retired) {
+
+    // Standing of every live document of the orders this message writes to, with the writes applied. A write the
+    // party rules refuse is dropped (the stored version, if any, stays) and the orders are judged again without it.
+    // Orders without writes (all refused, or settled) are not judged: nothing of theirs changes.
+    const judged = orderNos.filter((o) => writes.some((w) => w.x.orderNo === o))
+    interface Judged { docs: PartyDoc[]; stored: Array<Stored | undefined>; writes: Array<Write | undefined>; standing: Standing[] }
+    const dropped = new Map<Write, Extract<Standing, { standing: 'refused' }>>()
+    const judge = (o: string): Judged => {
+      const mine = new Map(writes.filter((w) => w.x.orderNo === o && !dropped.has(w)).map((w) => [w.x.key, w]))
+      const j: Judged = { docs: [], stored: [], writes: [], standing: [] }
+      const add = (doc: PartyDoc, r: Stored | undefined, w: Write | undefined) => { j.docs.push(doc); j.stored.push(r); j.writes.push(w) }
+      for (const r of stored) {
+        if (r.order_no !== o || r.deleted) continue
+        const w = r.type === type ? mine.get(r.doc_key) : undefined
+        if (w) mine.delete(r.doc_key)
+        if (w?.deleted) continue
+        add({ type: r.type, key: r.doc_key, head: w ? w.x.head : r.head, joined: r.standing === 'joined' }, r, w)
+      }
+      for (const w of mine.values()) if (!w.deleted) add({ type, key: w.x.key, head: w.x.head, joined: false }, undefined, w)
+      j.standing = ticketStanding(o, j.docs)
+      return j
+    }
+    let result = new Map<string, Judged>()
+    for (;;) {
+      result = new Map(judged.map((o) => [o, judge(o)]))
+      let more = false
+      for (const j of result.values()) {
+        j.standing.forEach((s, i) => { const w = j.writes[i]; if (w && s.standing === 'refused') { dropped.set(w, s); more = true } })
+      }
+      if (!more) break
+    }
+    for (const [w, s] of dropped) refuseAt(w.x, s.code, s.message, s.pointer)
+
+    const applied = writes.filter((w) => !dropped.has(w))
+    // Stored documents whose standing changes: joined ↔ held, or refused now that the document naming them came.
+    const changes: Array<{ r: Stored; standing: 'joined' | 'held' | 'refused'; refused?: Extract<Standing, { standing: 'refused' }> }> = []
+    const present = new Map<string, number>()
+    const touched = new Set<string>()
+    for (const [o, j] of result) {
+      let bits = 0
+      j.standing.forEach((s, i) => {
+        const r = j.stored[i]
+        const w = j.writes[i]
+        const joined = s.standing === 'joined'
+        if (joined) bits |= BIT[j.docs[i]!.type]
+        if (w) {
+          if (s.standing === 'held') w.held = s.because
+          if (joined || w.joinedBefore) touched.add(o)
+        } else if (r) {
+          if (s.standing !== r.standing) {
+            changes.push({ r, standing: s.standing, ...(s.standing === 'refused' ? { refused: s } : {}) })
+            if (joined || r.standing === 'joined') touched.add(o)
+          }
+        }
+      })
+      present.set(o, bits)
+    }
+    // A deleted document that counted leaves its ticket.
+    for (const w of applied) if (w.deleted && w.joinedBefore) touched.add(w.x.orderNo)
+
+    for (const w of applied) {
+      const e = w.retires
+      if (!e) continue
       const key = `${e.doc_key}#${e.order_no}`
       await tx.query('update ceb_documents set doc_key = $3 where type = $1 and doc_key = $2', [e.type, e.doc_key, key])
       await tx.query('update ceb_receipts set doc_key = $3 where order_no = $4 and type = $1 and doc_key = $2', [e.type, e.doc_key, key, e.order_no])
       appendAudit(tx, { at: now, actor: `card:${card.cardNo}`, action: 'CEB_WAYBILL_RETIRED', entityType: 'ceb_ticket', entityId: e.order_no, data: { docKey: e.doc_key, retiredAs: key, version: e.version } })
     }
-    if (writes.length) {
+    if (applied.length) {
       await tx.query(
-        `insert into ceb_documents (type, doc_key, order_no, guid, content_hash, version, deleted, sender, card_no, body, received_at, updated_at)
-         select $1, doc_key, order_no, guid, content_hash, version, deleted, $2, $3, body, $4, $4
-         from jsonb_to_recordset($5::jsonb) as x(doc_key text, order_no text, guid text, content_hash text, version int, deleted boolean, body jsonb)
+        `insert into ceb_documents (type, doc_key, order_no, guid, content_hash, version, deleted, standing, sender, card_no, body, received_at, updated_at)
+         select $1, doc_key, order_no, guid, content_hash, version, deleted, standing, $2, $3, body, $4, $4
+         from jsonb_to_recordset($5::jsonb) as x(doc_key text, order_no text, guid text, content_hash text, version int, deleted boolean, standing text, body jsonb)
          on conflict (type, doc_key) do update set order_no = excluded.order_no, guid = excluded.guid, content_hash = excluded.content_hash,
-           version = excluded.version, deleted = excluded.deleted, sender = excluded.sender, card_no = excluded.card_no, body = excluded.body,
-           updated_at = excluded.updated_at`,
+           version = excluded.version, deleted = excluded.deleted, standing = excluded.standing, sender = excluded.sender, card_no = excluded.card_no,
+           body = excluded.body, updated_at = excluded.updated_at`,
         // Bodies go in as their canonical JSON, already at hand, rather than serialised again.
-        [message.type, code, card.cardNo, nowIso, `[${writes.map((w) => `${JSON.stringify({ doc_key: w.key, order_no: w.orderNo, guid: w.body.head.guid, content_hash: w.hash, version: w.version, deleted: w.deleted }).slice(0, -1)},"body":${w.canonical}}`).join(',')}]`])
-      for (const w of writes) {
-        receipts.push({ type: message.type, docKey: w.key, orderNo: w.orderNo, returnStatus: STATUS.RECEIVED, returnInfo: w.deleted ? 'deleted' : 'received', reasons: [], docVersion: w.version })
+        [type, code, card.cardNo, nowIso, `[${applied.map((w) => `${JSON.stringify({ doc_key: w.x.key, order_no: w.x.orderNo, guid: w.x.d.head.guid, content_hash: w.x.hash, version: w.version, deleted: w.deleted, standing: w.held ? 'held' : 'joined' }).slice(0, -1)},"body":${w.x.canonical}}`).join(',')}]`])
+      for (const w of applied) {
+        receipts.push({ type, docKey: w.x.key, orderNo: w.x.orderNo, returnStatus: STATUS.RECEIVED, returnInfo: w.deleted ? 'deleted' : w.held ? `received, held: ${w.held}` : 'received', reasons: [], docVersion: w.version })
       }
       appendAudit(tx, { at: now, actor: `card:${card.cardNo}`, action: 'CEB_DOCUMENTS_RECEIVED', entityType: 'ceb_message', entityId: message.guid,
-        data: { type: message.type, documents: writes.map((w) => ({ key: w.key, orderNo: w.orderNo, version: w.version, deleted: w.deleted, hash: w.hash })) } })
+        data: { type, documents: applied.map((w) => ({ key: w.x.key, orderNo: w.x.orderNo, version: w.version, deleted: w.deleted, hash: w.x.hash, ...(w.held ? { held: true } : {}) })) } })
     }
     // Received (and refused) receipts first: a verdict this message completes comes after them.
-    await insertReceipts(tx, receipts, nowIso)
-    if (writes.length) {
-      // Presence bits per order, in order-number order so concurrent messages lock tickets in the same order. The
-      // inserted value carries the bits to clear in its high nibble (a delete always meets an existing ticket, so
-      // a fresh row never has them); the upsert returns each ticket as it now is.
-      const bits = new Map<string, number>()
-      for (const w of writes) bits.set(w.orderNo, (bits.get(w.orderNo) ?? 0) | (w.deleted ? BIT[message.type] << 4 : BIT[message.type]))
-      const touched = await tx.query<{ order_no: string; present: number; complete: boolean }>(
-        `insert into ceb_tickets (order_no, return_status, present, created_at, updated_at)
-         select order_no, 2, bits, $1::timestamptz, $1::timestamptz from jsonb_to_recordset($2::jsonb) as x(order_no text, bits smallint) order by order_no
-         on conflict (order_no) do update set present = (ceb_tickets.present & ~(excluded.present >> 4)) | (excluded.present & 15), updated_at = excluded.updated_at
-         returning order_no, present, complete`,
-        [nowIso, JSON.stringify([...bits].map(([order_no, b]) => ({ order_no, bits: b })))])
-      // Matched when the last document arrives, and again whenever a document of a matched order changes.
-      const due = touched.filter((t) => t.present === COMPLETE || t.complete).map((t) => t.order_no)
-      if (due.length && sel) {
-        // This message's own documents are at hand; only the other types are read back.
-        const mine = writes.filter((w) => !w.deleted).map((w) => ({ type: message.type, doc_key: w.key, order_no: w.orderNo, body: w.body, version: w.version }))
-        await matchOrders(tx, sel, due, now, { type: message.type, docs: mine })
+    await insertReceipts(tx, receipts, nowIso, code)
+    audited()
+    if (changes.length) {
+      await tx.query(
+        `update ceb_documents d set standing = x.standing, deleted = d.deleted or x.standing = 'refused', updated_at = $1::timestamptz
+         from jsonb_to_recordset($2::jsonb) as x(type text, doc_key text, standing text) where d.type = x.type and d.doc_key = x.doc_key`,
+        [nowIso, JSON.stringify(changes.map((c) => ({ type: c.r.type, doc_key: c.r.doc_key, standing: c.standing })))])
+      const refusedNow = changes.filter((c) => c.refused).map((c): { r: Stored; receipt: Receipt } => ({ r: c.r, receipt: {
+        type: c.r.type, docKey: c.r.doc_key, orderNo: c.r.order_no, returnStatus: STATUS.REJECTED, returnInfo: c.refused!.message,
+        reasons: [{ code: c.refused!.code, message: c.refused!.message, pointer: c.refused!.pointer }], docVersion: c.r.version,
+      } }))
+      if (refusedNow.length) {
+        const senders = new Map(refusedNow.map((x) => [x.receipt, x.r.sender]))
+        await insertReceipts(tx, refusedNow.map((x) => x.receipt), nowIso, (r) => senders.get(r) ?? null)
+        await enqueueDeliveries(tx, refusedNow.map((x) => x.receipt), nowIso)
       }
-      else if (due.length) {
-        await tx.query(`insert into ceb_match_queue (order_no, enqueued_at) select unnest($2::text[]), $1::timestamptz`, [nowIso, due])
-      }
+      appendAudit(tx, { at: now, actor: `card:${card.cardNo}`, action: 'CEB_DOCUMENTS_STANDING', entityType: 'ceb_message', entityId: message.guid, data: {
+        joined: changes.filter((c) => c.standing === 'joined').map((c) => ({ type: c.r.type, key: c.r.doc_key, orderNo: c.r.order_no })),
+        held: changes.filter((c) => c.standing === 'held').map((c) => ({ type: c.r.type, key: c.r.doc_key, orderNo: c.r.order_no })),
+        refused: changes.filter((c) => c.refused).map((c) => ({ type: c.r.type, key: c.r.doc_key, orderNo: c.r.order_no, code: c.refused!.code })),
+      } })
+    }
+    // Presence bits, absolute (the tickets are locked); a ticket made for documents that were all refused goes again.
+    const bitsChanged = judged.filter((o) => present.get(o) !== tickets.get(o)!.present)
+    if (bitsChanged.length) {
+      await tx.query(
+        `update ceb_tickets t set present = x.present from jsonb_to_recordset($1::jsonb) as x(order_no text, present smallint) where t.order_no = x.order_no`,
+        [JSON.stringify(bitsChanged.map((o) => ({ order_no: o, present: present.get(o) })))])
+    }
+    const unused = orderNos.filter((o) => tickets.get(o)!.fresh && !applied.some((w) => w.x.orderNo === o))
+    if (unused.length) await tx.query('delete from ceb_tickets where order_no = any($1::text[])', [unused])
+    // Matched when the last document joins, and again whenever a counted document of a matched order changes.
+    const due = judged.filter((o) => touched.has(o) && !settled(tickets.get(o)!.return_status) && (present.get(o) === COMPLETE || tickets.get(o)!.complete))
+    if (due.length && sel) {
+      // This message's own documents are at hand; only the other types are read back.
+      const mine = applied.filter((w) => !w.deleted && !w.held).map((w) => ({ type, doc_key: w.x.key, order_no: w.x.orderNo, body: w.x.d, version: w.version }))
+      await matchOrders(tx, sel, due, now, { type, docs: mine })
+    } else if (due.length) {
+      await tx.query(`insert into ceb_match_queue (order_no, enqueued_at) select unnest($2::text[]), $1::timestamptz`, [nowIso, due])
     }
     // Identical resends answer with the document's latest receipt.
-    const resent = docs.filter((x) => { const e = existing.get(x.key); return e && !e.deleted && e.content_hash === x.hash })
     if (resent.length) {
       const last = await tx.query<{ doc_key: string; order_no: string; return_status: number; return_info: string; reasons: CebProblem[] }>(
         `select distinct on (doc_key) doc_key, order_no, return_status, return_info, reasons from ceb_receipts
          where order_no = any($3::text[]) and type = $1 and doc_key = any($2::text[]) and doc_version is not null order by doc_key, id desc`,
-        [message.type, resent.map((x) => x.key), [...new Set(resent.map((x) => existing.get(x.key)!.order_no))]])
-      for (const r of last) receipts.push({ type: message.type, docKey: r.doc_key, orderNo: r.order_no, returnStatus: r.return_status, returnInfo: r.return_info, reasons: r.reasons })
+        [type, resent.map((x) => x.key), [...new Set(resent.map((x) => existing.get(x.key)!.order_no))]])
+      for (const r of last) receipts.push({ type, docKey: r.doc_key, orderNo: r.order_no, returnStatus: r.return_status, returnInfo: r.return_info, reasons: r.reasons })
     }
     return { receipts }
   }))
@@ -228,13 +381,15 @@ export function messageCanonicalJson(message: CebMessage, documents: string[]): 
   return `${shell.slice(0, at)}"documents":[${documents.join(',')}]${shell.slice(at + 14)}`
 }
 
-async function insertReceipts(tx: Tx, receipts: Receipt[], at: string) {
+/** Stores receipts; `sender`: the enterprise whose message they answer (intake), so it finds a refusal again. */
+async function insertReceipts(tx: Tx, receipts: Receipt[], at: string, sender: string | null | ((r: Receipt) => string | null) = null) {
   if (!receipts.length) return
+  const senderOf = typeof sender === 'function' ? sender : () => sender
   await tx.query(
-    `insert into ceb_receipts (type, doc_key, order_no, return_status, return_info, reasons, doc_version, created_at)
-     select type, doc_key, order_no, return_status, return_info, reasons, doc_version, $1 from jsonb_to_recordset($2::jsonb)
-       as x(type text, doc_key text, order_no text, return_status int, return_info text, reasons jsonb, doc_version int)`,
-    [at, JSON.stringify(receipts.map((r) => ({ type: r.type, doc_key: r.docKey, order_no: r.orderNo, return_status: r.returnStatus, return_info: r.returnInfo, reasons: r.reasons, doc_version: r.docVersion ?? null })))])
+    `insert into ceb_receipts (type, doc_key, order_no, return_status, return_info, reasons, doc_version, sender, created_at)
+     select type, doc_key, order_no, return_status, return_info, reasons, doc_version, sender, $1 from jsonb_to_recordset($2::jsonb)
+       as x(type text, doc_key text, order_no text, return_status int, return_info text, reasons jsonb, doc_version int, sender text)`,
+    [at, JSON.stringify(receipts.map((r) => ({ type: r.type, doc_key: r.docKey, order_no: r.orderNo, return_status: r.returnStatus, return_info: r.returnInfo, reasons: r.reasons, doc_version: r.docVersion ?? null, sender: senderOf(r) })))])
 }
 
 /**
@@ -277,12 +432,14 @@ async function matchOrders(tx: Tx, sel: Awaited<ReturnType<typeof selectivitySta
   const docs = [
     ...(known?.docs.filter((d) => due.has(d.order_no)) ?? []),
     ...await tx.query<StoredDoc>(
-      'select type, doc_key, order_no, body, version from ceb_documents where order_no = any($1::text[]) and not deleted and type <> $2', [queued, known?.type ?? '']),
+      `select type, doc_key, order_no, body, version from ceb_documents where order_no = any($1::text[]) and not deleted and standing = 'joined' and type <> $2`, [queued, known?.type ?? '']),
   ]
   const byOrder = new Map<string, typeof docs>()
   for (const d of docs) byOrder.set(d.order_no, [...(byOrder.get(d.order_no) ?? []), d])
-  const codes = [...new Set(docs.flatMap((d) => partyCodes(d.type, d.body)))]
-  const registered = new Set((await tx.query<{ customs_code: string }>('select customs_code from enterprises where customs_code = any($1::text[])', [codes])).map((r) => r.customs_code))
+  const codes = [...new Set(docs.flatMap((d) => documentParties(d.type, d.body.head as unknown as PartyHead)))]
+  // Registered, and in the role the document names where the registry knows the enterprise's CEB roles.
+  const enterprises = partyRegistry(await tx.query<RegistryRow>(
+    'select e.customs_code, p.roles from enterprises e left join ceb_parties p on p.enterprise_id = e.id where e.customs_code = any($1::text[])', [codes]))
   const buyers = [...new Set(docs.flatMap((d) => (d.type === 'CEB621' ? [(d.body as Inventory).head.buyerIdNumber] : [])))]
   const year = Number(chinaDay(now).slice(0, 4))
   const totals = new Map((await tx.query<{ buyer_id_number: string; total: string }>(
@@ -291,12 +448,14 @@ async function matchOrders(tx: Tx, sel: Awaited<ReturnType<typeof selectivitySta
   const bills: Array<{ orderNo: string; inventory: Inventory; tax: NonNullable<Verdict['tax']> }> = []
   const verdicts: Array<{ orderNo: string; status: number; reasons: CebProblem[]; complete: boolean; buyer: string | null; tax: string | null; dutiable: string | null; lane: string | null }> = []
   for (const orderNo of queued) {
+    // A ticket past the logic checks is never judged again (its tax bill and the buyer's total stand).
+    if (!tickets.has(orderNo) || settled(tickets.get(orderNo)!.return_status)) continue
     const list = byOrder.get(orderNo) ?? []
     const get = <T extends CebMessageType>(t: T) => list.find((d) => d.type === t)?.body as CebDocuments[T] | undefined
     const ticket = { order: get('CEB311') as Order | undefined, payment: get('CEB411') as Payment | undefined, waybill: get('CEB511') as Waybill | undefined, inventory: get('CEB621') as Inventory | undefined }
     const verdict: Verdict = verifyTicket(ticket, {
       today: chinaDay(now),
-      enterprises: (code) => registered.has(code),
+      enterprises,
       waybillSeen: () => [],
       buyerYearTotal: (id) => totals.get(id) ?? '0',
       rates: DEFAULT_TAX_RATES,
@@ -401,12 +560,6 @@ export async function taxBillOf(db: Queryable, orderNo: string): Promise<Record<
   return r?.bill
 }
 
-function partyCodes(type: CebMessageType, d: Doc): string[] {
-  const h = d.head as unknown as Record<string, string | undefined>
-  const keys = type === 'CEB311' ? ['ebpCode', 'ebcCode', 'payCode'] : type === 'CEB411' ? ['payCode', 'ebpCode'] : type === 'CEB511' ? ['logisticsCode'] : ['ebpCode', 'ebcCode', 'logisticsCode', 'agentCode', 'assureCode']
-  return keys.flatMap((k) => (h[k] ? [h[k]!] : []))
-}
-
 /** Dutiable value of an inventory (goods + freight + insurance), for the selectivity facts. */
 const dutiableOf = (inv: Inventory) =>
   inv.lines.reduce((s, l) => s.plus(safe(l.totalPrice)), new Big(safe(inv.head.freight)).plus(safe(inv.head.insuredFee))).toFixed(2)
@@ -457,9 +610,30 @@ export async function receiptMessages(db: Queryable, orderNo: string): Promise<A
   return [...out].map(([kind, receipts]) => ({ kind: kind as 'CEB312' | 'CEB412' | 'CEB512' | 'CEB622', receipts }))
 }
 
-/** Receipts of one order, oldest first (what an enterprise polls). */
-export async function receiptsOf(db: Queryable, orderNo: string): Promise<Array<Receipt & { id: number; createdAt: string }>> {
-  const rows = await db.query<{ id: number; type: CebMessageType; doc_key: string; order_no: string; return_status: number; return_info: string; reasons: CebProblem[]; created_at: Date }>(
-    'select id, type, doc_key, order_no, return_status, return_info, reasons, created_at from ceb_receipts where order_no = $1 order by id', [orderNo])
-  return rows.map((r) => ({ id: r.id, type: r.type, docKey: r.doc_key, orderNo: r.order_no, returnStatus: r.return_status, returnInfo: r.return_info, reasons: r.reasons, createdAt: new Date(r.created_at).toISOString() }))
+/**
+ * Receipts of one order, oldest first (what an enterprise polls). Without `viewer`, all (officers). An enterprise
+ * (`viewer`, its customs code) sees the receipts of each stored document it is a party of (named in it, or its
+ * sender) and the refusals of its own messages (nothing stored); the ticket's platform (the order's ebpCode) and its
+ * declaring agent (the joined inventory's agentCode) see every document on the ticket — not the refusals of
+ * documents that never joined it, which only their own parties see.
+ */
+export async function receiptsOf(db: Queryable, orderNo: string, viewer?: string): Promise<Array<Receipt & { id: number; createdAt: string }>> {
+  type Row = { id: number; type: CebMessageType; doc_key: string; order_no: string; return_status: number; return_info: string; reasons: CebProblem[]; created_at: Date }
+  const out = (rows: Row[]) => rows.map((r) => ({ id: r.id, type: r.type, docKey: r.doc_key, orderNo: r.order_no, returnStatus: r.return_status, returnInfo: r.return_info, reasons: r.reasons, createdAt: new Date(r.created_at).toISOString() }))
+  if (viewer === undefined) {
+    return out(await db.query<Row>('select id, type, doc_key, order_no, return_status, return_info, reasons, created_at from ceb_receipts where order_no = $1 order by id', [orderNo]))
+  }
+  const rows = await db.query<Row & { version: number | null; by: string | null; sender: string | null; deleted: boolean | null; standing: string | null; head: PartyHead | null }>(
+    `select r.id, r.type, r.doc_key, r.order_no, r.return_status, r.return_info, r.reasons, r.created_at, r.doc_version as version, r.sender as by,
+       d.sender, d.deleted, d.standing, d.body -> 'head' as head
+     from ceb_receipts r left join ceb_documents d on d.type = r.type and d.doc_key = r.doc_key and d.order_no = r.order_no
+     where r.order_no = $1 order by r.id`, [orderNo])
+  const live = (t: CebMessageType) => rows.find((r) => r.type === t && r.head && r.deleted === false && r.standing === 'joined')?.head
+  const whole = live('CEB311')?.ebpCode === viewer || live('CEB621')?.agentCode === viewer
+  return out(rows.filter((r) => {
+    // A refusal of a message (nothing stored): its sender's alone.
+    if (r.version === null || r.head === null) return r.by === viewer
+    if (r.sender === viewer || documentParties(r.type, r.head).includes(viewer)) return true
+    return whole && r.standing !== 'refused'
+  }))
 }
