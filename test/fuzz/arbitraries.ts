@@ -1,0 +1,189 @@
+/**
+ * fast-check arbitraries for request bodies: any JSON value, values shaped by a JSON Schema (the OpenAPI document's
+ * request body), and a valid body with one field mutated (wrong type, missing, extra, huge, deep, at a number's
+ * edge, odd unicode, prototype keys). Bodies are serialised by {@link serialise}, which can also emit JSON text no
+ * JS value stringifies to (`1e999`, deep nesting, duplicate keys).
+ */
+import { fc } from '@fast-check/vitest'
+import type { JsonSchema } from '../authz/openapi.js'
+
+/** JSON text spliced into a body as it is (numbers JS cannot hold, nesting too deep to build as values). */
+export class Raw { constructor(readonly text: string) {} }
+
+/** Serialises a body; {@link Raw} values are spliced in as text. Own `__proto__` keys are kept (as JSON.parse makes them). */
+export function serialise(value: unknown): string {
+  const raws: string[] = []
+  const text = JSON.stringify(value, (_k, v: unknown) => {
+    if (v instanceof Raw) { raws.push(v.text); return `\u0001RAW${raws.length - 1}\u0001` }
+    return v
+  })
+  if (text === undefined) return 'null'
+  return text.replace(/"\\u0001RAW(\d+)\\u0001"/g, (_m, i: string) => raws[Number(i)]!)
+}
+
+/** A copy of `obj` with an own property `key` (also `__proto__`, as JSON.parse makes it). */
+export function setKey(obj: Record<string, unknown>, key: string, value: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const k of Object.keys(obj)) Object.defineProperty(out, k, { value: obj[k], enumerable: true, writable: true, configurable: true })
+  Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true })
+  return out
+}
+
+/** Strings that have broken parsers and databases before. */
+export const NASTY_STRINGS = [
+  '', ' ', '\u0000', 'a\u0000b', '\ud800', '\udfff', 'x\ud83d', '\ud83dx', '\ufffe', '\uffff', '\ufeff', '\u202e', '\u200b',
+  '😀', 'e\u0301', '\r\n', '\t', '\\', '"', "'", "' or 1=1 --", '%00', '%s%s%n', '${x}', '{{7*7}}', '<script>alert(1)</script>',
+  '../../etc/passwd', 'ＡＢＣ１２３', '٣', 'null', 'true', '0', '-1', 'NaN', 'Infinity', '1e999', '__proto__', 'constructor',
+  'x'.repeat(10_000), '中'.repeat(5_000),
+] as const
+
+export const nastyString = fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom(...NASTY_STRINGS) },
+  { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 20 }) },
+  { weight: 1, arbitrary: fc.string({ maxLength: 20 }) },
+  { weight: 1, arbitrary: fc.nat({ max: 300_000 }).map((n) => 'y'.repeat(n)) },
+)
+
+/** Numbers at the edges, some only expressible as JSON text. */
+export const edgeNumber = fc.oneof(
+  fc.constantFrom<unknown>(0, -0, 1, -1, 0.5, 1e-320, 2 ** 31, -(2 ** 31) - 1, 2 ** 53, -(2 ** 53), Number.MAX_SAFE_INTEGER + 2, 1e308, -1e308, 123.456789012345),
+  fc.constantFrom<unknown>(new Raw('1e999'), new Raw('-1e999'), new Raw('1e-999'), new Raw('123456789012345678901234567890'), new Raw('0.1e1'), new Raw('-0.0')),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+  fc.integer(),
+)
+
+/** Nesting deeper than any schema: arrays or objects, as JSON text. */
+export const deepNesting = fc.tuple(fc.constantFrom(20, 1_000, 10_000, 100_000), fc.boolean()).map(([depth, arrays]) =>
+  new Raw(arrays ? '['.repeat(depth) + ']'.repeat(depth) : '{"a":'.repeat(depth) + '1' + '}'.repeat(depth)))
+
+const PROTO_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', '__defineGetter__'] as const
+const pollution = fc.constantFrom<unknown>({ polluted: true }, { isAdmin: true, role: 'admin' }, { prototype: { polluted: 1 } }, 'admin', null, [])
+
+/** Any JSON value, with nasty strings and numbers and prototype keys among the keys. */
+export const anyJson: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.constant(null), fc.boolean(), edgeNumber, nastyString,
+    fc.array(tie('value'), { maxLength: 4 }),
+    fc.dictionary(fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom(...PROTO_KEYS)), tie('value'), { maxKeys: 4 })
+      .map((d) => Object.entries(d).reduce<Record<string, unknown>>((o, [k, v]) => setKey(o, k, v), {})),
+  ),
+})).value
+
+// ---- schema-shaped ----------------------------------------------------------------------------------------------
+
+const isoDate = fc.date({ min: new Date('1900-01-01T00:00:00Z'), max: new Date('2100-12-31T00:00:00Z'), noInvalidDate: true })
+
+/** Values shaped by a JSON Schema (the subset TypeBox emits): mostly valid, with short strings and arrays. */
+export function fromSchema(schema: JsonSchema, depth = 0): fc.Arbitrary<unknown> {
+  if (depth > 6) return fc.constant(null)
+  if (Array.isArray(schema.enum)) return fc.constantFrom(...(schema.enum as unknown[]))
+  if ('const' in schema) return fc.constant(schema.const)
+  const alternatives = (schema.anyOf ?? schema.oneOf) as JsonSchema[] | undefined
+  if (alternatives?.length) return fc.oneof(...alternatives.map((s) => fromSchema(s, depth + 1)))
+  if (Array.isArray(schema.allOf)) return fromSchema(Object.assign({}, ...(schema.allOf as JsonSchema[])), depth + 1)
+  const type = Array.isArray(schema.type) ? (schema.type as string[]) : schema.type ? [schema.type as string] : []
+  if (type.length > 1) return fc.oneof(...type.map((t) => fromSchema({ ...schema, type: t }, depth)))
+  switch (type[0]) {
+    case 'string': return stringFor(schema)
+    case 'integer': return fc.integer({ min: num(schema.minimum, -1e6), max: num(schema.maximum, 1e6) })
+    case 'number': return fc.double({ min: num(schema.minimum, -1e6), max: num(schema.maximum, 1e6), noNaN: true, noDefaultInfinity: true })
+    case 'boolean': return fc.boolean()
+    case 'null': return fc.constant(null)
+    case 'array': {
+      const min = num(schema.minItems, 0)
+      return fc.array(schema.items ? fromSchema(schema.items as JsonSchema, depth + 1) : anyJson, { minLength: min, maxLength: Math.max(min, Math.min(num(schema.maxItems, 3), 3)) })
+    }
+    case 'object':
+    default: {
+      const props = (schema.properties ?? {}) as Record<string, JsonSchema>
+      if (!Object.keys(props).length) return type[0] === 'object' ? fc.dictionary(fc.string({ maxLength: 6 }), anyJson, { maxKeys: 3 }) : anyJson
+      const required = new Set((schema.required ?? []) as string[])
+      const model = Object.fromEntries(Object.entries(props).map(([k, s]) => [k, fromSchema(s, depth + 1)]))
+      return fc.record(model, { requiredKeys: Object.keys(props).filter((k) => required.has(k)) })
+    }
+  }
+}
+
+const num = (v: unknown, fallback: number) => (typeof v === 'number' ? v : fallback)
+
+function stringFor(schema: JsonSchema): fc.Arbitrary<string> {
+  const max = Math.min(num(schema.maxLength, 40), 40)
+  const min = Math.min(num(schema.minLength, 0), max)
+  switch (schema.format) {
+    case 'uuid': return fc.uuid()
+    case 'date': return isoDate.map((d) => d.toISOString().slice(0, 10))
+    case 'date-time': return isoDate.map((d) => d.toISOString())
+  }
+  if (typeof schema.pattern === 'string') {
+    return fc.stringMatching(new RegExp(schema.pattern)).filter((s) => s.length <= num(schema.maxLength, 10_000) && s.length >= num(schema.minLength, 0))
+  }
+  return fc.string({ minLength: min, maxLength: max })
+}
+
+// ---- mutations of a valid body ----------------------------------------------------------------------------------
+
+type Path = Array<string | number>
+
+/** Every path to a value inside `v` (the root is []). */
+function paths(v: unknown, at: Path = [], out: Path[] = []): Path[] {
+  out.push(at)
+  if (at.length > 8) return out
+  if (Array.isArray(v)) v.forEach((x, i) => paths(x, [...at, i], out))
+  else if (v && typeof v === 'object') for (const k of Object.keys(v)) paths((v as Record<string, unknown>)[k], [...at, k], out)
+  return out
+}
+
+function setAt(root: unknown, path: Path, f: (old: unknown, parent: unknown, key: string | number | undefined) => unknown): unknown {
+  if (path.length === 0) return f(root, undefined, undefined)
+  const [head, ...rest] = path
+  if (Array.isArray(root)) return root.map((x, i) => (i === head ? setAt(x, rest, f) : x))
+  const obj = root as Record<string, unknown>
+  const out: Record<string, unknown> = {}
+  for (const k of Object.keys(obj)) Object.defineProperty(out, k, { value: k === head ? setAt(obj[k], rest, f) : obj[k], enumerable: true, writable: true, configurable: true })
+  return out
+}
+
+const DELETE = Symbol('delete')
+
+function dropMarked(v: unknown): unknown {
+  if (Array.isArray(v)) return v.filter((x) => x !== DELETE).map(dropMarked)
+  if (v && typeof v === 'object' && !(v instanceof Raw)) {
+    const out: Record<string, unknown> = {}
+    for (const [k, x] of Object.entries(v)) if (x !== DELETE) Object.defineProperty(out, k, { value: dropMarked(x), enumerable: true, writable: true, configurable: true })
+    return out
+  }
+  return v
+}
+
+export interface Mutation { at: string; kind: string }
+
+/** A replacement value of another kind than the old one. */
+const replacement: fc.Arbitrary<{ kind: string; value: (old: unknown) => unknown }> = fc.oneof(
+  nastyString.map((s) => ({ kind: 'string', value: () => s })),
+  edgeNumber.map((n) => ({ kind: 'number', value: () => n })),
+  fc.constantFrom(null, true, false, [], {}, [null], { '': '' }).map((x) => ({ kind: 'type', value: () => x })),
+  deepNesting.map((d) => ({ kind: 'deep', value: () => d })),
+  fc.constant({ kind: 'delete', value: () => DELETE as unknown }),
+  fc.constant({ kind: 'array of it', value: (old: unknown) => [old, old] as unknown }),
+  fc.constant({ kind: 'hundredfold', value: (old: unknown) => (Array.isArray(old) ? Array.from({ length: 100 }, () => old[0] ?? null) : typeof old === 'string' ? old.repeat(100) : old) }),
+  fc.tuple(fc.constantFrom(...PROTO_KEYS, 'extra', 'signature', 'role', 'enterpriseId'), pollution).map(([key, v]) => ({
+    kind: `key ${key}`, value: (old: unknown) => (old && typeof old === 'object' && !Array.isArray(old) ? setKey(old as Record<string, unknown>, key, v) : old),
+  })),
+)
+
+/** `base` with one value (or key) mutated; the mutation is described for counterexamples. */
+export function mutated(base: unknown): fc.Arbitrary<{ body: unknown; mutation: Mutation }> {
+  const all = paths(base)
+  return fc.tuple(fc.constantFrom(...all), replacement).map(([path, r]) => ({
+    body: dropMarked(setAt(base, path, (old) => r.value(old))),
+    mutation: { at: '/' + path.join('/'), kind: r.kind },
+  }))
+}
+
+/** Bodies that are not JSON, or JSON the parser has to think about. */
+export const rawBodies = fc.constantFrom(
+  '', ' ', '{', '}', '[', 'nul', 'undefined', '{"a":1,}', "{'a':1}", '{"a":1}{"b":2}', '\ufeff{}', '{"a":"\\ud800"}', '{"a":"\\u0000"}',
+  '{"__proto__":{"isAdmin":true}}', '{"constructor":{"prototype":{"isAdmin":true}}}', '{"a":1,"a":2}', '1e999', '"\\uDEAD"',
+  '[' .repeat(50_000) + ']'.repeat(50_000), '{"a":' + '"' + 'z'.repeat(1_000_000) + '"}',
+)

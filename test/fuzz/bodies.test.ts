@@ -1,0 +1,136 @@
+/**
+ * Property-based fuzzing of every JSON request body the OpenAPI document describes (and the JSON form of CEB
+ * messages, which shares its route with XML and so has no body schema there). Each operation gets any JSON
+ * values, values shaped by its schema, its valid body with one field mutated (re-signed where a signature would
+ * otherwise stop it first) and malformed JSON text, sent with a session of a role the matrix allows. Properties:
+ * never a 5xx, an answer within the time bound, the common error shape on 4xx, and no rows written when refused.
+ *
+ * Seeded: KOUAN_FUZZ_SEED (default below) and KOUAN_FUZZ_RUNS (runs per operation); a failure names the seed,
+ * the path to replay it and the shrunk input.
+ */
+import { beforeAll, describe, expect, it } from 'vitest'
+import { fc } from '@fast-check/vitest'
+import { useTestApp } from '../app.js'
+import { signPayload } from '../../src/shared/signing.js'
+import { parseCebXml } from '../../src/modules/ecommerce/xml.js'
+import { EXPECTED } from '../authz/matrix.js'
+import { operations, type JsonSchema, type Operation } from '../authz/openapi.js'
+import { requestFor, signAsA } from '../authz/requests.js'
+import { buildWorld, type Role, type World } from '../authz/world.js'
+import { Raw, anyJson, fromSchema, mutated, rawBodies, serialise } from './arbitraries.js'
+import { MAY_WRITE_ON_REFUSAL, brief, changedTables, countAll, errorShapeProblems, tableCounter, within, type TableCounts } from './witness.js'
+
+const SEED = Number(process.env.KOUAN_FUZZ_SEED ?? 20260511)
+const RUNS = Number(process.env.KOUAN_FUZZ_RUNS ?? 24)
+const ANSWER_MS = 15_000
+
+/** The JSON envelope of a CEB message (the route checks it by hand: XML bodies share the route). */
+const CEB_JSON_SCHEMA: JsonSchema = {
+  type: 'object', required: ['type', 'message', 'signature'], additionalProperties: false,
+  properties: {
+    type: { enum: ['CEB311', 'CEB411', 'CEB511', 'CEB621'] },
+    message: { type: 'object' },
+    signature: { type: 'object', required: ['cardNo', 'alg', 'value'], properties: { cardNo: { type: 'string', maxLength: 32 }, alg: { const: 'Ed25519' }, value: { type: 'string', maxLength: 200 } } },
+  },
+}
+
+interface Target {
+  op: Operation
+  schema: JsonSchema
+  role: Role
+  url: string
+  /** A valid body (from the matrix's requests), when there is one. */
+  base?: unknown
+  /** Signs a body the way its sender would, so a mutation reaches the checks behind the signature. */
+  sign?: (body: unknown) => unknown
+}
+
+/** The first role the matrix lets past the role check (anonymous for public operations); admin without a row. */
+function roleFor(key: string): Role {
+  const row = EXPECTED[key]
+  if (!row) return 'admin'
+  return (['anon', 'opA', 'officer', 'admin'] as const).find((r) => row[r] !== 401 && row[r] !== 403) ?? 'admin'
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Raw)
+const tryJson = (text: string): unknown => { try { return JSON.parse(text) } catch { return undefined } }
+
+/** Signing content the canonical-JSON signer cannot take (e.g. a spliced 1e999) leaves the body as it is. */
+function trySign(body: unknown, sign: (b: Record<string, unknown>) => unknown): unknown {
+  if (!isPlainObject(body)) return body
+  try { return sign(body) } catch { return body }
+}
+
+describe('fuzzing JSON bodies', () => {
+  const t = useTestApp()
+  let w: World
+  let counter: TableCounts
+  const targets: Target[] = []
+  const skipped: string[] = []
+
+  beforeAll(async () => {
+    w = await buildWorld(t)
+    counter = await tableCounter(t.db)
+    const ops = await operations(t.app)
+    for (const op of ops.filter((o) => o.jsonBody)) {
+      const role = roleFor(op.key)
+      const call = (await requestFor(op, w, role)) ?? (op.path.includes('{') ? undefined : { url: op.path })
+      if (!call) { skipped.push(op.key); continue }
+      const target: Target = { op, schema: op.jsonBody!, role, url: call.url, ...(call.body !== undefined ? { base: call.body } : {}) }
+      const withoutSignature = (b: Record<string, unknown>) => { const { signature: _s, ...content } = b; return signAsA(w, content) }
+      if (op.key === 'POST /api/v1/declarations') target.sign = (b) => trySign(b, withoutSignature)
+      if (op.key === 'POST /api/v1/declarations/batch') {
+        target.sign = (b) => (isPlainObject(b) && Array.isArray(b.declarations) ? { ...b, declarations: b.declarations.map((d) => trySign(d, withoutSignature)) } : b)
+      }
+      targets.push(target)
+    }
+    // The JSON form of a CEB message: a new order of A, signed by A over the parsed message.
+    const cebOp = ops.find((o) => o.key === 'POST /api/v1/ceb/messages')
+    if (cebOp) {
+      const parsed = parseCebXml(w.fresh.cebXml('CEB311', w.fresh.ticket('A'), w.ceb.A).xml)
+      if (!parsed.ok) throw new Error('generated order does not parse')
+      const { type, ...message } = parsed.message
+      const signMessage = (b: Record<string, unknown>) => ({ ...b, signature: { cardNo: w.A.cardNo, alg: 'Ed25519', value: signPayload(w.A.privateKey, { type: b.type, ...(b.message as object) }) } })
+      targets.push({
+        op: cebOp, schema: CEB_JSON_SCHEMA, role: 'opA', url: '/api/v1/ceb/messages',
+        base: signMessage({ type, message }), sign: (b) => trySign(b, (x) => (isPlainObject(x.message) ? signMessage(x) : x)),
+      })
+    }
+  })
+
+  it('answers every body without a 5xx, in time, in the error shape on 4xx, and writes no rows when it refuses', async () => {
+    expect(targets.length).toBeGreaterThanOrEqual(29)
+    const failures: string[] = []
+    for (const [i, target] of targets.entries()) {
+      const { op, role, url } = target
+      const input = fc.oneof(
+        { weight: 2, arbitrary: anyJson.map((body) => ({ how: 'any JSON', body }) as const) },
+        { weight: 3, arbitrary: fromSchema(target.schema).map((body) => ({ how: 'schema-shaped', body }) as const) },
+        ...(target.base === undefined ? [] : [{ weight: 4, arbitrary: mutated(target.base).map(({ body, mutation }) => ({ how: `valid body, ${mutation.kind} at ${mutation.at}`, body }) as const) }]),
+        { weight: 1, arbitrary: rawBodies.map((text) => ({ how: 'JSON text', text }) as const) },
+      )
+      const property = fc.asyncProperty(input, fc.boolean(), async (inp, sign) => {
+        const payload = 'text' in inp ? inp.text : serialise(sign && target.sign ? target.sign(inp.body) : inp.body)
+        const before = await countAll(t.db, counter)
+        const res = await within(ANSWER_MS, op.key, t.app.inject({ method: op.method as 'POST', url, headers: { ...w.headers[role], 'content-type': 'application/json' }, payload }))
+        const problems: string[] = []
+        if (res.statusCode >= 500) problems.push(`answered ${res.statusCode} ${brief(res.body, 200)}`)
+        else if (res.statusCode >= 400) {
+          problems.push(...errorShapeProblems(res.statusCode, tryJson(res.body)).map((p) => `error shape: ${p}`))
+          problems.push(...changedTables(before, await countAll(t.db, counter), MAY_WRITE_ON_REFUSAL[op.key]).map((c) => `refused (${res.statusCode}) but wrote ${c}`))
+        }
+        if (problems.length) throw new Error(`${problems.join('; ')} — ${inp.how}: ${brief(payload)}`)
+      })
+      const r = await fc.check(property, { seed: SEED + i, numRuns: RUNS, interruptAfterTimeLimit: 60_000 })
+      if (r.failed) {
+        const err = r.errorInstance instanceof Error ? r.errorInstance.message : String(r.errorInstance)
+        failures.push(`${op.key} as ${role} (seed ${r.seed}, path "${r.counterexamplePath}", ${r.numShrinks} shrinks): ${err}`)
+      }
+    }
+    expect(failures, failures.join('\n\n')).toEqual([])
+  }, 900_000)
+
+  it('has a request for every operation with a body (else only what the document says is fuzzed)', () => {
+    expect(skipped, 'operations with a JSON body and path parameters but no request in test/authz/requests.ts').toEqual([])
+  })
+})
