@@ -66,6 +66,13 @@ describe('text that cannot be stored: NUL and unpaired surrogates', () => {
     expect(jsonMayHoldBadText(JSON.stringify({ name: '李雷 😀', note: 'a\\b "q"' }))).toBe(false)
   })
 
+  it('answers a malformed percent-encoding in the URL with the common error body (400 BAD_URL at /url), even anonymously', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/api/v1/declarations/%E0%A4%A' })
+    expect(res.statusCode).toBe(400)
+    expect(res.json()).toMatchObject({ statusCode: 400, code: 'BAD_URL', pointer: '/url', errors: [{ code: 'BAD_URL', pointer: '/url' }] })
+    expect(typeof res.json().requestId).toBe('string')
+  })
+
   it('still answers malformed JSON as MALFORMED_JSON', async () => {
     const res = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { 'content-type': 'application/json' }, payload: '{"username": ' })
     expect(res.statusCode).toBe(400)
