@@ -8,7 +8,7 @@ import { Registry, collectDefaultMetrics, Counter, Histogram } from 'prom-client
 import type { Config } from './config.js'
 import type { Db } from './db/index.js'
 import type { Clock, Ids } from './shared/clock.js'
-import { installErrorHandlers, invalidText, KouanError } from './errors.js'
+import { installErrorHandlers, invalidText, KouanError, toErrorBody } from './errors.js'
 import { jsonMayHoldBadText, textProblem } from './shared/text.js'
 import { ErrorSchema } from './shared/schema.js'
 import { authenticate, readSession, requireRole, sessionSecret, type Actor } from './modules/auth/service.js'
@@ -155,6 +155,11 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps): Promise
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => deps.ids.token(9),
     routerOptions: { ignoreTrailingSlash: true },
+    // Errors raised before routing (a malformed percent-encoding in the URL) get the common error body too.
+    frameworkErrors: (error, req, reply) => {
+      const body = toErrorBody(error, req.id)
+      return reply.status(body.statusCode).send(body)
+    },
   })
   app.setValidatorCompiler(validatorCompiler())
   installErrorHandlers(app)

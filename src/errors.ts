@@ -66,6 +66,7 @@ const FASTIFY_CODES: Record<string, { code: string; pointer: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { code: 'BODY_TOO_LARGE', pointer: '/body' },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'UNSUPPORTED_MEDIA_TYPE', pointer: '/headers/content-type' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'BAD_CONTENT_LENGTH', pointer: '/headers/content-length' },
+  FST_ERR_BAD_URL: { code: 'BAD_URL', pointer: '/url' },
 }
 
 /** Maps any thrown error to the common {@link ErrorBody}; 5xx bodies say only INTERNAL. */
