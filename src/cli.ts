@@ -5,7 +5,7 @@ import { loadConfig, ConfigError, type Config } from './config.js'
 import { openDb } from './db/index.js'
 import { migrate } from './db/migrate.js'
 import { systemClock, systemIds } from './shared/clock.js'
-import { ed25519, signPayload } from './shared/signing.js'
+import { ALGORITHM_NAMES, algorithms, parseKeyFile, signPayload } from './shared/signing.js'
 import { createUser } from './modules/auth/service.js'
 import { startCluster, startServer } from './server.js'
 import { cebCommand } from './modules/ecommerce/tools.js'
@@ -22,6 +22,13 @@ function config(overrides: Partial<Config> = {}): Readonly<Config> {
     }
     throw e
   }
+}
+
+/** A signature algorithm name as the registry spells it (`--alg sm2` → `SM2`). */
+const algName = (v: string) => {
+  const name = ALGORITHM_NAMES.find((n) => n.toLowerCase() === v.toLowerCase())
+  if (!name) throw new InvalidArgumentError(`must be one of ${ALGORITHM_NAMES.join(', ')}`)
+  return name
 }
 
 const positive = (v: string) => {
@@ -140,14 +147,15 @@ user.command('add')
 
 const card = program.command('card').description('electronic port card keys (the private key never leaves the holder)')
 card.command('keygen')
-  .description('make an Ed25519 key pair; give the public key to customs to issue the card')
+  .description('make a key pair (Ed25519, or SM2 with SM3 as China E-Port cards use); give the public key to customs to issue the card')
   .option('-o, --out <file>', 'write the key pair JSON to this file (mode 600) instead of stdout')
-  .action((o: { out?: string }) => {
-    const k = ed25519.generate()
-    const json = JSON.stringify({ alg: 'Ed25519', publicKey: k.publicKey, privateKey: k.privateKey }, null, 2)
+  .option('--alg <alg>', `${ALGORITHM_NAMES.join(' or ')} (case-insensitive)`, algName, 'Ed25519')
+  .action((o: { out?: string; alg: string }) => {
+    const k = algorithms[o.alg]!.generate()
+    const json = JSON.stringify({ alg: o.alg, publicKey: k.publicKey, privateKey: k.privateKey }, null, 2)
     if (o.out) {
       writeFileSync(o.out, json + '\n', { mode: 0o600 })
-      console.log(JSON.stringify({ alg: 'Ed25519', publicKey: k.publicKey, keyFile: o.out }))
+      console.log(JSON.stringify({ alg: o.alg, publicKey: k.publicKey, keyFile: o.out }))
     } else console.log(json)
   })
 card.command('sign')
@@ -156,9 +164,10 @@ card.command('sign')
   .requiredOption('-c, --card <cardNo>', 'card number customs issued')
   .argument('<declaration.json>')
   .action((file: string, o: { key: string; card: string }) => {
-    const key = JSON.parse(readFileSync(o.key, 'utf8')) as { privateKey: string }
+    let key
+    try { key = parseKeyFile(readFileSync(o.key, 'utf8')) } catch (e) { throw new InvalidArgumentError(`${o.key}: ${(e as Error).message}`) }
     const { signature: _drop, ...content } = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>
-    console.log(JSON.stringify({ ...content, signature: { cardNo: o.card, alg: 'Ed25519', value: signPayload(key.privateKey, content) } }, null, 2))
+    console.log(JSON.stringify({ ...content, signature: { cardNo: o.card, alg: key.alg.alg, value: signPayload(key.privateKey, content, key.alg) } }, null, 2))
   })
 
 const audit = program.command('audit').description('the hash-chained audit log')
@@ -373,11 +382,12 @@ cert.command('keys')
   })
 cert.command('rotate-key')
   .description('retire the active issuing key (it keeps verifying what it signed) and activate a new one')
-  .action(async () => {
+  .option('--alg <alg>', `the new key's algorithm: ${ALGORITHM_NAMES.join(' or ')} (case-insensitive)`, algName, 'Ed25519')
+  .action(async (o: { alg: (typeof ALGORITHM_NAMES)[number] }) => {
     const { rotateKey } = await import('./modules/certificates/service.js')
     const db = await openDb(config())
     await migrate(db)
-    try { console.log(JSON.stringify(await rotateKey({ db, clock: systemClock, ids: systemIds }, 'cli:kouan'))) } finally { await db.close() }
+    try { console.log(JSON.stringify(await rotateKey({ db, clock: systemClock, ids: systemIds }, 'cli:kouan', o.alg))) } finally { await db.close() }
   })
 
 const archive = program.command('archive').description('declaration archives: retention enforcement')

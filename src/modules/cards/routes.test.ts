@@ -58,7 +58,7 @@ describe('port cards API', () => {
       const [row] = await t.db.query('select card_no, status, issue_type, public_key from port_cards where id = $1', [card.id])
       expect(row).toEqual({ card_no: card.cardNo, status: 'ACTIVE', issue_type: 'NEW', public_key: keys.publicKey })
       const audit = await auditRows(t, 'card', card.id)
-      expect(audit).toEqual([expect.objectContaining({ action: 'CARD_ISSUED', actor: `user:${officer.username}`, data: { cardNo: card.cardNo, enterpriseId: ent.id, keyId: card.keyId, kind: 'OPERATOR' } })])
+      expect(audit).toEqual([expect.objectContaining({ action: 'CARD_ISSUED', actor: `user:${officer.username}`, data: { cardNo: card.cardNo, enterpriseId: ent.id, alg: 'Ed25519', keyId: card.keyId, kind: 'OPERATOR' } })])
     })
 
     it('refuses a public key that is not 43 base64url characters: 400 at /body/publicKey, nothing written', async () => {

@@ -52,7 +52,7 @@ export default async function cardRoutes(fastify: FastifyInstance, ctx: AppConte
   }, async (req, reply) => {
     const actor = await ctx.officer(req)
     reply.status(201)
-    return replaceCard(ctx, actor, req.params.id, req.body.publicKey, req.body.reason)
+    return replaceCard(ctx, actor, req.params.id, req.body.publicKey, req.body.reason, req.body.alg)
   })
 
   app.post('/:id/revoke', {

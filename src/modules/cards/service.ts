@@ -22,6 +22,7 @@ export function cardNumber(customsCode: string, ids: Ids): string {
 
 function checkKey(alg: string, publicKey: string, pointer: string) {
   try {
+    if (!Object.hasOwn(algorithms, alg)) throw new Error(`unknown alg ${alg}`)
     algorithms[alg]!.parsePublicKey(publicKey)
   } catch {
     throw validationFailed([{ code: 'CARD_BAD_PUBLIC_KEY', message: `not a valid ${alg} public key`, pointer }])
@@ -43,28 +44,32 @@ export async function issueCard(deps: Deps, actor: Actor, input: IssueCard): Pro
       alg: input.alg, publicKey: input.publicKey, keyId: keyId(input.publicKey), status: 'ACTIVE', issueType: 'NEW', replaces: null,
       issuedAt: now, revokedAt: null, revokeReason: null,
     })
-    appendAudit(tx, { at: new Date(now), actor: actorRef(actor), action: 'CARD_ISSUED', entityType: 'card', entityId: card.id, data: { cardNo: card.cardNo, enterpriseId: ent.id, keyId: card.keyId, kind: card.kind } })
+    appendAudit(tx, { at: new Date(now), actor: actorRef(actor), action: 'CARD_ISSUED', entityType: 'card', entityId: card.id, data: { cardNo: card.cardNo, enterpriseId: ent.id, alg: card.alg, keyId: card.keyId, kind: card.kind } })
     return card
   })
 }
 
-/** Replacement (补办): the old card is revoked as SUPERSEDED and a new one issued to the same operator. */
-export async function replaceCard(deps: Deps, actor: Actor, id: string, publicKey: string, reason: string): Promise<Card> {
+/**
+ * Replacement (补办): the old card is revoked as SUPERSEDED and a new one issued to the same operator, with the old
+ * card's alg unless another is given (an Ed25519 card replaced by an SM2 card).
+ */
+export async function replaceCard(deps: Deps, actor: Actor, id: string, publicKey: string, reason: string, alg?: string): Promise<Card> {
   const now = deps.clock.now().toISOString()
   return deps.db.transaction(async (tx) => {
     const old = await repo.findCard(tx, id)
     if (!old) throw notFound('CARD_NOT_FOUND', `card ${id}`, '/params/id')
-    checkKey(old.alg, publicKey, '/body/publicKey')
+    const newAlg = alg ?? old.alg
+    checkKey(newAlg, publicKey, '/body/publicKey')
     const revoked = await repo.revokeCard(tx, id, now, 'SUPERSEDED')
     if (!revoked) throw conflict('CARD_NOT_ACTIVE', `card ${old.cardNo} is already revoked`, '/params/id')
     const ent = (await findEnterprise(tx, old.enterpriseId))!
     const card = await repo.insertCard(tx, {
       id: deps.ids.uuid(), cardNo: cardNumber(ent.customsCode, deps.ids), enterpriseId: ent.id, kind: old.kind, operatorName: old.operatorName,
-      alg: old.alg, publicKey, keyId: keyId(publicKey), status: 'ACTIVE', issueType: 'REPLACEMENT', replaces: old.id,
+      alg: newAlg, publicKey, keyId: keyId(publicKey), status: 'ACTIVE', issueType: 'REPLACEMENT', replaces: old.id,
       issuedAt: now, revokedAt: null, revokeReason: null,
     })
     appendAudit(tx, { at: new Date(now), actor: actorRef(actor), action: 'CARD_REVOKED', entityType: 'card', entityId: old.id, data: { cardNo: old.cardNo, reason: 'SUPERSEDED', replacedBy: card.id } })
-    appendAudit(tx, { at: new Date(now), actor: actorRef(actor), action: 'CARD_ISSUED', entityType: 'card', entityId: card.id, data: { cardNo: card.cardNo, enterpriseId: ent.id, keyId: card.keyId, replaces: old.id, reason } })
+    appendAudit(tx, { at: new Date(now), actor: actorRef(actor), action: 'CARD_ISSUED', entityType: 'card', entityId: card.id, data: { cardNo: card.cardNo, enterpriseId: ent.id, alg: card.alg, keyId: card.keyId, replaces: old.id, reason } })
     return card
   })
 }

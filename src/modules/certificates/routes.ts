@@ -62,11 +62,12 @@ export default async function certificateRoutes(fastify: FastifyInstance, ctx: A
 
   app.post('/keys/rotate', {
     schema: { tags: ['certificates'], summary: 'Rotate the issuing key (admins); the old key keeps verifying what it signed', security,
+      querystring: Type.Object({ alg: Type.Optional(Type.Enum(['Ed25519', 'SM2'], { description: 'the new key\'s algorithm (default Ed25519)' })) }, { additionalProperties: false }),
       response: { 200: Type.Object({ retired: Type.Union([Type.String(), Type.Null()]), activated: Type.String() }), ...errors(401, 403, 409) } },
   }, async (req) => {
     const actor = await ctx.officer(req)
     requireRole(actor, 'admin')
-    return rotateKey(ctx, actorRef(actor))
+    return rotateKey(ctx, actorRef(actor), req.query.alg)
   })
 
   app.get('/quarantine-ranges', {

@@ -139,17 +139,21 @@ export const VerificationSchema = Type.Object({
 })
 export type Verification = Static<typeof VerificationSchema>
 
-export const JwkSchema = Type.Object({
-  kty: Type.Literal('OKP'),
-  crv: Type.Literal('Ed25519'),
-  alg: Type.Literal('EdDSA'),
+const jwkWindow = {
   use: Type.Literal('sig'),
   kid: Type.String(),
-  x: Type.String(),
   status: Type.Enum(['ACTIVE', 'RETIRED']),
   activatedAt: UtcTime,
   retiredAt: Type.Union([UtcTime, Type.Null()]),
-})
+}
+export const JwkSchema = Type.Union([
+  Type.Object({ kty: Type.Literal('OKP'), crv: Type.Literal('Ed25519'), alg: Type.Literal('EdDSA'), x: Type.String(), ...jwkWindow }),
+  Type.Object({
+    kty: Type.Literal('EC'), crv: Type.Literal('SM2', { description: 'not an IANA-registered curve name: the SM2 recommended curve (GB/T 32918.5)' }),
+    alg: Type.Literal('SM2', { description: 'SM2 with SM3, signer ID 1234567812345678, signature r‖s (64 bytes)' }),
+    x: Type.String({ description: '32 bytes, base64url' }), y: Type.String({ description: '32 bytes, base64url' }), ...jwkWindow,
+  }),
+])
 export const JwksSchema = Type.Object({ keys: Type.Array(JwkSchema) })
 export type Jwks = Static<typeof JwksSchema>
 

@@ -1,7 +1,8 @@
 import type { Db, Queryable, Tx } from '../../db/index.js'
 import type { Clock, Ids } from '../../shared/clock.js'
 import { appendAudit } from '../../shared/audit.js'
-import { algorithms, ed25519, keyId } from '../../shared/signing.js'
+import { algorithms, ed25519, keyId, type AlgorithmName } from '../../shared/signing.js'
+import { sm2 } from '../../shared/sm2.js'
 import { KouanError, conflict, notFound } from '../../errors.js'
 import { actorRef, type Actor } from '../auth/service.js'
 import type { Declaration, DeclarationContent } from '../declarations/schema.js'
@@ -150,11 +151,12 @@ const keyRing = new KeyRing()
 
 // ---- keys --------------------------------------------------------------------------------------------------
 
-async function createKey(tx: Tx, at: Date, actor: string): Promise<string | undefined> {
-  const k = ed25519.generate()
+async function createKey(tx: Tx, at: Date, actor: string, algName: AlgorithmName = 'Ed25519'): Promise<string | undefined> {
+  const alg = algorithms[algName] ?? ed25519
+  const k = alg.generate()
   const kid = keyId(k.publicKey)
-  if (!(await repo.insertActiveKey(tx, { kid, alg: ed25519.alg, ...k, createdBy: actor, at: at.toISOString() }))) return undefined
-  appendAudit(tx, { at, actor, action: 'CERTIFICATE_KEY_ACTIVATED', entityType: 'certificate_key', entityId: kid, data: { alg: ed25519.alg, publicKey: k.publicKey } })
+  if (!(await repo.insertActiveKey(tx, { kid, alg: alg.alg, ...k, createdBy: actor, at: at.toISOString() }))) return undefined
+  appendAudit(tx, { at, actor, action: 'CERTIFICATE_KEY_ACTIVATED', entityType: 'certificate_key', entityId: kid, data: { alg: alg.alg, publicKey: k.publicKey } })
   return kid
 }
 
@@ -182,15 +184,16 @@ export async function lockSigningKey(tx: Tx, clock: Clock): Promise<SigningKey> 
 /**
  * Rotates the issuing key: the active key is retired (it keeps verifying what it signed) and a new one signs
  * from now on. The active row is locked first, so certificates being issued finish with the old key, and the
- * time is read after the lock, so none of them carries a later issue time than the retirement.
+ * time is read after the lock, so none of them carries a later issue time than the retirement. The new key is of
+ * `alg` (Ed25519 by default, or SM2); tokens signed by retired keys of either algorithm keep verifying.
  */
-export async function rotateKey(deps: Deps, who: string): Promise<{ retired: string | null; activated: string }> {
+export async function rotateKey(deps: Deps, who: string, alg: AlgorithmName = 'Ed25519'): Promise<{ retired: string | null; activated: string }> {
   const r = await deps.db.transaction(async (tx) => {
     await tx.query(`select kid from certificate_keys where status = 'ACTIVE' for update`)
     const at = deps.clock.now()
     const retired = (await repo.retireActiveKey(tx, at.toISOString())) ?? null
     if (retired) appendAudit(tx, { at, actor: who, action: 'CERTIFICATE_KEY_RETIRED', entityType: 'certificate_key', entityId: retired, data: {} })
-    const activated = await createKey(tx, at, who)
+    const activated = await createKey(tx, at, who, alg)
     if (!activated) throw conflict('CERTIFICATE_KEY_ROTATION_RACE', 'another rotation happened at the same moment; retry')
     return { retired, activated }
   })
@@ -198,14 +201,23 @@ export async function rotateKey(deps: Deps, who: string): Promise<{ retired: str
   return r
 }
 
-/** The published key set (JWKS, RFC 7517/8037) with each key's validity window: what offline verifiers need. */
+/**
+ * The published key set (JWKS, RFC 7517/8037) with each key's validity window: what offline verifiers need. Ed25519
+ * keys are OKP JWKs (alg EdDSA); SM2 keys are EC JWKs with crv "SM2" and alg "SM2" (neither is IANA-registered; the
+ * names follow this installation's algorithm registry: SM2 with SM3, signer ID 1234567812345678, r‖s signatures).
+ */
 export async function publicKeys(db: Queryable): Promise<Jwks> {
-  return {
-    keys: (await repo.listKeys(db)).filter((k) => k.alg === 'Ed25519').map((k) => ({
-      kty: 'OKP' as const, crv: 'Ed25519' as const, alg: 'EdDSA' as const, use: 'sig' as const, kid: k.kid, x: k.publicKey,
-      status: k.status, activatedAt: k.activatedAt, retiredAt: k.retiredAt,
-    })),
+  const keys: Jwks['keys'] = []
+  for (const k of await repo.listKeys(db)) {
+    const window = { use: 'sig' as const, kid: k.kid, status: k.status, activatedAt: k.activatedAt, retiredAt: k.retiredAt }
+    if (k.alg === 'Ed25519') keys.push({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', x: k.publicKey, ...window })
+    else if (k.alg === 'SM2') {
+      const { x, y } = sm2.parsePublicKey(k.publicKey)
+      const coordinate = (v: bigint) => Buffer.from(v.toString(16).padStart(64, '0'), 'hex').toString('base64url')
+      keys.push({ kty: 'EC', crv: 'SM2', alg: 'SM2', x: coordinate(x), y: coordinate(y), ...window })
+    }
   }
+  return { keys }
 }
 
 // ---- issuance ----------------------------------------------------------------------------------------------

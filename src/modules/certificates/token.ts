@@ -3,14 +3,15 @@ import { algorithms, canonicalJson } from '../../shared/signing.js'
 import { CERTIFICATE_NUMBER_PATTERN, PRINT_SERIAL_PATTERN, TOKEN_MAX } from './schema.js'
 
 /**
- * The compact signed token a QR code carries (DOMAIN §6: number, content digest, key id, Ed25519 signature):
+ * The compact signed token a QR code carries (DOMAIN §6: number, content digest, key id, signature):
  *
  *     K1.<kind>.<number>.<digest>.<kid>.<signature>
  *
  * `K1` is the format version; kind `C` is a certificate, `P` an archive printout; `digest` is the SHA-256 of the
  * RFC 8785 canonical JSON of the printed content (base64url, 43 characters); `kid` names the issuing key in the
  * published key set; `signature` is the key's signature (base64url) over the UTF-8 bytes of everything before the
- * last dot. About 180 characters, so a verify URL with it stays well under 300 bytes (a version 10 QR code at
+ * last dot: 64 bytes for either algorithm an issuing key may have (Ed25519, or SM2 as r‖s), so the format does not
+ * change with the key. About 180 characters, so a verify URL with it stays well under 300 bytes (a version 10 QR code at
  * level M). Anyone with the public key set can check it offline.
  */
 export const TOKEN_VERSION = 'K1'

@@ -32,8 +32,8 @@ export type Item = Static<typeof ItemSchema>
 
 export const SignatureSchema = Type.Object({
   cardNo: Type.String({ minLength: 1, maxLength: 32 }),
-  alg: Type.Literal('Ed25519'),
-  value: Type.String({ minLength: 1, maxLength: 200, description: 'base64url signature over the RFC 8785 canonical JSON of the body without "signature"' }),
+  alg: Type.Enum(['Ed25519', 'SM2'], { description: 'the signing card\'s alg' }),
+  value: Type.String({ minLength: 1, maxLength: 200, description: 'base64url signature over the RFC 8785 canonical JSON of the body without "signature" (Ed25519: 64 bytes; SM2: r‖s, 64 bytes)' }),
 }, { additionalProperties: false })
 
 const declarationFields = {

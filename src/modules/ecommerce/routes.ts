@@ -19,7 +19,7 @@ const ReceiptSchema = Type.Object({
   returnStatus: Type.Integer({ description: '2 received, 100 returned, 120 logic checks passed, 300 manual review, 399 assessed, 500 inspection, 800 released' }),
   returnInfo: Type.String(), reasons: Type.Array(ReasonSchema),
 })
-const SignatureSchema = Type.Object({ cardNo: Type.String({ minLength: 1, maxLength: 32 }), alg: Type.Literal('Ed25519'), value: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false })
+const SignatureSchema = Type.Object({ cardNo: Type.String({ minLength: 1, maxLength: 32 }), alg: Type.Enum(['Ed25519', 'SM2']), value: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false })
 const JsonMessageSchema = Type.Object({
   type: Type.Enum(['CEB311', 'CEB411', 'CEB511', 'CEB621']),
   message: Type.Object({}, { additionalProperties: true, description: '{ guid, version?, documents: [{ head, lines? }], baseTransfer }' }),
@@ -71,7 +71,7 @@ export default async function cebRoutes(fastify: FastifyInstance, ctx: AppContex
     if (Buffer.isBuffer(req.body)) {
       const header = req.headers[SIGNATURE_HEADER]
       const [cardNo, alg, value] = typeof header === 'string' ? header.split(';') : []
-      if (!cardNo || !alg || !value) throw ceb900(401, [{ code: 'SIGNATURE', message: `an XML message is signed in the ${SIGNATURE_HEADER} header: cardNo;Ed25519;signature`, pointer: `/headers/${SIGNATURE_HEADER}` }])
+      if (!cardNo || !alg || !value) throw ceb900(401, [{ code: 'SIGNATURE', message: `an XML message is signed in the ${SIGNATURE_HEADER} header: cardNo;alg;signature (alg Ed25519 or SM2)`, pointer: `/headers/${SIGNATURE_HEADER}` }])
       signature = { cardNo, alg, value }
       parser ??= cebParser(ctx.config.cebParseThreads)
       parsed = await parser.parse(req.body)

@@ -5,6 +5,7 @@ import { Command } from 'commander'
 import { afterAll, describe, expect, it } from 'vitest'
 import { seededRandom } from '../../shared/clock.js'
 import { canonicalJson, ed25519 } from '../../shared/signing.js'
+import { sm2 } from '../../shared/sm2.js'
 import { baseTransferFor, generateTicket, toMessageXml, type GeneratedTicket, type Parties } from './generator.js'
 import { CebFileError, cebCommand, checkFiles, signFile } from './tools.js'
 import { parseCebJson, parseCebXml } from './xml.js'
@@ -172,6 +173,29 @@ describe('signFile / kouan ceb sign', () => {
       if (!again.ok) throw new Error(JSON.stringify(again.problems))
       expect(ed25519.verify(keys.publicKey, Buffer.from(canonicalJson(again.message)), body.signature.value)).toBe(true)
     }
+  })
+
+  it('signs with the key file\'s alg: an SM2 file gives cardNo;SM2;signature (XML) and alg SM2 (JSON), verifying over the parsed message', async () => {
+    const k = sm2.generate()
+    const smFile = write('sm2.json', JSON.stringify({ alg: 'SM2', ...k }))
+    const parsed = parseCebXml(readFileSync(EXAMPLE_FILES[1]!))
+    if (!parsed.ok) throw new Error('example does not parse')
+    const data = Buffer.from(canonicalJson(parsed.message))
+    const xml = await run('sign', EXAMPLE_FILES[1]!, '-k', smFile, '-c', 'CARD0003')
+    expect(xml.code).toBe(0)
+    const [cardNo, alg, sig] = xml.out[0]!.split(';')
+    expect([cardNo, alg]).toEqual(['CARD0003', 'SM2'])
+    expect(sm2.verify(k.publicKey, data, sig!)).toBe(true)
+    expect(sm2.verify(sm2.generate().publicKey, data, sig!)).toBe(false)
+    const { type, ...message } = parsed.message
+    const json = await run('sign', write('payment.json', JSON.stringify({ type, message })), '-k', smFile, '-c', 'CARD0003')
+    const body = JSON.parse(json.out.join('\n')) as { signature: { cardNo: string; alg: string; value: string } }
+    expect(body.signature).toMatchObject({ cardNo: 'CARD0003', alg: 'SM2' })
+    expect(sm2.verify(k.publicKey, data, body.signature.value)).toBe(true)
+    // A key file whose keys are not a pair of its alg is refused before anything is signed.
+    const wrong = await run('sign', EXAMPLE_FILES[1]!, '-k', write('mixed.json', JSON.stringify({ alg: 'SM2', ...keys })), '-c', 'CARD0003')
+    expect(wrong.code).toBe(2)
+    expect(wrong.err.join('\n')).toMatch(/not an SM2 key pair/)
   })
 
   it('refuses invalid messages and key files with exit 2 and the problem on stderr', async () => {

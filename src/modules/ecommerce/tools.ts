@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { Command, InvalidArgumentError } from 'commander'
-import { signPayload } from '../../shared/signing.js'
+import { parseKeyFile, signPayload, type KeyFile } from '../../shared/signing.js'
 import { docKey } from './keys.js'
 import { verifyTicket, type Reason, type Ticket } from './rules.js'
 import { DEFAULT_TAX_RATES } from './tax.js'
@@ -193,25 +193,24 @@ function loadFile(path: string): Parsed | Failed {
   return problems.length ? { ok: false, problems, ...(type ? { type } : {}) } : { ok: true, messages }
 }
 
-/** The private key of a key file from `kouan card keygen` ({alg, publicKey, privateKey}). */
-function readKey(keyFile: string): string {
-  let key: unknown
+/** A key file from `kouan card keygen` ({alg, publicKey, privateKey}; alg Ed25519 or SM2). */
+function readKey(keyFile: string): KeyFile {
+  let text: string
   try {
-    key = JSON.parse(readFileSync(keyFile, 'utf8'))
+    text = readFileSync(keyFile, 'utf8')
   } catch (e) {
     throw new Error(`${keyFile}: cannot read the key file: ${(e as Error).message}`)
   }
-  const k = key as { alg?: unknown; privateKey?: unknown }
-  if (k.alg !== undefined && k.alg !== 'Ed25519') throw new Error(`${keyFile}: alg ${String(k.alg)} is not supported; expected Ed25519`)
-  if (typeof k.privateKey !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(k.privateKey)) {
-    throw new Error(`${keyFile}: privateKey must be an Ed25519 private key in base64url, as \`kouan card keygen\` writes it`)
+  try {
+    return parseKeyFile(text)
+  } catch (e) {
+    throw new Error(`${keyFile}: ${(e as Error).message}`)
   }
-  return k.privateKey
 }
 
 /**
- * Signs a message file with an Ed25519 key file for card `cardNo`, as the intake verifies it: over the canonical JSON
- * of the parsed message. For an XML file returns the `x-kouan-signature` header value `cardNo;Ed25519;signature`; for a
+ * Signs a message file with a key file for card `cardNo` (with the file's alg), as the intake verifies it: over the
+ * canonical JSON of the parsed message. For an XML file returns the `x-kouan-signature` header value `cardNo;alg;signature`; for a
  * JSON file (`{type, message}` or a serialised message `{type, guid, documents, baseTransfer}`) the JSON body to POST,
  * `{type, message, signature: {cardNo, alg, value}}` (an existing signature is replaced).
  *
@@ -220,20 +219,20 @@ function readKey(keyFile: string): string {
  */
 export function signFile(path: string, keyFile: string, cardNo: string): string {
   if (!/^[^;\s]{1,32}$/.test(cardNo)) throw new Error(`card number must be 1–32 characters without ";" or spaces: ${cardNo}`)
-  const privateKey = readKey(keyFile)
+  const key = readKey(keyFile)
   const raw = readMessageFile(path)
   if (raw.kind === 'bad') throw new CebFileError(path, raw.problems)
   if (raw.kind === 'xml') {
     const r = parseCebXml(raw.bytes)
     if (!r.ok) throw new CebFileError(path, r.problems)
-    return xmlSignatureHeader(cardNo, privateKey, r.message)
+    return xmlSignatureHeader(cardNo, key.privateKey, r.message, key.alg)
   }
   const value = raw.value
   if (Array.isArray(value)) throw new CebFileError(path, [formatProblem('sign one message per file; this file holds an array')])
   const r = parseJsonValue(value, '')
   if (!r.result.ok) throw new CebFileError(path, r.result.problems)
   const message = r.body ? (value as { message: unknown }).message : value
-  const signature = { cardNo, alg: 'Ed25519', value: signPayload(privateKey, r.result.message) }
+  const signature = { cardNo, alg: key.alg.alg, value: signPayload(key.privateKey, r.result.message, key.alg) }
   return JSON.stringify({ type: r.type, message, signature }, null, 2)
 }
 

@@ -1,6 +1,6 @@
 import { XMLBuilder } from 'fast-xml-parser'
 import { SaxesParser } from 'saxes'
-import { signPayload } from '../../shared/signing.js'
+import { ed25519, signPayload, type SignatureAlgorithm } from '../../shared/signing.js'
 import {
   BASE_TRANSFER_MESSAGE,
   CEB_STRUCTURE,
@@ -21,15 +21,15 @@ export const CEB_NAMESPACE = 'http://www.chinaport.gov.cn/ceb'
 const DSIG_NAMESPACE = 'http://www.w3.org/2000/09/xmldsig#'
 const XSI_NAMESPACE = 'http://www.w3.org/2001/XMLSchema-instance'
 
-/** The signature of an XML message travels in this header: `cardNo;Ed25519;base64url-signature`. */
+/** The signature of an XML message travels in this header: `cardNo;alg;base64url-signature` (alg `Ed25519` or `SM2`, the card's). */
 export const SIGNATURE_HEADER = 'x-kouan-signature'
 
 /**
- * The {@link SIGNATURE_HEADER} value for a parsed message: the card's Ed25519 signature over the message's
- * canonical JSON (what intake verifies), with the card number.
+ * The {@link SIGNATURE_HEADER} value for a parsed message: the card's signature (with its algorithm, Ed25519 by
+ * default) over the message's canonical JSON (what intake verifies), with the card number.
  */
-export function xmlSignatureHeader(cardNo: string, privateKey: string, message: CebMessage): string {
-  return `${cardNo};Ed25519;${signPayload(privateKey, message)}`
+export function xmlSignatureHeader(cardNo: string, privateKey: string, message: CebMessage, alg: SignatureAlgorithm = ed25519): string {
+  return `${cardNo};${alg.alg};${signPayload(privateKey, message, alg)}`
 }
 
 /** Default size limit of one message, in bytes (UTF-8). */
