@@ -244,7 +244,7 @@ export async function revokeEntrustment(deps: Deps, actor: Actor, id: string, re
 // ---- declaration intake -------------------------------------------------------------------------------------
 
 /** The entrustments intake needs, keyed by `traderCode/declarantCode`. */
-export type EntrustmentIndex = Map<string, repo.ActiveEntrustment[]>
+export type EntrustmentIndex = Map<string, Array<Scope & { id: string }>>
 
 /**
  * Loads, in one statement, the ACTIVE entrustments in force today or later for every declaration of a batch
