@@ -97,6 +97,31 @@ describe('CEB intake, matching and receipts', () => {
     expect(running.json().total).toBe('816.00')
   })
 
+  it('bills cosmetics at the rate worked out by hand from DOMAIN §5, not by the code under test', async () => {
+    const O = 'SO202508180004'
+    const o = (xml: string) => xml.replaceAll(ORDER, O).replace('<ceb:logisticsNo>', '<ceb:logisticsNo>4')
+      .replace('<ceb:payTransactionId>', '<ceb:payTransactionId>4').replace('<ceb:copNo>', '<ceb:copNo>4')
+    // Face cream (gcode 3304990000: CT 15 %, VAT 13 %), 2 × 199.00 + 10.00 freight = 408.00 dutiable:
+    //   CT  = 408 × 0.15 / (1 − 0.15) = 72.00 → × 0.7 = 50.40
+    //   VAT = (408 + 72.00) × 0.13 = 62.40 → × 0.7 = 43.68
+    //   tax 94.08; acturalPaid = 398 + 10 + 94.08 − 0 = 502.08
+    const order = o(example(311)).replace('<ceb:taxTotal>37.13</ceb:taxTotal>', '<ceb:taxTotal>94.08</ceb:taxTotal>').replace('<ceb:acturalPaid>445.13</ceb:acturalPaid>', '<ceb:acturalPaid>502.08</ceb:acturalPaid>')
+    const payment = o(example(411)).replace('<ceb:amountPaid>445.13</ceb:amountPaid>', '<ceb:amountPaid>502.08</ceb:amountPaid>')
+    const inventory = o(example(621)).replace('<ceb:gcode>1901101000</ceb:gcode>', '<ceb:gcode>3304990000</ceb:gcode>')
+    for (const [code, xml] of [['4601000EBC', order], ['4601000PAY', payment], ['4601000LOG', o(example(511))], ['4601000AGT', inventory]] as const) {
+      expect((await send(parties[code]!, xml)).statusCode).toBe(200)
+    }
+    await matchQueued(t.app.kouan)
+    const bill = (await t.app.inject({ method: 'GET', url: `/api/v1/ceb/orders/${O}/tax-bill`, headers: officer.headers })).json()
+    expect(bill).toMatchObject({ customsTax: '0.00', consumptionTax: '50.40', valueAddedTax: '43.68', total: '94.08', fullRate: false })
+    expect(bill.lines).toEqual([expect.objectContaining({ gcode: '3304990000', taxPrice: '408.00', customsTax: '0.00', consumptionTax: '50.40', valueAddedTax: '43.68' })])
+    const [tk] = await t.db.query<{ return_status: number; tax_total: string }>('select return_status, tax_total from ceb_tickets where order_no = $1', [O])
+    expect(tk).toEqual({ return_status: 800, tax_total: '94.08' })
+    // 408.00 for each of the buyer's three released tickets.
+    const running = await t.app.inject({ method: 'GET', url: '/api/v1/ceb/buyers/110105199003071239/total?year=2026', headers: officer.headers })
+    expect(running.json().total).toBe('1224.00')
+  })
+
   it('serves the receipts as CEB622 XML that parses back', async () => {
     const res = await t.app.inject({ method: 'GET', url: `/api/v1/ceb/orders/${ORDER}/receipts.xml?kind=CEB622`, headers: officer.headers })
     expect(res.statusCode).toBe(200)
@@ -150,6 +175,6 @@ describe('CEB intake, matching and receipts', () => {
 
   it('reports operations: tickets per status and reasons', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/api/v1/ceb/stats', headers: officer.headers })
-    expect(res.json().byStatus).toEqual([{ returnStatus: 800, tickets: 2 }])
+    expect(res.json().byStatus).toEqual([{ returnStatus: 800, tickets: 3 }])
   })
 })

@@ -4,12 +4,13 @@ import { Type } from 'typebox'
 import { Value } from 'typebox/value'
 import type { AppContext } from '../../app.js'
 import { KouanError, forbidden } from '../../errors.js'
-import { errors, security } from '../../shared/schema.js'
+import { CustomsCode, errors, security } from '../../shared/schema.js'
+import { actorRef } from '../auth/service.js'
 import { REASON_CODES } from './rules.js'
 import { SIGNATURE_HEADER, ceb900Xml, cebReceiptXml, parseCebJson } from './xml.js'
 import { cebParser, type CebParser } from './parse-pool.js'
 import type { PreparedXml } from './parse-worker.js'
-import { buyerTotal, cebTime, receiptMessages, receiptsOf, receiveMessage, taxBillOf } from './service.js'
+import { buyerTotal, cebTime, partyRoles, receiptMessages, receiptsOf, receiveMessage, setPartyRoles, taxBillOf } from './service.js'
 import { setWebhook } from './webhooks.js'
 import type { CebMessageType } from './types.js'
 
@@ -139,6 +140,37 @@ export default async function cebRoutes(fastify: FastifyInstance, ctx: AppContex
   }, async (req) => {
     await ctx.officer(req)
     return { buyerIdNumber: req.params.buyerIdNumber, year: req.query.year, total: await buyerTotal(ctx.db, req.params.buyerIdNumber, req.query.year) }
+  })
+
+  const PartyParams = Type.Object({ customsCode: CustomsCode }, { additionalProperties: false })
+  const PartyRolesSchema = Type.Object({
+    customsCode: Type.String(),
+    roles: Type.Union([Type.Array(Type.String()), Type.Null()], { description: 'null: not recorded, registration alone counts' }),
+    updatedAt: Type.Union([Type.String(), Type.Null()]), updatedBy: Type.Union([Type.String(), Type.Null()]),
+  })
+  const partyNotFound = (code: string) => new KouanError('CEB_PARTY_NOT_FOUND', 404, `no enterprise ${code}`, { pointer: '/params/customsCode' })
+
+  app.get('/parties/:customsCode', {
+    schema: { tags: ['ecommerce'], summary: "An enterprise's CEB roles (operators: their own enterprise only)", security, params: PartyParams,
+      response: { 200: PartyRolesSchema, ...errors(400, 401, 404) } },
+  }, async (req) => {
+    const actor = await ctx.auth(req)
+    const found = await partyRoles(ctx.db, req.params.customsCode)
+    // Another enterprise's registration reads as unknown to an operator (no oracle).
+    if (!found || (actor.kind === 'card' && actor.enterpriseId !== found.enterpriseId)) throw partyNotFound(req.params.customsCode)
+    return found
+  })
+
+  app.put('/parties/:customsCode', {
+    schema: { tags: ['ecommerce'], summary: "Record an enterprise's CEB roles (officers, admins): a sender must send in one of them, matching checks each named party's role",
+      description: 'Without a record, registration alone counts. An empty list: the enterprise may send no CEB document.', security, params: PartyParams,
+      body: Type.Object({ roles: Type.Array(Type.Enum(['ebp', 'ebc', 'pay', 'logistics', 'agent', 'assure']), { maxItems: 6, uniqueItems: true }) }, { additionalProperties: false }),
+      response: { 200: PartyRolesSchema, ...errors(400, 401, 403, 404) } },
+  }, async (req) => {
+    const actor = await ctx.officer(req)
+    const saved = await setPartyRoles(ctx, req.params.customsCode, req.body.roles, actorRef(actor))
+    if (!saved) throw partyNotFound(req.params.customsCode)
+    return saved
   })
 
   app.put('/webhook', {

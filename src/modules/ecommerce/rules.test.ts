@@ -5,6 +5,7 @@ import { XMLParser } from 'fast-xml-parser'
 import { describe, expect, it } from 'vitest'
 import { withBuyerIdCheck } from './buyer-id.js'
 import { REASON_CODES, verifyTicket, type ReasonCode, type Ticket, type VerifyContext, type Verdict } from './rules.js'
+import { partyRegistry, type RegistryRow } from './parties.js'
 import { DEFAULT_TAX_RATES, orderTax } from './tax.js'
 import type { CebMessageType, Inventory, Order, Payment, Waybill } from './types.js'
 
@@ -24,9 +25,16 @@ const EXAMPLE: Required<Ticket> = {
 const example = (): Required<Ticket> => structuredClone(EXAMPLE)
 
 const TODAY = '2025-08-18'
+/**
+ * The example's parties as registry rows, looked up with the function matching uses (partyRegistry: registered, and
+ * in the named role where CEB roles are recorded) — not a stub that answers what a case wants. The database side of
+ * the same look-up is tested through the app in parties.test.ts.
+ */
+const PARTIES: RegistryRow[] = ['4601000EBP', '4601000EBC', '4601000PAY', '4601000LOG', '4601000AGT'].map((customs_code) => ({ customs_code, roles: null }))
+const registry = (patch: (rows: RegistryRow[]) => RegistryRow[] = (r) => r) => partyRegistry(patch(structuredClone(PARTIES)))
 const baseCtx: VerifyContext = {
   today: TODAY,
-  enterprises: () => true,
+  enterprises: registry(),
   waybillSeen: () => [],
   buyerYearTotal: () => '0',
   rates: DEFAULT_TAX_RATES,
@@ -104,16 +112,19 @@ const CASES: Case[] = [
   { name: 'gcode of 8 digits', mutate: (t) => { t.inventory.lines[0]!.gcode = '19011010' }, expected: [R('FORMAT', '/CEB621/InventoryList/0/gcode')] },
   { name: 'an order without lines', mutate: (t) => { t.order.lines = [] }, expected: [R('FORMAT', '/CEB311/OrderList'), R('ITEM_MISMATCH', '/CEB621/InventoryList/0/gnum')] },
   { name: 'declared payment not signed', ctx: { signed: (m) => m !== 'CEB411' }, expected: [R('SIGNATURE', '/CEB411/Signature')] },
-  { name: 'agent not registered', ctx: { enterprises: (_c, role) => role !== 'agent' }, expected: [R('UNREGISTERED_ENTERPRISE', '/CEB621/InventoryHead/agentCode')] },
+  { name: 'agent not registered', ctx: { enterprises: registry((rows) => rows.filter((r) => r.customs_code !== '4601000AGT')) }, expected: [R('UNREGISTERED_ENTERPRISE', '/CEB621/InventoryHead/agentCode')] },
   {
     name: 'payment company registered, but not as pay',
-    ctx: { enterprises: (code, role) => !(code === '4601000PAY' && role === 'pay') },
+    ctx: { enterprises: registry((rows) => rows.map((r) => (r.customs_code === '4601000PAY' ? { ...r, roles: ['logistics'] } : r))) },
     expected: [R('UNREGISTERED_ENTERPRISE', '/CEB311/OrderHead/payCode'), R('UNREGISTERED_ENTERPRISE', '/CEB411/PaymentHead/payCode')],
   },
   { name: 'payment for another order', mutate: (t) => { t.payment.head.orderNo = 'SO202508180002' }, expected: [R('LINK_MISMATCH', '/CEB411/PaymentHead/orderNo')] },
   { name: 'payTransactionId disagrees', mutate: (t) => { t.payment.head.payTransactionId = 'PAY2' }, expected: [R('LINK_MISMATCH', '/CEB411/PaymentHead/payTransactionId')] },
   { name: 'waybill for another order', mutate: (t) => { t.waybill.head.orderNo = 'SO2' }, expected: [R('LINK_MISMATCH', '/CEB511/LogisticsHead/orderNo')] },
-  { name: 'inventory for another platform', mutate: (t) => { t.inventory.head.ebpCode = '4601000EB2' }, expected: [R('LINK_MISMATCH', '/CEB621/InventoryHead/ebpCode')] },
+  {
+    name: 'inventory for another (registered) platform', mutate: (t) => { t.inventory.head.ebpCode = '4601000EB2' },
+    ctx: { enterprises: registry((rows) => [...rows, { customs_code: '4601000EB2', roles: null }]) }, expected: [R('LINK_MISMATCH', '/CEB621/InventoryHead/ebpCode')],
+  },
   { name: 'inventory names another waybill', mutate: (t) => { t.inventory.head.logisticsNo = 'YT0000000000002' }, expected: [R('LOGISTICS_MISMATCH', '/CEB621/InventoryHead/logisticsNo')] },
   { name: 'amountPaid one fen short', mutate: (t) => { t.payment.head.amountPaid = '445.12' }, expected: [R('AMOUNT_MISMATCH', '/CEB411/PaymentHead/amountPaid')] },
   { name: 'a discount acturalPaid ignores', mutate: (t) => { t.order.head.discount = '5.00' }, expected: [R('TOTAL_FORMULA', '/CEB311/OrderHead/acturalPaid')] },
@@ -259,6 +270,47 @@ describe('verifyTicket: limits and full tax', () => {
 
   it('configurable limits', () => {
     expect(brief(verifyTicket(example(), ctxWith({ limits: { single: '400', annual: '26000' } })))).toEqual([R('SINGLE_LIMIT', '/CEB621/InventoryList')])
+  })
+})
+
+describe('verifyTicket: tax against figures computed by hand (DOMAIN §5 "Tax"), not by tax.ts', () => {
+  /** The example with its one line changed (order and inventory alike) and the money fields set as given: no tax.ts. */
+  const ticket = (line: { gcode: string; qty: string; price: string; totalPrice: string }, money: { taxTotal: string; acturalPaid: string }) => {
+    const t = example()
+    for (const l of [t.order.lines[0]!, t.inventory.lines[0]!]) Object.assign(l, { qty: line.qty, price: line.price, totalPrice: line.totalPrice })
+    t.inventory.lines[0]!.gcode = line.gcode
+    t.order.head.goodsValue = line.totalPrice
+    t.order.head.taxTotal = money.taxTotal
+    t.order.head.acturalPaid = t.payment.head.amountPaid = money.acturalPaid
+    return t
+  }
+  const cream = { gcode: '3304990000', qty: '2', price: '199.00', totalPrice: '398.00' } // CT 15 %, VAT 13 %
+
+  it('cosmetics on 398 + 10 freight: CT 50.40, VAT 43.68, tax 94.08', () => {
+    // CT  = 408 × 0.15 / (1 − 0.15) = 72.00 → × 0.7 = 50.40
+    // VAT = (408 + 72.00) × 0.13 = 62.40 → × 0.7 = 43.68
+    // taxTotal 94.08; acturalPaid = 398 + 10 + 94.08 − 0 = 502.08
+    const v = verifyTicket(ticket(cream, { taxTotal: '94.08', acturalPaid: '502.08' }), baseCtx)
+    expect(v).toMatchObject({ returnStatus: 120, reasons: [], tax: { dutiableValue: '408', duty: '0.00', consumption: '50.40', vat: '43.68', total: '94.08', fullRate: false } })
+  })
+
+  it('refuses the wrong formula (VAT + CT) × 70 % = 408 × 0.28 × 0.7 = 79.968 → 79.97', () => {
+    expect(brief(verifyTicket(ticket(cream, { taxTotal: '79.97', acturalPaid: '487.97' }), baseCtx))).toEqual([R('TAX_MISMATCH', '/CEB311/OrderHead/taxTotal')])
+  })
+
+  it('refuses cosmetics taxed as ordinary goods (408 × 9.1 % = 37.13)', () => {
+    expect(brief(verifyTicket(ticket(cream, { taxTotal: '37.13', acturalPaid: '445.13' }), baseCtx))).toEqual([R('TAX_MISMATCH', '/CEB311/OrderHead/taxTotal')])
+  })
+
+  it('one indivisible item of 5,990 + 10 freight, in full with duty 10 %: 1,458.00', () => {
+    // duty = 6000 × 0.10 = 600.00; VAT = (6000 + 600) × 0.13 = 858.00 (no 70 %: taxed in full); total 1458.00
+    // acturalPaid = 5990 + 10 + 1458 − 0 = 7458.00
+    const dutyTen: VerifyContext['rates'] = () => ({ vat: '0.13', consumption: '0', duty: '0.1' })
+    const t = ticket({ gcode: '8471300000', qty: '1', price: '5990.00', totalPrice: '5990.00' }, { taxTotal: '1458.00', acturalPaid: '7458.00' })
+    expect(verifyTicket(t, ctxWith({ rates: dutyTen }))).toMatchObject({ returnStatus: 120, reasons: [], tax: { duty: '600.00', vat: '858.00', total: '1458.00', fullRate: true } })
+    // At 70 % instead (within-limit figures, duty 0): VAT = 6000 × 0.13 × 0.7 = 546.00 — not what is due.
+    const t70 = ticket({ gcode: '8471300000', qty: '1', price: '5990.00', totalPrice: '5990.00' }, { taxTotal: '546.00', acturalPaid: '6546.00' })
+    expect(brief(verifyTicket(t70, ctxWith({ rates: dutyTen })))).toEqual([R('TAX_MISMATCH', '/CEB311/OrderHead/taxTotal')])
   })
 })
 

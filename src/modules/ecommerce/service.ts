@@ -6,7 +6,7 @@ import { algorithms, canonicalJson, sha256Hex } from '../../shared/signing.js'
 import { findCards } from '../cards/repo.js'
 import { decide, type Facts } from '../selectivity/engine.js'
 import { selectivityState } from '../selectivity/service.js'
-import { verifyTicket, waybillReusable, type Verdict } from './rules.js'
+import { verifyTicket, waybillReusable, type EnterpriseRole, type Verdict } from './rules.js'
 import { DEFAULT_TAX_RATES } from './tax.js'
 import { HEAD_NAME, appTypeOf, docKey, orderNoOf, senderCodes } from './keys.js'
 import { PARTY_CODES, documentParties, notNamed, partyRegistry, senderField, senderRoles, settled, ticketStanding, type PartyDoc, type PartyHead, type RegistryRow, type Standing } from './parties.js'
@@ -636,4 +636,32 @@ export async function receiptsOf(db: Queryable, orderNo: string, viewer?: string
     if (r.sender === viewer || documentParties(r.type, r.head).includes(viewer)) return true
     return whole && r.standing !== 'refused'
   }))
+}
+
+/** An enterprise's CEB roles as the registry holds them; `roles` null: not recorded (registration alone counts). */
+export interface PartyRoles { enterpriseId: string; customsCode: string; roles: EnterpriseRole[] | null; updatedAt: string | null; updatedBy: string | null }
+
+export async function partyRoles(db: Queryable, customsCode: string): Promise<PartyRoles | undefined> {
+  const [r] = await db.query<{ id: string; customs_code: string; roles: EnterpriseRole[] | null; updated_at: Date | null; updated_by: string | null }>(
+    'select e.id, e.customs_code, p.roles, p.updated_at, p.updated_by from enterprises e left join ceb_parties p on p.enterprise_id = e.id where e.customs_code = $1', [customsCode])
+  return r && { enterpriseId: r.id, customsCode: r.customs_code, roles: r.roles, updatedAt: r.updated_at && new Date(r.updated_at).toISOString(), updatedBy: r.updated_by }
+}
+
+/**
+ * Records an enterprise's CEB roles (replacing what was recorded; an empty list: no role, so it can send no CEB
+ * document). Audited. Undefined when no enterprise has the customs code.
+ */
+export async function setPartyRoles(deps: { db: Db; clock: Clock }, customsCode: string, roles: EnterpriseRole[], actor: string): Promise<PartyRoles | undefined> {
+  const now = deps.clock.now().toISOString()
+  const sorted = [...new Set(roles)].sort()
+  return deps.db.transaction(async (tx) => {
+    const before = await partyRoles(tx, customsCode)
+    if (!before) return undefined
+    await tx.query(
+      `insert into ceb_parties (enterprise_id, roles, updated_at, updated_by) values ($1, $2::text[], $3, $4)
+       on conflict (enterprise_id) do update set roles = excluded.roles, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+      [before.enterpriseId, sorted, now, actor])
+    appendAudit(tx, { at: deps.clock.now(), actor, action: 'CEB_PARTY_ROLES_SET', entityType: 'enterprise', entityId: before.enterpriseId, data: { customsCode, from: before.roles, to: sorted } })
+    return { ...before, roles: sorted, updatedAt: now, updatedBy: actor }
+  })
 }

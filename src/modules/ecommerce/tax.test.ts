@@ -163,9 +163,22 @@ describe('orderTax', () => {
       '10', '0', DEFAULT_TAX_RATES, within,
     )
     expect(t.lines.map((l) => l.share)).toEqual(['6.00', '4.00'])
-    expect(t.lines[0]).toMatchObject(lineTax('606', COSMETICS, within))
-    expect(t.lines[1]).toMatchObject(lineTax('404', GENERAL, within))
-    expect(t.total).toBe(new Big(lineTax('606', COSMETICS, within).total).plus(lineTax('404', GENERAL, within).total).toFixed(2))
+    // By hand (DOMAIN §5: each tax at the full rate, rounded to the fen, then × 0.7 and rounded again; VAT's base
+    // includes the rounded full CT). Freight 10 split by value: 6.00 and 4.00, so dutiable 606 and 404.
+    //   cosmetics 606: CT = 606 × 0.15 / (1 − 0.15) = 106.941… → 106.94; × 0.7 = 74.858 → 74.86
+    //                  VAT = (606 + 106.94) × 0.13 = 92.6822 → 92.68; × 0.7 = 64.876 → 64.88;   line 139.74
+    //   formula 404:   VAT = 404 × 0.13 = 52.52; × 0.7 = 36.764 → 36.76;                      line 36.76
+    //   total 139.74 + 36.76 = 176.50
+    expect(t.lines[0]).toMatchObject({ duty: '0.00', consumption: '74.86', vat: '64.88', total: '139.74' })
+    expect(t.lines[1]).toMatchObject({ duty: '0.00', consumption: '0.00', vat: '36.76', total: '36.76' })
+    expect(t).toMatchObject({ dutiableValue: '1010', duty: '0.00', consumption: '74.86', vat: '101.64', total: '176.50' })
+  })
+
+  it('cosmetics on the fixture order, by hand: 408 × (0.15 + 0.13) / (1 − 0.15) × 0.7 = 94.08', () => {
+    // CT = 408 × 0.15 / 0.85 = 72.00; × 0.7 = 50.40.  VAT = (408 + 72) × 0.13 = 62.40; × 0.7 = 43.68.  Total 94.08,
+    // the 23.06 % of DOMAIN's table on 408 (408 × 0.230588… = 94.08).
+    expect(orderTax([{ gnum: '1', gcode: '3304990000', value: '398.00' }], '10.00', '0', DEFAULT_TAX_RATES, within))
+      .toMatchObject({ dutiableValue: '408', duty: '0.00', consumption: '50.40', vat: '43.68', total: '94.08' })
   })
 
   it('the indivisible ¥6,000 item in full with the duty from the rates', () => {
