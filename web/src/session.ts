@@ -1,4 +1,5 @@
 import { useSyncExternalStore } from 'react'
+import type { CardSigner } from './lib/card.js'
 
 /**
  * Who is signed in. The token lives in localStorage until it expires, so officers can open declarations in
@@ -44,10 +45,10 @@ export function useSession(): Session | null {
   return useSyncExternalStore((f) => { listeners.add(f); return () => listeners.delete(f) }, () => current)
 }
 
-// The card's signing key for this page only: a non-extractable CryptoKey, kept in memory.
-let cardKey: CryptoKey | null = null
+// The card's signer for this page only, kept in memory: a non-extractable CryptoKey (Ed25519) or the JS SM2 signer.
+let cardKey: CardSigner | null = null
 const keyListeners = new Set<() => void>()
-export function setCardKey(k: CryptoKey | null) { cardKey = k; for (const f of keyListeners) f() }
-export function useCardKey(): CryptoKey | null {
+export function setCardKey(k: CardSigner | null) { cardKey = k; for (const f of keyListeners) f() }
+export function useCardKey(): CardSigner | null {
   return useSyncExternalStore((f) => { keyListeners.add(f); return () => keyListeners.delete(f) }, () => cardKey)
 }

@@ -3,7 +3,7 @@ import { api } from '../api.js'
 import { Layout } from '../components/Layout.js'
 import { ErrorBox, Loading } from '../components/States.js'
 import { useT } from '../i18n.js'
-import { importSigningKey, parseKeyFile, signText } from '../lib/card.js'
+import { KeyMismatchError, importSigningKey, parseKeyFile, signText, type CardSigner } from '../lib/card.js'
 import { navigate } from '../router.js'
 import { setCardKey, setSession, type Session } from '../session.js'
 
@@ -17,11 +17,11 @@ async function finish({ token, expiresAt }: { token: string; expiresAt: string }
   return s
 }
 
-/** Loads a key file into a non-extractable WebCrypto key, or throws a translated message. */
-export async function loadKeyFile(file: File, t: ReturnType<typeof useT>['t']): Promise<CryptoKey> {
+/** Loads a key file into a signer (Ed25519: non-extractable WebCrypto key; SM2: in JS), or throws a translated message. */
+export async function loadKeyFile(file: File, t: ReturnType<typeof useT>['t']): Promise<CardSigner> {
   const parsed = parseKeyFile(await file.text())
   if (!parsed.ok) throw new Error(t(`card.${parsed.reason}`))
-  try { return await importSigningKey(parsed.key) } catch { throw new Error(t('card.noCrypto')) }
+  try { return await importSigningKey(parsed.key) } catch (e) { throw new Error(t(e instanceof KeyMismatchError ? 'card.BAD_KEY' : 'card.noCrypto')) }
 }
 
 export function Login() {
