@@ -24,6 +24,10 @@ export const ConfigSchema = Type.Object({
   cebMatching: Type.Boolean({ default: true }),
   /** Worker threads parsing CEB XML messages off the main thread (0: parse on the main thread). */
   cebParseThreads: Type.Integer({ minimum: 0, maximum: 32, default: 1 }),
+  /** CEB receipt webhooks may use http:// (tests, internal deployments); default https:// only. */
+  webhookAllowHttp: Type.Boolean({ default: false }),
+  /** Hosts or CIDRs webhooks may reach although private, loopback etc. (comma-separated, e.g. `127.0.0.1/32,hooks.internal`). */
+  webhookAllow: Type.String({ maxLength: 4000, default: '' }),
   /** API processes `kouan serve` runs on one port (node:cluster); more than 1 needs PostgreSQL. */
   workers: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
   /** Postgres pool size per process (PostgreSQL only). */
@@ -57,6 +61,8 @@ const ENV: Record<keyof Config, string> = {
   dbPoolSize: 'KOUAN_DB_POOL',
   workers: 'KOUAN_WORKERS',
   cebParseThreads: 'KOUAN_CEB_PARSE_THREADS',
+  webhookAllowHttp: 'KOUAN_WEBHOOK_ALLOW_HTTP',
+  webhookAllow: 'KOUAN_WEBHOOK_ALLOW',
   cebMatching: 'KOUAN_CEB_MATCHING',
   publicUrl: 'KOUAN_PUBLIC_URL',
   verifyRateLimit: 'KOUAN_VERIFY_RATE_LIMIT',
