@@ -2,7 +2,8 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { T0, useTestApp } from '../../../test/app.js'
 import { countRows } from '../../../test/db.js'
 import { auditRows, buildEnterprise, buildOperator, entrust, entrustmentTerms, loginUser, signedBody, type Headers, type TestOperator } from '../../../test/factories.js'
-import { canonicalJson, ed25519, sha256Hex } from '../../shared/signing.js'
+import { canonicalJson, ed25519, sha256Hex, signPayload } from '../../shared/signing.js'
+import { sm2 } from '../../shared/sm2.js'
 import { verifyAudit } from '../../shared/audit.js'
 
 describe('entrustments API', () => {
@@ -266,6 +267,38 @@ describe('entrustments API', () => {
       const id = '01900000-0000-7000-8000-000000000000'
       expect((await get(officer.headers, id)).statusCode).toBe(404)
       expect((await act(declarant.headers, id, 'decline')).statusCode).toBe(404)
+    })
+  })
+
+  describe('SM2 cards', () => {
+    /** An SM2 card of the enterprise, logged in with an SM2 signature over the challenge. */
+    async function sm2Operator(enterprise: TestOperator['enterprise']) {
+      const keys = sm2.generate()
+      const card = (await t.app.inject({ method: 'POST', url: '/api/v1/cards', headers: officer.headers, payload: { enterpriseId: enterprise.id, operatorName: '王芳', alg: 'SM2', publicKey: keys.publicKey } })).json()
+      const ch = (await t.app.inject({ method: 'POST', url: '/api/v1/auth/challenge', payload: { cardNo: card.cardNo } })).json()
+      const login = await t.app.inject({ method: 'POST', url: '/api/v1/auth/card-login', payload: { challengeId: ch.challengeId, signature: sm2.sign(keys.privateKey, Buffer.from(ch.challenge, 'utf8')) } })
+      return { cardNo: card.cardNo as string, privateKey: keys.privateKey, headers: { authorization: `Bearer ${login.json().token}` } }
+    }
+    const sm2Signed = <T extends object>(op: { cardNo: string; privateKey: string }, body: T) => ({ ...body, signature: { cardNo: op.cardNo, alg: 'SM2', value: signPayload(op.privateKey, body, sm2) } })
+
+    it('proposal and acceptance verify by the cards\' algorithm (SM2 with SM3); an SM2 re-signature of the same terms is a retry', async () => {
+      const smTrader = await sm2Operator(trader.enterprise)
+      const smDeclarant = await sm2Operator(declarant.enterprise)
+      const terms = entrustmentTerms(trader, declarant)
+      const created = await create(smTrader.headers, sm2Signed(smTrader, terms))
+      expect(created.statusCode).toBe(201)
+      expect(created.json().traderSignature).toMatchObject({ cardNo: smTrader.cardNo, alg: 'SM2' })
+      // SM2 signatures are randomised: a retry carries another signature over the same terms.
+      const again = await create(smTrader.headers, sm2Signed(smTrader, terms))
+      expect(again.statusCode).toBe(200)
+      expect(again.json().id).toBe(created.json().id)
+      const e = created.json()
+      const wrongAlg = await act(smDeclarant.headers, e.id, 'accept', { ...sm2Signed(smDeclarant, { decision: 'ACCEPT', entrustmentId: e.id, termsHash: e.termsHash }), signature: { cardNo: smDeclarant.cardNo, alg: 'Ed25519', value: signPayload(smDeclarant.privateKey, { decision: 'ACCEPT', entrustmentId: e.id, termsHash: e.termsHash }, sm2) } })
+      expect(wrongAlg.statusCode).toBe(422)
+      expect(wrongAlg.json().code).toBe('SIGNATURE_INVALID')
+      const accepted = await act(smDeclarant.headers, e.id, 'accept', sm2Signed(smDeclarant, { decision: 'ACCEPT', entrustmentId: e.id, termsHash: e.termsHash }))
+      expect(accepted.statusCode).toBe(200)
+      expect(accepted.json()).toMatchObject({ state: 'ACTIVE', declarantSignature: { cardNo: smDeclarant.cardNo, alg: 'SM2' } })
     })
   })
 
