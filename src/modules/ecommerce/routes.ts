@@ -175,12 +175,13 @@ export default async function cebRoutes(fastify: FastifyInstance, ctx: AppContex
 
   app.put('/webhook', {
     schema: { tags: ['ecommerce'], summary: "Register the enterprise's receipt webhook; receipts are POSTed with x-kouan-signature: t=…,v1=HMAC-SHA256(secret, t.body)", security,
+      description: 'https only (http where KOUAN_WEBHOOK_ALLOW_HTTP is set); the host must resolve to public addresses only, unless on KOUAN_WEBHOOK_ALLOW (422 WEBHOOK_URL_NOT_ALLOWED). Checked again, and the connection pinned to the checked address, at every delivery; redirects are not followed.',
       body: Type.Object({ url: Type.String({ pattern: '^https?://', maxLength: 500 }) }, { additionalProperties: false }),
-      response: { 200: Type.Object({ url: Type.String(), secret: Type.String() }), ...errors(400, 401, 403) } },
+      response: { 200: Type.Object({ url: Type.String(), secret: Type.String() }), ...errors(400, 401, 403, 422) } },
   }, async (req) => {
     const actor = await ctx.auth(req)
     if (actor.kind !== 'card') throw forbidden('requires an enterprise operator (port card) session')
-    return setWebhook(ctx, actor.enterpriseId, req.body.url)
+    return setWebhook(ctx, actor.enterpriseId, req.body.url, actorRef(actor))
   })
 
   app.get('/stats', {
