@@ -195,6 +195,19 @@ describe('Ed25519 signatures over canonical JSON', () => {
     expect(ed25519.verify('short', data, ed25519.sign(keys.privateKey, data))).toBe(false)
   })
 
+  it('accepts a signature in its one canonical base64url spelling only', () => {
+    const data = bytes({ a: 1 })
+    const sig = ed25519.sign(keys.privateKey, data)
+    expect(ed25519.verify(keys.publicKey, data, sig)).toBe(true)
+    // 64 bytes leave 4 unused bits in the last character; a stray character is skipped by a lenient decoder.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+    const alias = sig.slice(0, -1) + alphabet[alphabet.indexOf(sig.at(-1)!) | 1]
+    expect(Buffer.from(alias, 'base64url').equals(Buffer.from(sig, 'base64url'))).toBe(true)
+    expect(ed25519.verify(keys.publicKey, data, alias)).toBe(false)
+    expect(ed25519.verify(keys.publicKey, data, sig.slice(0, 10) + '!' + sig.slice(10))).toBe(false)
+    expect(ed25519.verify(keys.publicKey, data, Buffer.from(sig, 'base64url').toString('base64'))).toBe(false)
+  })
+
   it('derives key ids from the public key: 16 bytes of SHA-256, base64url', () => {
     expect(keyId(keys.publicKey)).toBe(Buffer.from(sha256Hex(Buffer.from(keys.publicKey, 'base64url')), 'hex').subarray(0, 16).toString('base64url'))
     expect(keyId(keys.publicKey)).toHaveLength(22)

@@ -137,7 +137,12 @@ export const ed25519: SignatureAlgorithm = {
   },
   verify(publicKey, data, signature) {
     try {
-      return verify(null, data, ed25519Public(publicKey), Buffer.from(signature, 'base64url'))
+      // One spelling per signature: exactly 64 bytes in canonical base64url (Buffer.from alone skips stray characters
+      // and ignores the unused trailing bits).
+      if (typeof signature !== 'string' || !/^[A-Za-z0-9_-]{86}$/.test(signature)) return false
+      const bytes = Buffer.from(signature, 'base64url')
+      if (bytes.toString('base64url') !== signature) return false
+      return verify(null, data, ed25519Public(publicKey), bytes)
     } catch {
       return false
     }
