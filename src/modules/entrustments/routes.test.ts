@@ -227,7 +227,9 @@ describe('entrustments API', () => {
 
     it('the trader revokes an active entrustment (the declarant cannot, a stranger gets 404); revoking twice is a 409', async () => {
       const e = await entrust(t, trader, declarant)
-      expect((await act(declarant.headers, e.id, 'revoke')).statusCode).toBe(403)
+      const byDeclarant = await act(declarant.headers, e.id, 'revoke')
+      expect(byDeclarant.statusCode).toBe(403)
+      expect(byDeclarant.json()).toMatchObject({ code: 'ENTRUSTMENT_NOT_TRADER', pointer: '/params/id' })
       expect((await act(stranger.headers, e.id, 'revoke')).statusCode).toBe(404)
       expect((await act(officer.headers, e.id, 'revoke')).statusCode).toBe(403)
       const res = await act(traderColleague.headers, e.id, 'revoke', { reason: 'contract ended' })

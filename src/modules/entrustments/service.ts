@@ -204,7 +204,8 @@ async function move(deps: Deps, actor: Actor, id: string, side: 'TRADER' | 'DECL
     const ok = await repo.updateState(tx, id, e.state, to, now.toISOString(), {
       reason: extra.reason ?? null, ...(signed ? { declarantCardId: signed.cardId, declarantSignature: signed.signature } : {}),
     })
-    if (!ok) throw conflict('ENTRUSTMENT_CONCURRENT_CHANGE', 'the entrustment changed meanwhile; reload and retry', '/params/id')
+    // The row is locked and its state checked above, so the conditional update cannot miss.
+    if (!ok) throw new Error(`entrustment ${id} left ${e.state} under its lock`)
     appendAudit(tx, {
       at: now, actor: actorRef(op), action: `ENTRUSTMENT_${to}`, entityType: 'entrustment', entityId: id,
       data: { from: state, state: to, ...(extra.reason ? { reason: extra.reason } : {}), ...(signed ? { cardNo: signed.cardNo, termsHash: e.termsHash } : {}) },
