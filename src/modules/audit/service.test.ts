@@ -152,6 +152,7 @@ describe('checkpoint keys', () => {
 
     const next = { ...deps, config: { ...deps.config, auditCheckpointKeyFile: files[1]!.file } }
     await append(deps.db, 'entity-f')
+    deps.clock.advance(60_000)
     expect((await takeCheckpoints(next)).kid).toBe(files[1]!.kid)
     expect((await checkpointKeys(deps.db)).map((k) => [k.kid, k.status])).toEqual([[files[0]!.kid, 'RETIRED'], [files[1]!.kid, 'ACTIVE']])
     expect(checkCheckpoints(await exported(deps.db), { kids: files.map((f) => f.kid) }).problems).toEqual([])
