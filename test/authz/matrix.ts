@@ -9,8 +9,9 @@
  * does not meet is a finding to fix in the app, not here.
  *
  * Conventions:
- * - Another enterprise's resource is a 404 (as if it did not exist, so no one learns what exists), except the
- *   enterprise record itself (403, documented: enterprise registrations are not secret).
+ * - Another enterprise's resource is a 404 (as if it did not exist, so no one learns what exists; also when an
+ *   operator acts on it, e.g. revokes B's card), except the enterprise record itself (403, documented: enterprise
+ *   registrations are not secret).
  * - Where the world cannot make a call succeed (no trained model, nothing to roll back), the row shows the domain
  *   answer that comes after the role check (404, 409, 422): it still tells allowed from refused.
  * - `POST /declarations/batch` answers 200 with one result per declaration: the row shows the one item's status.
@@ -53,7 +54,7 @@ export const EXPECTED: Record<string, Row> = {
   'GET /api/v1/cards/stats': { anon: 401, opA: 403, opB: 403, officer: 200, admin: 200 },
   'GET /api/v1/cards/{id}': { anon: 401, opA: 200, opB: 404, officer: 200, admin: 200 },
   'POST /api/v1/cards/{id}/replace': { anon: 401, opA: 403, opB: 403, officer: 201, admin: 201 },
-  'POST /api/v1/cards/{id}/revoke': { anon: 401, opA: 200, opB: 403, officer: 200, admin: 200 },
+  'POST /api/v1/cards/{id}/revoke': { anon: 401, opA: 200, opB: 404, officer: 200, admin: 200 },
 
   // ---- declarations -------------------------------------------------------------------------------------------
   // opB submits as declarant for trader A without an entrustment (issue 10, finding 3): 403.
@@ -134,6 +135,10 @@ export const EXPECTED: Record<string, Row> = {
   'POST /api/v1/archives/purge': { anon: 401, opA: 403, opB: 403, officer: 403, admin: 200 },
   'GET /api/v1/archives/{entryId}': { anon: 401, opA: 200, opB: 404, officer: 200, admin: 200 },
   'POST /api/v1/archives/{entryId}/print': { anon: 401, opA: 200, opB: 404, officer: 200, admin: 200 },
+
+  // ---- audit checkpoints (admins: a collector copies them out of the database's reach) -------------------------
+  'GET /api/v1/audit/checkpoints': { anon: 401, opA: 403, opB: 403, officer: 403, admin: 200 },
+  'GET /api/v1/audit/checkpoint-keys': { anon: 401, opA: 403, opB: 403, officer: 403, admin: 200 },
 
   // ---- public verification ------------------------------------------------------------------------------------
   'GET /verify/{*}': { anon: 200, opA: 200, opB: 200, officer: 200, admin: 200 },

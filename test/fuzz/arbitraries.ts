@@ -29,15 +29,19 @@ export function setKey(obj: Record<string, unknown>, key: string, value: unknown
   return out
 }
 
+/** Text no database column can hold: NUL and unpaired surrogates (issue 10, finding 6). */
+export const UNSTORABLE_STRINGS = ['\u0000', 'a\u0000b', '\ud800', 'x\udfff', '\ud83dx'] as const
+
 /** Strings that have broken parsers and databases before. */
 export const NASTY_STRINGS = [
-  '', ' ', '\u0000', 'a\u0000b', '\ud800', '\udfff', 'x\ud83d', '\ud83dx', '\ufffe', '\uffff', '\ufeff', '\u202e', '\u200b',
+  ...UNSTORABLE_STRINGS, '', ' ', 'x\ud83d', '\ufffe', '\uffff', '\ufeff', '\u202e', '\u200b',
   '😀', 'e\u0301', '\r\n', '\t', '\\', '"', "'", "' or 1=1 --", '%00', '%s%s%n', '${x}', '{{7*7}}', '<script>alert(1)</script>',
   '../../etc/passwd', 'ＡＢＣ１２３', '٣', 'null', 'true', '0', '-1', 'NaN', 'Infinity', '1e999', '__proto__', 'constructor',
   'x'.repeat(10_000), '中'.repeat(5_000),
 ] as const
 
 export const nastyString = fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom(...UNSTORABLE_STRINGS) },
   { weight: 3, arbitrary: fc.constantFrom(...NASTY_STRINGS) },
   { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 20 }) },
   { weight: 1, arbitrary: fc.string({ maxLength: 20 }) },
@@ -118,12 +122,14 @@ function stringFor(schema: JsonSchema): fc.Arbitrary<string> {
   if (typeof schema.pattern === 'string') {
     return fc.stringMatching(new RegExp(schema.pattern)).filter((s) => s.length <= num(schema.maxLength, 10_000) && s.length >= num(schema.minLength, 0))
   }
-  return fc.string({ minLength: min, maxLength: max })
+  // Free text: mostly plain, sometimes what breaks parsers and databases (within the length limits, so it gets past validation).
+  const fits = (s: string) => s.length >= num(schema.minLength, 0) && s.length <= num(schema.maxLength, 1e9)
+  return fc.oneof({ weight: 3, arbitrary: fc.string({ minLength: min, maxLength: max }) }, { weight: 1, arbitrary: nastyString.filter(fits) })
 }
 
 // ---- mutations of a valid body ----------------------------------------------------------------------------------
 
-type Path = Array<string | number>
+export type Path = Array<string | number>
 
 /** Every path to a value inside `v` (the root is []). */
 function paths(v: unknown, at: Path = [], out: Path[] = []): Path[] {
@@ -134,7 +140,15 @@ function paths(v: unknown, at: Path = [], out: Path[] = []): Path[] {
   return out
 }
 
-function setAt(root: unknown, path: Path, f: (old: unknown, parent: unknown, key: string | number | undefined) => unknown): unknown {
+/** The value at `path` in `root`. */
+export function valueAt(root: unknown, path: Path): unknown {
+  return path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string | number, unknown>)[k] : undefined), root)
+}
+
+/** Paths to the string values inside `v`. */
+export const stringPaths = (v: unknown): Path[] => paths(v).filter((p) => typeof valueAt(v, p) === 'string')
+
+export function setAt(root: unknown, path: Path, f: (old: unknown, parent: unknown, key: string | number | undefined) => unknown): unknown {
   if (path.length === 0) return f(root, undefined, undefined)
   const [head, ...rest] = path
   if (Array.isArray(root)) return root.map((x, i) => (i === head ? setAt(x, rest, f) : x))
@@ -159,23 +173,27 @@ function dropMarked(v: unknown): unknown {
 export interface Mutation { at: string; kind: string }
 
 /** A replacement value of another kind than the old one. */
-const replacement: fc.Arbitrary<{ kind: string; value: (old: unknown) => unknown }> = fc.oneof(
-  nastyString.map((s) => ({ kind: 'string', value: () => s })),
-  edgeNumber.map((n) => ({ kind: 'number', value: () => n })),
-  fc.constantFrom(null, true, false, [], {}, [null], { '': '' }).map((x) => ({ kind: 'type', value: () => x })),
-  deepNesting.map((d) => ({ kind: 'deep', value: () => d })),
-  fc.constant({ kind: 'delete', value: () => DELETE as unknown }),
-  fc.constant({ kind: 'array of it', value: (old: unknown) => [old, old] as unknown }),
-  fc.constant({ kind: 'hundredfold', value: (old: unknown) => (Array.isArray(old) ? Array.from({ length: 100 }, () => old[0] ?? null) : typeof old === 'string' ? old.repeat(100) : old) }),
-  fc.tuple(fc.constantFrom(...PROTO_KEYS, 'extra', 'signature', 'role', 'enterpriseId'), pollution).map(([key, v]) => ({
-    kind: `key ${key}`, value: (old: unknown) => (old && typeof old === 'object' && !Array.isArray(old) ? setKey(old as Record<string, unknown>, key, v) : old),
-  })),
+type Replacement = { kind: string; value: (old: unknown) => unknown }
+const replacement: fc.Arbitrary<Replacement> = fc.oneof(
+  { weight: 5, arbitrary: nastyString.map<Replacement>((s) => ({ kind: 'string', value: () => s })) },
+  { weight: 2, arbitrary: nastyString.map<Replacement>((s) => ({ kind: 'string appended', value: (old) => (typeof old === 'string' ? old + s : s) })) },
+  { weight: 2, arbitrary: edgeNumber.map<Replacement>((n) => ({ kind: 'number', value: () => n })) },
+  { weight: 2, arbitrary: fc.constantFrom(null, true, false, [], {}, [null], { '': '' }).map<Replacement>((x) => ({ kind: 'type', value: () => x })) },
+  { weight: 1, arbitrary: deepNesting.map<Replacement>((d) => ({ kind: 'deep', value: () => d })) },
+  { weight: 2, arbitrary: fc.constant<Replacement>({ kind: 'delete', value: () => DELETE as unknown }) },
+  { weight: 1, arbitrary: fc.constant<Replacement>({ kind: 'array of it', value: (old) => [old, old] }) },
+  { weight: 1, arbitrary: fc.constant<Replacement>({ kind: 'hundredfold', value: (old) => (Array.isArray(old) ? Array.from({ length: 100 }, () => old[0] ?? null) : typeof old === 'string' ? old.repeat(100) : old) }) },
+  { weight: 2, arbitrary: fc.tuple(fc.constantFrom(...PROTO_KEYS, 'extra', 'signature', 'role', 'enterpriseId'), pollution).map<Replacement>(([key, v]) => ({
+    kind: `key ${key}`, value: (old) => (old && typeof old === 'object' && !Array.isArray(old) ? setKey(old as Record<string, unknown>, key, v) : old),
+  })) },
 )
 
 /** `base` with one value (or key) mutated; the mutation is described for counterexamples. */
 export function mutated(base: unknown): fc.Arbitrary<{ body: unknown; mutation: Mutation }> {
   const all = paths(base)
-  return fc.tuple(fc.constantFrom(...all), replacement).map(([path, r]) => ({
+  const leaves = all.filter((p) => { const v = valueAt(base, p); return v === null || typeof v !== 'object' })
+  const where = leaves.length ? fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...leaves) }, { weight: 1, arbitrary: fc.constantFrom(...all) }) : fc.constantFrom(...all)
+  return fc.tuple(where, replacement).map(([path, r]) => ({
     body: dropMarked(setAt(base, path, (old) => r.value(old))),
     mutation: { at: '/' + path.join('/'), kind: r.kind },
   }))

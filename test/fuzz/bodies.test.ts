@@ -17,7 +17,7 @@ import { EXPECTED } from '../authz/matrix.js'
 import { operations, type JsonSchema, type Operation } from '../authz/openapi.js'
 import { requestFor, signAsA } from '../authz/requests.js'
 import { buildWorld, type Role, type World } from '../authz/world.js'
-import { Raw, anyJson, fromSchema, mutated, rawBodies, serialise } from './arbitraries.js'
+import { Raw, anyJson, fromSchema, mutated, rawBodies, serialise, setAt, stringPaths } from './arbitraries.js'
 import { MAY_WRITE_ON_REFUSAL, brief, changedTables, countAll, errorShapeProblems, tableCounter, within, type TableCounts } from './witness.js'
 
 const SEED = Number(process.env.KOUAN_FUZZ_SEED ?? 20260511)
@@ -97,6 +97,60 @@ describe('fuzzing JSON bodies', () => {
       })
     }
   })
+
+  // First: its requests make fresh resources the way the matrix does, before the fuzzing below changes the world
+  // (parameters, rules, credit levels).
+  it('refuses NUL in every path parameter and query value with a 4xx, writing nothing', async () => {
+    const ops = await operations(t.app)
+    const wrong: string[] = []
+    for (const op of ops) {
+      const role = roleFor(op.key)
+      const call = await requestFor(op, w, role)
+      if (!call || call.stream || call.raw) continue
+      const [path, query] = call.url.split('?') as [string, string | undefined]
+      const templ = op.path.split('/')
+      const variants: string[] = []
+      path.split('/').forEach((seg, i) => { if (templ[i]?.startsWith('{')) variants.push([...path.split('/').slice(0, i), `${seg}%00`, ...path.split('/').slice(i + 1)].join('/') + (query ? `?${query}` : '')) })
+      if (query) for (const [k] of new URLSearchParams(query)) variants.push(`${path}?${query.replace(new RegExp(`(^|&)${k}=([^&]*)`), `$1${k}=$2%00`)}`)
+      if (op.method === 'GET' && !op.path.includes('{')) variants.push(`${path}?${query ? `${query}&` : ''}q%00=1`)
+      for (const url of variants) {
+        const before = await countAll(t.db, counter)
+        const payload = call.body === undefined ? undefined : serialise(call.body)
+        const res = await within(ANSWER_MS, op.key, t.app.inject({ method: op.method as 'GET', url, headers: { ...w.headers[role], ...(payload ? { 'content-type': 'application/json' } : {}) }, ...(payload ? { payload } : {}) }))
+        const wrote = changedTables(before, await countAll(t.db, counter), MAY_WRITE_ON_REFUSAL[op.key])
+        if (res.statusCode < 400 || res.statusCode >= 500 || wrote.length) wrong.push(`${op.key} ${url}: ${res.statusCode}${wrote.length ? `, wrote ${wrote.join(', ')}` : ''}`)
+      }
+    }
+    expect(wrong, wrong.join('\n')).toEqual([])
+  }, 600_000)
+
+  it('refuses NUL and unpaired surrogates in every string field of every valid body with 400 and the field\'s pointer, writing nothing', async () => {
+    const wrong: string[] = []
+    let sent = 0
+    for (const target of targets) {
+      if (target.base === undefined) continue
+      // Every string field once (the first item of a list stands for the others).
+      for (const path of stringPaths(target.base).filter((p) => !p.some((k) => typeof k === 'number' && k > 0))) {
+        for (const bad of ['a\u0000b', '\ud800']) {
+          let body = setAt(target.base, path, () => bad)
+          // Re-signed, so the signature does not refuse first (except where the signature itself is the field).
+          if (target.sign && !path.includes('signature')) body = target.sign(body)
+          const before = await countAll(t.db, counter)
+          const payload = serialise(body)
+          const res = await within(ANSWER_MS, target.op.key, t.app.inject({ method: target.op.method as 'POST', url: target.url, headers: { ...w.headers[target.role], 'content-type': 'application/json' }, payload }))
+          sent++
+          const pointer = `/body/${path.map((k) => String(k).replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}`
+          const got = { status: res.statusCode, pointer: (tryJson(res.body) as { pointer?: string } | undefined)?.pointer }
+          const wrote = changedTables(before, await countAll(t.db, counter), MAY_WRITE_ON_REFUSAL[target.op.key])
+          if (got.status !== 400 || got.pointer !== pointer || wrote.length) {
+            wrong.push(`${target.op.key} ${pointer} = ${JSON.stringify(bad)}: ${got.status} pointer ${got.pointer}${wrote.length ? `, wrote ${wrote.join(', ')}` : ''}`)
+          }
+        }
+      }
+    }
+    expect(sent).toBeGreaterThan(100)
+    expect(wrong, wrong.join('\n')).toEqual([])
+  }, 600_000)
 
   it('answers every body without a 5xx, in time, in the error shape on 4xx, and writes no rows when it refuses', async () => {
     expect(targets.length).toBeGreaterThanOrEqual(29)

@@ -66,6 +66,11 @@ const mutators: fc.Arbitrary<Mutator> = fc.oneof(
     const at = Math.floor(f * b.length)
     return { how: `bytes ${bytes.map((x) => x.toString(16)).join(' ')} at ${at}`, body: Buffer.concat([b.subarray(0, at), Buffer.from(bytes), b.subarray(at)]) }
   }),
+  fc.tuple(fc.constantFrom(...BAD_BYTES), fc.nat()).map<Mutator>(([bytes, n]) => (xml) => {
+    const marked = replaceValue(xml, n, 'a\u0001MARK\u0001b')
+    const [before, after] = marked.split('\u0001MARK\u0001') as [string, string]
+    return { how: `bytes ${bytes.map((x) => x.toString(16)).join(' ')} in value ${n}`, body: Buffer.concat([Buffer.from(before, 'utf8'), Buffer.from(bytes), Buffer.from(after, 'utf8')]) }
+  }),
   fc.tuple(fc.constantFrom(100, 5_000, 200_000), fc.nat()).map<Mutator>(([depth, n]) => (xml) =>
     text(`nesting ${depth} deep in value ${n}`, replaceValue(xml, n, '<ceb:x>'.repeat(depth) + 'v' + '</ceb:x>'.repeat(depth)))),
   fc.constantFrom<Mutator>(
@@ -127,9 +132,14 @@ describe('fuzzing CEB XML intake', () => {
     return { ...base, [SIGNATURE_HEADER]: sig }
   }
 
-  async function post(body: Buffer, headers: Record<string, string>): Promise<string[]> {
+  /** Answers by status (and receipt status for 200), printed with KOUAN_FUZZ_STATS=1: what the runs reached. */
+  const stats = new Map<string, number>()
+  async function post(body: Buffer, headers: Record<string, string>, how = ''): Promise<string[]> {
     const before = await countAll(t.db, counter)
     const res = await within(ANSWER_MS, 'POST /api/v1/ceb/messages', t.app.inject({ method: 'POST', url: '/api/v1/ceb/messages', headers, payload: body }))
+    const outcome = res.statusCode === 200 ? `200/${(res.json().receipts as Array<{ returnStatus: number }>).map((r) => r.returnStatus).join(',')}` : String(res.statusCode)
+    const kind = how.replace(/\d+/g, 'n').slice(0, 40)
+    stats.set(`${outcome} ${kind}`, (stats.get(`${outcome} ${kind}`) ?? 0) + 1)
     const problems: string[] = []
     if (res.statusCode >= 500) problems.push(`answered ${res.statusCode} ${brief(res.body, 300)}`)
     else if (res.statusCode >= 400) {
@@ -149,15 +159,16 @@ describe('fuzzing CEB XML intake', () => {
 
   it('answers every mutated message without a 5xx, in time, with a CEB900 refusal, writing no rows when it refuses', async () => {
     const property = fc.asyncProperty(
-      fc.constantFrom(...TYPES), fc.integer({ min: 1, max: 1_000_000 }), mutators, fc.constantFrom<Signing>('signed', 'signed', 'unsigned', 'forged', 'by B', 'malformed header'),
+      fc.constantFrom(...TYPES), fc.integer({ min: 1, max: 1_000_000 }), mutators, fc.constantFrom<Signing>('signed', 'signed', 'signed', 'forged', 'by B', 'unsigned', 'malformed header'),
       async (type, index, mutate, signing) => {
         const sender = ceb[SENDER[type]]
         const { xml } = cebMessage(type, ticket(index), sender)
         const m = mutate(xml)
-        const problems = await post(m.body, headersFor(m.body, sender, signing))
+        const problems = await post(m.body, headersFor(m.body, sender, signing), `${signing}, ${m.how}`)
         if (problems.length) throw new Error(`${problems.join('; ')} — ${type} #${index}, ${m.how}, ${signing}: ${brief(m.body.toString('utf8'))}`)
       })
     const r = await fc.check(property, { seed: SEED, numRuns: RUNS, interruptAfterTimeLimit: 240_000 })
+    if (process.env.KOUAN_FUZZ_STATS) console.info([...stats].sort().map(([k, n]) => `${String(n).padStart(4)} ${k}`).join('\n'))
     const err = r.failed ? (r.errorInstance instanceof Error ? r.errorInstance.message : String(r.errorInstance)) : ''
     expect(r.failed, `seed ${r.seed}, path "${r.counterexamplePath}", ${r.numShrinks} shrinks: ${err}`).toBe(false)
   }, 600_000)
