@@ -158,6 +158,36 @@ describe('CEB intake, matching and receipts', () => {
     expect(await countRows(t.db, 'ceb_documents')).toBe(before)
   })
 
+  it('refuses NUL and lone surrogates in XML and JSON content with 400 and the element, never a 500, storing nothing', async () => {
+    const before = await countRows(t.db, 'ceb_documents')
+    const pay = parties['4601000PAY']!
+    const headers = { ...pay.headers, 'content-type': 'application/xml', 'x-kouan-signature': `${pay.cardNo};Ed25519;${'A'.repeat(86)}` }
+    for (const [bad, what] of [['&#xD800;', /malformed character entity &#xD800;/], ['&#0;', /malformed character entity &#0;/], ['\u0000', /U\+0000/]] as const) {
+      const res = await t.app.inject({ method: 'POST', url: '/api/v1/ceb/messages', headers, payload: example(411).replace('<ceb:payerName>', `<ceb:payerName>${bad}`) })
+      expect(res.statusCode).toBe(400)
+      const info = /<ceb:returnInfo>([^<]*)<\/ceb:returnInfo>/.exec(res.body)![1]!.replaceAll('&amp;', '&')
+      expect(info).toMatch(/^FORMAT \/CEB411Message\/Payment\/0\/PaymentHead\/payerName: /)
+      expect(info).toMatch(what)
+    }
+    // The UTF-8 bytes of a surrogate (ED A0 80) are not UTF-8.
+    const bytes = Buffer.from(example(411).replace('<ceb:payerName>', '<ceb:payerName>@@@'), 'utf8')
+    bytes.set([0xed, 0xa0, 0x80], bytes.indexOf('@@@'))
+    const raw = await t.app.inject({ method: 'POST', url: '/api/v1/ceb/messages', headers, payload: bytes })
+    expect(raw.statusCode).toBe(400)
+    expect(raw.body).toMatch(/<ceb:returnInfo>FORMAT \/CEB411Message\/Payment\/0\/PaymentHead\/payerName: message is not valid UTF-8 at byte \d+/)
+    // JSON: the escapes decode to the characters themselves.
+    const { parseCebXml } = await import('./xml.js')
+    const message = (parseCebXml(example(411)) as { ok: true; message: { documents: Array<{ head: Record<string, string> }> } }).message
+    for (const bad of ['\u0000', '\ud800']) {
+      const body = JSON.stringify({ type: 'CEB411', message: { ...message, documents: [{ head: { ...message.documents[0]!.head, payerName: `张${bad}三` } }] }, signature: { cardNo: pay.cardNo, alg: 'Ed25519', value: 'A'.repeat(86) } })
+      const res = await t.app.inject({ method: 'POST', url: '/api/v1/ceb/messages', headers: { ...pay.headers, 'content-type': 'application/json' }, payload: body })
+      expect(res.statusCode).toBe(400)
+      expect(res.json().pointer).toMatch(/\/documents\/0\/head\/payerName$/)
+    }
+    expect(await countRows(t.db, 'ceb_documents')).toBe(before)
+    expect(await countRows(t.db, 'ceb_documents', `body::text like '%\\ufffd%' or body::text like '%\uFFFD%'`)).toBe(0)
+  })
+
   it('refuses a JSON message without a signature with FORMAT, not a server error', async () => {
     const before = await countRows(t.db, 'ceb_documents')
     const res = await t.app.inject({ method: 'POST', url: '/api/v1/ceb/messages', headers: parties['4601000PAY']!.headers, payload: { type: 'CEB411', message: {} } })

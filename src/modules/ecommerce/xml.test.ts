@@ -261,10 +261,10 @@ describe('parseCebXml: safety', () => {
 
   it('refuses entities other than the five predefined ones', () => {
     expect(problems(parseCebXml(edit(ORDER, 'user_10086', 'user&nbsp;')))).toEqual([formatAt('/', /^XML is not well-formed at line 24, column \d+: undefined entity &nbsp;$/)])
-    expect(problems(parseCebXml(edit(ORDER, 'user_10086', 'user&#0;')))).toEqual([formatAt('/', /^XML is not well-formed at line 24, column \d+: malformed character entity &#0;$/)])
-    expect(problems(parseCebXml(edit(ORDER, 'user_10086', 'user&#xFFFE;')))).toEqual([formatAt('/', /^XML is not well-formed at line 24, column \d+: malformed character entity &#xFFFE;$/)])
-    expect(problems(parseCebXml(edit(ORDER, 'user_10086', 'user&#99999999999;')))).toEqual([formatAt('/', /^XML is not well-formed at line 24, column \d+: malformed character entity &#99999999999;$/)])
-    expect(problems(parseCebXml(edit(ORDER, 'user_10086', 'user&#xZZ;')))).toEqual([formatAt('/', /^XML is not well-formed at line 24/)])
+    expect(problems(parseCebXml(edit(ORDER, 'user_10086', 'user&#0;')))).toEqual([formatAt(`${H}/buyerRegNo`, /^XML is not well-formed at line 24, column \d+: malformed character entity &#0;$/)])
+    expect(problems(parseCebXml(edit(ORDER, 'user_10086', 'user&#xFFFE;')))).toEqual([formatAt(`${H}/buyerRegNo`, /^XML is not well-formed at line 24, column \d+: malformed character entity &#xFFFE;$/)])
+    expect(problems(parseCebXml(edit(ORDER, 'user_10086', 'user&#99999999999;')))).toEqual([formatAt(`${H}/buyerRegNo`, /^XML is not well-formed at line 24, column \d+: malformed character entity &#99999999999;$/)])
+    expect(problems(parseCebXml(edit(ORDER, 'user_10086', 'user&#xZZ;')))).toEqual([formatAt(`${H}/buyerRegNo`, /^XML is not well-formed at line 24/)])
   })
 
   it('refuses processing instructions but allows the XML declaration', () => {
@@ -285,7 +285,7 @@ describe('parseCebXml: safety', () => {
   })
 
   it('refuses characters XML does not allow', () => {
-    expect(problems(parseCebXml(edit(ORDER, 'user_10086', 'user\u0001')))).toEqual([formatAt('/', 'character U+0001 is not allowed in XML (line 24, column 27)')])
+    expect(problems(parseCebXml(edit(ORDER, 'user_10086', 'user\u0001')))).toEqual([formatAt(`${H}/buyerRegNo`, 'character U+0001 is not allowed in XML (line 24, column 27)')])
   })
 
   it('refuses input over maxBytes, counting UTF-8 bytes', () => {
@@ -301,7 +301,8 @@ describe('parseCebXml: safety', () => {
   it('refuses bytes that are not UTF-8', () => {
     expect(problems(parseCebXml(Buffer.from(ORDER.replace('UTF-8', 'GBK'))))).toEqual([formatAt('/', 'message must be encoded in UTF-8, not GBK')])
     const broken = Buffer.concat([Buffer.from(ORDER.slice(0, 300)), Buffer.from([0xc3, 0x28]), Buffer.from(ORDER.slice(300))])
-    expect(problems(parseCebXml(broken))).toEqual([formatAt('/', 'message is not valid UTF-8')])
+    // In the opening comment, before any element: the whole message.
+    expect(problems(parseCebXml(broken))).toEqual([formatAt('/', 'message is not valid UTF-8 at byte 308 (line 4, column 81)')])
     expect(problems(parseCebXml(Buffer.from(`\ufeff${ORDER}`, 'utf16le')))).toEqual([formatAt('/', 'message must be encoded in UTF-8, not UTF-16')])
   })
 
@@ -341,6 +342,51 @@ describe('parseCebXml: safety', () => {
   test.prop([fc.nat(ORDER.length), fc.nat(40), xmlish])('never throws on a damaged example', (at, cut, insert) => {
     const r = parseCebXml(ORDER.slice(0, at) + insert + ORDER.slice(at + cut))
     expect(r.ok || r.problems.every((p) => p.pointer.startsWith('/') && p.code === 'FORMAT')).toBe(true)
+  })
+})
+
+// Issue 10, finding 6 (the XML side): NUL and lone surrogates gave 500s elsewhere, or were stored as U+FFFD. In CEB
+// content they are refused as FORMAT with a pointer to the element that holds them, whatever form they come in.
+describe('NUL and lone surrogates in CEB content', () => {
+  const inBuyerName = (s: string) => edit(ORDER, '<ceb:buyerName>', `<ceb:buyerName>${s}`)
+  it.each([
+    ['a character reference to a lone surrogate', '&#xD800;', /malformed character entity &#xD800;/],
+    ['a character reference to a low surrogate', '&#56320;', /malformed character entity &#56320;/],
+    ['a character reference to NUL', '&#0;', /malformed character entity &#0;/],
+    ['a raw NUL', '\u0000', /character U\+0000 is not allowed in XML \(line 25, column 22\)/],
+    ['a raw lone surrogate (in a decoded string)', '\uDC00', /character U\+DC00 is not allowed in XML/],
+  ])('%s: FORMAT at the element', (_name, text, message) => {
+    for (const input of [inBuyerName(text), Buffer.from(inBuyerName(text), 'utf8')]) {
+      // (A lone surrogate cannot be encoded in UTF-8: Buffer.from writes U+FFFD for it, which is valid text.)
+      if (Buffer.isBuffer(input) && /\uDC00/.test(text)) continue
+      expect(problems(parseCebXml(input))).toEqual([formatAt(`${H}/buyerName`, message)])
+    }
+  })
+
+  it('finds the element in later documents and lines, and in BaseTransfer', () => {
+    const block = INVENTORY.match(INVENTORY_BLOCK)![0]
+    const two = edit(INVENTORY, block, `${block}\n${block.replace('<ceb:gname>', '<ceb:gname>&#xDFFF;')}`) // second Inventory, first line
+    expect(problems(parseCebXml(two))).toEqual([formatAt('/CEB621Message/Inventory/1/InventoryList/0/gname', /malformed character entity/)])
+    expect(problems(parseCebXml(edit(ORDER, '<ceb:copName>', '<ceb:copName>\u0000')))).toEqual([formatAt('/CEB311Message/BaseTransfer/copName', /U\+0000/)])
+  })
+
+  it('refuses the UTF-8 bytes of a surrogate (CESU-8 style) at the element, with the byte offset', () => {
+    const bytes = Buffer.from(inBuyerName('@@@'), 'utf8')
+    const at = bytes.indexOf('@@@')
+    bytes[at] = 0xed; bytes[at + 1] = 0xa0; bytes[at + 2] = 0x80 // U+D800 as UTF-8 would spell it
+    expect(problems(parseCebXml(bytes))).toEqual([formatAt(`${H}/buyerName`, `message is not valid UTF-8 at byte ${at} (line 25, column 22)`)])
+  })
+
+  it('refuses them in the JSON form too, at the property, never storing U+FFFD', () => {
+    const json = (value: string) => {
+      const m = ok(parseCebXml(ORDER)) as unknown as { documents: Array<{ head: Record<string, string> }> }
+      m.documents[0]!.head.buyerName = value
+      return parseCebJson('CEB311', JSON.parse(JSON.stringify(m)))
+    }
+    expect(problems(json('张\u0000三'))).toEqual([formatAt('/documents/0/head/buyerName', 'buyerName contains U+0000, which CEB text cannot carry')])
+    expect(problems(json('张\uD800三'))).toEqual([formatAt('/documents/0/head/buyerName', 'buyerName contains U+D800, which CEB text cannot carry')])
+    expect(problems(json('bell\u0007'))).toEqual([formatAt('/documents/0/head/buyerName', 'buyerName contains U+0007, which CEB text cannot carry')])
+    expect(ok(json('张三 😀')).documents[0]!.head).toMatchObject({ buyerName: '张三 😀' }) // a valid pair is text
   })
 })
 

@@ -81,6 +81,50 @@ function lineCol(s: string, index: number): string {
   return `line ${line}, column ${index - last}`
 }
 
+/** Document and line elements: the pointers of problems index them (`/CEB621Message/Inventory/1/InventoryList/2/gcode`). */
+const INDEXED = new Set<string>(Object.values(CEB_STRUCTURE).flatMap((s) => (s.line ? [s.document, s.line] : [s.document])))
+
+/**
+ * The pointer of the element open at `offset` of `text`, as the field checks write it (local names, documents and
+ * lines indexed), for a problem found before the tree exists: a character XML cannot carry. A scan of the tags up
+ * to `offset`, run only on that error path; `/` when no element is open there.
+ */
+function elementPointerAt(text: string, offset: number): string {
+  const stack: Array<{ seg: string[]; counts: Map<string, number> }> = []
+  // Comments, CDATA and PIs are skipped whole, or to the end when `text` stops inside one.
+  const tags = /<!--[\s\S]*?(?:-->|$)|<!\[CDATA\[[\s\S]*?(?:\]\]>|$)|<\?[\s\S]*?(?:\?>|$)|<(\/?)([^\s/>!?]+)(?:"[^"]*"|'[^']*'|[^>"'])*?(\/?)>/g
+  for (let m = tags.exec(text); m && m.index < offset; m = tags.exec(text)) {
+    if (!m[2]) continue
+    if (m[1]) { stack.pop(); continue }
+    const local = m[2].slice(m[2].indexOf(':') + 1)
+    const parent = stack[stack.length - 1]
+    const n = parent?.counts.get(local) ?? 0
+    parent?.counts.set(local, n + 1)
+    const entry = { seg: INDEXED.has(local) ? [local, String(n)] : [local], counts: new Map<string, number>() }
+    // Inside this start tag (an attribute value), or an element left open: the element is where the offset is.
+    if (!m[3] || m.index + m[0].length > offset) stack.push(entry)
+    if (m[3] && m.index + m[0].length > offset) break
+  }
+  return stack.length ? `/${stack.flatMap((e) => e.seg).map(pointerSegment).join('/')}` : '/'
+}
+
+/** Byte offset of the first byte sequence that is not UTF-8 (overlong forms, surrogates, above U+10FFFF included). */
+function firstInvalidUtf8(b: Uint8Array): number {
+  for (let i = 0; i < b.length;) {
+    const c = b[i]!
+    const n = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1
+    if (n < 0) return i
+    // The second byte's range excludes overlong forms (E0, F0), surrogates (ED) and code points above U+10FFFF (F4).
+    const [lo, hi] = c === 0xe0 ? [0xa0, 0xbf] : c === 0xed ? [0x80, 0x9f] : c === 0xf0 ? [0x90, 0xbf] : c === 0xf4 ? [0x80, 0x8f] : [0x80, 0xbf]
+    for (let k = 1; k <= n; k++) {
+      const x = b[i + k]
+      if (x === undefined || x < (k === 1 ? lo : 0x80) || x > (k === 1 ? hi : 0xbf)) return i
+    }
+    i += n + 1
+  }
+  return b.length
+}
+
 /**
  * Refuses DTDs and processing instructions before any parser sees them. Comments and CDATA sections are skipped, so
  * `<!--<!DOCTYPE-->` is fine; the XML declaration is allowed at offset 0 only.
@@ -374,7 +418,10 @@ function textInput(xml: unknown, maxBytes: number): string | CebProblem {
   try {
     return utf8.decode(xml) // drops a UTF-8 BOM
   } catch {
-    return problem('/', 'message is not valid UTF-8')
+    // Where: the valid text before the first bad byte locates the element (the UTF-8 of a lone surrogate, say).
+    const at = firstInvalidUtf8(xml)
+    const before = new TextDecoder('utf-8').decode(xml.subarray(0, at))
+    return problem(elementPointerAt(before, before.length), `message is not valid UTF-8 at byte ${at} (${lineCol(before, before.length)})`)
   }
 }
 
@@ -397,7 +444,7 @@ export function parseCebXml(xml: string | Buffer, opts: CebParseOptions = {}): C
   const markup = markupProblem(text)
   if (markup) return failed([markup])
   const bad = MAYBE_NON_XML_CHAR.test(text) ? NON_XML_CHAR.exec(text) : null
-  if (bad) return failed([problem('/', `character U+${bad[0].codePointAt(0)?.toString(16).toUpperCase().padStart(4, '0')} is not allowed in XML (${lineCol(text, bad.index)})`)])
+  if (bad) return failed([problem(elementPointerAt(text, bad.index), `character U+${bad[0].codePointAt(0)?.toString(16).toUpperCase().padStart(4, '0')} is not allowed in XML (${lineCol(text, bad.index)})`)])
   let tree: ReturnType<typeof parseTree>
   try {
     tree = parseTree(text)
@@ -407,11 +454,14 @@ export function parseCebXml(xml: string | Buffer, opts: CebParseOptions = {}): C
     // saxes reports `line:column: what.`, the position just past the offending markup; a bad reference is quoted.
     const at = /^(?:[^:\n]*:)?(\d+):(\d+): (.*?)\.?$/s.exec(msg)
     let what = at ? at[3]! : msg
+    let where = '/'
     if (/entity/.test(what)) {
       const amp = text.lastIndexOf('&', e.offset)
       if (amp >= 0) what += ` ${text.slice(amp, Math.min(amp + 40, e.offset + 1)).replace(/[<\s].*$/s, '')}`
+      // A reference to a character XML cannot carry (&#0;, &#xD800;) is the content of an element: point at it.
+      if (/character entity/.test(what) && amp >= 0) where = elementPointerAt(text, amp)
     }
-    return failed([problem('/', at ? `XML is not well-formed at line ${at[1]}, column ${at[2]}: ${what}` : `XML is not well-formed: ${what}`)])
+    return failed([problem(where, at ? `XML is not well-formed at line ${at[1]}, column ${at[2]}: ${what}` : `XML is not well-formed: ${what}`)])
   }
   return mapMessage(tree, xml instanceof Uint8Array, maxDocuments)
 }
