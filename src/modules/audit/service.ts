@@ -4,7 +4,7 @@ import type { Db, Queryable, Tx } from '../../db/index.js'
 import { KouanError, conflict } from '../../errors.js'
 import { appendAudit, verifyAudit, type AuditProblem } from '../../shared/audit.js'
 import type { Clock } from '../../shared/clock.js'
-import { keyId } from '../../shared/signing.js'
+import { keyId, parseKeyFile, type KeyFile } from '../../shared/signing.js'
 import { algorithmNamed, checkCheckpoints, signCheckpoints, type CheckedCheckpoints, type CheckpointSigner, type CheckpointTrust } from './checkpoints.js'
 import * as repo from './repo.js'
 import type { Checkpoint } from './schema.js'
@@ -20,16 +20,9 @@ const fileKeys = new Map<string, CheckpointSigner & { publicKey: string }>()
 function keyFromFile(path: string): CheckpointSigner & { publicKey: string } {
   let k = fileKeys.get(path)
   if (k) return k
-  let o: { alg?: unknown; publicKey?: unknown; privateKey?: unknown }
-  try { o = JSON.parse(readFileSync(path, 'utf8')) as typeof o } catch (e) { throw new Error(`audit checkpoint key file ${path}: ${(e as Error).message}`) }
-  const alg = typeof o.alg === 'string' ? algorithmNamed(o.alg) : undefined
-  if (!alg) throw new Error(`audit checkpoint key file ${path}: alg ${JSON.stringify(o.alg)} is not a supported algorithm`)
-  if (typeof o.publicKey !== 'string' || typeof o.privateKey !== 'string') throw new Error(`audit checkpoint key file ${path}: publicKey and privateKey must be base64url strings`)
-  const probe = Buffer.from('kouan audit checkpoint key check', 'utf8')
-  let pair = false
-  try { pair = alg.verify(o.publicKey, probe, alg.sign(o.privateKey, probe)) } catch { /* malformed key */ }
-  if (!pair) throw new Error(`audit checkpoint key file ${path}: privateKey and publicKey are not an ${alg.alg} key pair`)
-  k = { kid: keyId(o.publicKey), alg, privateKey: o.privateKey, publicKey: o.publicKey }
+  let f: KeyFile
+  try { f = parseKeyFile(readFileSync(path, 'utf8')) } catch (e) { throw new Error(`audit checkpoint key file ${path}: ${(e as Error).message}`) }
+  k = { kid: keyId(f.publicKey), alg: f.alg, privateKey: f.privateKey, publicKey: f.publicKey }
   fileKeys.set(path, k)
   return k
 }
