@@ -177,7 +177,7 @@ describe('CEB intake, matching and receipts', () => {
     expect(raw.body).toMatch(/<ceb:returnInfo>FORMAT \/CEB411Message\/Payment\/0\/PaymentHead\/payerName: message is not valid UTF-8 at byte \d+/)
     // JSON: the escapes decode to the characters themselves.
     const { parseCebXml } = await import('./xml.js')
-    const message = (parseCebXml(example(411)) as { ok: true; message: { documents: Array<{ head: Record<string, string> }> } }).message
+    const message = (parseCebXml(example(411)) as unknown as { message: { documents: Array<{ head: Record<string, string> }> } }).message
     for (const bad of ['\u0000', '\ud800']) {
       const body = JSON.stringify({ type: 'CEB411', message: { ...message, documents: [{ head: { ...message.documents[0]!.head, payerName: `张${bad}三` } }] }, signature: { cardNo: pay.cardNo, alg: 'Ed25519', value: 'A'.repeat(86) } })
       const res = await t.app.inject({ method: 'POST', url: '/api/v1/ceb/messages', headers: { ...pay.headers, 'content-type': 'application/json' }, payload: body })
