@@ -27,6 +27,15 @@ export async function keyStatus(db: Queryable, kid: string): Promise<'ACTIVE' | 
   return r?.status
 }
 
+/**
+ * Serialises key changes (also when there is no active row to lock yet: two processes starting at once make one key)
+ * and returns the active key, locked FOR UPDATE so checkpoints being signed with it finish first.
+ */
+export async function lockKeys(tx: Tx): Promise<Awaited<ReturnType<typeof activeKey>>> {
+  await tx.query(`select pg_advisory_xact_lock(hashtext('kouan.audit_checkpoint_keys'))`)
+  return activeKey(tx, 'for update')
+}
+
 /** Retires the active key (it keeps verifying what it signed); returns its kid. */
 export async function retireActiveKey(tx: Tx, at: string): Promise<string | undefined> {
   const [r] = await tx.query<{ kid: string }>(`update audit_checkpoint_keys set status = 'RETIRED', retired_at = $1 where status = 'ACTIVE' returning kid`, [at])

@@ -9,9 +9,11 @@ import { appendAudit, verifyAudit } from '../../shared/audit.js'
 import { fixedClock } from '../../shared/clock.js'
 import { ed25519, keyId } from '../../shared/signing.js'
 import { checkCheckpoints } from './checkpoints.js'
+import { insertActiveKey, lockKeys } from './repo.js'
 import { allCheckpoints, checkpointKeys, rotateCheckpointKey, takeCheckpoints, verifyLog, type Deps } from './service.js'
 
 const T0 = '2026-05-11T01:00:00.000Z'
+const onPostgres = !!process.env.DATABASE_URL
 const config = { auditCheckpointAlg: 'Ed25519' }
 
 const dbs: Array<{ drop(): Promise<void> }> = []
@@ -62,6 +64,32 @@ describe('takeCheckpoints', () => {
     expect((await takeCheckpoints(deps)).written).toBe(1)
     expect(await deps.db.query('select seq, at from audit_checkpoints where chain = $1 order by seq', [chainA]))
       .toEqual([{ seq: seqA, at: new Date(T0) }, { seq: seqA + 1, at: deps.clock.now() }])
+  })
+
+  it.skipIf(!onPostgres)('waits for the key another process is making instead of making a second one', async () => {
+    const deps = await newDeps()
+    await append(deps.db, 'entity-i')
+    const k = ed25519.generate()
+    let release!: () => void
+    const held = new Promise<void>((r) => { release = r })
+    let locked!: () => void
+    const inLock = new Promise<void>((r) => { locked = r })
+    const maker = deps.db.transaction(async (tx) => {
+      await lockKeys(tx)
+      await insertActiveKey(tx, { kid: keyId(k.publicKey), alg: 'Ed25519', ...k, createdBy: 'test', at: T0 })
+      locked()
+      await held
+    })
+    await inLock
+    const taking = takeCheckpoints(deps)
+    // Until the checkpoint's key transaction waits on a lock the maker holds.
+    while ((await deps.db.query<{ n: number }>(`select count(*)::int as n from pg_locks l join pg_stat_activity a on a.pid = l.pid where not l.granted and a.datname = current_database()`))[0]!.n === 0) {
+      await new Promise((r) => setTimeout(r, 10))
+    }
+    release()
+    await maker
+    expect((await taking).kid).toBe(keyId(k.publicKey))
+    expect(await countRows(deps.db, 'audit_checkpoint_keys')).toBe(1)
   })
 
   it('keeps checkpoints append-only in the database', async () => {

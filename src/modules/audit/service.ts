@@ -38,7 +38,7 @@ export async function checkpointSigner(deps: Deps, who = 'system:kouan'): Promis
     const k = keyFromFile(path)
     if ((await repo.activeKey(deps.db))?.kid !== k.kid) {
       await deps.db.transaction(async (tx) => {
-        const active = await repo.activeKey(tx, 'for update')
+        const active = await repo.lockKeys(tx)
         if (active?.kid === k.kid) return
         if (await repo.keyStatus(tx, k.kid)) throw conflict('AUDIT_CHECKPOINT_KEY_RETIRED', `the key in ${path} (${k.kid}) was retired; a retired key never signs again`)
         await activate(tx, { kid: k.kid, alg: k.alg.alg, publicKey: k.publicKey, privateKey: null }, deps.clock.now(), who)
@@ -72,7 +72,7 @@ async function generateKey(deps: Deps, who: string, name: string, keepUsable: bo
   const alg = algorithmNamed(name)
   if (!alg) throw new KouanError('AUDIT_CHECKPOINT_ALG_UNSUPPORTED', 422, `algorithm ${name} is not supported`, { pointer: '/alg' })
   return deps.db.transaction(async (tx) => {
-    const active = await repo.activeKey(tx, 'for update')
+    const active = await repo.lockKeys(tx)
     if (keepUsable && active?.privateKey) return undefined
     const k = alg.generate()
     const kid = keyId(k.publicKey)
