@@ -174,7 +174,24 @@ export interface Mutation { at: string; kind: string }
 
 /** A replacement value of another kind than the old one. */
 type Replacement = { kind: string; value: (old: unknown) => unknown }
+
+/** A value like `old` (same character classes, a number near it), so it often passes the schema and meets the domain checks. */
+function similar(old: unknown, seed: number, variant: number): unknown {
+  const rnd = seededUnit(seed)
+  if (typeof old === 'number') return [old + 1, old - 1, old * 10, 0, -old, old / 3][variant % 6]
+  if (typeof old === 'boolean') return !old
+  if (typeof old !== 'string') return old
+  const pick = (chars: string) => chars[Math.floor(rnd() * chars.length)]!
+  const shaped = [...old].map((c) => (/[0-9]/.test(c) ? pick('0123456789') : /[A-Z]/.test(c) ? pick('ABCDEFGHIJKLMNOPQRSTUVWXYZ') : /[a-z]/.test(c) ? pick('abcdefghijklmnopqrstuvwxyz') : c)).join('')
+  return [shaped, shaped + shaped.slice(-1), shaped.slice(0, -1), shaped.replace(/[0-9]/g, '9'), shaped.replace(/[0-9]/g, '0')][variant % 5]
+}
+function seededUnit(seed: number): () => number {
+  let x = seed || 1
+  return () => { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; return (x >>> 0) / 2 ** 32 }
+}
+
 const replacement: fc.Arbitrary<Replacement> = fc.oneof(
+  { weight: 5, arbitrary: fc.tuple(fc.integer({ min: 1 }), fc.nat(29)).map<Replacement>(([seed, v]) => ({ kind: `similar #${v}`, value: (old) => similar(old, seed, v) })) },
   { weight: 5, arbitrary: nastyString.map<Replacement>((s) => ({ kind: 'string', value: () => s })) },
   { weight: 2, arbitrary: nastyString.map<Replacement>((s) => ({ kind: 'string appended', value: (old) => (typeof old === 'string' ? old + s : s) })) },
   { weight: 2, arbitrary: edgeNumber.map<Replacement>((n) => ({ kind: 'number', value: () => n })) },

@@ -5,6 +5,9 @@
  * values), posted signed by their sender, unsigned, with a forged signature or by another enterprise. Properties:
  * never a 5xx, an answer within the time bound, a refusal is a CEB900 message (or the JSON error shape when the
  * body never reached the CEB route), and a refused message writes no rows.
+ *
+ * Seeded: KOUAN_FUZZ_SEED, KOUAN_FUZZ_XML_RUNS; a failure names the seed and fast-check's path, which
+ * KOUAN_FUZZ_PATH=<path> replays. KOUAN_FUZZ_STATS=1 prints what the runs reached (status, receipt status, mutation).
  */
 import { beforeAll, describe, expect, it } from 'vitest'
 import { fc } from '@fast-check/vitest'
@@ -108,7 +111,8 @@ const mutators: fc.Arbitrary<Mutator> = fc.oneof(
 type Signing = 'signed' | 'unsigned' | 'forged' | 'by B' | 'malformed header'
 
 describe('fuzzing CEB XML intake', () => {
-  const t = useTestApp()
+  // A body limit above the CEB parser's own (10 MB), so the parser's size and document limits are reached too.
+  const t = useTestApp({ bodyLimit: 16 * 1024 * 1024 })
   let ceb: Parties
   let counter: TableCounts
 
@@ -134,9 +138,11 @@ describe('fuzzing CEB XML intake', () => {
 
   /** Answers by status (and receipt status for 200), printed with KOUAN_FUZZ_STATS=1: what the runs reached. */
   const stats = new Map<string, number>()
+  let last = { status: 0, body: '' }
   async function post(body: Buffer, headers: Record<string, string>, how = ''): Promise<string[]> {
     const before = await countAll(t.db, counter)
     const res = await within(ANSWER_MS, 'POST /api/v1/ceb/messages', t.app.inject({ method: 'POST', url: '/api/v1/ceb/messages', headers, payload: body }))
+    last = { status: res.statusCode, body: res.body }
     const outcome = res.statusCode === 200 ? `200/${(res.json().receipts as Array<{ returnStatus: number }>).map((r) => r.returnStatus).join(',')}` : String(res.statusCode)
     const kind = how.replace(/\d+/g, 'n').slice(0, 40)
     stats.set(`${outcome} ${kind}`, (stats.get(`${outcome} ${kind}`) ?? 0) + 1)
@@ -167,24 +173,32 @@ describe('fuzzing CEB XML intake', () => {
         const problems = await post(m.body, headersFor(m.body, sender, signing), `${signing}, ${m.how}`)
         if (problems.length) throw new Error(`${problems.join('; ')} — ${type} #${index}, ${m.how}, ${signing}: ${brief(m.body.toString('utf8'))}`)
       })
-    const r = await fc.check(property, { seed: SEED, numRuns: RUNS, interruptAfterTimeLimit: 240_000 })
+    const replay = process.env.KOUAN_FUZZ_PATH
+    const r = await fc.check(property, { seed: SEED, numRuns: RUNS, interruptAfterTimeLimit: 240_000, ...(replay ? { path: replay } : {}) })
     if (process.env.KOUAN_FUZZ_STATS) console.info([...stats].sort().map(([k, n]) => `${String(n).padStart(4)} ${k}`).join('\n'))
     const err = r.failed ? (r.errorInstance instanceof Error ? r.errorInstance.message : String(r.errorInstance)) : ''
     expect(r.failed, `seed ${r.seed}, path "${r.counterexamplePath}", ${r.numShrinks} shrinks: ${err}`).toBe(false)
   }, 600_000)
 
-  it('refuses a message over the size limit, too many documents and an exponential entity without a 5xx or rows', async () => {
+  it('refuses bodies over the size limits, too many documents and an exponential entity without a 5xx or rows', async () => {
     const { xml } = cebMessage('CEB311', ticket(7), ceb.A)
     const doc = /<ceb:Order>[\s\S]*<\/ceb:Order>/.exec(xml)![0]
     const cases: Array<[string, Buffer]> = [
-      ['11 MB body', Buffer.from(xml.replace('</ceb:Order>', `</ceb:Order><!--${'x'.repeat(11 * 1024 * 1024)}-->`), 'utf8')],
+      ['17 MB body (over the HTTP body limit)', Buffer.from(xml.replace('</ceb:Order>', `</ceb:Order><!--${'x'.repeat(17 * 1024 * 1024)}-->`), 'utf8')],
+      ['11 MB message (over the CEB size limit)', Buffer.from(xml.replace('</ceb:Order>', `</ceb:Order><!--${'x'.repeat(11 * 1024 * 1024)}-->`), 'utf8')],
       ['5,001 documents', Buffer.from(xml.replace(doc, doc.repeat(5_001)), 'utf8')],
       ['billion laughs', Buffer.from(afterDeclaration(replaceValue(xml, 3, '&d;'), DTDS[1]!), 'utf8')],
     ]
+    // Each reaches the limit it is about: HTTP's body limit, then the parser's size, document-count and DTD refusals.
+    const reason: Record<string, RegExp> = {
+      '17 MB body (over the HTTP body limit)': /BODY_TOO_LARGE/, '11 MB message (over the CEB size limit)': /bytes|large|size/i,
+      '5,001 documents': /5000|documents/, 'billion laughs': /DTD|DOCTYPE|entit/i,
+    }
     for (const [name, body] of cases) {
       for (const signing of ['signed', 'unsigned'] as const) {
-        const problems = await post(body, headersFor(body, ceb.A, signing))
+        const problems = await post(body, headersFor(body, ceb.A, signing), name)
         expect(problems, `${name}, ${signing}`).toEqual([])
+        if (signing === 'signed') expect(last.body, name).toMatch(reason[name]!)
       }
     }
   }, 300_000)
