@@ -177,7 +177,9 @@ export async function receiveMessage(
       .map(({ ebp, ebc, pay, logistics, agent, assure, ...r }) => ({ ...r, head: partyHead({ ebpCode: ebp, ebcCode: ebc, payCode: pay, logisticsCode: logistics, agentCode: agent, assureCode: assure }) }))
       .sort((a, b) => new Date(a.received_at).getTime() - new Date(b.received_at).getTime() || (a.type < b.type ? -1 : a.type > b.type ? 1 : a.doc_key < b.doc_key ? -1 : 1))
     const existing = new Map(stored.filter((r) => r.type === type).map((r) => [r.doc_key, r]))
-    const joinedHead = (orderNo: string, t: CebMessageType) => stored.find((r) => r.order_no === orderNo && r.type === t && !r.deleted && r.standing === 'joined')?.head
+    const storedByOrder = new Map<string, Stored[]>()
+    for (const r of stored) storedByOrder.set(r.order_no, [...(storedByOrder.get(r.order_no) ?? []), r])
+    const joinedHead = (orderNo: string, t: CebMessageType) => storedByOrder.get(orderNo)?.find((r) => r.type === t && !r.deleted && r.standing === 'joined')?.head
     // Tickets are keyed by order number: an order number another platform's live order already holds is refused.
     const taken = new Map(stored.filter((r) => r.type === 'CEB311' && !r.deleted).map((r) => [r.order_no, r.doc_key]))
 
@@ -237,15 +239,17 @@ export async function receiveMessage(
     // Standing of every live document of the orders this message writes to, with the writes applied. A write the
     // party rules refuse is dropped (the stored version, if any, stays) and the orders are judged again without it.
     // Orders without writes (all refused, or settled) are not judged: nothing of theirs changes.
-    const judged = orderNos.filter((o) => writes.some((w) => w.x.orderNo === o))
+    const writesByOrder = new Map<string, Write[]>()
+    for (const w of writes) writesByOrder.set(w.x.orderNo, [...(writesByOrder.get(w.x.orderNo) ?? []), w])
+    const judged = orderNos.filter((o) => writesByOrder.has(o))
     interface Judged { docs: PartyDoc[]; stored: Array<Stored | undefined>; writes: Array<Write | undefined>; standing: Standing[] }
     const dropped = new Map<Write, Extract<Standing, { standing: 'refused' }>>()
     const judge = (o: string): Judged => {
-      const mine = new Map(writes.filter((w) => w.x.orderNo === o && !dropped.has(w)).map((w) => [w.x.key, w]))
+      const mine = new Map(writesByOrder.get(o)!.filter((w) => !dropped.has(w)).map((w) => [w.x.key, w]))
       const j: Judged = { docs: [], stored: [], writes: [], standing: [] }
       const add = (doc: PartyDoc, r: Stored | undefined, w: Write | undefined) => { j.docs.push(doc); j.stored.push(r); j.writes.push(w) }
-      for (const r of stored) {
-        if (r.order_no !== o || r.deleted) continue
+      for (const r of storedByOrder.get(o) ?? []) {
+        if (r.deleted) continue
         const w = r.type === type ? mine.get(r.doc_key) : undefined
         if (w) mine.delete(r.doc_key)
         if (w?.deleted) continue
@@ -255,14 +259,16 @@ export async function receiveMessage(
       j.standing = ticketStanding(o, j.docs)
       return j
     }
-    let result = new Map<string, Judged>()
-    for (;;) {
-      result = new Map(judged.map((o) => [o, judge(o)]))
-      let more = false
-      for (const j of result.values()) {
-        j.standing.forEach((s, i) => { const w = j.writes[i]; if (w && s.standing === 'refused') { dropped.set(w, s); more = true } })
+    const result = new Map<string, Judged>()
+    // Judged again: only the orders a write was just dropped from.
+    for (let again = judged; again.length;) {
+      for (const o of again) result.set(o, judge(o))
+      const next = new Set<string>()
+      for (const o of again) {
+        const j = result.get(o)!
+        j.standing.forEach((s, i) => { const w = j.writes[i]; if (w && s.standing === 'refused') { dropped.set(w, s); next.add(o) } })
       }
-      if (!more) break
+      again = [...next]
     }
     for (const [w, s] of dropped) refuseAt(w.x, s.code, s.message, s.pointer)
 
@@ -347,7 +353,8 @@ export async function receiveMessage(
         `update ceb_tickets t set present = x.present from jsonb_to_recordset($1::jsonb) as x(order_no text, present smallint) where t.order_no = x.order_no`,
         [JSON.stringify(bitsChanged.map((o) => ({ order_no: o, present: present.get(o) })))])
     }
-    const unused = orderNos.filter((o) => tickets.get(o)!.fresh && !applied.some((w) => w.x.orderNo === o))
+    const appliedOrders = new Set(applied.map((w) => w.x.orderNo))
+    const unused = orderNos.filter((o) => tickets.get(o)!.fresh && !appliedOrders.has(o))
     if (unused.length) await tx.query('delete from ceb_tickets where order_no = any($1::text[])', [unused])
     // Matched when the last document joins, and again whenever a counted document of a matched order changes.
     const due = judged.filter((o) => touched.has(o) && !settled(tickets.get(o)!.return_status) && (present.get(o) === COMPLETE || tickets.get(o)!.complete))
