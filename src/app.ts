@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer'
 import { createHash, timingSafeEqual } from 'node:crypto'
-import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import swagger from '@fastify/swagger'
 import { Ajv } from 'ajv'
 import addFormatsModule from 'ajv-formats'
@@ -158,7 +158,7 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps): Promise
     // Errors raised before routing (a malformed percent-encoding in the URL) get the common error body too.
     frameworkErrors: (error, req, reply) => {
       const body = toErrorBody(error, req.id)
-      return reply.status(body.statusCode).send(body)
+      void (reply as FastifyReply).status(body.statusCode).send(body)
     },
   })
   app.setValidatorCompiler(validatorCompiler())
