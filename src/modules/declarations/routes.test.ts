@@ -22,12 +22,13 @@ describe('declarations API', () => {
     const d = res.json()
     expect(d.entryId).toMatch(/^530120261\d{9}$/)
     expect(d.state).toMatch(/^(CLEARED|INSPECTING)$/)
-    expect(d.risk.paramsVersion).toBe(1)
+    expect(d.risk).toBeNull() // traders see the lane, never the targeting behind it
     expect(d.content.items).toHaveLength(2)
     const audit = await t.app.inject({ method: 'GET', url: `/api/v1/declarations/${d.id}/audit`, headers: op.headers })
     expect(audit.json().items.map((a: { action: string }) => a.action).slice(0, 3)).toEqual(['DECLARATION_SUBMITTED', 'DECLARATION_ACCEPTED', 'DECLARATION_ASSESSED'])
     const byEntry = await t.app.inject({ method: 'GET', url: `/api/v1/declarations/${d.entryId}`, headers: officer.headers })
     expect(byEntry.json().id).toBe(d.id)
+    expect(byEntry.json().risk.paramsVersion).toBe(1)
   })
 
   it('returns the original for a repeated client reference and writes nothing more', async () => {

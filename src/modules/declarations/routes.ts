@@ -10,6 +10,22 @@ import { BatchResultSchema, BatchSubmitSchema, DeclarationSchema, ListDeclaratio
 import { EntryNumbers, Submitter, acceptDeclaration, getDeclaration, officerTransition, rejectDeclaration, submitDeclarations } from './service.js'
 
 const IdParams = Type.Object({ id: Type.String({ pattern: '^([0-9a-fA-F-]{36}|[0-9]{18})$', description: 'declaration id or 18-digit entry number' }) }, { additionalProperties: false })
+/**
+ * Traders see their lane, never the targeting behind it: the risk score, its source and reasons (rule ids, model
+ * contributions) would teach a fraudster what is watched. Operators (card sessions) get `risk: null` everywhere a
+ * declaration is returned, and the audit trail without the scoring fields.
+ */
+const TARGETING_FIELDS = ['score', 'source', 'reasons', 'paramsVersion', 'random'] as const
+function forTrader<T extends { risk: unknown }>(d: T): T {
+  return { ...d, risk: null }
+}
+function auditDataForTrader(data: unknown): unknown {
+  if (!data || typeof data !== 'object' || Array.isArray(data)) return data
+  const out: Record<string, unknown> = { ...(data as Record<string, unknown>) }
+  for (const k of TARGETING_FIELDS) delete out[k]
+  return out
+}
+
 const AuditEntrySchema = Type.Object({ chain: Type.Integer(), seq: Type.Integer(), at: UtcTime, actor: Type.String(), action: Type.String(), data: Type.Any(), hash: Type.String() })
 
 export default async function declarationRoutes(fastify: FastifyInstance, ctx: AppContext) {
@@ -31,7 +47,7 @@ export default async function declarationRoutes(fastify: FastifyInstance, ctx: A
     const r = await submitter.submit({ sessionCardId: operatorSession(req), input: req.body })
     if ('errors' in r) throw new KouanError(r.errors[0]!.code, r.status, r.errors[0]!.message, { errors: r.errors })
     reply.status(r.status)
-    return r.declaration
+    return forTrader(r.declaration)
   })
 
   app.post('/batch', {
@@ -44,7 +60,7 @@ export default async function declarationRoutes(fastify: FastifyInstance, ctx: A
     return {
       results: results.map((r, index) => ('errors' in r
         ? { index, status: r.status, errors: r.errors.map((e) => ({ ...e, pointer: prefix(e.pointer, index) })) }
-        : { index, status: r.status, declaration: r.declaration })),
+        : { index, status: r.status, declaration: forTrader(r.declaration) })),
       accepted: results.filter((r) => r.status === 201).length,
       duplicates: results.filter((r) => r.status === 200).length,
       failed: results.filter((r) => r.status >= 400).length,
@@ -56,22 +72,27 @@ export default async function declarationRoutes(fastify: FastifyInstance, ctx: A
       response: { 200: Type.Object({ items: Type.Array(DeclarationSchema), total: Type.Integer() }), ...errors(400, 401) } },
   }, async (req) => {
     const actor = await ctx.auth(req)
-    return repo.listDeclarations(ctx.db, { ...req.query, ...(actor.kind === 'card' ? { enterpriseId: actor.enterpriseId } : {}) })
+    if (actor.kind !== 'card') return repo.listDeclarations(ctx.db, req.query)
+    const page = await repo.listDeclarations(ctx.db, { ...req.query, enterpriseId: actor.enterpriseId })
+    return { ...page, items: page.items.map(forTrader) }
   })
 
   app.get('/:id', {
     schema: { tags: ['declarations'], security, params: IdParams, response: { 200: DeclarationSchema, ...errors(400, 401, 404) } },
   }, async (req) => {
-    const { submittedAtRaw: _s, cardId: _c, ...d } = await getDeclaration(ctx.db, await ctx.auth(req), req.params.id)
-    return d
+    const actor = await ctx.auth(req)
+    const { submittedAtRaw: _s, cardId: _c, ...d } = await getDeclaration(ctx.db, actor, req.params.id)
+    return actor.kind === 'card' ? forTrader(d) : d
   })
 
   app.get('/:id/audit', {
     schema: { tags: ['declarations'], summary: 'Audit trail of a declaration', security, params: IdParams, response: { 200: Type.Object({ items: Type.Array(AuditEntrySchema) }), ...errors(400, 401, 404) } },
   }, async (req) => {
-    const d = await getDeclaration(ctx.db, await ctx.auth(req), req.params.id)
+    const actor = await ctx.auth(req)
+    const d = await getDeclaration(ctx.db, actor, req.params.id)
     const rows = await auditTrail(ctx.db, 'declaration', d.id)
-    return { items: rows.map((r) => ({ chain: r.chain, seq: r.seq, at: r.at.toISOString(), actor: r.actor, action: r.action, data: r.data, hash: r.hash })) }
+    const trader = actor.kind === 'card'
+    return { items: rows.map((r) => ({ chain: r.chain, seq: r.seq, at: r.at.toISOString(), actor: r.actor, action: r.action, data: trader ? auditDataForTrader(r.data) : r.data, hash: r.hash })) }
   })
 
   const officerMove = (path: string, summary: string, to: 'RELEASED' | 'RETURNED' | 'CLEARED') =>

@@ -40,7 +40,9 @@ describe('inspection lifecycle over HTTP', () => {
   async function submit(who: TestOperator, over: Partial<DeclarationContent> = {}): Promise<Decl> {
     const res = await post(who.headers, '/api/v1/declarations', signed(who, declarationContent(who, over)))
     if (res.statusCode !== 201) throw new Error(`declaration: ${res.body}`)
-    return res.json()
+    // The trader's answer carries no targeting (risk: null); the officer's view of the same declaration does.
+    expect(res.json().risk).toBeNull()
+    return declaration(res.json().id)
   }
   const submitApples = () => submit(op)
   const submitPhones = (over: Partial<DeclarationContent> = {}) => submit(op, { items: [PHONES], ...over })
@@ -276,6 +278,27 @@ describe('inspection lifecycle over HTTP', () => {
       expect((await get(op.headers, `/api/v1/inspections?declarationId=${d.id}`)).statusCode).toBe(403)
       await unchanged(d.id, () => start(op.headers, insp.id), 403, 'FORBIDDEN')
       await unchanged(d.id, () => result(op.headers, insp.id, { result: 'COMPLIANT' }), 403, 'FORBIDDEN')
+    })
+  })
+
+  describe('what the trader sees of targeting', () => {
+    it('shows the trader its lane but never the score, source or reasons: submission, batch, read, list and audit trail', async () => {
+      const d = await submitApples()
+      expect(d.risk!.reasons.map((r) => r.ruleId)).toContain(applesRule.id) // the officer's view has the reasons
+      const own = (await get(op.headers, `/api/v1/declarations/${d.id}`)).json()
+      expect(own).toMatchObject({ id: d.id, lane: 'RED', state: 'INSPECTING', risk: null })
+      const list = (await get(op.headers, `/api/v1/declarations?state=INSPECTING`)).json().items as Decl[]
+      expect(list.length).toBeGreaterThan(0)
+      expect(list.every((x) => x.risk === null)).toBe(true)
+      const batch = (await post(op.headers, '/api/v1/declarations/batch', { declarations: [signed(op, declarationContent(op))] })).json()
+      expect(batch.results[0].declaration).toMatchObject({ lane: 'RED', risk: null })
+      const trail = (await get(op.headers, `/api/v1/declarations/${d.id}/audit`)).json().items as Array<{ action: string; data: Record<string, unknown> }>
+      const assessed = trail.find((a) => a.action === 'DECLARATION_ASSESSED')!
+      expect(assessed.data).toMatchObject({ lane: 'RED' })
+      for (const k of ['score', 'source', 'reasons', 'paramsVersion']) expect(assessed.data).not.toHaveProperty(k)
+      expect(JSON.stringify(own) + JSON.stringify(trail)).not.toContain(applesRule.id)
+      const officerTrail = (await get(officerA.headers, `/api/v1/declarations/${d.id}/audit`)).json().items as Array<{ action: string; data: Record<string, unknown> }>
+      expect(officerTrail.find((a) => a.action === 'DECLARATION_ASSESSED')!.data).toHaveProperty('reasons')
     })
   })
 
