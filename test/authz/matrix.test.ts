@@ -7,6 +7,11 @@ import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { useTestApp } from '../app.js'
 import { countRows } from '../db.js'
+import { signedBody } from '../factories.js'
+import { buildApp } from '../../src/app.js'
+import { loadConfig } from '../../src/config.js'
+import { systemIds } from '../../src/shared/clock.js'
+import { loadReference } from '../../src/modules/reference/data.js'
 import { baseTransferFor, toMessageXml } from '../../src/modules/ecommerce/generator.js'
 import { SIGNATURE_HEADER, parseCebXml, xmlSignatureHeader } from '../../src/modules/ecommerce/xml.js'
 import { EXPECTED, HIDDEN, type Row } from './matrix.js'
@@ -84,6 +89,21 @@ describe('authorization matrix', () => {
     expect(leaks).toEqual([])
   })
 
+  it('documents the audit checkpoint routes, admins only, whether checkpoints are taken or not', async () => {
+    // Registered unconditionally (src/app.ts); the timer's setting (0: no checkpoints) must not take them out of
+    // the document, or the matrix would stop checking who reads them.
+    const keys = ['GET /api/v1/audit/checkpoints', 'GET /api/v1/audit/checkpoint-keys']
+    const off = await buildApp(loadConfig({}, { logLevel: 'silent', cebMatching: false, auditCheckpointSeconds: 0 }), { db: t.db, clock: t.clock, ids: systemIds, reference: loadReference() })
+    try {
+      for (const documented of [ops, await operations(off)]) {
+        expect(documented.filter((o) => keys.includes(o.key)).map((o) => ({ key: o.key, secured: o.secured }))).toEqual(keys.map((key) => ({ key, secured: true })))
+      }
+    } finally {
+      await off.close()
+    }
+    for (const key of keys) expect(EXPECTED[key], key).toEqual({ anon: 401, opA: 403, opB: 403, officer: 403, admin: 200 })
+  })
+
   it('reaches the hidden routes as documented (public API description and console; metrics not for enterprise sessions)', async () => {
     const wrong: string[] = []
     for (const [key, row] of Object.entries(HIDDEN)) {
@@ -98,6 +118,57 @@ describe('authorization matrix', () => {
       }
     }
     expect(wrong).toEqual([])
+  })
+
+  describe('entrustments between A and its declarant D', () => {
+    const act = (headers: Record<string, string>, id: string, what: 'accept' | 'decline' | 'revoke', payload: object = {}) =>
+      t.app.inject({ method: 'POST', url: `/api/v1/entrustments/${id}/${what}`, headers, payload })
+    const answer = (res: { statusCode: number; json(): { code?: string } }) => ({ status: res.statusCode, code: res.json().code })
+
+    it("D's operator accepts A's proposal (200, ACTIVE); B gets it as an unknown one (404) and can move it nowhere", async () => {
+      const e = await w.fresh.entrustment()
+      const unknown = randomUUID()
+      const rows = { entrustments: await countRows(t.db, 'entrustments'), audit: await countRows(t.db, 'audit_log') }
+      // B, with a valid acceptance signed by B's own card, and with D's: the same answer as for an entrustment that does not exist.
+      for (const body of [signedBody(w.B, { decision: 'ACCEPT', entrustmentId: e.id, termsHash: e.termsHash }), w.fresh.acceptance(e)]) {
+        const b = await act(w.B.headers, e.id, 'accept', body)
+        const u = await act(w.B.headers, unknown, 'accept', { ...body, entrustmentId: unknown })
+        expect(answer(b)).toEqual({ status: 404, code: 'ENTRUSTMENT_NOT_FOUND' })
+        expect(answer(b)).toEqual(answer(u))
+      }
+      for (const what of ['decline', 'revoke'] as const) {
+        expect(answer(await act(w.B.headers, e.id, what)), what).toEqual(answer(await act(w.B.headers, unknown, what)))
+      }
+      const seen = await t.app.inject({ method: 'GET', url: `/api/v1/entrustments/${e.id}`, headers: w.B.headers })
+      expect(answer(seen)).toEqual({ status: 404, code: 'ENTRUSTMENT_NOT_FOUND' })
+      expect(seen.body).not.toContain(e.clientRef)
+      expect({ entrustments: await countRows(t.db, 'entrustments'), audit: await countRows(t.db, 'audit_log') }).toEqual(rows)
+
+      const accepted = await act(w.D.headers, e.id, 'accept', w.fresh.acceptance(e))
+      expect(accepted.statusCode, accepted.body).toBe(200)
+      expect(accepted.json()).toMatchObject({ id: e.id, state: 'ACTIVE', traderId: w.A.enterprise.id, declarantId: w.D.enterprise.id, declarantSignature: { cardNo: w.D.cardNo } })
+      const ofA = await t.app.inject({ method: 'GET', url: `/api/v1/entrustments/${e.id}`, headers: w.A.headers })
+      expect(ofA.json().state).toBe('ACTIVE')
+      // Still nothing for B once it is active.
+      expect(answer(await t.app.inject({ method: 'GET', url: `/api/v1/entrustments/${e.id}`, headers: w.B.headers }))).toEqual({ status: 404, code: 'ENTRUSTMENT_NOT_FOUND' })
+      expect(answer(await act(w.B.headers, e.id, 'revoke'))).toEqual({ status: 404, code: 'ENTRUSTMENT_NOT_FOUND' })
+    })
+
+    it("lists to B's operator none of A's entrustments, whatever the filter; D sees both as declarant", async () => {
+      const ofA = [w.res.entrustment.id, w.res.entrustment.clientRef]
+      for (const query of ['', '?role=TRADER', '?role=DECLARANT', '?state=ACTIVE', '?state=PROPOSED', '?limit=500']) {
+        const res = await t.app.inject({ method: 'GET', url: `/api/v1/entrustments${query}`, headers: w.B.headers })
+        expect(res.statusCode, query).toBe(200)
+        const items = res.json().items as Array<{ id: string; traderId: string; declarantId: string }>
+        expect(items.filter((e) => e.traderId !== w.B.enterprise.id && e.declarantId !== w.B.enterprise.id), query).toEqual([])
+        for (const m of ofA) expect(res.body, query).not.toContain(m)
+        expect(res.json().total, query).toBe(items.length)
+      }
+      const own = (await t.app.inject({ method: 'GET', url: '/api/v1/entrustments?limit=500', headers: w.B.headers })).json().items as Array<{ id: string }>
+      expect(own.map((e) => e.id)).toContain(w.res.entrustmentB.id)
+      const ofD = (await t.app.inject({ method: 'GET', url: '/api/v1/entrustments?role=DECLARANT&limit=500', headers: w.D.headers })).json().items as Array<{ id: string }>
+      expect(ofD.map((e) => e.id)).toEqual(expect.arrayContaining([w.res.entrustment.id, w.res.entrustmentB.id]))
+    })
   })
 
   describe('the gaps issue 10 named', () => {

@@ -103,7 +103,23 @@ export const EXPECTED: Record<string, Row> = {
   'GET /api/v1/ceb/orders/{orderNo}/tax-bill': { anon: 401, opA: 403, opB: 403, officer: 200, admin: 200 },
   'GET /api/v1/ceb/buyers/{buyerIdNumber}/total': { anon: 401, opA: 403, opB: 403, officer: 200, admin: 200 },
   'PUT /api/v1/ceb/webhook': { anon: 401, opA: 200, opB: 200, officer: 403, admin: 403 },
+  // The party registry: an operator reads its own enterprise's roles only (another's is a 404, as an unknown code);
+  // recording roles decides who may send which document: officers and admins.
+  'GET /api/v1/ceb/parties/{customsCode}': { anon: 401, opA: 200, opB: 404, officer: 200, admin: 200 },
+  'PUT /api/v1/ceb/parties/{customsCode}': { anon: 401, opA: 403, opB: 403, officer: 200, admin: 200 },
   'GET /api/v1/ceb/stats': { anon: 401, opA: 403, opB: 403, officer: 200, admin: 200 },
+
+  // ---- entrustments (报关委托): A entrusts a third enterprise D (declarant) ---------------------------------------
+  // Only the trader's operators propose, in their own enterprise's name (opB signing A's terms: 403); officers and
+  // admins see all, but are no party: they neither propose, accept, decline nor revoke.
+  'POST /api/v1/entrustments': { anon: 401, opA: 201, opB: 403, officer: 403, admin: 403 },
+  // B's list is scoped to B's entrustments (checked: no A identifier in B's answer).
+  'GET /api/v1/entrustments': { anon: 401, opA: 200, opB: 200, officer: 200, admin: 200 },
+  'GET /api/v1/entrustments/{id}': { anon: 401, opA: 200, opB: 404, officer: 200, admin: 200 },
+  // Accept and decline are the declarant's (D's operators: tested in matrix.test.ts); the trader A gets 403.
+  'POST /api/v1/entrustments/{id}/accept': { anon: 401, opA: 403, opB: 404, officer: 403, admin: 403 },
+  'POST /api/v1/entrustments/{id}/decline': { anon: 401, opA: 403, opB: 404, officer: 403, admin: 403 },
+  'POST /api/v1/entrustments/{id}/revoke': { anon: 401, opA: 200, opB: 404, officer: 403, admin: 403 },
 
   // ---- console ------------------------------------------------------------------------------------------------
   'GET /api/v1/console/dashboard': { anon: 401, opA: 403, opB: 403, officer: 200, admin: 200 },

@@ -6,7 +6,7 @@
  */
 import type { Response } from 'light-my-request'
 import { ed25519, signPayload } from '../../src/shared/signing.js'
-import { declarationContent, signed } from '../factories.js'
+import { declarationContent, entrustmentTerms, signed, signedBody } from '../factories.js'
 import { TSHIRTS, newEnterpriseBody, uniq, type Role, type World } from './world.js'
 
 export interface Call {
@@ -98,6 +98,10 @@ export const REQUESTS: Record<string, RequestMaker> = {
   'GET /api/v1/ceb/orders/{orderNo}/receipts': (w) => ({ url: `/api/v1/ceb/orders/${w.res.order.orderNo}/receipts` }),
   'GET /api/v1/ceb/orders/{orderNo}/tax-bill': (w) => ({ url: `/api/v1/ceb/orders/${w.res.order.orderNo}/tax-bill` }),
   'GET /api/v1/ceb/buyers/{buyerIdNumber}/total': (w) => ({ url: `/api/v1/ceb/buyers/${w.res.order.buyerIdNumber}/total?year=2026` }),
+  // A's own registry entry; for B the same URL is another enterprise's entry.
+  'GET /api/v1/ceb/parties/{customsCode}': (w) => ({ url: `/api/v1/ceb/parties/${w.A.enterprise.customsCode}` }),
+  // Roles change what an enterprise may send: a fresh enterprise each time, so A's CEB rows do not depend on it.
+  'PUT /api/v1/ceb/parties/{customsCode}': async (w) => ({ url: `/api/v1/ceb/parties/${(await w.fresh.enterprise()).customsCode}`, body: { roles: ['ebc', 'pay'] } }),
   // A public address literal: no DNS, and an address any webhook policy accepts.
   'PUT /api/v1/ceb/webhook': () => ({ url: '/api/v1/ceb/webhook', body: { url: 'https://93.184.215.14/kouan/receipts' } }),
 
@@ -117,6 +121,19 @@ export const REQUESTS: Record<string, RequestMaker> = {
   'POST /api/v1/archives/purge': () => ({ url: '/api/v1/archives/purge', body: { dryRun: true } }),
   'GET /api/v1/archives/{entryId}': (w) => ({ url: `/api/v1/archives/${w.res.declaration.entryId}` }),
   'POST /api/v1/archives/{entryId}/print': (w) => ({ url: `/api/v1/archives/${w.res.declaration.entryId}/print` }),
+
+  // A entrusts D, signed by A (a new client reference per call); opB signs the same terms in A's name with its own card.
+  'POST /api/v1/entrustments': (w, role) => ({
+    url: '/api/v1/entrustments', body: role === 'opB' ? signedBody(w.B, entrustmentTerms(w.A, w.D)) : signedBody(w.A, entrustmentTerms(w.A, w.D)),
+  }),
+  'GET /api/v1/entrustments/{id}': (w) => ({ url: `/api/v1/entrustments/${w.res.entrustment.id}` }),
+  // A fresh proposal of A to D each time, with D's signed acceptance: only D's operators may accept or decline it.
+  'POST /api/v1/entrustments/{id}/accept': async (w) => {
+    const e = await w.fresh.entrustment()
+    return { url: `/api/v1/entrustments/${e.id}/accept`, body: w.fresh.acceptance(e) }
+  },
+  'POST /api/v1/entrustments/{id}/decline': async (w) => ({ url: `/api/v1/entrustments/${(await w.fresh.entrustment()).id}/decline`, body: { reason: 'no capacity this quarter' } }),
+  'POST /api/v1/entrustments/{id}/revoke': async (w) => ({ url: `/api/v1/entrustments/${(await w.fresh.entrustment()).id}/revoke`, body: { reason: 'contract ended' } }),
 
   'GET /verify/{*}': (w) => ({ url: `/verify/${w.res.certified.certificate.token}` }),
 

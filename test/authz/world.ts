@@ -1,8 +1,9 @@
 /**
  * The world the authorization matrix and the fuzz suites run against: two enterprises A and B with logged-in port
  * cards, an officer, a second officer (four eyes), an admin, and one resource of each kind owned by A (declaration,
- * inspection task, certificate, archive, CEB ticket with receipts and tax bill, card, rule), plus makers of fresh
- * resources for calls that change state, so each matrix row is independent of the others.
+ * inspection task, certificate, archive, CEB ticket with receipts and tax bill, card, rule, entrustment of a third
+ * enterprise D as declarant), plus makers of fresh resources for calls that change state, so each matrix row is
+ * independent of the others.
  */
 import type { TestApp } from '../app.js'
 import { createUser } from '../../src/modules/auth/service.js'
@@ -13,7 +14,7 @@ import type { CebMessageType } from '../../src/modules/ecommerce/types.js'
 import { SIGNATURE_HEADER, parseCebXml, xmlSignatureHeader } from '../../src/modules/ecommerce/xml.js'
 import { matchQueued } from '../../src/modules/ecommerce/service.js'
 import {
-  CHICKEN_FEET, activeRule, buildEnterprise, buildOperator, inspect, noRandomSelection, randomCustomsCode, randomUscc, submitDeclaration,
+  CHICKEN_FEET, activeRule, buildEnterprise, buildOperator, entrust, entrustmentTerms, inspect, noRandomSelection, randomCustomsCode, randomUscc, signedBody, submitDeclaration,
   type CebParty, type Headers, type TestEnterprise, type TestOperator,
 } from '../factories.js'
 
@@ -39,6 +40,8 @@ export interface World {
   B: TestOperator
   /** Seriously dishonest: its declarations wait in SUBMITTED for an officer (accept / reject). */
   H: TestOperator
+  /** A declarant enterprise (报关企业) A and B entrust; not a matrix role (its operator accepts and declines). */
+  D: TestOperator
   /** CEB parties: platform, payment, logistics and agent; A and B are e-commerce enterprises. */
   ceb: Record<'P' | 'Y' | 'L' | 'G' | 'A' | 'B', CebParty>
   /** The session headers of each role (anonymous: none). */
@@ -57,6 +60,10 @@ export interface World {
     order: { orderNo: string; buyerIdNumber: string; ticket: GeneratedTicket }
     /** B's own cleared declaration. */
     declarationB: { id: string; entryId: string }
+    /** A's entrustment of D, accepted by D (ACTIVE). */
+    entrustment: { id: string; clientRef: string }
+    /** B's entrustment of D, proposed: A must not see it. */
+    entrustmentB: { id: string; clientRef: string }
   }
   /** Identifiers only A (resp. B) may see: an operator's 2xx answer must not contain the other's. */
   markers: { A: Set<string>; B: Set<string> }
@@ -88,6 +95,10 @@ export interface FreshMakers {
   ticket(ebc: 'A' | 'B'): GeneratedTicket
   /** XML message of one document type of a ticket, from its sender, with the signature header. */
   cebXml(type: CebMessageType, ticket: GeneratedTicket, sender: CebParty): { xml: string; headers: Record<string, string> }
+  /** A's entrustment of D, proposed (signed by A's card), waiting for D. */
+  entrustment(): Promise<{ id: string; termsHash: string; clientRef: string }>
+  /** D's signed acceptance of an entrustment: the body of POST /entrustments/{id}/accept. */
+  acceptance(e: { id: string; termsHash: string }): Record<string, unknown>
 }
 
 async function user(t: TestApp, role: 'officer' | 'admin'): Promise<User> {
@@ -113,6 +124,7 @@ export async function buildWorld(t: TestApp): Promise<World> {
   const A = await buildOperator(t, officer, await buildEnterprise(t, officer, { name: `Matrix A ${uniq()} Co.` }))
   const B = await buildOperator(t, officer, await buildEnterprise(t, officer, { name: `Matrix B ${uniq()} Co.` }))
   const H = await buildOperator(t, officer, await buildEnterprise(t, officer, { creditLevel: 'SERIOUSLY_DISHONEST' }))
+  const D = await buildOperator(t, officer, await buildEnterprise(t, officer, { name: `Matrix D ${uniq()} Customs Brokers` }))
   const cebOp = async () => partyOf(await buildOperator(t, officer, await buildEnterprise(t, officer)))
   const ceb = { P: await cebOp(), Y: await cebOp(), L: await cebOp(), G: await cebOp(), A: partyOf(A), B: partyOf(B) }
 
@@ -181,6 +193,12 @@ export async function buildWorld(t: TestApp): Promise<World> {
     },
     ticket: (ebc) => generateTicket(rng, { index: ++ticketIndex, parties: partiesOf(ebc), prefix, date: CEB_DATE }),
     cebXml: cebMessage,
+    async entrustment() {
+      const terms = entrustmentTerms(A, D, { clientRef: `MX-${uniq()}` })
+      const e = await post(A.headers, '/api/v1/entrustments', signedBody(A, terms))
+      return { id: e.id, termsHash: e.termsHash, clientRef: terms.clientRef }
+    },
+    acceptance: (e) => signedBody(D, { decision: 'ACCEPT', entrustmentId: e.id, termsHash: e.termsHash }),
   }
 
   // A's resources.
@@ -202,6 +220,10 @@ export async function buildWorld(t: TestApp): Promise<World> {
   const greenB = await submitDeclaration(t, B, { items: [TSHIRTS] })
   // A's archive printed once, so the print log has an entry of A's.
   await t.app.inject({ method: 'POST', url: `/api/v1/archives/${green.entryId}/print`, headers: A.headers })
+  const entrustmentRef = `MXA-${uniq()}`
+  const entrustment = await entrust(t, A, D, { clientRef: entrustmentRef })
+  const entrustmentRefB = `MXB-${uniq()}`
+  const entrustmentB = await post(B.headers, '/api/v1/entrustments', signedBody(B, entrustmentTerms(B, D, { clientRef: entrustmentRefB })))
 
   const res: World['res'] = {
     declaration: { id: green.id, entryId: green.entryId!, clientRef: green.clientRef as string },
@@ -210,13 +232,15 @@ export async function buildWorld(t: TestApp): Promise<World> {
     rule,
     order: { orderNo: ticket.order.head.orderNo, buyerIdNumber: ticket.order.head.buyerIdNumber, ticket },
     declarationB: { id: greenB.id, entryId: greenB.entryId! },
+    entrustment: { id: entrustment.id, clientRef: entrustmentRef },
+    entrustmentB: { id: entrustmentB.id, clientRef: entrustmentRefB },
   }
   const markers = {
-    A: new Set([A.cardId, A.cardNo, cardA2.id, cardA2.cardNo, green.id, green.entryId!, green.clientRef as string, cert.declarationId, res.certified.entryId, cert.number, ticket.order.head.orderNo]),
-    B: new Set([B.cardId, B.cardNo, greenB.id, greenB.entryId!, greenB.clientRef as string]),
+    A: new Set([A.cardId, A.cardNo, cardA2.id, cardA2.cardNo, green.id, green.entryId!, green.clientRef as string, cert.declarationId, res.certified.entryId, cert.number, ticket.order.head.orderNo, entrustment.id, entrustmentRef]),
+    B: new Set([B.cardId, B.cardNo, greenB.id, greenB.entryId!, greenB.clientRef as string, entrustmentB.id, entrustmentRefB]),
   }
   const headers: World['headers'] = { anon: {}, opA: A.headers, opB: B.headers, officer: officer.headers, admin: admin.headers }
-  return { t, officer, officer2, admin, A, B, H, ceb, headers, res, markers, fresh }
+  return { t, officer, officer2, admin, A, B, H, D, ceb, headers, res, markers, fresh }
 }
 
 /** The parties of a ticket of e-commerce enterprise A or B (platform P, payment Y, logistics L, agent G). */
