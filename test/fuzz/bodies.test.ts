@@ -2,7 +2,8 @@
  * Property-based fuzzing of every JSON request body the OpenAPI document describes (and the JSON form of CEB
  * messages, which shares its route with XML and so has no body schema there). Each operation gets any JSON
  * values, values shaped by its schema, its valid body with one field mutated (re-signed where a signature would
- * otherwise stop it first) and malformed JSON text, sent with a session of a role the matrix allows. Properties:
+ * otherwise stop it first) and malformed JSON text, sent with a session of a role the matrix allows (or of the
+ * party that may act where no matrix role may: the declarant D accepting and declining A's entrustments). Properties:
  * never a 5xx, an answer within the time bound, the common error shape on 4xx, and no rows written when refused.
  *
  * Seeded: KOUAN_FUZZ_SEED (default below; each operation's seed is derived from it and the operation's key, so
@@ -12,6 +13,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { fc } from '@fast-check/vitest'
 import { useTestApp } from '../app.js'
+import { signedBody } from '../factories.js'
 import { signPayload } from '../../src/shared/signing.js'
 import { parseCebXml } from '../../src/modules/ecommerce/xml.js'
 import { EXPECTED } from '../authz/matrix.js'
@@ -47,7 +49,10 @@ const CEB_JSON_SCHEMA: JsonSchema = {
 interface Target {
   op: Operation
   schema: JsonSchema
-  role: Role
+  /** Who sends it, for the messages: the role, or a party outside the matrix's roles (D, the declarant). */
+  who: string
+  /** The sender's session headers. */
+  headers: Record<string, string>
   url: string
   /** A valid body (from the matrix's requests), when there is one. */
   base?: unknown
@@ -60,6 +65,19 @@ function roleFor(key: string): Role {
   const row = EXPECTED[key]
   if (!row) return 'admin'
   return (['anon', 'opA', 'officer', 'admin'] as const).find((r) => row[r] !== 401 && row[r] !== 403) ?? 'admin'
+}
+
+/**
+ * Operations no matrix role may pass (the row refuses them all) but a party outside the roles may: the declarant D
+ * accepts and declines A's entrustments. Fuzzed as D's operator on a fresh proposal, so the checks behind the role
+ * (the signed acceptance, the state) are reached.
+ */
+const AS_DECLARANT: Record<string, (w: World) => Promise<{ url: string; base: unknown; sign?: (b: Record<string, unknown>) => unknown }>> = {
+  'POST /api/v1/entrustments/{id}/accept': async (w) => {
+    const e = await w.fresh.entrustment()
+    return { url: `/api/v1/entrustments/${e.id}/accept`, base: w.fresh.acceptance(e), sign: (b) => { const { signature: _s, ...acceptance } = b; return signedBody(w.D, acceptance) } }
+  },
+  'POST /api/v1/entrustments/{id}/decline': async (w) => ({ url: `/api/v1/entrustments/${(await w.fresh.entrustment()).id}/decline`, base: { reason: 'fuzzed' } }),
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Raw)
@@ -83,12 +101,19 @@ describe('fuzzing JSON bodies', () => {
     counter = await tableCounter(t.db)
     const ops = await operations(t.app)
     for (const op of ops.filter((o) => o.jsonBody)) {
+      const asD = AS_DECLARANT[op.key]
+      if (asD) {
+        const { url, base, sign } = await asD(w)
+        targets.push({ op, schema: op.jsonBody!, who: 'opD', headers: w.D.headers, url, base, ...(sign ? { sign: (b: unknown) => trySign(b, sign) } : {}) })
+        continue
+      }
       const role = roleFor(op.key)
       const call = (await requestFor(op, w, role)) ?? (op.path.includes('{') ? undefined : { url: op.path })
       if (!call) { skipped.push(op.key); continue }
-      const target: Target = { op, schema: op.jsonBody!, role, url: call.url, ...(call.body !== undefined ? { base: call.body } : {}) }
+      const target: Target = { op, schema: op.jsonBody!, who: role, headers: { ...w.headers[role], ...(call.headers ?? {}) }, url: call.url, ...(call.body !== undefined ? { base: call.body } : {}) }
       const withoutSignature = (b: Record<string, unknown>) => { const { signature: _s, ...content } = b; return signAsA(w, content) }
-      if (op.key === 'POST /api/v1/declarations') target.sign = (b) => trySign(b, withoutSignature)
+      // Signed by a card of A over the body without its signature: declarations and A's entrustments of D.
+      if (op.key === 'POST /api/v1/declarations' || op.key === 'POST /api/v1/entrustments') target.sign = (b) => trySign(b, withoutSignature)
       if (op.key === 'POST /api/v1/declarations/batch') {
         target.sign = (b) => (isPlainObject(b) && Array.isArray(b.declarations) ? { ...b, declarations: b.declarations.map((d) => trySign(d, withoutSignature)) } : b)
       }
@@ -102,7 +127,7 @@ describe('fuzzing JSON bodies', () => {
       const { type, ...message } = parsed.message
       const signMessage = (b: Record<string, unknown>) => ({ ...b, signature: { cardNo: w.A.cardNo, alg: 'Ed25519', value: signPayload(w.A.privateKey, { type: b.type, ...(b.message as object) }) } })
       targets.push({
-        op: cebOp, schema: CEB_JSON_SCHEMA, role: 'opA', url: '/api/v1/ceb/messages',
+        op: cebOp, schema: CEB_JSON_SCHEMA, who: 'opA', headers: w.headers.opA, url: '/api/v1/ceb/messages',
         base: signMessage({ type, message }), sign: (b) => trySign(b, (x) => (isPlainObject(x.message) ? signMessage(x) : x)),
       })
     }
@@ -147,7 +172,7 @@ describe('fuzzing JSON bodies', () => {
           if (target.sign && !path.includes('signature')) body = target.sign(body)
           const before = await countAll(t.db, counter)
           const payload = serialise(body)
-          const res = await within(ANSWER_MS, target.op.key, t.app.inject({ method: target.op.method as 'POST', url: target.url, headers: { ...w.headers[target.role], 'content-type': 'application/json' }, payload }))
+          const res = await within(ANSWER_MS, target.op.key, t.app.inject({ method: target.op.method as 'POST', url: target.url, headers: { ...target.headers, 'content-type': 'application/json' }, payload }))
           sent++
           const pointer = `/body/${path.map((k) => String(k).replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}`
           const got = { status: res.statusCode, pointer: (tryJson(res.body) as { pointer?: string } | undefined)?.pointer }
@@ -163,11 +188,11 @@ describe('fuzzing JSON bodies', () => {
   }, 600_000)
 
   it('answers every body without a 5xx, in time, in the error shape on 4xx, and writes no rows when it refuses', async () => {
-    if (!ONLY) expect(targets.length).toBeGreaterThanOrEqual(29)
+    if (!ONLY) expect(targets.length).toBeGreaterThanOrEqual(34)
     const failures: string[] = []
     const stats: string[] = []
     for (const target of targets) {
-      const { op, role, url } = target
+      const { op, who, url } = target
       if (ONLY && op.key !== ONLY) continue
       const input = fc.oneof(
         { weight: 2, arbitrary: anyJson.map((body) => ({ how: 'any JSON', body }) as const) },
@@ -179,7 +204,7 @@ describe('fuzzing JSON bodies', () => {
       const property = fc.asyncProperty(input, fc.boolean(), async (inp, sign) => {
         const payload = 'text' in inp ? inp.text : serialise(sign && target.sign ? target.sign(inp.body) : inp.body)
         const before = await countAll(t.db, counter)
-        const res = await within(ANSWER_MS, op.key, t.app.inject({ method: op.method as 'POST', url, headers: { ...w.headers[role], 'content-type': 'application/json' }, payload }))
+        const res = await within(ANSWER_MS, op.key, t.app.inject({ method: op.method as 'POST', url, headers: { ...target.headers, 'content-type': 'application/json' }, payload }))
         seen.set(res.statusCode, (seen.get(res.statusCode) ?? 0) + 1)
         const problems: string[] = []
         if (res.statusCode >= 500) problems.push(`answered ${res.statusCode} ${brief(res.body, 200)}`)
@@ -190,10 +215,10 @@ describe('fuzzing JSON bodies', () => {
         if (problems.length) throw new Error(`${problems.join('; ')} — ${inp.how}: ${brief(payload)}`)
       })
       const r = await fc.check(property, { seed: seedFor(op.key), numRuns: RUNS, interruptAfterTimeLimit: 60_000, ...(ONLY && REPLAY ? { path: REPLAY } : {}) })
-      stats.push(`${op.key.padEnd(52)} ${role.padEnd(7)} ${[...seen].sort().map(([st, n]) => `${st}×${n}`).join(' ')}`)
+      stats.push(`${op.key.padEnd(52)} ${who.padEnd(7)} ${[...seen].sort().map(([st, n]) => `${st}×${n}`).join(' ')}`)
       if (r.failed) {
         const err = r.errorInstance instanceof Error ? r.errorInstance.message : String(r.errorInstance)
-        failures.push(`${op.key} as ${role} (seed ${r.seed}, path "${r.counterexamplePath}", ${r.numShrinks} shrinks): ${err}`)
+        failures.push(`${op.key} as ${who} (seed ${r.seed}, path "${r.counterexamplePath}", ${r.numShrinks} shrinks): ${err}`)
       }
     }
     if (process.env.KOUAN_FUZZ_STATS) console.info(stats.join('\n'))
