@@ -11,9 +11,9 @@ create table ceb_parties (
   updated_by text not null
 );
 
--- Whether a stored document counts on its ticket: joined; held (the document naming its sender has not arrived: no
--- presence bit, never matched, it joins or is refused when that document arrives); refused (a held document the naming
--- document did not name; also marked deleted, so its key is free again).
+-- 'refused': a held document the naming document did not name (also marked deleted, so its key is free again); else
+-- 'joined'. Whether a live document counts or is held (the document naming its sender has not arrived: no presence
+-- bit, never matched) is not stored: it follows from the ticket's documents. ('held' is allowed but not written.)
 alter table ceb_documents add column standing text not null default 'joined' check (standing in ('joined', 'held', 'refused'));
 
 -- The enterprise whose message a receipt answers (intake receipts): a document refused at intake is not stored, so

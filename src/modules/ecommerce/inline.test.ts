@@ -29,7 +29,7 @@ describe('CEB matching inline with intake', () => {
       expect(res.json().receipts).toEqual([expect.objectContaining({ returnStatus: 2, returnInfo: expect.stringMatching(/^received, held: waiting for order SO202508180001/) })])
       expect(await ticket()).toEqual({ return_status: 2, present: 0, complete: false })
     }
-    expect(await countRows(t.db, 'ceb_documents', "standing = 'held'")).toBe(3)
+    expect(await countRows(t.db, 'ceb_documents', 'not deleted')).toBe(3)
     expect(await countRows(t.db, 'ceb_match_queue')).toBe(0)
     expect((await receipts()).map((r) => r.returnStatus)).toEqual([2, 2, 2])
   })
@@ -40,7 +40,7 @@ describe('CEB matching inline with intake', () => {
     expect(res.json().receipts).toEqual([expect.objectContaining({ type: 'CEB311', returnStatus: 2 })])
     // The order names the held documents' senders: they join in its transaction, which completes the ticket.
     expect(await ticket()).toEqual({ return_status: 800, present: 15, complete: true })
-    expect(await countRows(t.db, 'ceb_documents', "standing = 'joined'")).toBe(4)
+    expect(await countRows(t.db, 'ceb_documents', "not deleted and standing = 'joined'")).toBe(4)
     const all = await receipts()
     // The order's own "received" comes before the verdict it triggered.
     expect(all.filter((r) => r.type === 'CEB311').map((r) => r.returnStatus)).toEqual([2, 120])

@@ -25,6 +25,14 @@ export type Matching = 'inline' | 'queue'
 /** Presence bit of each document type in `ceb_tickets.present`; a ticket is complete at 15. */
 const BIT: Record<CebMessageType, number> = { CEB311: 1, CEB411: 2, CEB511: 4, CEB621: 8 }
 const COMPLETE = 15
+/**
+ * The document types of a ticket whose standing a message of each type can change (an order names all the parties;
+ * an inventory names the logistics enterprise; the others name no one) and so the types intake reads for it, with the
+ * order that names them.
+ */
+const AFFECTED: Record<CebMessageType, CebMessageType[]> = { CEB311: ['CEB311', 'CEB411', 'CEB511', 'CEB621'], CEB411: ['CEB411'], CEB511: ['CEB511'], CEB621: ['CEB621', 'CEB511'] }
+const AFFECTS = Object.fromEntries(Object.entries(AFFECTED).map(([t, ts]) => [t, ts.reduce((m, x) => m | BIT[x], 0)])) as Record<CebMessageType, number>
+const READS = Object.fromEntries(Object.entries(AFFECTED).map(([t, ts]) => [t, [...new Set(['CEB311', ...ts, ...(t === 'CEB511' ? ['CEB621'] : [])])]])) as Record<CebMessageType, CebMessageType[]>
 
 /** Deadlock or serialization failure: the transaction did nothing and can run again. */
 const retryable = (e: unknown) => typeof e === 'object' && e !== null && ['40P01', '40001'].includes((e as { code?: string }).code ?? '')
@@ -62,13 +70,19 @@ type Doc = CebDocuments[CebMessageType]
 /** A stored document of a ticket this message touches, with the party fields of its head. */
 interface Stored {
   type: CebMessageType; doc_key: string; order_no: string; content_hash: string; version: number; deleted: boolean
-  standing: 'joined' | 'held' | 'refused'; received_at: Date; sender: string; head: PartyHead
+  /** Stored: 'refused' (a held document the party rules refused; also deleted) or 'joined' (not refused). Whether a live
+   * document counts or is held is not stored: it follows from the ticket's documents ({@link ticketStanding}). */
+  standing: 'joined' | 'refused'; received_at: Date; sender: string; head: PartyHead
 }
 
-/** The party fields of stored heads, read without the rest of the body. */
+/**
+ * The party fields of stored heads, read without the rest of the body: one jsonb_to_record per row, so a body stored
+ * out of line (TOAST) is fetched and decompressed once, not once per field.
+ */
 const HEAD_COLUMNS = `d.type, d.doc_key, d.order_no, d.content_hash, d.version, d.deleted, d.standing, d.received_at, d.sender,
-  d.body -> 'head' ->> 'ebpCode' as ebp, d.body -> 'head' ->> 'ebcCode' as ebc, d.body -> 'head' ->> 'payCode' as pay,
-  d.body -> 'head' ->> 'logisticsCode' as logistics, d.body -> 'head' ->> 'agentCode' as agent, d.body -> 'head' ->> 'assureCode' as assure`
+  h."ebpCode" as ebp, h."ebcCode" as ebc, h."payCode" as pay, h."logisticsCode" as logistics, h."agentCode" as agent, h."assureCode" as assure`
+const HEAD_FROM = `ceb_documents d cross join lateral jsonb_to_record(d.body -> 'head')
+  as h("ebpCode" text, "ebcCode" text, "payCode" text, "logisticsCode" text, "agentCode" text, "assureCode" text)`
 type StoredRow = Omit<Stored, 'head'> & { ebp: string | null; ebc: string | null; pay: string | null; logistics: string | null; agent: string | null; assure: string | null }
 const partyHead = (h: Record<string, string | null | undefined>): PartyHead => ({
   ebpCode: h.ebpCode ?? undefined, ebcCode: h.ebcCode ?? undefined, payCode: h.payCode ?? undefined,
@@ -161,25 +175,35 @@ export async function receiveMessage(
     // order waits for the one before, then reads what it committed — a document and the one naming it never miss
     // each other. Concurrent messages lock in the same order.
     const orderNos = [...new Set(candidates.map((x) => x.orderNo))].sort()
-    const tickets = new Map((await tx.query<{ order_no: string; return_status: number; present: number; complete: boolean; fresh: boolean }>(
+    // `do update … where false` locks an existing ticket without writing a new version of it (only inserted rows come
+    // back); the state is read once the locks are held.
+    const fresh = new Set((await tx.query<{ order_no: string }>(
       `insert into ceb_tickets (order_no, return_status, present, created_at, updated_at)
        select o, 2, 0, $1::timestamptz, $1::timestamptz from unnest($2::text[]) as o order by o
-       on conflict (order_no) do update set updated_at = excluded.updated_at
-       returning order_no, return_status, present, complete, (xmax = 0) as fresh`, [nowIso, orderNos])).map((t) => [t.order_no, t]))
+       on conflict (order_no) do update set updated_at = excluded.updated_at where false
+       returning order_no`, [nowIso, orderNos])).map((t) => t.order_no))
+    const tickets = new Map((await tx.query<{ order_no: string; return_status: number; present: number; complete: boolean }>(
+      'select order_no, return_status, present, complete from ceb_tickets where order_no = any($1::text[])', [orderNos])).map((t) => [t.order_no, { ...t, fresh: fresh.has(t.order_no) }]))
     // The documents of those orders (party fields only) and, locked, the stored versions of this message's documents.
     const rows = await tx.query<StoredRow>(
-      `with mine as (select ${HEAD_COLUMNS} from ceb_documents d where d.type = $1 and d.doc_key = any($2::text[]) for update)
+      `with mine as (select ${HEAD_COLUMNS} from ${HEAD_FROM} where d.type = $1 and d.doc_key = any($2::text[]) for update of d)
        select * from mine
        union all
-       select ${HEAD_COLUMNS} from ceb_documents d where d.order_no = any($3::text[]) and not (d.type = $1 and d.doc_key = any($2::text[]))`,
-      [type, candidates.map((x) => x.key), orderNos])
+       select ${HEAD_COLUMNS} from ${HEAD_FROM} where d.order_no = any($3::text[]) and d.type = any($4::text[]) and not (d.type = $1 and d.doc_key = any($2::text[]))`,
+      [type, candidates.map((x) => x.key), orderNos, READS[type]])
     const stored: Stored[] = rows
       .map(({ ebp, ebc, pay, logistics, agent, assure, ...r }) => ({ ...r, head: partyHead({ ebpCode: ebp, ebcCode: ebc, payCode: pay, logisticsCode: logistics, agentCode: agent, assureCode: assure }) }))
       .sort((a, b) => new Date(a.received_at).getTime() - new Date(b.received_at).getTime() || (a.type < b.type ? -1 : a.type > b.type ? 1 : a.doc_key < b.doc_key ? -1 : 1))
     const existing = new Map(stored.filter((r) => r.type === type).map((r) => [r.doc_key, r]))
     const storedByOrder = new Map<string, Stored[]>()
-    for (const r of stored) storedByOrder.set(r.order_no, [...(storedByOrder.get(r.order_no) ?? []), r])
-    const joinedHead = (orderNo: string, t: CebMessageType) => storedByOrder.get(orderNo)?.find((r) => r.type === t && !r.deleted && r.standing === 'joined')?.head
+    for (const r of stored) if (!r.deleted) storedByOrder.set(r.order_no, [...(storedByOrder.get(r.order_no) ?? []), r])
+    // How the live documents stand before this message, first come first (what the rules decided when they came).
+    const before = new Map<Stored, Standing>()
+    for (const [o, list] of storedByOrder) {
+      ticketStanding(o, list.map((r) => ({ type: r.type, key: r.doc_key, head: r.head, joined: false }))).forEach((st, i) => before.set(list[i]!, st))
+    }
+    const joinedBefore = (r: Stored | undefined) => !!r && before.get(r)?.standing === 'joined'
+    const joinedHead = (orderNo: string, t: CebMessageType) => storedByOrder.get(orderNo)?.find((r) => r.type === t && joinedBefore(r))?.head
     // Tickets are keyed by order number: an order number another platform's live order already holds is refused.
     const taken = new Map(stored.filter((r) => r.type === 'CEB311' && !r.deleted).map((r) => [r.order_no, r.doc_key]))
 
@@ -191,7 +215,7 @@ export async function receiveMessage(
       const app = appTypeOf(x.d)
       if (e && !e.deleted && e.content_hash === x.hash) { resent.push(x); continue } // an identical resend: idempotent
       const write = (version: number, deleted: boolean, retires?: Stored) =>
-        writes.push({ x, version, deleted, joinedBefore: !!e && !e.deleted && e.standing === 'joined' && e.order_no === x.orderNo, ...(retires ? { retires } : {}) })
+        writes.push({ x, version, deleted, joinedBefore: !!e && !e.deleted && e.order_no === x.orderNo && joinedBefore(e), ...(retires ? { retires } : {}) })
       // A change of a stored document comes from a party of the stored version, not one the change names.
       if (app !== '1' && e && !e.deleted && senderRoles(type, e.head, code).length === 0) {
         refuse(x, 'CEB_PARTY_NOT_NAMED', `document ${x.key} names other parties; only they may change it`, senderField(type, x.head, code))
@@ -249,11 +273,10 @@ export async function receiveMessage(
       const j: Judged = { docs: [], stored: [], writes: [], standing: [] }
       const add = (doc: PartyDoc, r: Stored | undefined, w: Write | undefined) => { j.docs.push(doc); j.stored.push(r); j.writes.push(w) }
       for (const r of storedByOrder.get(o) ?? []) {
-        if (r.deleted) continue
         const w = r.type === type ? mine.get(r.doc_key) : undefined
         if (w) mine.delete(r.doc_key)
         if (w?.deleted) continue
-        add({ type: r.type, key: r.doc_key, head: w ? w.x.head : r.head, joined: r.standing === 'joined' }, r, w)
+        add({ type: r.type, key: r.doc_key, head: w ? w.x.head : r.head, joined: joinedBefore(r) }, r, w)
       }
       for (const w of mine.values()) if (!w.deleted) add({ type, key: w.x.key, head: w.x.head, joined: false }, undefined, w)
       j.standing = ticketStanding(o, j.docs)
@@ -273,24 +296,27 @@ export async function receiveMessage(
     for (const [w, s] of dropped) refuseAt(w.x, s.code, s.message, s.pointer)
 
     const applied = writes.filter((w) => !dropped.has(w))
-    // Stored documents whose standing changes: joined ↔ held, or refused now that the document naming them came.
-    const changes: Array<{ r: Stored; standing: 'joined' | 'held' | 'refused'; refused?: Extract<Standing, { standing: 'refused' }> }> = []
+    // Stored documents whose standing changes: joined ↔ held (nothing to store), or refused now that the document
+    // naming them came (stored: refused and deleted).
+    const changes: Array<{ r: Stored; standing: Standing['standing']; refused?: Extract<Standing, { standing: 'refused' }> }> = []
     const present = new Map<string, number>()
     const touched = new Set<string>()
     for (const [o, j] of result) {
-      let bits = 0
+      // The types this message reads are the ones whose standing it can change; the others keep their bits.
+      let bits = tickets.get(o)!.present & ~AFFECTS[type]
       j.standing.forEach((s, i) => {
         const r = j.stored[i]
         const w = j.writes[i]
         const joined = s.standing === 'joined'
-        if (joined) bits |= BIT[j.docs[i]!.type]
+        if (joined) bits |= BIT[j.docs[i]!.type] & AFFECTS[type]
         if (w) {
           if (s.standing === 'held') w.held = s.because
           if (joined || w.joinedBefore) touched.add(o)
         } else if (r) {
-          if (s.standing !== r.standing) {
+          const was = before.get(r)!.standing
+          if (s.standing !== was) {
             changes.push({ r, standing: s.standing, ...(s.standing === 'refused' ? { refused: s } : {}) })
-            if (joined || r.standing === 'joined') touched.add(o)
+            if (joined || was === 'joined') touched.add(o)
           }
         }
       })
@@ -316,7 +342,7 @@ export async function receiveMessage(
            version = excluded.version, deleted = excluded.deleted, standing = excluded.standing, sender = excluded.sender, card_no = excluded.card_no,
            body = excluded.body, updated_at = excluded.updated_at`,
         // Bodies go in as their canonical JSON, already at hand, rather than serialised again.
-        [type, code, card.cardNo, nowIso, `[${applied.map((w) => `${JSON.stringify({ doc_key: w.x.key, order_no: w.x.orderNo, guid: w.x.d.head.guid, content_hash: w.x.hash, version: w.version, deleted: w.deleted, standing: w.held ? 'held' : 'joined' }).slice(0, -1)},"body":${w.x.canonical}}`).join(',')}]`])
+        [type, code, card.cardNo, nowIso, `[${applied.map((w) => `${JSON.stringify({ doc_key: w.x.key, order_no: w.x.orderNo, guid: w.x.d.head.guid, content_hash: w.x.hash, version: w.version, deleted: w.deleted, standing: 'joined' }).slice(0, -1)},"body":${w.x.canonical}}`).join(',')}]`])
       for (const w of applied) {
         receipts.push({ type, docKey: w.x.key, orderNo: w.x.orderNo, returnStatus: STATUS.RECEIVED, returnInfo: w.deleted ? 'deleted' : w.held ? `received, held: ${w.held}` : 'received', reasons: [], docVersion: w.version })
       }
@@ -327,10 +353,13 @@ export async function receiveMessage(
     await insertReceipts(tx, receipts, nowIso, code)
     audited()
     if (changes.length) {
-      await tx.query(
-        `update ceb_documents d set standing = x.standing, deleted = d.deleted or x.standing = 'refused', updated_at = $1::timestamptz
-         from jsonb_to_recordset($2::jsonb) as x(type text, doc_key text, standing text) where d.type = x.type and d.doc_key = x.doc_key`,
-        [nowIso, JSON.stringify(changes.map((c) => ({ type: c.r.type, doc_key: c.r.doc_key, standing: c.standing })))])
+      const refusedRows = changes.filter((c) => c.refused)
+      if (refusedRows.length) {
+        await tx.query(
+          `update ceb_documents d set standing = 'refused', deleted = true, updated_at = $1::timestamptz
+           from jsonb_to_recordset($2::jsonb) as x(type text, doc_key text) where d.type = x.type and d.doc_key = x.doc_key`,
+          [nowIso, JSON.stringify(refusedRows.map((c) => ({ type: c.r.type, doc_key: c.r.doc_key })))])
+      }
       const refusedNow = changes.filter((c) => c.refused).map((c): { r: Stored; receipt: Receipt } => ({ r: c.r, receipt: {
         type: c.r.type, docKey: c.r.doc_key, orderNo: c.r.order_no, returnStatus: STATUS.REJECTED, returnInfo: c.refused!.message,
         reasons: [{ code: c.refused!.code, message: c.refused!.message, pointer: c.refused!.pointer }], docVersion: c.r.version,
@@ -340,8 +369,10 @@ export async function receiveMessage(
         await insertReceipts(tx, refusedNow.map((x) => x.receipt), nowIso, (r) => senders.get(r) ?? null)
         await enqueueDeliveries(tx, refusedNow.map((x) => x.receipt), nowIso)
       }
+      // Held documents joining follow from the rule and the documents already audited: counted, not listed. A refusal
+      // or a document held again (its naming document deleted) is listed.
       appendAudit(tx, { at: now, actor: `card:${card.cardNo}`, action: 'CEB_DOCUMENTS_STANDING', entityType: 'ceb_message', entityId: message.guid, data: {
-        joined: changes.filter((c) => c.standing === 'joined').map((c) => ({ type: c.r.type, key: c.r.doc_key, orderNo: c.r.order_no })),
+        joined: changes.filter((c) => c.standing === 'joined').length,
         held: changes.filter((c) => c.standing === 'held').map((c) => ({ type: c.r.type, key: c.r.doc_key, orderNo: c.r.order_no })),
         refused: changes.filter((c) => c.refused).map((c) => ({ type: c.r.type, key: c.r.doc_key, orderNo: c.r.order_no, code: c.refused!.code })),
       } })
@@ -350,8 +381,8 @@ export async function receiveMessage(
     const bitsChanged = judged.filter((o) => present.get(o) !== tickets.get(o)!.present)
     if (bitsChanged.length) {
       await tx.query(
-        `update ceb_tickets t set present = x.present from jsonb_to_recordset($1::jsonb) as x(order_no text, present smallint) where t.order_no = x.order_no`,
-        [JSON.stringify(bitsChanged.map((o) => ({ order_no: o, present: present.get(o) })))])
+        `update ceb_tickets t set present = x.present, updated_at = $1::timestamptz from jsonb_to_recordset($2::jsonb) as x(order_no text, present smallint) where t.order_no = x.order_no`,
+        [nowIso, JSON.stringify(bitsChanged.map((o) => ({ order_no: o, present: present.get(o) })))])
     }
     const appliedOrders = new Set(applied.map((w) => w.x.orderNo))
     const unused = orderNos.filter((o) => tickets.get(o)!.fresh && !appliedOrders.has(o))
@@ -439,10 +470,15 @@ async function matchOrders(tx: Tx, sel: Awaited<ReturnType<typeof selectivitySta
   const docs = [
     ...(known?.docs.filter((d) => due.has(d.order_no)) ?? []),
     ...await tx.query<StoredDoc>(
-      `select type, doc_key, order_no, body, version from ceb_documents where order_no = any($1::text[]) and not deleted and standing = 'joined' and type <> $2`, [queued, known?.type ?? '']),
+      `select type, doc_key, order_no, body, version from ceb_documents where order_no = any($1::text[]) and not deleted and type <> $2 order by received_at, type, doc_key`, [queued, known?.type ?? '']),
   ]
   const byOrder = new Map<string, typeof docs>()
   for (const d of docs) byOrder.set(d.order_no, [...(byOrder.get(d.order_no) ?? []), d])
+  // Only the documents on the ticket count: held ones (their naming document missing) wait outside it.
+  for (const [o, list] of byOrder) {
+    const standing = ticketStanding(o, list.map((d) => ({ type: d.type, key: d.doc_key, head: d.body.head as unknown as PartyHead, joined: false })))
+    byOrder.set(o, list.filter((_, i) => standing[i]!.standing === 'joined'))
+  }
   const codes = [...new Set(docs.flatMap((d) => documentParties(d.type, d.body.head as unknown as PartyHead)))]
   // Registered, and in the role the document names where the registry knows the enterprise's CEB roles.
   const enterprises = partyRegistry(await tx.query<RegistryRow>(
@@ -635,7 +671,10 @@ export async function receiptsOf(db: Queryable, orderNo: string, viewer?: string
        d.sender, d.deleted, d.standing, d.body -> 'head' as head
      from ceb_receipts r left join ceb_documents d on d.type = r.type and d.doc_key = r.doc_key and d.order_no = r.order_no
      where r.order_no = $1 order by r.id`, [orderNo])
-  const live = (t: CebMessageType) => rows.find((r) => r.type === t && r.head && r.deleted === false && r.standing === 'joined')?.head
+  // The documents on the ticket now: live ones, as the party rules stand them.
+  const liveDocs = [...new Map(rows.filter((r) => r.head && r.deleted === false).map((r) => [`${r.type}|${r.doc_key}`, r])).values()]
+  const standing = ticketStanding(orderNo, liveDocs.map((r) => ({ type: r.type, key: r.doc_key, head: r.head!, joined: false })))
+  const live = (t: CebMessageType) => liveDocs.find((r, i) => r.type === t && standing[i]!.standing === 'joined')?.head
   const whole = live('CEB311')?.ebpCode === viewer || live('CEB621')?.agentCode === viewer
   return out(rows.filter((r) => {
     // A refusal of a message (nothing stored): its sender's alone.
