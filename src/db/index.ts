@@ -1,3 +1,5 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import postgres from 'postgres'
 import type { AuditEvent } from '../shared/audit.js'
@@ -50,12 +52,68 @@ async function runInTx<T>(query: Queryable['query'], exec: Tx['exec'], fn: (tx: 
 
 /** Embedded PostgreSQL (WASM) with its data in `dataDir` (or in memory when `dataDir` is undefined). */
 export async function openPglite(dataDir?: string, loadDataDir?: Blob): Promise<Db> {
-  const pg = await PGlite.create({
+  const unlock = dataDir ? lockDataDir(dataDir) : () => {}
+  let pg: PGlite
+  try {
+    pg = await createPglite(dataDir, loadDataDir)
+  } catch (err) {
+    unlock()
+    throw err
+  }
+  return pgliteDb(pg, unlock)
+}
+
+/**
+ * PGlite belongs to one process: two processes on one data directory each see only their own writes, and the last
+ * to close overwrites the other's. A lock file (`kouan.lock`, the owner's pid) refuses a second opener while the
+ * first is alive; a lock left by a process that died is taken over.
+ */
+export function lockDataDir(dataDir: string): () => void {
+  mkdirSync(dataDir, { recursive: true })
+  const path = join(dataDir, 'kouan.lock')
+  for (let attempt = 0; ; attempt++) {
+    try {
+      writeFileSync(path, `${process.pid}\n`, { flag: 'wx' })
+      break
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err
+      const owner = Number.parseInt(readFileSync(path, 'utf8'), 10)
+      if (Number.isInteger(owner) && owner > 0 && processAlive(owner)) {
+        throw new Error(`the embedded database in ${dataDir} is open in process ${owner}${owner === process.pid ? ' (this one)' : ''}: ` +
+          'stop it first, or use a PostgreSQL server (DATABASE_URL) for several processes')
+      }
+      rmSync(path, { force: true })
+    }
+  }
+  let held = true
+  return () => {
+    if (!held) return
+    held = false
+    try {
+      if (Number.parseInt(readFileSync(path, 'utf8'), 10) === process.pid) rmSync(path, { force: true })
+    } catch { /* already gone */ }
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+function createPglite(dataDir?: string, loadDataDir?: Blob): Promise<PGlite> {
+  return PGlite.create({
     ...(dataDir ? { dataDir } : {}),
     ...(loadDataDir ? { loadDataDir } : {}),
     parsers: { [INT8]: (x: string) => Number(x), [NUMERIC]: (x: string) => x },
     relaxedDurability: true,
   })
+}
+
+function pgliteDb(pg: PGlite, unlock: () => void): Db {
   const query = async <T>(sql: string, params?: Param[]) => (await pg.query<T>(sql, params as unknown[])).rows
   // PGlite runs one statement or transaction at a time, first come first served. Transactions are handed to it
   // one at a time here, so a single query (a receipts poll, a page's GET) waits for the transaction running now,
@@ -72,7 +130,9 @@ export async function openPglite(dataDir?: string, loadDataDir?: Blob): Promise<
       return run
     },
     exec: async (sql) => { await pg.exec(sql) },
-    close: () => pg.close(),
+    close: async () => {
+      try { await pg.close() } finally { unlock() }
+    },
     dumpDataDir: () => pg.dumpDataDir('none'),
   }
 }

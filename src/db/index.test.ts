@@ -1,0 +1,48 @@
+import { spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { openPglite } from './index.js'
+
+describe('the embedded database belongs to one process', () => {
+  const dirs: string[] = []
+  const dataDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kouan-lock-'))
+    dirs.push(dir)
+    return join(dir, 'data')
+  }
+  afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }) })
+
+  it('refuses a second opener of a data directory in use, and lets it in once the first closed', async () => {
+    const dir = dataDir()
+    const first = await openPglite(dir)
+    await first.exec('create table kept (x int); insert into kept values (1)')
+    expect(existsSync(join(dir, 'kouan.lock'))).toBe(true)
+    await expect(openPglite(dir)).rejects.toThrow(/is open in process \d+ \(this one\)/)
+    // The refused opener changed nothing: the first still works and owns the lock.
+    expect(await first.query('select x from kept')).toEqual([{ x: 1 }])
+    await first.close()
+    expect(existsSync(join(dir, 'kouan.lock'))).toBe(false)
+    const second = await openPglite(dir)
+    expect(await second.query('select x from kept')).toEqual([{ x: 1 }])
+    await second.close()
+  })
+
+  it('refuses while another live process holds the lock, and takes over a lock its dead owner left', async () => {
+    const dir = dataDir()
+    await (await openPglite(dir)).close()
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' })
+    try {
+      writeFileSync(join(dir, 'kouan.lock'), `${other.pid}\n`)
+      await expect(openPglite(dir)).rejects.toThrow(new RegExp(`is open in process ${other.pid}: stop it first`))
+    } finally {
+      const exited = new Promise((r) => other.once('exit', r))
+      other.kill('SIGKILL')
+      await exited
+    }
+    const db = await openPglite(dir) // the owner died: its lock is stale
+    expect(await db.query<{ n: number }>('select 1 as n')).toEqual([{ n: 1 }])
+    await db.close()
+  })
+})
