@@ -21,7 +21,8 @@ describe('risk model lifecycle', () => {
   const submit = async (op: TestOperator, i: number, fraud: boolean) => {
     const res = await inject('POST', '/api/v1/declarations', op.headers, signed(op, content(op, i, fraud)))
     expect(res.statusCode).toBe(201)
-    return res.json()
+    expect(res.json().risk).toBeNull() // traders never see the score; read it as an officer
+    return (await inject('GET', `/api/v1/declarations/${res.json().id}`, officerA.headers)).json()
   }
 
   beforeAll(async () => {
