@@ -33,3 +33,16 @@ export async function countRows(db: Db, table: string, where = 'true', params: u
   const [r] = await db.query<{ n: number }>(`select count(*)::int as n from ${table} where ${where}`, params as never[])
   return r!.n
 }
+
+/**
+ * PostgreSQL only: resolves once some session of the current database waits on a lock, e.g. a request queued behind a
+ * transaction a test holds open. A barrier for race tests, in place of a timed sleep.
+ */
+export async function untilSomeoneWaitsOnALock(db: Db, what = 'a lock wait'): Promise<void> {
+  for (let i = 0; ; i++) {
+    const [w] = await db.query<{ n: number }>(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)
+    if (w!.n > 0) return
+    if (i > 2000) throw new Error(`${what} never happened`)
+    await new Promise((r) => setImmediate(r))
+  }
+}

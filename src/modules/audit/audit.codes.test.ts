@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { useTestApp } from '../../../test/app.js'
-import { countRows } from '../../../test/db.js'
+import { countRows, untilSomeoneWaitsOnALock } from '../../../test/db.js'
 import { ed25519, keyId } from '../../shared/signing.js'
 import * as repo from './repo.js'
 import { checkpointSigner, grantAppRole, takeCheckpoints } from './service.js'
@@ -36,12 +36,7 @@ describe('audit module error codes', () => {
     const checkpoints = await countRows(t.db, 'audit_checkpoints')
     const taking = takeCheckpoints(deps()).then(() => undefined, (e: unknown) => e)
     // Wait (a barrier, not a timed sleep) until the checkpoint's lock on the key waits on the rotation.
-    for (let i = 0; ; i++) {
-      const [w] = await t.db.query<{ n: number }>(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)
-      if (w!.n > 0) break
-      if (i > 2000) throw new Error('the checkpoint never waited on the rotation')
-      await new Promise((r) => setImmediate(r))
-    }
+    await untilSomeoneWaitsOnALock(t.db, 'the checkpoint waiting on the rotation')
     commit()
     await rotation
     expect(await taking).toMatchObject({ code: 'AUDIT_CHECKPOINT_KEY_ROTATION_RACE', statusCode: 409 })

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { useTestApp } from '../../../test/app.js'
-import { countRows } from '../../../test/db.js'
+import { countRows, untilSomeoneWaitsOnALock } from '../../../test/db.js'
 import { CHICKEN_FEET, buildEnterprise, buildOperator, loginUser, submitDeclaration, type Headers } from '../../../test/factories.js'
 import { ed25519, keyId } from '../../shared/signing.js'
 
@@ -65,12 +65,7 @@ describe('certificate error codes', () => {
     const audit = await countRows(t.db, 'audit_log', "entity_type = 'certificate_key'")
     const rotation = t.app.inject({ method: 'POST', url: '/api/v1/certificates/keys/rotate', headers: admin.headers })
     // Wait (without a timed sleep as the synchronisation) until the rotation's insert waits on the other transaction.
-    for (let i = 0; ; i++) {
-      const [w] = await t.db.query<{ n: number }>(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)
-      if (w!.n > 0) break
-      if (i > 2000) throw new Error('the rotation never waited on the other transaction')
-      await new Promise((r) => setImmediate(r))
-    }
+    await untilSomeoneWaitsOnALock(t.db, 'the rotation waiting on the other transaction')
     commit()
     await other
     const res = await rotation
