@@ -2,7 +2,7 @@
 -- ("Audit log: threat model"):
 --   1. append-only in the database: triggers refuse UPDATE, DELETE and TRUNCATE of audit_log (row triggers on the
 --      partitioned parent are cloned to every partition; TRUNCATE triggers are set on the parent and each partition),
---      and chain heads may only move forward, onto the rows just appended;
+--      and chain heads may only move forward (whether onto existing rows is left to verification);
 --   2. on PostgreSQL, an application role separate from the owner (kouan_grant_app_role): SELECT and INSERT on the
 --      log, no TRUNCATE anywhere, and not the owner, so it cannot drop or disable the triggers;
 --   3. signed checkpoints of every chain head (audit_checkpoints, append-only too), exported out of the database.
