@@ -189,9 +189,16 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
 
 const hasOwn = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k)
 
-/** A character outside XML 1.0 `Char` (a lone surrogate half, not a pair); the fast test first, the exact one on a hit. */
-const MAYBE_NON_XML_CHAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\uD800-\uDFFF\uFFFE\uFFFF]/
+/** XML 1.0 `Char`: tab, LF, CR and the Unicode ranges minus surrogates, U+FFFE and U+FFFF. */
 const NON_XML_CHAR = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u
+// Same test without the `u` flag, several times faster; surrogates need the exact check above (pairs are fine).
+const MAYBE_NON_XML_CHAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\uD800-\uDFFF\uFFFE\uFFFF]/
+
+/** The first character of `s` outside XML 1.0 `Char` (a lone surrogate half, not a pair): its index and `U+XXXX`. */
+export function nonXmlChar(s: string): { index: number; label: string } | undefined {
+  const bad = MAYBE_NON_XML_CHAR.test(s) ? NON_XML_CHAR.exec(s) : null
+  return bad ? { index: bad.index, label: `U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}` } : undefined
+}
 
 /** Length in Unicode code points: a Chinese name of 60 characters is 60, whatever its bytes. */
 function charLength(s: string): number {
@@ -296,9 +303,9 @@ export function validateFields(
     // Text XML 1.0 cannot carry — NUL, other C0 controls, lone surrogates, U+FFFE/U+FFFF — can come in through JSON
     // escapes (the XML form refuses it while parsing): CEB content is the same in both forms, and the database could
     // not store NUL, nor a lone surrogate other than as U+FFFD.
-    const bad = MAYBE_NON_XML_CHAR.test(v) ? NON_XML_CHAR.exec(v) : null
+    const bad = nonXmlChar(v)
     if (bad) {
-      out.push(problem(at(f.element), `${f.element} contains U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}, which CEB text cannot carry`))
+      out.push(problem(at(f.element), `${f.element} contains ${bad.label}, which CEB text cannot carry`))
       continue
     }
     const p = valueProblem(f, v)

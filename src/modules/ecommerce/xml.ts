@@ -8,6 +8,7 @@ import {
   MESSAGE_ATTRIBUTE_FIELDS,
   fieldsFor,
   isRecord,
+  nonXmlChar,
   pointerSegment,
   validateBaseTransfer,
   validateDocument,
@@ -65,9 +66,6 @@ function capped(problems: CebProblem[]): CebProblem[] {
 /** XML 1.0 `Char`: tab, LF, CR and the Unicode ranges minus surrogates, U+FFFE and U+FFFF. */
 const isXmlChar = (cp: number) =>
   cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff)
-const NON_XML_CHAR = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u
-// Same test without the `u` flag, several times faster; surrogates need the exact check above (pairs are fine).
-const MAYBE_NON_XML_CHAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\uD800-\uDFFF\uFFFE\uFFFF]/
 const NON_XML_CHARS = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu
 
 /** 1-based line and column of a string offset. */
@@ -443,8 +441,8 @@ export function parseCebXml(xml: string | Buffer, opts: CebParseOptions = {}): C
   if (typeof text !== 'string') return failed([text])
   const markup = markupProblem(text)
   if (markup) return failed([markup])
-  const bad = MAYBE_NON_XML_CHAR.test(text) ? NON_XML_CHAR.exec(text) : null
-  if (bad) return failed([problem(elementPointerAt(text, bad.index), `character U+${bad[0].codePointAt(0)?.toString(16).toUpperCase().padStart(4, '0')} is not allowed in XML (${lineCol(text, bad.index)})`)])
+  const bad = nonXmlChar(text)
+  if (bad) return failed([problem(elementPointerAt(text, bad.index), `character ${bad.label} is not allowed in XML (${lineCol(text, bad.index)})`)])
   let tree: ReturnType<typeof parseTree>
   try {
     tree = parseTree(text)
