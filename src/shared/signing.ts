@@ -169,6 +169,21 @@ export type AlgorithmName = (typeof ALGORITHM_NAMES)[number]
 /** A card key file as `kouan card keygen` writes it: `{alg, publicKey, privateKey}`. */
 export interface KeyFile { alg: SignatureAlgorithm; publicKey: string; privateKey: string }
 
+/** Looks an algorithm up by name among the registered ones (own names only: `toString` is no algorithm). */
+export function algorithmNamed(name: unknown): SignatureAlgorithm | undefined {
+  return typeof name === 'string' && Object.hasOwn(algorithms, name) ? algorithms[name] : undefined
+}
+
+/**
+ * Whether `signature` over `data` verifies with a card's key: the signature must claim the card's own algorithm
+ * (no downgrade to another registered one), which must be registered. What declarations, CEB messages and
+ * entrustments check.
+ */
+export function verifiesWithCard(card: { alg: string; publicKey: string }, signature: { alg: string; value: string }, data: string): boolean {
+  const alg = algorithmNamed(card.alg)
+  return !!alg && signature.alg === card.alg && alg.verify(card.publicKey, Buffer.from(data, 'utf8'), signature.value)
+}
+
 /**
  * Reads a key file's text: a known `alg` (a file without one is an Ed25519 file of older versions), a private key of
  * that algorithm, and the public key that belongs to it (checked by signing and verifying a probe).
@@ -179,7 +194,7 @@ export function parseKeyFile(text: string): KeyFile {
   try { v = JSON.parse(text) } catch { throw new Error('not JSON') }
   const o = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>
   const name = o.alg ?? 'Ed25519'
-  const alg = typeof name === 'string' && Object.hasOwn(algorithms, name) ? algorithms[name]! : undefined
+  const alg = algorithmNamed(name)
   if (!alg) throw new Error(`alg ${JSON.stringify(name)} is not supported; expected one of ${ALGORITHM_NAMES.join(', ')}`)
   const { publicKey, privateKey } = o
   if (typeof privateKey !== 'string' || typeof publicKey !== 'string') throw new Error(`publicKey and privateKey must be ${alg.alg} keys in base64url, as \`kouan card keygen\` writes them`)

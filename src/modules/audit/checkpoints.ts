@@ -1,5 +1,5 @@
 import { Value } from 'typebox/value'
-import { algorithms, canonicalJson, keyId, type SignatureAlgorithm } from '../../shared/signing.js'
+import { algorithmNamed, canonicalJson, keyId, type SignatureAlgorithm } from '../../shared/signing.js'
 import type { TrustedCheckpoint } from '../../shared/audit.js'
 import { CheckpointKeySchema, CheckpointSchema, type Checkpoint, type CheckpointKey } from './schema.js'
 
@@ -21,10 +21,6 @@ export function signCheckpoints(signer: CheckpointSigner, heads: Array<{ chain: 
   })
 }
 
-/** Looks an algorithm up by name among the registered ones (`algorithms`). */
-export function algorithmNamed(name: string): SignatureAlgorithm | undefined {
-  return Object.hasOwn(algorithms, name) ? algorithms[name] : undefined
-}
 
 /** Public keys the operator pins: key ids alone (their public halves then come from the lines), or whole keys. */
 export interface CheckpointTrust {

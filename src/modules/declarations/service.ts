@@ -2,7 +2,7 @@ import Big from 'big.js'
 import type { Db, Queryable, Tx } from '../../db/index.js'
 import type { Clock, Ids } from '../../shared/clock.js'
 import { appendAudit } from '../../shared/audit.js'
-import { algorithms, canonicalJson, sha256Hex } from '../../shared/signing.js'
+import { canonicalJson, sha256Hex, verifiesWithCard } from '../../shared/signing.js'
 import { KouanError, conflict, notFound, type ErrorItem } from '../../errors.js'
 import type { Metrics } from '../../app.js'
 import { actorRef, type Actor } from '../auth/service.js'
@@ -134,8 +134,7 @@ async function check(deps: Deps, submissions: Submission[]): Promise<{ ok: Check
     }
     const c = content(input)
     const payload = canonicalJson(c)
-    const alg = algorithms[card.alg]
-    if (!alg || input.signature.alg !== card.alg || !alg.verify(card.publicKey, Buffer.from(payload, 'utf8'), input.signature.value)) {
+    if (!verifiesWithCard(card, input.signature, payload)) {
       return fail(422, [{ code: 'SIGNATURE_INVALID', message: 'the signature does not verify over the canonical declaration with the card key', pointer: '/body/signature/value' }])
     }
     // Declaring in another trader's name needs that trader's entrustment covering this declaration (报关委托).

@@ -2,7 +2,7 @@ import Big from 'big.js'
 import type { Db, Queryable, Tx } from '../../db/index.js'
 import type { Clock, Ids } from '../../shared/clock.js'
 import { appendAudit } from '../../shared/audit.js'
-import { algorithms, canonicalJson, sha256Hex } from '../../shared/signing.js'
+import { canonicalJson, sha256Hex, verifiesWithCard } from '../../shared/signing.js'
 import { findCards } from '../cards/repo.js'
 import { decide, type Facts } from '../selectivity/engine.js'
 import { selectivityState } from '../selectivity/service.js'
@@ -111,10 +111,9 @@ export async function receiveMessage(
   if (!session || session.status !== 'ACTIVE') return { status: 401, refused: [{ code: 'SIGNATURE', message: 'the port card of this session is revoked', pointer: '/headers/authorization' }] }
   if (!card || card.status !== 'ACTIVE') return { status: 401, refused: [{ code: 'SIGNATURE', message: `port card ${signature.cardNo} is unknown or revoked`, pointer: '/signature/cardNo' }] }
   if (card.enterpriseId !== session.enterpriseId) return { status: 403, refused: [{ code: 'SIGNATURE', message: 'the signing card belongs to another enterprise', pointer: '/signature/cardNo' }] }
-  const alg = algorithms[card.alg]
   // Each document is put in canonical form once: for its content hash and, joined, for the signed message.
   const canonical = canonicalDocs ?? message.documents.map((d) => canonicalJson(d))
-  if (!alg || signature.alg !== card.alg || !alg.verify(card.publicKey, Buffer.from(messageCanonicalJson(message, canonical), 'utf8'), signature.value)) {
+  if (!verifiesWithCard(card, signature, messageCanonicalJson(message, canonical))) {
     return { status: 422, refused: [{ code: 'SIGNATURE', message: 'the signature does not verify over the canonical message with the card key', pointer: '/signature/value' }] }
   }
   // The sender and, where the registry knows them, its CEB roles (null: unknown, registration alone counts).

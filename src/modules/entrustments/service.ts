@@ -1,7 +1,7 @@
 import type { Db, Queryable } from '../../db/index.js'
 import type { Clock, Ids } from '../../shared/clock.js'
 import { appendAudit } from '../../shared/audit.js'
-import { algorithms, canonicalJson, sha256Hex } from '../../shared/signing.js'
+import { canonicalJson, sha256Hex, verifiesWithCard } from '../../shared/signing.js'
 import { KouanError, conflict, forbidden, notFound, unauthorized, validationFailed, type ErrorItem } from '../../errors.js'
 import { actorRef, type Actor } from '../auth/service.js'
 import type { Reference } from '../reference/data.js'
@@ -106,8 +106,7 @@ async function verifySigned(db: Queryable, signature: Signature, payload: unknow
   const card = (await findCards(db, [signature.cardNo], [])).byNo.get(signature.cardNo)
   if (!card) throw unauthorized('CARD_UNKNOWN', `no port card ${signature.cardNo}`, '/body/signature/cardNo')
   if (card.status !== 'ACTIVE') throw unauthorized('CARD_REVOKED', `port card ${card.cardNo} is revoked`, '/body/signature/cardNo')
-  const alg = algorithms[card.alg]
-  if (!alg || signature.alg !== card.alg || !alg.verify(card.publicKey, Buffer.from(canonicalJson(payload), 'utf8'), signature.value)) {
+  if (!verifiesWithCard(card, signature, canonicalJson(payload))) {
     throw validationFailed([{ code: 'SIGNATURE_INVALID', message: 'the signature does not verify over the canonical body (without "signature") with the card key', pointer: '/body/signature/value' }])
   }
   if (card.enterpriseId !== enterpriseId) throw validationFailed([{ code: notPartyCode, message: notPartyMessage, pointer: '/body/signature/cardNo' }])
