@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { Command, InvalidArgumentError } from 'commander'
 import { loadConfig, ConfigError, type Config } from './config.js'
-import { openDb } from './db/index.js'
+import { openDb, type Db } from './db/index.js'
 import { migrate } from './db/migrate.js'
 import { systemClock, systemIds } from './shared/clock.js'
 import { ALGORITHM_NAMES, algorithms, parseKeyFile, signPayload } from './shared/signing.js'
@@ -21,6 +21,18 @@ function config(overrides: Partial<Config> = {}): Readonly<Config> {
       process.exit(2)
     }
     throw e
+  }
+}
+
+/** Opens the configured database (migrated first with `migrate`), runs `fn` and closes it, whatever happens. */
+async function withDb<T>(fn: (db: Db, cfg: Readonly<Config>) => Promise<T>, opts: { migrate?: boolean } = {}): Promise<T> {
+  const cfg = config()
+  const db = await openDb(cfg)
+  try {
+    if (opts.migrate) await migrate(db)
+    return await fn(db, cfg)
+  } finally {
+    await db.close()
   }
 }
 
@@ -122,10 +134,8 @@ program.command('start')
 program.command('migrate')
   .description('apply pending database migrations and exit')
   .action(async () => {
-    const db = await openDb(config())
-    const applied = await migrate(db)
+    const applied = await withDb((db) => migrate(db))
     console.log(applied.length ? `applied: ${applied.join(', ')}` : 'up to date')
-    await db.close()
   })
 
 const user = program.command('user').description('customs user accounts')
@@ -138,11 +148,9 @@ user.command('add')
   .action(async (username: string, o: { role: string; password?: string; name?: string }) => {
     if (o.role !== 'officer' && o.role !== 'admin') throw new InvalidArgumentError('role must be officer or admin')
     const password = o.password ?? systemIds.token(12)
-    const db = await openDb(config())
-    await migrate(db)
-    const id = await createUser(db, systemClock, systemIds, { username, password, role: o.role, ...(o.name ? { displayName: o.name } : {}) })
+    const role = o.role
+    const id = await withDb((db) => createUser(db, systemClock, systemIds, { username, password, role, ...(o.name ? { displayName: o.name } : {}) }), { migrate: true })
     console.log(JSON.stringify({ id, username, role: o.role, ...(o.password ? {} : { password }) }))
-    await db.close()
   })
 
 const card = program.command('card').description('electronic port card keys (the private key never leaves the holder)')
@@ -181,9 +189,7 @@ audit.command('verify')
     const { parseTrustedKeys } = await import('./modules/audit/checkpoints.js')
     const trust = { ...(o.trust ? { kids: o.trust } : {}), ...(o.keys ? { keys: parseTrustedKeys(readFileSync(o.keys, 'utf8')) } : {}) }
     const checkpointsText = o.checkpoints === undefined ? undefined : readFileSync(o.checkpoints, 'utf8')
-    const db = await openDb(config())
-    let r: Awaited<ReturnType<typeof verifyLog>>
-    try { r = await verifyLog(db, { ...(checkpointsText === undefined ? {} : { checkpointsText }), trust }) } finally { await db.close() }
+    const r = await withDb((db) => verifyLog(db, { ...(checkpointsText === undefined ? {} : { checkpointsText }), trust }))
     const unpinned = r.checkpoints?.keys.filter((k) => !k.pinned).map((k) => k.kid) ?? []
     if (unpinned.length) console.error(`warning: checkpoint keys ${unpinned.join(', ')} taken from the file itself; pin them with --trust or --keys`)
     console.log(JSON.stringify(r, null, 2))
@@ -198,9 +204,11 @@ checkpoints.command('export')
   .action(async (o: { out?: string; since?: string }) => {
     if (o.since !== undefined && Number.isNaN(Date.parse(o.since))) throw new InvalidArgumentError('--since must be an ISO 8601 time')
     const { allCheckpoints } = await import('./modules/audit/service.js')
-    const db = await openDb(config())
-    const lines: string[] = []
-    try { for await (const c of allCheckpoints(db, o.since)) lines.push(JSON.stringify(c) + '\n') } finally { await db.close() }
+    const lines = await withDb(async (db) => {
+      const out: string[] = []
+      for await (const c of allCheckpoints(db, o.since)) out.push(JSON.stringify(c) + '\n')
+      return out
+    })
     if (o.out) {
       writeFileSync(o.out, lines.join(''))
       console.error(JSON.stringify({ checkpoints: lines.length, file: o.out }))
@@ -210,27 +218,20 @@ checkpoints.command('take')
   .description('sign a checkpoint of every chain whose head moved since its last checkpoint, now (the server does it every KOUAN_AUDIT_CHECKPOINT_SECONDS)')
   .action(async () => {
     const { takeCheckpoints } = await import('./modules/audit/service.js')
-    const cfg = config()
-    const db = await openDb(cfg)
-    await migrate(db)
-    try { console.log(JSON.stringify(await takeCheckpoints({ db, clock: systemClock, config: cfg }))) } finally { await db.close() }
+    await withDb(async (db, cfg) => { console.log(JSON.stringify(await takeCheckpoints({ db, clock: systemClock, config: cfg }))) }, { migrate: true })
   })
 checkpoints.command('keys')
   .description('public halves of the checkpoint keys with their windows: keep a copy with the exports and pin it (verify --keys)')
   .action(async () => {
     const { checkpointKeys } = await import('./modules/audit/service.js')
-    const db = await openDb(config())
-    try { console.log(JSON.stringify({ items: await checkpointKeys(db) }, null, 2)) } finally { await db.close() }
+    await withDb(async (db) => { console.log(JSON.stringify({ items: await checkpointKeys(db) }, null, 2)) })
   })
 checkpoints.command('rotate-key')
   .description('retire the active checkpoint key (what it signed keeps verifying) and activate a new one in the database')
   .option('--alg <name>', 'algorithm of the new key (default KOUAN_AUDIT_CHECKPOINT_ALG, Ed25519)')
   .action(async (o: { alg?: string }) => {
     const { rotateCheckpointKey } = await import('./modules/audit/service.js')
-    const cfg = config()
-    const db = await openDb(cfg)
-    await migrate(db)
-    try { console.log(JSON.stringify(await rotateCheckpointKey({ db, clock: systemClock, config: cfg }, 'cli:kouan', o.alg))) } finally { await db.close() }
+    await withDb(async (db, cfg) => { console.log(JSON.stringify(await rotateCheckpointKey({ db, clock: systemClock, config: cfg }, 'cli:kouan', o.alg))) }, { migrate: true })
   })
 
 const dbCommand = program.command('db').description('database roles (PostgreSQL)')
@@ -239,9 +240,7 @@ dbCommand.command('grant-app-role')
   .argument('<role>', 'the application\'s role (create it first: create role kouan_app login password \'...\')')
   .action(async (role: string) => {
     const { grantAppRole } = await import('./modules/audit/service.js')
-    const db = await openDb(config())
-    await migrate(db)
-    try { console.log(JSON.stringify(await grantAppRole(db, role))) } finally { await db.close() }
+    await withDb(async (db) => { console.log(JSON.stringify(await grantAppRole(db, role))) }, { migrate: true })
   })
 
 const risk = program.command('risk').description('the learned risk model')
@@ -271,38 +270,30 @@ risk.command('train')
   .option('--promote', 'make it the active model right away')
   .action(async (o: { promote?: boolean }) => {
     const { trainModel, promoteModel } = await import('./modules/risk/service.js')
-    const db = await openDb(config())
-    await migrate(db)
-    try {
+    await withDb(async (db) => {
       let m = await trainModel({ db, clock: systemClock }, 'cli:kouan', (msg) => console.error(msg))
       if (o.promote) m = await promoteModel({ db, clock: systemClock }, 'cli:kouan', m.version)
       console.log(JSON.stringify(m))
-    } finally {
-      await db.close()
-    }
+    }, { migrate: true })
   })
 risk.command('models')
   .description('list model versions')
   .action(async () => {
     const { listModels } = await import('./modules/risk/service.js')
-    const db = await openDb(config())
-    console.log(JSON.stringify(await listModels(db), null, 2))
-    await db.close()
+    console.log(JSON.stringify(await withDb((db) => listModels(db)), null, 2))
   })
 risk.command('promote')
   .description('make a model version the active one')
   .argument('<version>', 'model version', positive)
   .action(async (version: number) => {
     const { promoteModel } = await import('./modules/risk/service.js')
-    const db = await openDb(config())
-    try { console.log(JSON.stringify(await promoteModel({ db, clock: systemClock }, 'cli:kouan', version))) } finally { await db.close() }
+    await withDb(async (db) => { console.log(JSON.stringify(await promoteModel({ db, clock: systemClock }, 'cli:kouan', version))) })
   })
 risk.command('rollback')
   .description('re-activate the previously active model')
   .action(async () => {
     const { rollbackModel } = await import('./modules/risk/service.js')
-    const db = await openDb(config())
-    try { console.log(JSON.stringify(await rollbackModel({ db, clock: systemClock }, 'cli:kouan'))) } finally { await db.close() }
+    await withDb(async (db) => { console.log(JSON.stringify(await rollbackModel({ db, clock: systemClock }, 'cli:kouan'))) })
   })
 
 program.command('simulate')
@@ -367,8 +358,7 @@ cert.command('verify')
       result = await res.json() as { verdict: string }
     } else {
       const { verifyToken } = await import('./modules/certificates/service.js')
-      const db = await openDb(config())
-      try { result = await verifyToken({ db, clock: systemClock }, input) } finally { await db.close() }
+      result = await withDb((db) => verifyToken({ db, clock: systemClock }, input))
     }
     console.log(JSON.stringify({ ...result, ...(file ? { file } : {}) }, null, 2))
     if (result.verdict !== 'AUTHENTIC' || file?.attachedContentMatchesToken === false) process.exitCode = 1
@@ -377,17 +367,14 @@ cert.command('keys')
   .description('the published issuing keys (JWKS with validity windows)')
   .action(async () => {
     const { publicKeys } = await import('./modules/certificates/service.js')
-    const db = await openDb(config())
-    try { console.log(JSON.stringify(await publicKeys(db), null, 2)) } finally { await db.close() }
+    await withDb(async (db) => { console.log(JSON.stringify(await publicKeys(db), null, 2)) })
   })
 cert.command('rotate-key')
   .description('retire the active issuing key (it keeps verifying what it signed) and activate a new one')
   .option('--alg <alg>', `the new key's algorithm: ${ALGORITHM_NAMES.join(' or ')} (case-insensitive)`, algName, 'Ed25519')
   .action(async (o: { alg: (typeof ALGORITHM_NAMES)[number] }) => {
     const { rotateKey } = await import('./modules/certificates/service.js')
-    const db = await openDb(config())
-    await migrate(db)
-    try { console.log(JSON.stringify(await rotateKey({ db, clock: systemClock, ids: systemIds }, 'cli:kouan', o.alg))) } finally { await db.close() }
+    await withDb(async (db) => { console.log(JSON.stringify(await rotateKey({ db, clock: systemClock, ids: systemIds }, 'cli:kouan', o.alg))) }, { migrate: true })
   })
 
 const archive = program.command('archive').description('declaration archives: retention enforcement')
@@ -396,9 +383,7 @@ archive.command('purge')
   .option('--dry-run', 'list only, remove nothing')
   .action(async (o: { dryRun?: boolean }) => {
     const { purgeArchives } = await import('./modules/archives/service.js')
-    const db = await openDb(config())
-    await migrate(db)
-    try { console.log(JSON.stringify(await purgeArchives({ db, clock: systemClock, ids: systemIds }, 'cli:kouan', { dryRun: !!o.dryRun }), null, 2)) } finally { await db.close() }
+    await withDb(async (db) => { console.log(JSON.stringify(await purgeArchives({ db, clock: systemClock, ids: systemIds }, 'cli:kouan', { dryRun: !!o.dryRun }), null, 2)) }, { migrate: true })
   })
 
 cebCommand(program)
