@@ -6,8 +6,9 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { seededRandom } from '../../shared/clock.js'
 import { canonicalJson, ed25519 } from '../../shared/signing.js'
 import { sm2 } from '../../shared/sm2.js'
-import { baseTransferFor, generateTicket, toMessageXml, type GeneratedTicket, type Parties } from './generator.js'
-import { CebFileError, cebCommand, checkFiles, signFile } from './tools.js'
+import Big from 'big.js'
+import { baseTransferFor, generateTicket, ticketDocuments, toMessageXml, type GeneratedTicket, type Parties } from './generator.js'
+import { AnnualTotalsError, CebFileError, cebCommand, checkFiles, readAnnualTotals, signFile } from './tools.js'
 import { parseCebJson, parseCebXml } from './xml.js'
 
 const EXAMPLES = join(import.meta.dirname, '..', '..', '..', 'reference-data', 'ceb', 'examples')
@@ -108,7 +109,8 @@ describe('checkFiles / kouan ceb check', () => {
     const twoPayments = write('pay2.xml', xml(411).replace('PAY20250818000000001</ceb:payTransactionId>', 'PAY20250818000000009</ceb:payTransactionId>'))
     const [r] = checkFiles([...EXAMPLE_FILES, twoPayments], { today: TODAY })
     expect(r!.returnStatus).toBe(100)
-    expect(r!.reasons[0]).toMatchObject({ code: 'FORMAT', pointer: '/CEB411/PaymentHead' })
+    // Intake keeps the payment already on the ticket and refuses the second one.
+    expect(r!.reasons[0]).toMatchObject({ code: 'CEB_TICKET_HAS_DOCUMENT', pointer: '/CEB411/PaymentHead/payTransactionId', documents: ['CEB411'] })
 
     // An order with the same number from another platform: refused at intake as DUPLICATE_ORDER, and so here.
     const otherPlatform = write('order-other-platform.xml', xml(311).replace('<ceb:ebpCode>4601000EBP</ceb:ebpCode>', '<ceb:ebpCode>4601000EBX</ceb:ebpCode>'))
@@ -120,25 +122,175 @@ describe('checkFiles / kouan ceb check', () => {
     const broken = write('broken.xml', '<?xml version="1.0"?>\n<ceb:CEB411Message xmlns:ceb="http://www.chinaport.gov.cn/ceb">\n  <ceb:Payment>\n</ceb:CEB411Message>\n')
     const badJson = write('bad.json', '{\n  "type": "CEB411",\n  "message": {"guid": "x",}\n}\n')
     const badJson2 = write('bad2.json', '[1,]')
-    const missingField = write('missing.xml', readFileSync(EXAMPLE_FILES[0]!, 'utf8').replace('<ceb:orderType>I</ceb:orderType>', ''))
+    const noOrderNo = write('no-order-no.xml', readFileSync(EXAMPLE_FILES[0]!, 'utf8').replace('<ceb:orderNo>SO202508180001</ceb:orderNo>', ''))
     const absent = join(dir, 'does-not-exist.xml')
-    const r = await run('check', broken, badJson, badJson2, missingField, absent, ...EXAMPLE_FILES.slice(1))
+    const r = await run('check', broken, badJson, badJson2, noOrderNo, absent, ...EXAMPLE_FILES.slice(1))
     expect(r.code).toBe(2)
     expect(r.err.find((l) => l.startsWith(`${broken}: `))).toMatch(/line \d+, column \d+/)
     expect(r.err.find((l) => l.startsWith(`${badJson}: `))).toMatch(/JSON is not well-formed at line 3, column 27/)
     expect(r.err.find((l) => l.startsWith(`${badJson2}: `))).toMatch(/line 1, column 4/)
-    expect(r.err.find((l) => l.startsWith(`${missingField}: `))).toContain('/CEB311Message/Order/0/OrderHead/orderType: orderType is required')
+    expect(r.err.find((l) => l.startsWith(`${noOrderNo}: `))).toContain('/CEB311Message/Order/0/OrderHead/orderNo: orderNo is required')
     expect(r.err.find((l) => l.startsWith(`${absent}: `))).toContain('no such file')
     const unusable = r.json.filter((x) => x.returnStatus === -1)
-    expect(unusable.map((x) => x.file)).toEqual([broken, badJson, badJson2, missingField, absent])
+    expect(unusable.map((x) => x.file)).toEqual([broken, badJson, badJson2, noOrderNo, absent])
     expect(unusable.every((x) => x.reasons.every((y) => y.code === 'FORMAT' && y.pointer.startsWith('/')))).toBe(true)
-    // The three good files still make one (incomplete) order.
+    // The three good files still make one (incomplete) order: the order the unusable file meant to send never arrives.
     expect(r.json.filter((x) => x.returnStatus !== -1)).toEqual([{ orderNo: 'SO202508180001', returnStatus: 2, reasons: [] }])
+  })
+
+  it('reports a document that fails field checks on its order\'s line: 100, FORMAT and the pointer', async () => {
+    const missing = write('missing.xml', readFileSync(EXAMPLE_FILES[0]!, 'utf8').replace('<ceb:orderType>I</ceb:orderType>', ''))
+    const tooLong = write('long.xml', readFileSync(EXAMPLE_FILES[1]!, 'utf8').replace('<ceb:payerName>', `<ceb:payerName>${'长'.repeat(130)}`))
+    const r = await run('check', missing, ...EXAMPLE_FILES.slice(1), '--today', TODAY)
+    expect(r.code).toBe(2) // intake refuses the message: the file cannot be sent as it is
+    expect(r.err).toEqual([`${missing}: /CEB311Message/Order/0/OrderHead/orderType: orderType is required`])
+    expect(r.json).toEqual([{ orderNo: 'SO202508180001', returnStatus: 100, reasons: [expect.objectContaining({ code: 'FORMAT', pointer: '/CEB311Message/Order/0/OrderHead/orderType', documents: ['CEB311'] })] }])
+    // Several documents per file: each problem goes to its own order; the other orders of the message are refused
+    // with it (intake refuses a message as a whole), pointing at the document that failed.
+    const parties: Parties = { ebp: '4601000EBP', ebc: '4601000EBC', pay: '4601000PAY', logistics: '4601000LOG', agent: '4601000AGT' }
+    const rng = seededRandom(11)
+    const tickets = Array.from({ length: 3 }, (_, index) => generateTicket(rng, { index, parties }))
+    const payments = toMessageXml('CEB411', tickets.map((t) => t.payment), baseTransferFor(parties.pay))
+      .replace(`<ceb:payTransactionId>${tickets[1]!.payment.head.payTransactionId}</ceb:payTransactionId>`, `<ceb:payTransactionId>${'9'.repeat(200)}</ceb:payTransactionId>`)
+    const files = [
+      write('orders.xml', toMessageXml('CEB311', tickets.map((t) => t.order), baseTransferFor(parties.ebc))),
+      write('payments.xml', payments),
+      write('waybills.xml', toMessageXml('CEB511', tickets.map((t) => t.waybill), baseTransferFor(parties.logistics))),
+      write('inventories.xml', toMessageXml('CEB621', tickets.map((t) => t.inventory), baseTransferFor(parties.agent))),
+      tooLong,
+    ]
+    const results = checkFiles(files, { today: TODAY })
+    expect(results.map((x) => [x.orderNo, x.returnStatus])).toEqual([...tickets.map((t) => [t.order.head.orderNo, 100]), ['SO202508180001', 100]])
+    expect(results[1]!.reasons).toEqual([expect.objectContaining({ code: 'FORMAT', pointer: '/CEB411Message/Payment/1/PaymentHead/payTransactionId' })])
+    for (const i of [0, 2]) {
+      expect(results[i]!.reasons).toEqual([expect.objectContaining({ code: 'FORMAT', pointer: '/CEB411Message/Payment/1/PaymentHead/payTransactionId', message: expect.stringMatching(/refused as a whole/) })])
+    }
+    expect(results[3]!.reasons).toEqual([expect.objectContaining({ code: 'FORMAT', pointer: '/CEB411Message/Payment/0/PaymentHead/payerName' })])
+  })
+
+  it('reports a JSON document that fails field checks on its order\'s line, one message of an array at a time', () => {
+    const parsed = [311, 411, 511, 621].map((n, i) => { const p = parseCebXml(readFileSync(EXAMPLE_FILES[i]!)); if (!p.ok) throw new Error(`${n}`); return p.message })
+    const [order, ...rest] = parsed
+    const { type, ...message } = order!
+    const badHead = { ...message.documents[0]!.head, orderType: undefined }
+    const file = write('orders.json', JSON.stringify([{ type, message: { ...message, documents: [{ ...message.documents[0], head: badHead }] } }]))
+    const others = rest.map((m) => write(`${m.type}.json`, JSON.stringify(m)))
+    expect(checkFiles([file, ...others], { today: TODAY })).toEqual([
+      { orderNo: 'SO202508180001', returnStatus: 100, reasons: [expect.objectContaining({ code: 'FORMAT', pointer: '/0/message/documents/0/head/orderType' })] },
+    ])
   })
 
   it('refuses a bad --today', async () => {
     await expect(run('check', EXAMPLE_FILES[0]!, '--today', '2025-13-01')).rejects.toThrow(/YYYY-MM-DD/)
     expect(() => checkFiles(EXAMPLE_FILES, { today: '18.08.2025' })).toThrow(RangeError)
+  })
+})
+
+describe('checkFiles: annual limit and waybill window as intake counts them', () => {
+  const parties: Parties = { ebp: '4601000EBP', ebc: '4601000EBC', pay: '4601000PAY', logistics: '4601000LOG', agent: '4601000AGT' }
+  const SENDER = { CEB311: parties.ebc, CEB411: parties.pay, CEB511: parties.logistics, CEB621: parties.agent } as const
+  /** CEB time of a China date and time. */
+  const at = (date: string, time = '10:00:00') => `${date.replaceAll('-', '')}${time.replaceAll(':', '')}`
+  /** The ticket's four documents sent at `when` (one minute apart, order first), one file each. */
+  function files(t: GeneratedTicket, date: string, time = '10:00:00'): string[] {
+    const docs = ticketDocuments(t)
+    return (['CEB311', 'CEB411', 'CEB621', 'CEB511'] as const).map((type, i) => {
+      docs[type].head.appTime = at(date, time.replace(/:(\d\d):/, (_, m: string) => `:${String(Number(m) + i).padStart(2, '0')}:`))
+      return write(`${t.order.head.orderNo}-${type}.xml`, toMessageXml(type, [docs[type]] as never, baseTransferFor(SENDER[type])))
+    })
+  }
+  /** Dutiable value of a ticket: goods + freight + insurance of its inventory. */
+  const dutiable = (t: GeneratedTicket) => t.inventory.lines.reduce((s, l) => s.plus(l.totalPrice), new Big(t.inventory.head.freight).plus(t.inventory.head.insuredFee))
+  const codes = (r: { reasons: Array<{ code: string }> }) => r.reasons.map((x) => x.code)
+
+  it('accumulates the released orders of one buyer in order of their dates and refuses the crossing one with ANNUAL_LIMIT', async () => {
+    const rng = seededRandom(21)
+    // One buyer (pool of 1), three orders; the earlier totals leave room for exactly the first by date.
+    const [a, b, c] = [0, 1, 2].map((index) => generateTicket(rng, { index, parties, buyers: 1, date: '2025-03-01' })) as [GeneratedTicket, GeneratedTicket, GeneratedTicket]
+    const buyer = a.order.head.buyerIdNumber
+    expect([b, c].map((t) => t.order.head.buyerIdNumber)).toEqual([buyer, buyer])
+    const seed = new Big('26000').minus(dutiable(a)).toFixed(2)
+    const totals = write('totals.csv', `buyerIdNumber,year,amount\n${buyer},2025,${seed}\n`)
+    // Files in another order than their dates: b (2025-05) is given first, a (2025-04) counts first.
+    const input = [...files(b, '2025-05-02'), ...files(a, '2025-04-02'), ...files(c, '2026-01-05')]
+    const r = await run('check', ...input, '--annual-totals', totals, '--today', '2026-02-01')
+    expect(r.code).toBe(0)
+    const by = new Map(r.json.map((x) => [x.orderNo, x]))
+    expect(by.get(a.order.head.orderNo)).toEqual({ orderNo: a.order.head.orderNo, returnStatus: 120, reasons: [] }) // reaches 26,000 exactly
+    expect(by.get(b.order.head.orderNo)!.returnStatus).toBe(100)
+    expect(codes(by.get(b.order.head.orderNo)!)).toEqual(['ANNUAL_LIMIT'])
+    expect(by.get(b.order.head.orderNo)!.reasons[0]!.pointer).toBe('/CEB621/InventoryHead/buyerIdNumber')
+    expect(by.get(c.order.head.orderNo)!.returnStatus).toBe(120) // a new calendar year
+    // Without the earlier totals all three fit; dated the other way round, b passes and a crosses.
+    expect(checkFiles(input, { today: '2026-02-01' }).map((x) => x.returnStatus)).toEqual([120, 120, 120])
+    const seedB = new Big('26000').minus(dutiable(b)).toFixed(2)
+    const swapped = checkFiles([...files(b, '2025-04-02'), ...files(a, '2025-05-02')], { today: '2026-02-01', annualTotals: [{ buyerIdNumber: buyer, year: 2025, amount: seedB }] })
+    expect(swapped.map((x) => [x.orderNo, x.returnStatus, codes(x)])).toEqual([[b.order.head.orderNo, 120, []], [a.order.head.orderNo, 100, ['ANNUAL_LIMIT']]])
+  })
+
+  it('counts only orders that would be released, in the China calendar year of their last document', () => {
+    const rng = seededRandom(22)
+    const [bad, good] = [0, 1].map((index) => generateTicket(rng, { index, parties, buyers: 1, defect: index === 0 ? 'WEIGHT' : null })) as [GeneratedTicket, GeneratedTicket]
+    const buyer = good.order.head.buyerIdNumber
+    const seed = new Big('26000').minus(dutiable(good)).toFixed(2)
+    // The rejected order does not count; the good one completes at 00:13 on 1 January 2026 China time (still 2025 in UTC).
+    const input = [...files(bad, '2026-01-01', '00:01:00'), ...files(good, '2026-01-01', '00:10:00')]
+    const results = checkFiles(input, { today: '2026-01-31', annualTotals: [{ buyerIdNumber: buyer, year: 2026, amount: seed }, { buyerIdNumber: buyer, year: 2025, amount: '25999.99' }] })
+    expect(results.map((x) => x.returnStatus)).toEqual([100, 120])
+    expect(codes(results[0]!)).toContain('WEIGHT')
+  })
+
+  it('refuses a waybill number another order used less than 6 months before (China dates), and takes it from the boundary day on', () => {
+    const rng = seededRandom(23)
+    const reuse = (first: string, second: string, time = '10:00:00') => {
+      const [a, b] = [0, 1].map((index) => generateTicket(rng, { index, parties })) as [GeneratedTicket, GeneratedTicket]
+      b.waybill.head.logisticsNo = a.waybill.head.logisticsNo
+      b.inventory.head.logisticsNo = a.waybill.head.logisticsNo
+      return checkFiles([...files(a, first), ...files(b, second, time)], { today: '2027-01-01' }).map((x) => [x.returnStatus, codes(x)])
+    }
+    expect(reuse('2025-03-10', '2025-09-09')).toEqual([[120, []], [100, ['DUPLICATE_WAYBILL']]])
+    expect(reuse('2025-03-10', '2025-09-10')).toEqual([[120, []], [120, []]])
+    // The boundary is a China date: 00:05 on 10 September in China is still 9 September in UTC.
+    expect(reuse('2025-03-10', '2025-09-10', '00:05:00')).toEqual([[120, []], [120, []]])
+    // Month ends clamp as intake does: 31 August + 6 months is 28 February.
+    expect(reuse('2025-08-31', '2026-02-27')).toEqual([[120, []], [100, ['DUPLICATE_WAYBILL']]])
+    expect(reuse('2025-08-31', '2026-02-28')).toEqual([[120, []], [120, []]])
+  })
+
+  it('reads earlier totals from CSV or JSON and names the line or field of a bad file', async () => {
+    const ok = readAnnualTotals(write('t.csv', '\uFEFFbuyerIdNumber,year,amount\r\n110105199003071239,2025,"1234.50"\r\n110105199003071239,2024,0\r\n'))
+    expect(ok).toEqual([{ buyerIdNumber: '110105199003071239', year: 2025, amount: '1234.50' }, { buyerIdNumber: '110105199003071239', year: 2024, amount: '0' }])
+    expect(readAnnualTotals(write('t.csv', '110105199003071239,2025,1.00\n'))).toEqual([{ buyerIdNumber: '110105199003071239', year: 2025, amount: '1.00' }])
+    expect(readAnnualTotals(write('t.json', '[{"buyerIdNumber":"110105199003071239","year":2025,"amount":"26000"}]'))).toEqual([{ buyerIdNumber: '110105199003071239', year: 2025, amount: '26000' }])
+    const bad = (name: string, content: string) => {
+      try {
+        readAnnualTotals(write(name, content))
+      } catch (e) {
+        expect(e).toBeInstanceOf(AnnualTotalsError)
+        return (e as Error).message
+      }
+      throw new Error('accepted')
+    }
+    expect(bad('a.csv', 'buyerIdNumber,year,amount\nX1,2025,12.5.0\n')).toMatch(/line 2, amount: .*decimal/)
+    expect(bad('a.csv', 'X1,25,1\n')).toMatch(/line 1, year: /)
+    expect(bad('a.csv', 'X1,2025,-3\n')).toMatch(/line 1, amount: /)
+    expect(bad('a.csv', 'X1,2025\n')).toMatch(/line 1: 3 fields expected \(buyerIdNumber,year,amount\), found 2/)
+    expect(bad('a.csv', ',2025,1\n')).toMatch(/line 1, buyerIdNumber: /)
+    expect(bad('a.csv', 'X1,2025,1\nX2,2025,1\nX1,2025,2\n')).toMatch(/line 3: buyer X1, year 2025 is already on line 1/)
+    expect(bad('a.json', '[{"buyerIdNumber":"X1","year":2025,"amount":1234.5}]')).toMatch(/\/0\/amount: .*decimal string/)
+    expect(bad('a.json', '[{"buyerIdNumber":"X1","year":"2025","amount":"1"},{"buyerIdNumber":"X2","year":2025.5,"amount":"1"}]')).toMatch(/\/1\/year: /)
+    expect(bad('a.json', '[{"buyerIdNumber":"X1","year":2025,"amount":"1","note":"x"}]')).toMatch(/\/0\/note: /)
+    expect(bad('a.json', '{"X1": "1"}')).toMatch(/array/)
+    expect(bad('a.json', '[{"buyerIdNumber":"X1",}]')).toMatch(/line 1, column 24/)
+    const missing = join(dir, 'no-totals.csv')
+    // The command refuses a bad file before checking anything, naming it.
+    const r = await run('check', ...EXAMPLE_FILES, '--annual-totals', write('c.csv', 'X1,2025,abc\n'))
+    expect(r.code).toBe(2)
+    expect(r.out).toEqual([])
+    expect(r.err.join('\n')).toMatch(/c\.csv: line 1, amount: /)
+    const none = await run('check', ...EXAMPLE_FILES, '--annual-totals', missing)
+    expect(none.code).toBe(2)
+    expect(none.err.join('\n')).toMatch(/no-totals\.csv: cannot read/)
   })
 })
 
