@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { openPglite } from './index.js'
+import { openDb, openPglite } from './index.js'
 
 describe('the embedded database belongs to one process', () => {
   const dirs: string[] = []
@@ -44,5 +44,23 @@ describe('the embedded database belongs to one process', () => {
     const db = await openPglite(dir) // the owner died: its lock is stale
     expect(await db.query<{ n: number }>('select 1 as n')).toEqual([{ n: 1 }])
     await db.close()
+  })
+})
+
+describe('parameters', () => {
+  // Long text and JSON parameters go to PGlite as bytes in the binary format (see openPglite); the same values come
+  // back on either database, including non-ASCII text, and arrays of long strings are not affected.
+  it('round-trips long text, json and jsonb parameters and arrays of long strings', async () => {
+    const db = await openDb({ databaseUrl: process.env.DATABASE_URL, dataDir: mkdtempSync(join(tmpdir(), 'kouan-params-')) })
+    try {
+      const long = `${'x'.repeat(5000)}口岸 "quoted" \\ back`
+      expect((await db.query<{ a: string[] }>('select $1::text[] as a', [[long, 'b']]))[0]!.a).toEqual([long, 'b'])
+      expect((await db.query<{ t: string }>('select $1::text as t', [long]))[0]!.t).toBe(long)
+      expect((await db.query<{ j: unknown }>('select $1::jsonb as j', [JSON.stringify({ long })]))[0]!.j).toEqual({ long })
+      expect((await db.query<{ j: unknown }>('select $1::json as j', [JSON.stringify({ long })]))[0]!.j).toEqual({ long })
+      expect(await db.transaction(async (tx) => (await tx.query<{ n: number }>(`select json_array_length($1::text::json) as n`, [JSON.stringify(Array(900).fill(long.slice(0, 10)))]))[0]!.n)).toBe(900)
+    } finally {
+      await db.close()
+    }
   })
 })

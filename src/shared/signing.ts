@@ -179,9 +179,9 @@ export function algorithmNamed(name: unknown): SignatureAlgorithm | undefined {
  * (no downgrade to another registered one), which must be registered. What declarations, CEB messages and
  * entrustments check.
  */
-export function verifiesWithCard(card: { alg: string; publicKey: string }, signature: { alg: string; value: string }, data: string): boolean {
+export function verifiesWithCard(card: { alg: string; publicKey: string }, signature: { alg: string; value: string }, data: string | Uint8Array): boolean {
   const alg = algorithmNamed(card.alg)
-  return !!alg && signature.alg === card.alg && alg.verify(card.publicKey, Buffer.from(data, 'utf8'), signature.value)
+  return !!alg && signature.alg === card.alg && alg.verify(card.publicKey, typeof data === 'string' ? Buffer.from(data, 'utf8') : data, signature.value)
 }
 
 /**

@@ -1,4 +1,5 @@
-import type { CebDocuments, CebMessageType, Inventory, Order, Payment, Waybill } from './types.js'
+import { canonicalJson } from '../../shared/signing.js'
+import type { CebDocuments, CebMessage, CebMessageType, Inventory, Order, Payment, Waybill } from './types.js'
 
 type AnyDoc = CebDocuments[CebMessageType]
 
@@ -33,3 +34,14 @@ export function senderCodes(type: CebMessageType, d: AnyDoc): string[] {
 
 /** Pointer prefix of a document head in receipts and problems, e.g. `/CEB311/OrderHead`. */
 export const HEAD_NAME: Record<CebMessageType, string> = { CEB311: 'OrderHead', CEB411: 'PaymentHead', CEB511: 'LogisticsHead', CEB621: 'InventoryHead' }
+
+/**
+ * `canonicalJson(message)` from its documents' canonical forms: the message without documents is canonicalised
+ * and the documents array spliced in at its key. Only `"documents":[]` of the top level can appear verbatim: a
+ * string value would escape its quotes, and no nested object of a message has a `documents` key.
+ */
+export function messageCanonicalJson(message: CebMessage, documents: string[]): string {
+  const shell = canonicalJson({ ...message, documents: [] })
+  const at = shell.indexOf('"documents":[]')
+  return `${shell.slice(0, at)}"documents":[${documents.join(',')}]${shell.slice(at + 14)}`
+}

@@ -90,7 +90,7 @@ export default async function cebRoutes(fastify: FastifyInstance, ctx: AppContex
     if (!parsed.ok) throw ceb900(400, parsed.problems)
     // With matching on, a ticket completed by this message is matched in the intake transaction; otherwise it
     // waits in the queue for a process that matches (the sweep in app.ts).
-    const r = await receiveMessage(ctx, sessionCardId, parsed.message, signature, ctx.config.cebMatching ? 'inline' : 'queue', parsed.canonical)
+    const r = await receiveMessage(ctx, sessionCardId, parsed.message, signature, ctx.config.cebMatching ? 'inline' : 'queue', parsed.canonical && { canonical: parsed.canonical, hashes: parsed.hashes, signed: parsed.signed })
     if ('refused' in r) throw ceb900(r.status, r.refused)
     return r
   })

@@ -8,12 +8,20 @@ import { decide, type Facts } from '../selectivity/engine.js'
 import { selectivityState } from '../selectivity/service.js'
 import { verifyTicket, waybillReusable, type EnterpriseRole, type Verdict } from './rules.js'
 import { DEFAULT_TAX_RATES } from './tax.js'
-import { HEAD_NAME, appTypeOf, docKey, orderNoOf, senderCodes } from './keys.js'
+import { HEAD_NAME, appTypeOf, docKey, messageCanonicalJson, orderNoOf, senderCodes } from './keys.js'
+
+export { messageCanonicalJson }
 import { PARTY_CODES, documentParties, notNamed, partyRegistry, senderField, senderRoles, settled, ticketStanding, type PartyDoc, type PartyHead, type RegistryRow, type Standing } from './parties.js'
 import { enqueueDeliveries } from './webhooks.js'
 import type { CebDocuments, CebMessage, CebMessageType, CebProblem, Inventory, Order, Payment, Waybill } from './types.js'
 
 export interface Deps { db: Db; clock: Clock; ids: Ids }
+
+/**
+ * A message's canonical forms, computed where it was parsed (the parse pool's worker thread): each document's canonical
+ * JSON, optionally its SHA-256 (hex) and the message's canonical JSON as UTF-8 bytes (what the signature covers).
+ */
+export interface Prepared { canonical: string[]; hashes?: string[] | undefined; signed?: Uint8Array | undefined }
 
 /**
  * How intake hands complete tickets to matching: `inline` matches them in the intake transaction (the verdict
@@ -75,14 +83,10 @@ interface Stored {
   standing: 'joined' | 'refused'; received_at: Date; sender: string; head: PartyHead
 }
 
-/**
- * The party fields of stored heads, read without the rest of the body: one jsonb_to_record per row, so a body stored
- * out of line (TOAST) is fetched and decompressed once, not once per field.
- */
+/** The party fields of stored heads, from their columns (0013): the bodies are not read. */
 const HEAD_COLUMNS = `d.type, d.doc_key, d.order_no, d.content_hash, d.version, d.deleted, d.standing, d.received_at, d.sender,
-  h."ebpCode" as ebp, h."ebcCode" as ebc, h."payCode" as pay, h."logisticsCode" as logistics, h."agentCode" as agent, h."assureCode" as assure`
-const HEAD_FROM = `ceb_documents d cross join lateral jsonb_to_record(d.body -> 'head')
-  as h("ebpCode" text, "ebcCode" text, "payCode" text, "logisticsCode" text, "agentCode" text, "assureCode" text)`
+  d.ebp, d.ebc, d.pay, d.logistics, d.agent, d.assure`
+const HEAD_FROM = 'ceb_documents d'
 type StoredRow = Omit<Stored, 'head'> & { ebp: string | null; ebc: string | null; pay: string | null; logistics: string | null; agent: string | null; assure: string | null }
 const partyHead = (h: Record<string, string | null | undefined>): PartyHead => ({
   ebpCode: h.ebpCode ?? undefined, ebcCode: h.ebcCode ?? undefined, payCode: h.payCode ?? undefined,
@@ -102,8 +106,8 @@ const partyHead = (h: Record<string, string | null | undefined>): PartyHead => (
 export async function receiveMessage(
   deps: Deps, sessionCardId: string, message: CebMessage, signature: { cardNo: string; alg: string; value: string },
   matching: Matching = 'queue',
-  /** The documents' canonical JSON if the caller has it already (the parse pool computes it). */
-  canonicalDocs?: string[],
+  /** What the parse pool computed already: each document's canonical JSON and its hash, the signed bytes. */
+  prepared?: Prepared,
 ): Promise<{ receipts: Receipt[] } | { refused: CebProblem[]; status: number }> {
   const { byId, byNo } = await findCards(deps.db, [signature.cardNo], [sessionCardId])
   const session = byId.get(sessionCardId)
@@ -112,8 +116,8 @@ export async function receiveMessage(
   if (!card || card.status !== 'ACTIVE') return { status: 401, refused: [{ code: 'SIGNATURE', message: `port card ${signature.cardNo} is unknown or revoked`, pointer: '/signature/cardNo' }] }
   if (card.enterpriseId !== session.enterpriseId) return { status: 403, refused: [{ code: 'SIGNATURE', message: 'the signing card belongs to another enterprise', pointer: '/signature/cardNo' }] }
   // Each document is put in canonical form once: for its content hash and, joined, for the signed message.
-  const canonical = canonicalDocs ?? message.documents.map((d) => canonicalJson(d))
-  if (!verifiesWithCard(card, signature, messageCanonicalJson(message, canonical))) {
+  const canonical = prepared?.canonical ?? message.documents.map((d) => canonicalJson(d))
+  if (!verifiesWithCard(card, signature, prepared?.signed ?? messageCanonicalJson(message, canonical))) {
     return { status: 422, refused: [{ code: 'SIGNATURE', message: 'the signature does not verify over the canonical message with the card key', pointer: '/signature/value' }] }
   }
   // The sender and, where the registry knows them, its CEB roles (null: unknown, registration alone counts).
@@ -129,7 +133,7 @@ export async function receiveMessage(
   const nowIso = now.toISOString()
   const docs = message.documents.map((d, i) => {
     const doc = d as Doc
-    return { d: doc, i, key: docKey(type, doc), orderNo: orderNoOf(doc), head: partyHead(doc.head as unknown as Record<string, string>), canonical: canonical[i]!, hash: sha256Hex(canonical[i]!) }
+    return { d: doc, i, key: docKey(type, doc), orderNo: orderNoOf(doc), head: partyHead(doc.head as unknown as Record<string, string>), canonical: canonical[i]!, hash: prepared?.hashes?.[i] ?? sha256Hex(canonical[i]!) }
   })
   const notParty = docs.find((x) => !senderCodes(type, x.d).includes(code))
   if (notParty) {
@@ -181,8 +185,8 @@ export async function receiveMessage(
        select o, 2, 0, $1::timestamptz, $1::timestamptz from unnest($2::text[]) as o order by o
        on conflict (order_no) do update set updated_at = excluded.updated_at where false
        returning order_no`, [nowIso, orderNos])).map((t) => t.order_no))
-    const tickets = new Map((await tx.query<{ order_no: string; return_status: number; present: number; complete: boolean }>(
-      'select order_no, return_status, present, complete from ceb_tickets where order_no = any($1::text[])', [orderNos])).map((t) => [t.order_no, { ...t, fresh: fresh.has(t.order_no) }]))
+    const tickets = new Map((await tx.query<TicketRow & { present: number; complete: boolean }>(
+      'select order_no, return_status, reasons, present, complete from ceb_tickets where order_no = any($1::text[])', [orderNos])).map((t) => [t.order_no, { ...t, fresh: fresh.has(t.order_no) }]))
     // The documents of those orders (party fields only) and, locked, the stored versions of this message's documents.
     const rows = await tx.query<StoredRow>(
       `with mine as (select ${HEAD_COLUMNS} from ${HEAD_FROM} where d.type = $1 and d.doc_key = any($2::text[]) for update of d)
@@ -330,18 +334,25 @@ export async function receiveMessage(
       const key = `${e.doc_key}#${e.order_no}`
       await tx.query('update ceb_documents set doc_key = $3 where type = $1 and doc_key = $2', [e.type, e.doc_key, key])
       await tx.query('update ceb_receipts set doc_key = $3 where order_no = $4 and type = $1 and doc_key = $2', [e.type, e.doc_key, key, e.order_no])
+      await tx.query(
+        `update ceb_receipts set docs = (select json_agg(case when d ->> 0 = $1 and d ->> 1 = $2 then json_build_array(d -> 0, $3::text, d -> 2) else d end order by n)
+           from json_array_elements(docs) with ordinality as x(d, n))
+         where order_no = $4 and docs is not null`, [e.type, e.doc_key, key, e.order_no])
       appendAudit(tx, { at: now, actor: `card:${card.cardNo}`, action: 'CEB_WAYBILL_RETIRED', entityType: 'ceb_ticket', entityId: e.order_no, data: { docKey: e.doc_key, retiredAs: key, version: e.version } })
     }
     if (applied.length) {
       await tx.query(
-        `insert into ceb_documents (type, doc_key, order_no, guid, content_hash, version, deleted, standing, sender, card_no, body, received_at, updated_at)
-         select $1, doc_key, order_no, guid, content_hash, version, deleted, standing, $2, $3, body, $4, $4
-         from jsonb_to_recordset($5::jsonb) as x(doc_key text, order_no text, guid text, content_hash text, version int, deleted boolean, standing text, body jsonb)
+        `insert into ceb_documents (type, doc_key, order_no, guid, content_hash, version, deleted, standing, sender, card_no, body, received_at, updated_at,
+           ebp, ebc, pay, logistics, agent, assure)
+         select $1, doc_key, order_no, guid, content_hash, version, deleted, 'joined', $2, $3, body, $4, $4, ebp, ebc, pay, logistics, agent, assure
+         from json_to_recordset($5::text::json) as x(doc_key text, order_no text, guid text, content_hash text, version int, deleted boolean, body json,
+           ebp text, ebc text, pay text, logistics text, agent text, assure text)
          on conflict (type, doc_key) do update set order_no = excluded.order_no, guid = excluded.guid, content_hash = excluded.content_hash,
            version = excluded.version, deleted = excluded.deleted, standing = excluded.standing, sender = excluded.sender, card_no = excluded.card_no,
-           body = excluded.body, updated_at = excluded.updated_at`,
+           body = excluded.body, updated_at = excluded.updated_at, ebp = excluded.ebp, ebc = excluded.ebc, pay = excluded.pay,
+           logistics = excluded.logistics, agent = excluded.agent, assure = excluded.assure`,
         // Bodies go in as their canonical JSON, already at hand, rather than serialised again.
-        [type, code, card.cardNo, nowIso, `[${applied.map((w) => `${JSON.stringify({ doc_key: w.x.key, order_no: w.x.orderNo, guid: w.x.d.head.guid, content_hash: w.x.hash, version: w.version, deleted: w.deleted, standing: 'joined' }).slice(0, -1)},"body":${w.x.canonical}}`).join(',')}]`])
+        [type, code, card.cardNo, nowIso, `[${applied.map((w) => { const h = w.x.head; return `${JSON.stringify({ doc_key: w.x.key, order_no: w.x.orderNo, guid: w.x.d.head.guid, content_hash: w.x.hash, version: w.version, deleted: w.deleted, ebp: h.ebpCode, ebc: h.ebcCode, pay: h.payCode, logistics: h.logisticsCode, agent: h.agentCode, assure: h.assureCode }).slice(0, -1)},"body":${w.x.canonical}}` }).join(',')}]`])
       for (const w of applied) {
         receipts.push({ type, docKey: w.x.key, orderNo: w.x.orderNo, returnStatus: STATUS.RECEIVED, returnInfo: w.deleted ? 'deleted' : w.held ? `received, held: ${w.held}` : 'received', reasons: [], docVersion: w.version })
       }
@@ -356,7 +367,7 @@ export async function receiveMessage(
       if (refusedRows.length) {
         await tx.query(
           `update ceb_documents d set standing = 'refused', deleted = true, updated_at = $1::timestamptz
-           from jsonb_to_recordset($2::jsonb) as x(type text, doc_key text) where d.type = x.type and d.doc_key = x.doc_key`,
+           from json_to_recordset($2::text::json) as x(type text, doc_key text) where d.type = x.type and d.doc_key = x.doc_key`,
           [nowIso, JSON.stringify(refusedRows.map((c) => ({ type: c.r.type, doc_key: c.r.doc_key })))])
       }
       const refusedNow = changes.filter((c) => c.refused).map((c): { r: Stored; receipt: Receipt } => ({ r: c.r, receipt: {
@@ -380,7 +391,7 @@ export async function receiveMessage(
     const bitsChanged = judged.filter((o) => present.get(o) !== tickets.get(o)!.present)
     if (bitsChanged.length) {
       await tx.query(
-        `update ceb_tickets t set present = x.present, updated_at = $1::timestamptz from jsonb_to_recordset($2::jsonb) as x(order_no text, present smallint) where t.order_no = x.order_no`,
+        `update ceb_tickets t set present = x.present, updated_at = $1::timestamptz from json_to_recordset($2::text::json) as x(order_no text, present smallint) where t.order_no = x.order_no`,
         [nowIso, JSON.stringify(bitsChanged.map((o) => ({ order_no: o, present: present.get(o) })))])
     }
     const appliedOrders = new Set(applied.map((w) => w.x.orderNo))
@@ -391,43 +402,72 @@ export async function receiveMessage(
     if (due.length && sel) {
       // This message's own documents are at hand; only the other types are read back.
       const mine = applied.filter((w) => !w.deleted && !w.held).map((w) => ({ type, doc_key: w.x.key, order_no: w.x.orderNo, body: w.x.d, version: w.version }))
-      await matchOrders(tx, sel, due, now, { type, docs: mine })
+      await matchOrders(tx, sel, due, now, { type, docs: mine, tickets: due.map((o) => tickets.get(o)!) })
     } else if (due.length) {
       await tx.query(`insert into ceb_match_queue (order_no, enqueued_at) select unnest($2::text[]), $1::timestamptz`, [nowIso, due])
     }
     // Identical resends answer with the document's latest receipt.
     if (resent.length) {
-      const last = await tx.query<{ doc_key: string; order_no: string; return_status: number; return_info: string; reasons: CebProblem[] }>(
-        `select distinct on (doc_key) doc_key, order_no, return_status, return_info, reasons from ceb_receipts
-         where order_no = any($3::text[]) and type = $1 and doc_key = any($2::text[]) and doc_version is not null order by doc_key, id desc`,
-        [type, resent.map((x) => x.key), [...new Set(resent.map((x) => existing.get(x.key)!.order_no))]])
-      for (const r of last) receipts.push({ type, docKey: r.doc_key, orderNo: r.order_no, returnStatus: r.return_status, returnInfo: r.return_info, reasons: r.reasons })
+      const keys = new Set(resent.map((x) => x.key))
+      const rows = await tx.query<ReceiptRow>(
+        `select ${RECEIPT_COLUMNS} from ceb_receipts where order_no = any($3::text[]) and doc_version is not null
+           and (docs is not null or (type = $1 and doc_key = any($2::text[]))) order by id`,
+        [type, [...keys], [...new Set(resent.map((x) => existing.get(x.key)!.order_no))]])
+      const last = new Map<string, Receipt>()
+      for (const r of receiptsOfRows(rows)) if (r.type === type && keys.has(r.docKey)) last.set(r.docKey, r)
+      for (const r of last.values()) receipts.push({ type, docKey: r.docKey, orderNo: r.orderNo, returnStatus: r.returnStatus, returnInfo: r.returnInfo, reasons: r.reasons })
     }
     return { receipts }
   }))
 }
 
-/**
- * `canonicalJson(message)` from its documents' canonical forms: the message without documents is canonicalised
- * and the documents array spliced in at its key. Only `"documents":[]` of the top level can appear verbatim: a
- * string value would escape its quotes, and no nested object of a message has a `documents` key.
- */
-export function messageCanonicalJson(message: CebMessage, documents: string[]): string {
-  const shell = canonicalJson({ ...message, documents: [] })
-  const at = shell.indexOf('"documents":[]')
-  return `${shell.slice(0, at)}"documents":[${documents.join(',')}]${shell.slice(at + 14)}`
-}
-
 /** Stores receipts; `sender`: the enterprise whose message they answer (intake), so it finds a refusal again. */
-async function insertReceipts(tx: Tx, receipts: Receipt[], at: string, sender: string | null | ((r: Receipt) => string | null) = null) {
+async function insertReceipts(tx: Tx, receipts: Array<Receipt | VerdictReceipt>, at: string, sender: string | null | ((r: Receipt) => string | null) = null) {
   if (!receipts.length) return
   const senderOf = typeof sender === 'function' ? sender : () => sender
   await tx.query(
-    `insert into ceb_receipts (type, doc_key, order_no, return_status, return_info, reasons, doc_version, sender, created_at)
-     select type, doc_key, order_no, return_status, return_info, reasons, doc_version, sender, $1 from jsonb_to_recordset($2::jsonb)
-       as x(type text, doc_key text, order_no text, return_status int, return_info text, reasons jsonb, doc_version int, sender text)`,
-    [at, JSON.stringify(receipts.map((r) => ({ type: r.type, doc_key: r.docKey, order_no: r.orderNo, return_status: r.returnStatus, return_info: r.returnInfo, reasons: r.reasons, doc_version: r.docVersion ?? null, sender: senderOf(r) })))])
+    `insert into ceb_receipts (type, doc_key, order_no, return_status, return_info, reasons, doc_version, sender, docs, created_at)
+     select type, doc_key, order_no, return_status, return_info, reasons, doc_version, sender, docs, $1 from json_to_recordset($2::text::json)
+       as x(type text, doc_key text, order_no text, return_status int, return_info text, reasons jsonb, doc_version int, sender text, docs json)`,
+    [at, JSON.stringify(receipts.map((r) => ({ type: r.type, doc_key: r.docKey, order_no: r.orderNo, return_status: r.returnStatus, return_info: r.returnInfo, reasons: r.reasons,
+      doc_version: r.docVersion ?? null, sender: senderOf(r), docs: 'docs' in r ? r.docs : null })))])
 }
+
+/**
+ * A ticket's verdict, stored as one receipt row (0013) for the receipts it stands for: 100 on each document of the
+ * ticket (with the reasons), or 120 on each, then on the inventory 300 or 500 (with the lane's reasons), or 399 and
+ * 800. `type`, `docKey`, `docVersion`: the inventory's; `docs`: the ticket's documents as [type, key, version].
+ */
+export interface VerdictReceipt extends Receipt { docs: Array<[CebMessageType, string, number]> }
+
+/** The receipts a verdict row stands for, in the order they are issued. */
+export function verdictReceipts(v: Pick<VerdictReceipt, 'type' | 'docKey' | 'orderNo' | 'returnStatus' | 'returnInfo' | 'reasons' | 'docVersion' | 'docs'>): Receipt[] {
+  const on = ([type, docKey, docVersion]: [CebMessageType, string, number], returnStatus: number, returnInfo: string, reasons: CebProblem[] = []): Receipt =>
+    ({ type, docKey, orderNo: v.orderNo, returnStatus, returnInfo, reasons, docVersion })
+  if (v.returnStatus === STATUS.REJECTED) return v.docs.map((d) => on(d, STATUS.REJECTED, v.returnInfo, v.reasons))
+  const inventory: [CebMessageType, string, number] = [v.type, v.docKey, v.docVersion!]
+  return [
+    ...v.docs.map((d) => on(d, STATUS.PASSED, 'logic checks passed')),
+    ...(v.returnStatus === STATUS.RELEASED ? [on(inventory, STATUS.ASSESSED, 'assessed'), on(inventory, STATUS.RELEASED, 'released')] : [on(inventory, v.returnStatus, v.returnInfo)]),
+  ]
+}
+
+/** Receipt ids as the API shows them: a row's id times 8 plus the receipt's place among those it stands for (< 8). */
+const RECEIPT_ID_SLOTS = 8
+
+type ReceiptRow = { id: number; type: CebMessageType; doc_key: string; order_no: string; return_status: number; return_info: string; reasons: CebProblem[]; doc_version: number | null; sender: string | null; docs: Array<[CebMessageType, string, number]> | null; created_at: Date }
+
+/** The receipts of stored rows, oldest first, each with its API id, creation time and (intake's) sender. */
+function receiptsOfRows(rows: ReceiptRow[]): Array<Receipt & { id: number; createdAt: string; by: string | null }> {
+  return rows.flatMap((r) => {
+    const base = { type: r.type, docKey: r.doc_key, orderNo: r.order_no, returnStatus: r.return_status, returnInfo: r.return_info, reasons: r.reasons, ...(r.doc_version === null ? {} : { docVersion: r.doc_version }) }
+    const list = r.docs ? verdictReceipts({ ...base, docs: r.docs }) : [base]
+    const createdAt = new Date(r.created_at).toISOString()
+    return list.map((x, k) => ({ ...x, id: r.id * RECEIPT_ID_SLOTS + k, createdAt, by: r.sender }))
+  })
+}
+
+const RECEIPT_COLUMNS = 'id, type, doc_key, order_no, return_status, return_info, reasons, doc_version, sender, docs, created_at'
 
 /**
  * Matches queued orders: for each, the documents present are verified together (DOMAIN §5 three-document
@@ -451,17 +491,22 @@ export async function matchQueued(deps: Deps, limit = 500): Promise<number> {
 }
 
 type StoredDoc = { type: CebMessageType; doc_key: string; order_no: string; body: Doc; version: number }
+type TicketRow = { order_no: string; return_status: number; reasons: CebProblem[] }
 
 /**
  * Verifies the given orders' documents together and records verdicts, receipts, tax bills and buyer totals.
  * `known`: documents of one type written in this transaction, so that type is not read back.
  */
-async function matchOrders(tx: Tx, sel: Awaited<ReturnType<typeof selectivityState>>, orderNos: string[], now: Date, known?: { type: CebMessageType; docs: StoredDoc[] }): Promise<void> {
+async function matchOrders(
+  tx: Tx, sel: Awaited<ReturnType<typeof selectivityState>>, orderNos: string[], now: Date,
+  /** Intake's: the documents of one type written in this transaction, and the tickets it holds locked. */
+  known?: { type: CebMessageType; docs: StoredDoc[]; tickets: TicketRow[] },
+): Promise<void> {
   const nowIso = now.toISOString()
   const queued = [...orderNos].sort()
   // Lock the tickets before reading their documents (intake already holds them): a process matching the same
   // order waits here, then reads every document committed meanwhile.
-  const ticketRows = await tx.query<{ order_no: string; return_status: number; reasons: CebProblem[] }>(
+  const ticketRows = known?.tickets ?? await tx.query<TicketRow>(
     'select order_no, return_status, reasons from ceb_tickets where order_no = any($1::text[]) order by order_no for update', [queued])
   const tickets = new Map(ticketRows.map((t) => [t.order_no, t]))
   const prevReasons = new Map(ticketRows.map((t) => [t.order_no, t.reasons]))
@@ -486,7 +531,7 @@ async function matchOrders(tx: Tx, sel: Awaited<ReturnType<typeof selectivitySta
   const year = Number(chinaDay(now).slice(0, 4))
   const totals = new Map((await tx.query<{ buyer_id_number: string; total: string }>(
     'select buyer_id_number, total from ceb_buyer_totals where buyer_id_number = any($1::text[]) and year = $2', [buyers, year])).map((r) => [r.buyer_id_number, r.total]))
-  const receipts: Receipt[] = []
+  const verdictRows: VerdictReceipt[] = []
   const bills: Array<{ orderNo: string; inventory: Inventory; tax: NonNullable<Verdict['tax']> }> = []
   const verdicts: Array<{ orderNo: string; status: number; reasons: CebProblem[]; complete: boolean; buyer: string | null; tax: string | null; dutiable: string | null; lane: string | null }> = []
   for (const orderNo of queued) {
@@ -508,50 +553,47 @@ async function matchOrders(tx: Tx, sel: Awaited<ReturnType<typeof selectivitySta
       continue
     }
     const inv = ticket.inventory!
+    const invDoc = list.find((d) => d.type === 'CEB621')!
     let status: number = verdict.returnStatus === 120 ? STATUS.PASSED : STATUS.REJECTED
     let lane: string | null = null
-    const out: Receipt[] = []
-    const each = (s: number, info: string, reasons: CebProblem[] = []) => {
-      for (const d of list) out.push({ type: d.type, docKey: d.doc_key, orderNo, returnStatus: s, returnInfo: info, reasons, docVersion: d.version })
-    }
-    if (status === STATUS.REJECTED) each(STATUS.REJECTED, verdict.reasons.map((r) => r.code).join(','), verdict.reasons)
-    else {
-      each(STATUS.PASSED, 'logic checks passed')
+    let info = verdict.reasons.map((r) => r.code).join(',')
+    if (status === STATUS.PASSED) {
       const decision = decide({ facts: inventoryFacts(inv), rules: sel.rules, params: sel.params, paramsVersion: sel.paramsVersion, declarationId: `${inv.head.agentCode}|${inv.head.copNo}`, window: sel.window })
       lane = decision.lane
-      const invDoc = list.find((d) => d.type === 'CEB621')!
-      const invReceipt = (s: number, info: string) => out.push({ type: 'CEB621', docKey: invDoc.doc_key, orderNo, returnStatus: s, returnInfo: info, reasons: [], docVersion: invDoc.version })
-      if (decision.lane === 'RED') { status = STATUS.INSPECTION; invReceipt(status, 'inspection: ' + decision.reasons.map((r) => r.code).join(',')) }
-      else if (decision.lane === 'YELLOW') { status = STATUS.REVIEW; invReceipt(status, 'manual review: ' + decision.reasons.map((r) => r.code).join(',')) }
+      const codes = decision.reasons.map((r) => r.code).join(',')
+      if (decision.lane === 'RED') { status = STATUS.INSPECTION; info = `inspection: ${codes}` }
+      else if (decision.lane === 'YELLOW') { status = STATUS.REVIEW; info = `manual review: ${codes}` }
       else {
-        invReceipt(STATUS.ASSESSED, 'assessed')
         status = STATUS.RELEASED
-        invReceipt(status, 'released')
+        info = 'released'
         if (verdict.tax && tickets.get(orderNo)?.return_status !== STATUS.RELEASED) bills.push({ orderNo, inventory: inv, tax: verdict.tax })
       }
     }
     // The same verdict again (the order matched twice, or a change that changed nothing) issues no new
     // receipts; a rejection is answered again, since its reasons may have changed.
-    if (prior !== status || (status === STATUS.REJECTED && JSON.stringify(prevReasons.get(orderNo)) !== JSON.stringify(verdict.reasons))) receipts.push(...out)
+    if (prior !== status || (status === STATUS.REJECTED && JSON.stringify(prevReasons.get(orderNo)) !== JSON.stringify(verdict.reasons))) {
+      verdictRows.push({ type: 'CEB621', docKey: invDoc.doc_key, orderNo, returnStatus: status, returnInfo: info, reasons: status === STATUS.REJECTED ? verdict.reasons : [],
+        docVersion: invDoc.version, docs: list.map((d) => [d.type, d.doc_key, d.version]) })
+    }
     verdicts.push({ orderNo, status, reasons: verdict.reasons, complete: true, buyer: inv.head.buyerIdNumber, tax: verdict.tax?.total ?? null, dutiable: verdict.tax?.dutiableValue ?? null, lane })
   }
   await tx.query(
     `update ceb_tickets t set return_status = x.status, reasons = x.reasons, complete = x.complete, buyer_id_number = x.buyer,
        tax_total = x.tax, dutiable_value = x.dutiable, lane = x.lane, verdict_at = case when x.complete then $1::timestamptz else t.verdict_at end,
        released_at = case when x.status = 800 then coalesce(t.released_at, $1::timestamptz) else t.released_at end, updated_at = $1::timestamptz, version = t.version + 1
-     from jsonb_to_recordset($2::jsonb) as x(order_no text, status int, reasons jsonb, complete boolean, buyer text, tax numeric, dutiable numeric, lane text)
+     from json_to_recordset($2::text::json) as x(order_no text, status int, reasons jsonb, complete boolean, buyer text, tax numeric, dutiable numeric, lane text)
      where t.order_no = x.order_no`,
     [nowIso, JSON.stringify(verdicts.map((v) => ({ order_no: v.orderNo, status: v.status, reasons: v.reasons, complete: v.complete, buyer: v.buyer, tax: v.tax, dutiable: v.dutiable, lane: v.lane })))])
   const released = verdicts.filter((v) => v.status === STATUS.RELEASED && tickets.get(v.orderNo)?.return_status !== STATUS.RELEASED && v.buyer && v.dutiable)
   if (released.length) {
     await tx.query(
       `insert into ceb_buyer_totals (buyer_id_number, year, total)
-       select buyer, $1, sum(dutiable) from jsonb_to_recordset($2::jsonb) as x(buyer text, dutiable numeric) group by buyer order by buyer
+       select buyer, $1, sum(dutiable) from json_to_recordset($2::text::json) as x(buyer text, dutiable numeric) group by buyer order by buyer
        on conflict (buyer_id_number, year) do update set total = ceb_buyer_totals.total + excluded.total`,
       [year, JSON.stringify(released.map((v) => ({ buyer: v.buyer, dutiable: v.dutiable })))])
   }
-  await insertReceipts(tx, receipts, nowIso)
-  await enqueueDeliveries(tx, receipts, nowIso)
+  await insertReceipts(tx, verdictRows, nowIso)
+  await enqueueDeliveries(tx, verdictRows.flatMap(verdictReceipts), nowIso)
   await insertTaxBills(tx, bills, now)
   for (const v of verdicts) {
     if (v.complete && tickets.get(v.orderNo)?.return_status !== v.status) {
@@ -584,7 +626,7 @@ async function insertTaxBills(tx: Tx, bills: Array<{ orderNo: string; inventory:
     }
   })
   await tx.query(
-    `insert into ceb_tax_bills (order_no, bill, created_at) select order_no, bill, $1 from jsonb_to_recordset($2::jsonb) as x(order_no text, bill jsonb)
+    `insert into ceb_tax_bills (order_no, bill, created_at) select order_no, bill, $1 from json_to_recordset($2::text::json) as x(order_no text, bill jsonb)
      on conflict (order_no) do nothing`, [now.toISOString(), JSON.stringify(rows)])
 }
 
@@ -631,20 +673,25 @@ const RECEIPT_KIND = { CEB311: 'CEB312', CEB411: 'CEB412', CEB511: 'CEB512', CEB
  * present, its receipts with the document's identifying fields, in CEB time (YYYYMMDDhhmmssSSS, China).
  */
 export async function receiptMessages(db: Queryable, orderNo: string): Promise<Array<{ kind: 'CEB312' | 'CEB412' | 'CEB512' | 'CEB622'; receipts: Array<Record<string, string>> }>> {
-  const rows = await db.query<{ type: CebMessageType; body: Doc; return_status: number; return_info: string; created_at: Date; invt_no: string | null }>(
-    `select r.type, d.body, r.return_status, r.return_info, r.created_at, b.bill ->> 'invtNo' as invt_no
-     from ceb_receipts r join ceb_documents d on d.type = r.type and d.doc_key = r.doc_key
-     left join ceb_tax_bills b on b.order_no = r.order_no
-     where r.order_no = $1 order by r.id`, [orderNo])
+  const [rows, docs, bill] = await Promise.all([
+    db.query<ReceiptRow>(`select ${RECEIPT_COLUMNS} from ceb_receipts where order_no = $1 order by id`, [orderNo]),
+    db.query<{ type: CebMessageType; doc_key: string; body: Doc }>('select type, doc_key, body from ceb_documents where order_no = $1', [orderNo]),
+    db.query<{ invt_no: string | null }>(`select bill ->> 'invtNo' as invt_no from ceb_tax_bills where order_no = $1`, [orderNo]),
+  ])
+  const bodies = new Map(docs.map((d) => [`${d.type}|${d.doc_key}`, d.body]))
+  const invtNo = bill[0]?.invt_no
   const out = new Map<string, Array<Record<string, string>>>()
-  for (const r of rows) {
-    const h = r.body.head as unknown as Record<string, string>
-    const common = { guid: h.guid!, returnStatus: String(r.return_status), returnTime: cebTime(new Date(r.created_at)), returnInfo: r.return_info || '-' }
+  for (const r of receiptsOfRows(rows)) {
+    // Receipts of refused documents (nothing stored) have no identifying fields to show.
+    const body = bodies.get(`${r.type}|${r.docKey}`)
+    if (!body) continue
+    const h = body.head as unknown as Record<string, string>
+    const common = { guid: h.guid!, returnStatus: String(r.returnStatus), returnTime: cebTime(new Date(r.createdAt)), returnInfo: r.returnInfo || '-' }
     const ids: Record<CebMessageType, Record<string, string>> = {
       CEB311: { ebpCode: h.ebpCode!, ebcCode: h.ebcCode!, orderNo: h.orderNo! },
       CEB411: { payCode: h.payCode!, payTransactionId: h.payTransactionId! },
       CEB511: { logisticsCode: h.logisticsCode!, logisticsNo: h.logisticsNo! },
-      CEB621: { customsCode: h.customsCode!, ebpCode: h.ebpCode!, ebcCode: h.ebcCode!, agentCode: h.agentCode!, copNo: h.copNo!, preNo: h.preNo || '-', ...(r.invt_no ? { invtNo: r.invt_no } : {}) },
+      CEB621: { customsCode: h.customsCode!, ebpCode: h.ebpCode!, ebcCode: h.ebcCode!, agentCode: h.agentCode!, copNo: h.copNo!, preNo: h.preNo || '-', ...(invtNo ? { invtNo } : {}) },
     }
     const kind = RECEIPT_KIND[r.type]
     out.set(kind, [...(out.get(kind) ?? []), { ...common, ...ids[r.type] }])
@@ -660,26 +707,25 @@ export async function receiptMessages(db: Queryable, orderNo: string): Promise<A
  * documents that never joined it, which only their own parties see.
  */
 export async function receiptsOf(db: Queryable, orderNo: string, viewer?: string): Promise<Array<Receipt & { id: number; createdAt: string }>> {
-  type Row = { id: number; type: CebMessageType; doc_key: string; order_no: string; return_status: number; return_info: string; reasons: CebProblem[]; created_at: Date }
-  const out = (rows: Row[]) => rows.map((r) => ({ id: r.id, type: r.type, docKey: r.doc_key, orderNo: r.order_no, returnStatus: r.return_status, returnInfo: r.return_info, reasons: r.reasons, createdAt: new Date(r.created_at).toISOString() }))
-  if (viewer === undefined) {
-    return out(await db.query<Row>('select id, type, doc_key, order_no, return_status, return_info, reasons, created_at from ceb_receipts where order_no = $1 order by id', [orderNo]))
-  }
-  const rows = await db.query<Row & { version: number | null; by: string | null; sender: string | null; deleted: boolean | null; standing: string | null; head: PartyHead | null }>(
-    `select r.id, r.type, r.doc_key, r.order_no, r.return_status, r.return_info, r.reasons, r.created_at, r.doc_version as version, r.sender as by,
-       d.sender, d.deleted, d.standing, d.body -> 'head' as head
-     from ceb_receipts r left join ceb_documents d on d.type = r.type and d.doc_key = r.doc_key and d.order_no = r.order_no
-     where r.order_no = $1 order by r.id`, [orderNo])
-  // The documents on the ticket now: live ones, as the party rules stand them.
-  const liveDocs = [...new Map(rows.filter((r) => r.head && r.deleted === false).map((r) => [`${r.type}|${r.doc_key}`, r])).values()]
-  const standing = ticketStanding(orderNo, liveDocs.map((r) => ({ type: r.type, key: r.doc_key, head: r.head!, joined: false })))
+  const rows = await db.query<ReceiptRow>(`select ${RECEIPT_COLUMNS} from ceb_receipts where order_no = $1 order by id`, [orderNo])
+  const all = receiptsOfRows(rows)
+  const shown = (list: typeof all) => list.map(({ id, type, docKey, orderNo, returnStatus, returnInfo, reasons, createdAt }) => ({ id, type, docKey, orderNo, returnStatus, returnInfo, reasons, createdAt }))
+  if (viewer === undefined) return shown(all)
+  const docs = await db.query<StoredRow>(`select ${HEAD_COLUMNS} from ${HEAD_FROM} where d.order_no = $1`, [orderNo])
+  const stored = new Map(docs.map(({ ebp, ebc, pay, logistics, agent, assure, ...r }) =>
+    [`${r.type}|${r.doc_key}`, { ...r, head: partyHead({ ebpCode: ebp, ebcCode: ebc, payCode: pay, logisticsCode: logistics, agentCode: agent, assureCode: assure }) }]))
+  // The documents on the ticket now: live ones, as the party rules stand them (first come first).
+  const liveDocs = [...stored.values()].filter((d) => !d.deleted)
+    .sort((a, b) => new Date(a.received_at).getTime() - new Date(b.received_at).getTime() || (a.type < b.type ? -1 : a.type > b.type ? 1 : a.doc_key < b.doc_key ? -1 : 1))
+  const standing = ticketStanding(orderNo, liveDocs.map((r) => ({ type: r.type, key: r.doc_key, head: r.head, joined: false })))
   const live = (t: CebMessageType) => liveDocs.find((r, i) => r.type === t && standing[i]!.standing === 'joined')?.head
   const whole = live('CEB311')?.ebpCode === viewer || live('CEB621')?.agentCode === viewer
-  return out(rows.filter((r) => {
+  return shown(all.filter((r) => {
+    const d = stored.get(`${r.type}|${r.docKey}`)
     // A refusal of a message (nothing stored): its sender's alone.
-    if (r.version === null || r.head === null) return r.by === viewer
-    if (r.sender === viewer || documentParties(r.type, r.head).includes(viewer)) return true
-    return whole && r.standing !== 'refused'
+    if (r.docVersion === undefined || !d) return r.by === viewer
+    if (d.sender === viewer || documentParties(r.type, d.head).includes(viewer)) return true
+    return whole && d.standing !== 'refused'
   }))
 }
 
