@@ -67,7 +67,13 @@ interface TicketPlan {
    */
   followUp: { type: CebMessageType; kind: 'resend' | 'modify' | 'delete' | 'newAgain'; after: number } | null
 }
-interface Scenario { start: number; tickets: TicketPlan[]; seeds: Array<{ cents: number; nextYear: boolean } | null>; fileOrder: number }
+interface Scenario {
+  start: number; tickets: TicketPlan[]; seeds: Array<{ cents: number; nextYear: boolean } | null>
+  /** Several documents per message. */
+  batch: boolean
+  /** Order of the files given to the tool, and which are JSON. */
+  fileOrder: number
+}
 
 const minutes = (max: number) => fc.integer({ min: 0, max })
 /** `arb` in `yes` of `yes + no` cases, else null. */
@@ -87,6 +93,7 @@ const scenario: fc.Arbitrary<Scenario> = fc.record({
   start: fc.integer({ min: 0, max: 300 }),
   tickets: fc.array(ticketPlan, { minLength: 2, maxLength: 7 }),
   seeds: fc.array(sometimes(2, 1, fc.record({ cents: fc.integer({ min: 2_100_000, max: 2_599_000 }), nextYear: fc.boolean() })), { minLength: 2, maxLength: 2 }),
+  batch: fc.boolean(),
   fileOrder: fc.integer({ min: 1, max: 2 ** 30 }),
 })
 
@@ -103,22 +110,30 @@ const chinaDate = (ms: number) => new Date(ms + 8 * 3600_000).toISOString().slic
 const chinaTimeOfDay = (ms: number) => (ms + 8 * 3600_000) % DAY
 const cebTime = (ms: number) => new Date(ms + 8 * 3600_000).toISOString().replace(/[-:T]/g, '').slice(0, 14)
 
+/** One document of a message: its order, its buyer slot, and whether it fails field checks. */
+interface DocPlan { orderNo: string; buyer: number; doc: CebDocuments[CebMessageType]; broken: TicketPlan['broken']; at: number }
 interface Sent {
-  type: CebMessageType; orderNo: string; at: number; doc: CebDocuments[CebMessageType]; xml: string; broken: TicketPlan['broken']
-  /** A follow-up; a resend repeats the message it follows (`of`), its appTime included. */
-  followUp?: { kind: NonNullable<TicketPlan['followUp']>['kind']; of: Sent }
+  type: CebMessageType; docs: DocPlan[]; at: number; xml: string
+  /** A follow-up; a resend repeats the message holding the document it follows. */
+  followUp?: { kind: NonNullable<TicketPlan['followUp']>['kind']; of: DocPlan }
 }
 
-/** The run's tickets and messages (one document each), with their send times. */
+/**
+ * The run's tickets and messages, with their send times: one document per message, or with `batch` documents of one
+ * type from different buyers within two days of each other in one message (sent with its last document; not two of one
+ * buyer, see the header).
+ */
 function build(sc: Scenario, run: number): { tickets: GeneratedTicket[]; messages: Sent[]; totals: AnnualTotal[] } {
   const start = START + sc.start * DAY
   const tag = run.toString(36).toUpperCase().padStart(3, '0')
   const tickets: GeneratedTicket[] = []
   const waybillAt: number[] = []
-  const messages: Sent[] = []
+  const docs: Array<DocPlan & { type: CebMessageType; followUp?: Sent['followUp'] }> = []
   sc.tickets.forEach((p, j) => {
     const t = generateTicket(seededRandom(p.gen), { index: run * 8 + p.buyer, parties: PARTIES, mode: p.mode, defect: p.defect, prefix: `${tag}${j.toString(36).toUpperCase().padStart(2, '0')}`, date: chinaDate(start) })
-    let times = p.offsets.map((o) => start + (p.at + o) * 60_000)
+    // Batches need documents of one type close together: their tickets start within ten days.
+    const at = sc.batch ? p.at % (10 * 24 * 60) : p.at
+    let times = p.offsets.map((o) => start + (at + o) * 60_000)
     if (p.reuse && j > 0) {
       const i = p.reuse.of % j
       const first = tickets[i]!.waybill.head.logisticsNo
@@ -139,30 +154,47 @@ function build(sc: Scenario, run: number): { tickets: GeneratedTicket[]; message
     }
     waybillAt.push(times[2]!)
     tickets.push(t)
-    const mine = TYPES.map((type, k): Sent => ({ type, orderNo: t.order.head.orderNo, at: times[k]!, doc: t[SLOT[type]], xml: '', broken: p.broken?.type === type ? p.broken : null }))
-    messages.push(...mine)
-    if (p.followUp) {
-      const of = mine[TYPES.indexOf(p.followUp.type)]!
+    const mine = TYPES.map((type, k) => ({ type, orderNo: t.order.head.orderNo, buyer: p.buyer, doc: t[SLOT[type]], broken: p.broken?.type === type ? p.broken : null, at: times[k]! }))
+    docs.push(...mine)
+    const f = p.followUp
+    if (f && f.kind !== 'resend') {
+      const of = mine[TYPES.indexOf(f.type)]!
       const doc = structuredClone(of.doc)
-      if (p.followUp.kind !== 'resend') {
-        doc.head.appType = { modify: '2', delete: '3', newAgain: '1' }[p.followUp.kind]
-        doc.head.note = `${p.followUp.kind} ${j}`
-      }
-      // A resend keeps its appTime, which the tool takes as its send time: sent again at once (a retry), one second later.
-      const resend = p.followUp.kind === 'resend'
-      messages.push({ type: of.type, orderNo: of.orderNo, at: resend ? of.at : of.at + p.followUp.after * 60_000, doc, xml: '', broken: resend ? of.broken : null, followUp: { kind: p.followUp.kind, of } })
-    }
+      doc.head.appType = { modify: '2', delete: '3', newAgain: '1' }[f.kind]
+      doc.head.note = `${f.kind} ${j}`
+      docs.push({ ...of, doc, broken: null, at: of.at + f.after * 60_000, followUp: { kind: f.kind, of } })
+    } else if (f) docs.push({ ...mine[TYPES.indexOf(f.type)]!, followUp: { kind: 'resend', of: mine[TYPES.indexOf(f.type)]! } })
   })
-  // Distinct seconds, so "in order of their dates" is one order; then each document carries its send time (a resend
-  // its original's).
-  messages.sort((a, b) => a.at - b.at)
-  messages.forEach((m, k) => { if (k > 0 && Math.floor(m.at / 1000) <= Math.floor(messages[k - 1]!.at / 1000)) m.at = (Math.floor(messages[k - 1]!.at / 1000) + 1) * 1000 })
-  for (const m of messages) {
-    if (m.followUp?.kind === 'resend') continue
-    m.doc.head.appTime = cebTime(m.at)
-    m.xml = broken(toMessageXml(m.type, [m.doc] as never, baseTransferFor(SENDER[m.type])), m.type, m.broken)
+  // Distinct seconds, so "in order of their dates" is one order; each document carries its time as appTime.
+  const originals = docs.filter((d) => d.followUp?.kind !== 'resend').sort((a, b) => a.at - b.at)
+  originals.forEach((d, k) => { if (k > 0 && Math.floor(d.at / 1000) <= Math.floor(originals[k - 1]!.at / 1000)) d.at = (Math.floor(originals[k - 1]!.at / 1000) + 1) * 1000 })
+  const messages: Sent[] = []
+  const open = new Map<CebMessageType, Sent>()
+  for (const d of originals) {
+    d.doc.head.appTime = cebTime(d.at)
+    const batch = open.get(d.type)
+    const joins = sc.batch && !d.followUp && batch && !batch.followUp && d.at - batch.docs[0]!.at < 2 * DAY
+    // Not two of one buyer; not two broken documents (intake's CEB900 names the first problem only).
+    if (joins && !batch.docs.some((x) => x.buyer === d.buyer || (x.broken && d.broken))) {
+      batch.docs.push(d)
+      batch.at = d.at
+      continue
+    }
+    const m: Sent = { type: d.type, docs: [d], at: d.at, xml: '', ...(d.followUp ? { followUp: d.followUp } : {}) }
+    messages.push(m)
+    open.set(d.type, m)
   }
-  for (const m of messages) if (m.followUp?.kind === 'resend') m.xml = m.followUp.of.xml
+  for (const m of messages) {
+    const body = m.docs.map((d) => breakDoc(structuredClone(d.doc), m.type, d.broken))
+    m.xml = toMessageXml(m.type, body as never, baseTransferFor(SENDER[m.type]))
+  }
+  // A resend keeps its appTime, which the tool takes as its send time: sent again at once (a retry).
+  for (const d of docs) {
+    if (d.followUp?.kind !== 'resend') continue
+    const of = messages.find((m) => m.docs.includes(d.followUp!.of))!
+    messages.push({ ...of, at: of.at + 1, followUp: d.followUp })
+  }
+  messages.sort((a, b) => a.at - b.at)
   const year = Number(chinaDate(start).slice(0, 4))
   const totals = sc.seeds.flatMap((s, b) => {
     if (!s) return []
@@ -173,12 +205,13 @@ function build(sc: Scenario, run: number): { tickets: GeneratedTicket[]; message
   return { tickets, messages, totals }
 }
 
-/** The message text with one field-check failure. */
-function broken(xml: string, type: CebMessageType, b: TicketPlan['broken']): string {
-  if (!b) return xml
-  if (b.how === 'noOrderNo') return xml.replace(/<ceb:orderNo>[^<]*<\/ceb:orderNo>\s*/, '')
-  if (b.how === 'missing') return xml.replace(new RegExp(`<ceb:${REQUIRED[type]}>[^<]*</ceb:${REQUIRED[type]}>\\s*`), '')
-  return xml.replace(/<ceb:currency>(\d+)<\/ceb:currency>/, (_, c: string) => `<ceb:currency>${c}0</ceb:currency>`) // C3: one character too many
+/** The document with one field-check failure (a copy: the ticket keeps its own). */
+function breakDoc(doc: CebDocuments[CebMessageType], type: CebMessageType, b: TicketPlan['broken']) {
+  const head = doc.head as unknown as Record<string, string | undefined>
+  if (b?.how === 'noOrderNo') delete head.orderNo
+  else if (b?.how === 'missing') delete head[REQUIRED[type]]
+  else if (b?.how === 'long') head.currency = `${head.currency}0` // C3: one character too many
+  return doc
 }
 
 // ---- the property -----------------------------------------------------------------------------------------------
@@ -197,8 +230,8 @@ describe('kouan ceb check answers per order as intake does', () => {
     ;({ parties } = await deterministicCebSetup(t))
   })
 
-  /** Sends one message at its time; the refusals in the answer, for the order it was about. */
-  async function send(m: Sent): Promise<{ refusals: Array<{ code: string; pointer: string }>; ceb900?: { code: string; pointer: string } }> {
+  /** Sends one message at its time; the refusals in its answer, by order, or its CEB900. */
+  async function send(m: Sent): Promise<{ refusals: Array<{ orderNo: string; code: string }>; ceb900?: { code: string; pointer: string } }> {
     t.clock.set(new Date(m.at))
     const p = parties[SENDER[m.type]]!
     const parsed = parseCebXml(m.xml)
@@ -208,11 +241,11 @@ describe('kouan ceb check answers per order as intake does', () => {
     if (res.statusCode === 200) {
       // A refusal answers with its one reason, whose message is the returnInfo. An identical resend of a stored document
       // is answered with that document's latest receipt instead: a repeat (a rejected ticket's 100 among them).
-      const receipts = res.json().receipts as Array<{ returnStatus: number; returnInfo: string; reasons: Array<{ code: string; message: string; pointer: string }> }>
-      return { refusals: receipts.filter((r) => r.returnStatus === 100 && r.reasons.length === 1 && r.reasons[0]!.message === r.returnInfo).flatMap((r) => r.reasons) }
+      const receipts = res.json().receipts as Array<{ orderNo: string; returnStatus: number; returnInfo: string; reasons: Array<{ code: string; message: string }> }>
+      return { refusals: receipts.filter((r) => r.returnStatus === 100 && r.reasons.length === 1 && r.reasons[0]!.message === r.returnInfo).map((r) => ({ orderNo: r.orderNo, code: r.reasons[0]!.code })) }
     }
     const info = /<(?:\w+:)?returnInfo>(\S+) (\S+): /.exec(res.body)
-    if (res.statusCode !== 400 || !info || parsed.ok) throw new Error(`unexpected answer ${res.statusCode} to ${m.type} of ${m.orderNo}: ${res.body}`)
+    if (res.statusCode !== 400 || !info || parsed.ok) throw new Error(`unexpected answer ${res.statusCode} to ${m.type} of ${m.docs.map((d) => d.orderNo).join(', ')}: ${res.body}`)
     return { refusals: [], ceb900: { code: info[1]!, pointer: info[2]! } }
   }
 
@@ -235,18 +268,22 @@ describe('kouan ceb check answers per order as intake does', () => {
       const intake = new Map<string, { refusals: string[]; ceb900: string[] }>(orders.map((o) => [o, { refusals: [], ceb900: [] }]))
       const unreadable: string[] = []
       const files: string[] = []
+      const json = seededRandom(sc.fileOrder + 1)
       for (const [k, m] of messages.entries()) {
-        if (m.followUp) count(`follow-up ${m.followUp.kind}`)
+        count(m.followUp ? `follow-up ${m.followUp.kind}` : `message of ${m.docs.length}`)
         const a = await send(m)
-        const file = join(dir, `${run}-${k}-${m.type}.xml`)
-        writeFileSync(file, m.xml)
-        files.push(file)
-        intake.get(m.orderNo)!.refusals.push(...a.refusals.map((r) => r.code))
+        for (const r of a.refusals) intake.get(r.orderNo)!.refusals.push(r.code)
         if (a.ceb900) {
-          if (m.broken?.how === 'noOrderNo') unreadable.push(file)
-          else intake.get(m.orderNo)!.ceb900.push(a.ceb900.pointer)
           expect(a.ceb900.code).toBe('FORMAT')
+          // Refused as a whole: for each order it was about whose number can be read from it.
+          for (const d of m.docs) if (d.broken?.how !== 'noOrderNo') intake.get(d.orderNo)!.ceb900.push(a.ceb900.pointer)
         }
+        // The tool's file: the XML sent, or the message as JSON.
+        const parsed = parseCebXml(m.xml)
+        const file = join(dir, `${run}-${k}-${m.type}.${parsed.ok && json() < 0.3 ? 'json' : 'xml'}`)
+        writeFileSync(file, file.endsWith('.json') && parsed.ok ? JSON.stringify(parsed.message) : m.xml)
+        files.push(file)
+        if (m.docs.some((d) => d.broken?.how === 'noOrderNo')) unreadable.push(file)
       }
       const rows = new Map((await t.db.query<{ order_no: string; return_status: number; reasons: Array<{ code: string }> }>(
         'select order_no, return_status, reasons from ceb_tickets where order_no = any($1::text[])', [orders])).map((r) => [r.order_no, r]))
