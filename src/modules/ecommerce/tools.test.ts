@@ -118,6 +118,25 @@ describe('checkFiles / kouan ceb check', () => {
     expect(dup!.reasons[0]).toMatchObject({ code: 'DUPLICATE_ORDER', pointer: '/CEB311/OrderHead/orderNo' })
   })
 
+  it('answers as intake does for resends, settled tickets, parties the order does not name and senders that are no party', () => {
+    const xml = (n: number) => readFileSync(EXAMPLE_FILES[[311, 411, 511, 621].indexOf(n)]!, 'utf8')
+    const later = (s: string) => s.replace(/<ceb:appTime>20250818(\d{6})<\/ceb:appTime>/, '<ceb:appTime>20250819$1</ceb:appTime>')
+    // An identical resend changes nothing; a change after release is refused, the ticket keeps its verdict.
+    const resend = write('resend.xml', xml(621))
+    const change = write('change.xml', later(xml(411)).replace('<ceb:appType>1</ceb:appType>', '<ceb:appType>2</ceb:appType>').replace('<ceb:note>', '<ceb:note>x'))
+    expect(checkFiles([...EXAMPLE_FILES, resend], { today: TODAY })).toEqual([{ orderNo: 'SO202508180001', returnStatus: 120, reasons: [] }])
+    const [settled] = checkFiles([...EXAMPLE_FILES, change], { today: '2025-08-19' })
+    expect(settled).toMatchObject({ returnStatus: 100, reasons: [{ code: 'CEB_TICKET_SETTLED', pointer: '/CEB411/PaymentHead/orderNo' }] })
+    // A payment from an enterprise the order does not name waits, then is refused when the order comes.
+    const otherPay = write('other-pay.xml', xml(411).replaceAll('4601000PAY', '4601000PXX'))
+    const [notNamed] = checkFiles([otherPay, ...EXAMPLE_FILES.filter((_, i) => i !== 1)], { today: TODAY })
+    expect(notNamed).toMatchObject({ returnStatus: 100, reasons: [{ code: 'CEB_PARTY_NOT_NAMED', pointer: '/CEB411/PaymentHead/payCode' }] })
+    // A message whose sender (BaseTransfer copCode) is no party of its document is refused as a whole.
+    const wrongSender = write('wrong-sender.xml', xml(411).replace('<ceb:copCode>4601000PAY</ceb:copCode>', '<ceb:copCode>4601000EBP</ceb:copCode>'))
+    const [signature] = checkFiles([...EXAMPLE_FILES.filter((_, i) => i !== 1), wrongSender], { today: TODAY })
+    expect(signature).toMatchObject({ returnStatus: 100, reasons: [{ code: 'SIGNATURE', pointer: '/CEB411Message/PaymentHead/0' }] })
+  })
+
   it('exits 2 on unusable files, naming the file and the line/column or pointer, and checks the rest', async () => {
     const broken = write('broken.xml', '<?xml version="1.0"?>\n<ceb:CEB411Message xmlns:ceb="http://www.chinaport.gov.cn/ceb">\n  <ceb:Payment>\n</ceb:CEB411Message>\n')
     const badJson = write('bad.json', '{\n  "type": "CEB411",\n  "message": {"guid": "x",}\n}\n')
