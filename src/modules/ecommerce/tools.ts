@@ -444,7 +444,9 @@ const RELEASED = 800
 
 /** A stored document, as intake keeps it in `ceb_documents`. */
 interface StoredDoc {
-  type: CebMessageType; key: string; orderNo: string; body: AnyDoc; canonical: string; version: number; deleted: boolean
+  type: CebMessageType; key: string; orderNo: string; body: AnyDoc; version: number; deleted: boolean
+  /** Its canonical JSON (what intake hashes), computed when a document with its key comes again. */
+  canonical?: string
   /** When the key was first stored (intake keeps `received_at` through changes); epoch ms. */
   receivedAt: number
 }
@@ -525,9 +527,8 @@ function intakeModel(ctx: { totals: Map<string, Big>; registered?: ReadonlySet<s
       const at = (field: string) => fieldPointer(type, field)
       if (inMessage.has(key)) { no('FORMAT', `document ${key} appears twice in the message`, at('guid')); continue }
       inMessage.add(key)
-      const canonical = canonicalJson(doc)
       const e = docs.get(`${type}|${key}`)
-      if (e && !e.deleted && e.canonical === canonical) continue // an identical resend: idempotent
+      if (e && !e.deleted && (e.canonical ??= canonicalJson(e.body)) === canonicalJson(doc)) continue // an identical resend: idempotent
       const app = appTypeOf(doc)
       if (app !== '1' && e && !e.deleted && senderRoles(type, e.body.head as unknown as PartyHead, code).length === 0) {
         no('CEB_PARTY_NOT_NAMED', `document ${key} names other parties; only they may change it`, at(senderField(type, head, code)))
@@ -598,9 +599,9 @@ function intakeModel(ctx: { totals: Map<string, Big>; registered?: ReadonlySet<s
       const target = write.retires ? undefined : e
       if (target) {
         if (target.orderNo !== orderNo) { unplace(target); target.orderNo = orderNo; place(target) }
-        Object.assign(target, { body: doc, canonical, version: write.version, deleted: write.deleted })
+        Object.assign(target, { body: doc, canonical: undefined, version: write.version, deleted: write.deleted })
       } else {
-        const d: StoredDoc = { type, key, orderNo, body: doc, canonical, version: write.version, deleted: write.deleted, receivedAt: now }
+        const d: StoredDoc = { type, key, orderNo, body: doc, version: write.version, deleted: write.deleted, receivedAt: now }
         docs.set(`${type}|${key}`, d)
         place(d)
       }
