@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { openDb, openPglite } from './index.js'
+import { openDb, openPglite, tablesDue } from './index.js'
 
 describe('the embedded database belongs to one process', () => {
   const dirs: string[] = []
@@ -59,6 +59,39 @@ describe('parameters', () => {
       expect((await db.query<{ j: unknown }>('select $1::jsonb as j', [JSON.stringify({ long })]))[0]!.j).toEqual({ long })
       expect((await db.query<{ j: unknown }>('select $1::json as j', [JSON.stringify({ long })]))[0]!.j).toEqual({ long })
       expect(await db.transaction(async (tx) => (await tx.query<{ n: number }>(`select json_array_length($1::text::json) as n`, [JSON.stringify(Array(900).fill(long.slice(0, 10)))]))[0]!.n)).toBe(900)
+    } finally {
+      await db.close()
+    }
+  })
+})
+
+describe('upkeep of the embedded database (autovacuum has no process in PGlite)', () => {
+  it('is due by autovacuum\'s rule: vacuum past 50 + 20 % dead rows or 1,000 + 20 % inserts, analyze past 50 + 10 % changes', () => {
+    expect(tablesDue([
+      { name: 'quiet', live: 10_000, dead: 2_000, inserted: 2_000, changed: 1_000 },
+      { name: 'dead', live: 10_000, dead: 2_051, inserted: 0, changed: 0 },
+      { name: 'grown', live: 10_000, dead: 0, inserted: 3_001, changed: 0 },
+      { name: 'changed', live: 10_000, dead: 0, inserted: 0, changed: 1_051 },
+      { name: 'new', live: 0, dead: 0, inserted: 60, changed: 60 },
+    ])).toEqual([
+      { name: 'dead', vacuum: true, analyze: false },
+      { name: 'grown', vacuum: true, analyze: false },
+      { name: 'changed', vacuum: false, analyze: true },
+      { name: 'new', vacuum: false, analyze: true },
+    ])
+  })
+
+  it('analyzes a table that grew, so the planner looks rows up by index instead of reading the whole table', async () => {
+    const db = await openPglite()
+    try {
+      await db.exec('create table t (k text primary key, v int)')
+      await db.query(`insert into t select 'k' || i, i from generate_series(1, 20000) i`)
+      const plan = async () => (await db.query<{ 'QUERY PLAN': string }>(`explain select v from t where k = any($1::text[])`, [['k1', 'k2', 'k3']])).map((r) => r['QUERY PLAN']).join('\n')
+      const due = await db.maintain!()
+      expect(due).toContain('public.t')
+      expect((await db.query<{ changed: number }>(`select n_mod_since_analyze as changed from pg_stat_user_tables where relname = 't'`))[0]!.changed).toBe(0)
+      expect(await plan()).toMatch(/Index/)
+      expect(await db.maintain!()).not.toContain('public.t') // nothing changed since
     } finally {
       await db.close()
     }

@@ -34,6 +34,12 @@ export interface Db extends Queryable {
   close(): Promise<void>
   /** PGlite only: the data directory as a tarball (tests load a migrated copy per file). */
   dumpDataDir?(): Promise<Blob>
+  /**
+   * PGlite only: what autovacuum does on a server, once — vacuums and analyzes the tables whose changes since their
+   * last vacuum or analyze passed autovacuum's thresholds. Returns the tables it worked on. (It also runs by itself
+   * every {@link PGLITE_MAINTENANCE_MS}.)
+   */
+  maintain?(): Promise<string[]>
 }
 
 // int8 as JS number (counts and minor units stay well below 2^53); numeric stays a decimal string.
@@ -143,14 +149,54 @@ function createPglite(dataDir?: string, loadDataDir?: Blob): Promise<PGlite> {
   })
 }
 
+/**
+ * PGlite runs PostgreSQL in single-user mode, without the autovacuum launcher: left alone, its tables are never
+ * analyzed, so the planner keeps estimating a table as it was when it was created (a sequential scan of every ticket
+ * for each CEB message, growing with the table) and dead row versions are never reclaimed. This interval runs
+ * autovacuum's rule instead ({@link tablesDue}).
+ */
+export const PGLITE_MAINTENANCE_MS = 2000
+
+/**
+ * Tables due for autovacuum's work, by its default rule: vacuum when dead rows exceed 50 + 20 % of the live ones (or
+ * inserts since the last vacuum exceed 1,000 + 20 %, which keeps the visibility map current), analyze when changes
+ * since the last analyze exceed 50 + 10 %.
+ */
+export function tablesDue(stats: ReadonlyArray<{ name: string; live: number; dead: number; inserted: number; changed: number }>): Array<{ name: string; vacuum: boolean; analyze: boolean }> {
+  return stats
+    .map((t) => ({ name: t.name, vacuum: t.dead > 50 + 0.2 * t.live || t.inserted > 1000 + 0.2 * t.live, analyze: t.changed > 50 + 0.1 * t.live }))
+    .filter((t) => t.vacuum || t.analyze)
+}
+
 function pgliteDb(pg: PGlite, unlock: () => void): Db {
   const query = async <T>(sql: string, params?: Param[]) => (await pg.query<T>(sql, params as unknown[], PARAMS)).rows
   // PGlite runs one statement or transaction at a time, first come first served. Transactions are handed to it
   // one at a time here, so a single query (a receipts poll, a page's GET) waits for the transaction running now,
   // not for every transaction queued behind it: reads stay fast while intake keeps the database busy.
   let lastTx: Promise<unknown> = Promise.resolve()
+  let closing = false
+  const maintain = async (): Promise<string[]> => {
+    // Changes are counted in the statistics once flushed (at most every second otherwise): flush them first.
+    await pg.query('select pg_stat_force_next_flush()')
+    const stats = (await pg.query<{ name: string; live: number; dead: number; inserted: number; changed: number }>(
+      `select quote_ident(schemaname) || '.' || quote_ident(relname) as name, n_live_tup as live, n_dead_tup as dead,
+         n_ins_since_vacuum as inserted, n_mod_since_analyze as changed from pg_stat_user_tables`)).rows
+    const due = tablesDue(stats)
+    // One table at a time (VACUUM runs outside a transaction), each its own turn on the database.
+    for (const t of due) {
+      if (closing) break
+      await pg.exec(t.vacuum ? `vacuum (analyze ${t.analyze}) ${t.name}` : `analyze ${t.name}`)
+    }
+    return due.map((t) => t.name)
+  }
+  let maintaining: Promise<unknown> = Promise.resolve()
+  const timer = setInterval(() => {
+    maintaining = maintaining.then(maintain).catch(() => { /* next round; a failure here loses nothing */ })
+  }, PGLITE_MAINTENANCE_MS)
+  timer.unref()
   return {
     kind: 'pglite',
+    maintain: () => (maintaining = maintaining.then(maintain)) as Promise<string[]>,
     query,
     transaction: <T>(fn: (tx: Tx) => Promise<T>) => {
       const run = lastTx.then(() =>
@@ -161,7 +207,12 @@ function pgliteDb(pg: PGlite, unlock: () => void): Db {
     },
     exec: async (sql) => { await pg.exec(sql) },
     close: async () => {
-      try { await pg.close() } finally { unlock() }
+      closing = true
+      clearInterval(timer)
+      try {
+        await maintaining.catch(() => {})
+        await pg.close()
+      } finally { unlock() }
     },
     dumpDataDir: () => pg.dumpDataDir('none'),
   }

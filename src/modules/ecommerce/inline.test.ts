@@ -45,6 +45,12 @@ describe('CEB matching inline with intake', () => {
     // The order's own "received" comes before the verdict it triggered.
     expect(all.filter((r) => r.type === 'CEB311').map((r) => r.returnStatus)).toEqual([2, 120])
     expect(all.filter((r) => r.type === 'CEB621').map((r) => r.returnStatus)).toEqual([2, 120, 399, 800])
+    // The verdict's six receipts are one stored row; the API shows each with its own id, in issue order.
+    expect(await countRows(t.db, 'ceb_receipts', 'order_no = $1', [ORDER])).toBe(5)
+    const ids = all.map((r) => (r as unknown as { id: number }).id)
+    expect(new Set(ids).size).toBe(ids.length)
+    expect([...ids].sort((a, b) => a - b)).toEqual(ids)
+    expect(all.slice(-6).map((r) => [r.type, r.returnStatus])).toEqual([['CEB311', 120], ['CEB411', 120], ['CEB511', 120], ['CEB621', 120], ['CEB621', 399], ['CEB621', 800]])
     expect(await countRows(t.db, 'ceb_match_queue')).toBe(0)
     expect(await countRows(t.db, 'ceb_tax_bills')).toBe(1)
     expect((await verifyAudit(t.db)).problems).toEqual([])
