@@ -2,15 +2,19 @@
  * Declaration intake benchmark: starts `kouan serve` as a child process (PGlite in a fresh temp dir, or the
  * PostgreSQL server of DATABASE_URL), registers enterprises and port cards over HTTP, pre-signs
  * declarations, then submits them with concurrency: single submissions (group-committed by the server)
- * and the batch endpoint. Prints one JSON object as its last line.
+ * and the batch endpoint. Prints one JSON object as its last line. Cleared declarations are archived by the
+ * server's sweep off the intake transaction: after each phase the benchmark waits until the server has archived
+ * every declaration cleared so far (`kouan_archives_created_total`) and reports how long that took after the last
+ * answer (`archiveLagMs`), so a sweep that falls behind shows.
  *
  *   npm run bench:declarations                 # PGlite
  *   DATABASE_URL=postgres://… npm run bench:declarations
- *   BENCH_N=20000 BENCH_CONCURRENCY=64 BENCH_BATCH=200 …
+ *   BENCH_N=20000 BENCH_CONCURRENCY=64 BENCH_BATCH=200 BENCH_MODES=single,batch …
+ *   BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"   # node flags for the server process
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir, cpus, totalmem } from 'node:os'
+import { tmpdir, cpus, loadavg, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { Pool } from 'undici'
 import { jsonClient, waitForHealth } from './http.js'
@@ -29,7 +33,8 @@ const CLI = join(import.meta.dirname, '..', 'src', 'cli.js')
 const dbKind = process.env.DATABASE_URL ? 'postgres' : 'pglite'
 
 const dataDir = mkdtempSync(join(tmpdir(), 'kouan-bench-'))
-const env = { ...process.env, KOUAN_DATA_DIR: dataDir, PORT: String(PORT), KOUAN_LOG_LEVEL: 'warn', KOUAN_SIMULATE: 'false' }
+const metricsToken = `bench-metrics-${process.pid}-${Date.now()}`
+const env = { ...process.env, KOUAN_DATA_DIR: dataDir, PORT: String(PORT), KOUAN_LOG_LEVEL: 'warn', KOUAN_SIMULATE: 'false', KOUAN_METRICS_TOKEN: metricsToken }
 const adminPassword = 'bench-' + process.pid
 
 function rssPeakMb(pid: number): number {
@@ -37,7 +42,27 @@ function rssPeakMb(pid: number): number {
   return m ? Math.round(Number(m[1]) / 1024) : -1
 }
 
+/** Archives the server has created so far (null: a server without the counter). */
+async function archivesCreated(pool: Pool): Promise<number | null> {
+  const res = await pool.request({ method: 'GET', path: '/metrics', headers: { authorization: `Bearer ${metricsToken}` } })
+  const m = /^kouan_archives_created_total (\d+)/m.exec(await res.body.text())
+  return m ? Number(m[1]) : null
+}
+
+/** Milliseconds until the server has archived `cleared` declarations, polled every 20 ms (null: no counter; -1: not within 120 s). */
+async function archiveLag(pool: Pool, cleared: number): Promise<number | null> {
+  const t = performance.now()
+  for (;;) {
+    const n = await archivesCreated(pool)
+    if (n === null) return null
+    if (n >= cleared) return Math.round(performance.now() - t)
+    if (performance.now() - t > 120_000) return -1
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
 async function main() {
+  const loadAtStart = loadavg()[0]!
   execFileSync(process.execPath, [CLI, 'user', 'add', 'bench-admin', '--role', 'admin', '--password', adminPassword], { env, stdio: 'ignore' })
   const server: ChildProcess = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), CLI, 'serve'], { env, stdio: ['ignore', 'inherit', 'inherit'] })
   const pool = new Pool(`http://127.0.0.1:${PORT}`, { connections: CONCURRENCY, pipelining: 1 })
@@ -79,6 +104,7 @@ async function main() {
     // Single submissions, CONCURRENCY in flight.
     const lat: number[] = []
     let failures = 0
+    let cleared = 0
     let next = 0
     const t0 = performance.now()
     await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
@@ -88,9 +114,11 @@ async function main() {
         const r = await call('POST', '/api/v1/declarations', body, op.token)
         lat.push(performance.now() - s)
         if (r.status !== 201) failures++
+        else if (r.json.state === 'CLEARED') cleared++
       }
     }))
     const singleSec = (performance.now() - t0) / 1000
+    const singleArchiveLagMs = singles.length ? await archiveLag(pool, cleared) : null
 
     // Batch endpoint: BATCH declarations per request, a few requests in flight (one enterprise per batch).
     const byOp = new Map<string, Array<(typeof batches)[number]>>()
@@ -105,10 +133,14 @@ async function main() {
         const r = requests[bnext++]!
         const res = await call('POST', '/api/v1/declarations/batch', { declarations: r.bodies }, r.token)
         if (res.status !== 200) batchFailures += r.bodies.length
-        else batchFailures += res.json.failed
+        else {
+          batchFailures += res.json.failed
+          cleared += res.json.results.filter((x: { declaration?: { state: string } }) => x.declaration?.state === 'CLEARED').length
+        }
       }
     }))
     const batchSec = (performance.now() - t1) / 1000
+    const batchArchiveLagMs = batches.length ? await archiveLag(pool, cleared) : null
 
     lat.sort((a, b) => a - b)
     const pct = (p: number) => (lat.length ? Math.round(lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]! * 10) / 10 : null)
@@ -117,12 +149,16 @@ async function main() {
       p50Ms: pct(0.5),
       p99Ms: pct(0.99),
       db: dbKind,
+      singleArchiveLagMs,
       batchDeclarationsPerSec: batches.length ? Math.round(N / batchSec) : null,
+      batchArchiveLagMs,
+      cleared,
       batchSize: BATCH,
       n: N,
       concurrency: CONCURRENCY,
       failures: failures + batchFailures,
       serverPeakRssMb: rssPeakMb(server.pid!),
+      load1: [loadAtStart, loadavg()[0]!].map((x) => Math.round(x * 100) / 100),
       machine: `${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`,
       date: new Date().toISOString(),
     }

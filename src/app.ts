@@ -30,6 +30,7 @@ import { deliverWebhooks } from './modules/ecommerce/webhooks.js'
 import consoleRoutes from './modules/console/routes.js'
 import certificateRoutes, { publicVerifyRoutes } from './modules/certificates/routes.js'
 import archiveRoutes from './modules/archives/routes.js'
+import { ArchiveSweeper } from './modules/archives/sweep.js'
 import auditRoutes from './modules/audit/routes.js'
 import { checkpointTimer } from './modules/audit/service.js'
 import entrustmentRoutes from './modules/entrustments/routes.js'
@@ -53,6 +54,7 @@ export function createMetrics() {
       buckets: [0.01, 0.1, 1, 10, 60, 600, 3600, 4 * 3600, 24 * 3600, 72 * 3600], registers: [registry],
     }),
     inspections: new Counter({ name: 'kouan_inspection_results_total', help: 'Inspection results, by source and result', labelNames: ['source', 'result'] as const, registers: [registry] }),
+    archives: new Counter({ name: 'kouan_archives_created_total', help: 'Archives created from cleared declarations (by the sweep or a read)', registers: [registry] }),
   }
 }
 export type Metrics = ReturnType<typeof createMetrics>
@@ -200,7 +202,9 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps): Promise
   const checkpoint = checkpointTimer(ctx, (err) => app.log.error({ err }, 'audit checkpoint failed'))
   const auditCheckpoints = config.auditCheckpointSeconds > 0 ? setInterval(checkpoint, config.auditCheckpointSeconds * 1000) : undefined
   auditCheckpoints?.unref()
-  app.addHook('onClose', async () => { clearInterval(riskSync); clearInterval(cebSweep); clearInterval(auditCheckpoints) })
+  // Archives of cleared declarations, written off the clearance transaction in batches (resumes what is queued).
+  const archiveSweep = new ArchiveSweeper(ctx, config.archiveSweepMs, (err) => app.log.error({ err }, 'archive sweep failed')).start()
+  app.addHook('onClose', async () => { clearInterval(riskSync); clearInterval(cebSweep); clearInterval(auditCheckpoints); await archiveSweep.stop() })
 
   await app.register(swagger, {
     openapi: {

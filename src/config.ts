@@ -44,6 +44,8 @@ export const ConfigSchema = Type.Object({
   auditCheckpointKeyFile: Type.Optional(Type.String({ minLength: 1 })),
   /** Algorithm (a name in `algorithms`) of generated audit checkpoint keys. */
   auditCheckpointAlg: Type.String({ minLength: 1, default: 'Ed25519' }),
+  /** Milliseconds between runs of the archive sweep, which archives cleared declarations off their transaction (0: no sweep; reads still archive what they read). */
+  archiveSweepMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 1000 }),
 })
 export type Config = Static<typeof ConfigSchema>
 
@@ -70,6 +72,7 @@ const ENV: Record<keyof Config, string> = {
   auditCheckpointSeconds: 'KOUAN_AUDIT_CHECKPOINT_SECONDS',
   auditCheckpointKeyFile: 'KOUAN_AUDIT_CHECKPOINT_KEY_FILE',
   auditCheckpointAlg: 'KOUAN_AUDIT_CHECKPOINT_ALG',
+  archiveSweepMs: 'KOUAN_ARCHIVE_SWEEP_MS',
 }
 
 /** Thrown by {@link loadConfig} with every problem listed, so an operator fixes them in one go. */

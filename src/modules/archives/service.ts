@@ -1,10 +1,11 @@
 import type { Db, Queryable, Tx } from '../../db/index.js'
 import type { Clock, Ids } from '../../shared/clock.js'
+import type { Metrics } from '../../app.js'
 import { appendAudit } from '../../shared/audit.js'
 import { KouanError, notFound } from '../../errors.js'
 import { actorRef, type Actor } from '../auth/service.js'
 import type { Declaration, DeclarationContent } from '../declarations/schema.js'
-import { chinaYear, totalValue } from '../declarations/lifecycle.js'
+import { chinaYear } from '../declarations/lifecycle.js'
 import { findEnterprise } from '../enterprises/repo.js'
 import type { Enterprise } from '../enterprises/schema.js'
 import { chinaDateOf } from '../certificates/fields.js'
@@ -15,7 +16,7 @@ import type { PrintContent } from './fields.js'
 import * as repo from './repo.js'
 import { EXPORT_NOTICE, PURGE_LIST_MAX, type Archive, type ArchiveFilters, type PurgeResult, type RetentionRule } from './schema.js'
 
-export interface Deps { db: Db; clock: Clock; ids: Ids }
+export interface Deps { db: Db; clock: Clock; ids: Ids; metrics?: Metrics | undefined }
 
 // ---- rules (pure) -------------------------------------------------------------------------------------------
 
@@ -85,34 +86,79 @@ async function retentionRules(q: Queryable, now: Date): Promise<RetentionRule[]>
 export function invalidateRetentionCache() { rulesCache = undefined }
 
 /**
- * Archives declarations that were just cleared (结关), in the clearance transaction: a snapshot of the content and
- * parties, the retention class and end, one audit event each. A declaration archived before is skipped.
+ * Archives queued declarations (cleared, 结关) in the caller's transaction: the retention class and end of each (the
+ * rules above, from what the queue row holds), then one statement copies each declaration into its archive with a
+ * snapshot of the content and the parties (as registered when archived), and one audit event per archive. A
+ * declaration archived before is skipped. Returns the number archived.
  */
-export async function archiveCleared(tx: Tx, deps: Pick<Deps, 'clock' | 'ids'>, ds: Declaration[]): Promise<void> {
-  const cleared = ds.filter((d) => d.state === 'CLEARED' && d.clearedAt && d.entryId)
-  if (cleared.length === 0) return
+export async function archiveTaken(tx: Tx, deps: Pick<Deps, 'clock' | 'ids'>, queued: repo.QueuedArchive[]): Promise<number> {
+  if (queued.length === 0) return 0
   const now = deps.clock.now()
   const rules = await retentionRules(tx, now)
-  const parties = await repo.partiesOf(tx, [...new Set(cleared.flatMap((d) => [d.traderId, d.declarantId]))])
-  const rows = cleared.map((d): repo.NewArchive => {
-    const { years, basis } = retentionOf(rules, d.content)
-    const trader = parties.get(d.traderId)!
-    const declarant = parties.get(d.declarantId)!
-    return {
-      id: deps.ids.uuid(), retainUntil: retainUntil(d.clearedAt!, years), declarationId: d.id, declarationSubmittedAt: d.submittedAt, entryId: d.entryId!,
-      traderId: d.traderId, ieFlag: d.ieFlag, tradeMode: d.content.tradeMode, customsDistrict: d.content.customsDistrict, iePort: d.content.iePort,
-      declaredAt: d.submittedAt, clearedAt: d.clearedAt!, retentionYears: years, retentionBasis: basis, createdAt: now.toISOString(),
-      snapshot: {
-        entryId: d.entryId!, content: d.content, trader, declarant: { name: declarant.name, customsCode: declarant.customsCode },
-        totalValue: totalValue(d.content), totalValueCny: d.totalValueCny, declaredAt: d.submittedAt, releasedAt: d.releasedAt, clearedAt: d.clearedAt!,
-      },
-    }
+  const decisions = queued.map((q): repo.ArchiveDecision => {
+    const { years, basis } = retentionOf(rules, { tradeMode: q.tradeMode, manualNo: q.manualNo ?? undefined, cutMode: q.cutMode ?? undefined })
+    return { id: deps.ids.uuid(), declarationId: q.declarationId, submittedAt: q.submittedAt, retainUntil: retainUntil(q.clearedAt, years), years, basis }
   })
-  const inserted = await repo.insertArchives(tx, rows)
-  for (const a of rows) {
-    if (!inserted.has(a.id)) continue
-    appendAudit(tx, { at: now, actor: 'system:archives', action: 'ARCHIVE_CREATED', entityType: 'archive', entityId: a.entryId, data: { declarationId: a.declarationId, retentionYears: a.retentionYears, retainUntil: a.retainUntil, basis: a.retentionBasis } })
+  const inserted = await repo.insertArchives(tx, decisions, now.toISOString())
+  for (const a of inserted) {
+    appendAudit(tx, { at: now, actor: 'system:archives', action: 'ARCHIVE_CREATED', entityType: 'archive', entityId: a.entry_id, data: { declarationId: a.declaration_id, retentionYears: a.retention_years, retainUntil: a.retain_until, basis: a.retention_basis } })
   }
+  return inserted.length
+}
+
+/**
+ * Queues declarations just cleared for the archive sweep, in the clearing transaction (the CLEARED transition; intake
+ * queues in its insert statement). Archiving itself runs later, in batches, off that transaction.
+ */
+export async function queueArchives(tx: Tx, ds: Declaration[]): Promise<void> {
+  await repo.enqueueArchives(tx, ds.filter((d) => d.state === 'CLEARED' && d.clearedAt && d.entryId).map((d) => ({
+    declarationId: d.id, submittedAt: d.submittedAt, traderId: d.traderId, entryId: d.entryId!, clearedAt: d.clearedAt!,
+    tradeMode: d.content.tradeMode, manualNo: d.content.manualNo ?? null, cutMode: d.content.cutMode ?? null,
+  })))
+}
+
+/** Declarations archived per sweep transaction. */
+export const SWEEP_BATCH = 500
+
+/**
+ * One sweep transaction: takes queued declarations off the queue (up to `limit`, oldest first, skipping what another
+ * process holds; or the given `ids`, waiting for a sweep that holds one) and archives them before it commits; a
+ * failure rolls both back, so they stay queued. Returns how many were taken.
+ */
+export async function archiveQueued(deps: Deps, o: { limit?: number; ids?: string[] } = {}): Promise<number> {
+  const { taken, archived } = await deps.db.transaction(async (tx) => {
+    const taken = await repo.takeQueued(tx, o.ids ? { ids: o.ids } : { limit: o.limit ?? SWEEP_BATCH })
+    return { taken: taken.length, archived: await archiveTaken(tx, deps, taken) }
+  })
+  deps.metrics?.archives.inc(archived)
+  return taken
+}
+
+/**
+ * Archives everything queued, batch after batch, until the queue is empty or `stop()` says so (the server's sweep
+ * checks whether it is closing). The function tests and the CLI call to archive deterministically. Returns the count.
+ */
+export async function sweepArchives(deps: Deps, o: { batch?: number; stop?: () => boolean } = {}): Promise<number> {
+  const batch = o.batch ?? SWEEP_BATCH
+  let total = 0
+  for (;;) {
+    const n = await archiveQueued(deps, { limit: batch })
+    total += n
+    if (n < batch || o.stop?.()) return total
+  }
+}
+
+/** Queued declarations a read archives before it reads, at most (the oldest first; the sweep does the rest). */
+export const READ_ARCHIVES_MAX = 5000
+
+/**
+ * Before a read of archives: archives what is still queued of what the read covers (one entry number, one enterprise,
+ * or all), so a declaration reads as archived from the moment it is cleared, sweep or not. Costs one query when
+ * nothing is queued.
+ */
+export async function archivePending(deps: Deps, scope: { entryId?: string | undefined; traderId?: string | undefined }): Promise<void> {
+  const ids = await repo.queuedFor(deps.db, scope, READ_ARCHIVES_MAX)
+  for (let i = 0; i < ids.length; i += SWEEP_BATCH) await archiveQueued(deps, { ids: ids.slice(i, i + SWEEP_BATCH) })
 }
 
 // ---- self-service ------------------------------------------------------------------------------------------
@@ -127,14 +173,16 @@ async function eligibleEnterprise(db: Queryable, actor: Actor): Promise<string |
 }
 
 /** Archives within retention: operators see their enterprise's (as consignee/consignor), officers all or one enterprise's. */
-export async function listArchives(deps: Pick<Deps, 'db' | 'clock'>, actor: Actor, q: ArchiveFilters) {
+export async function listArchives(deps: Deps, actor: Actor, q: ArchiveFilters) {
   const own = await eligibleEnterprise(deps.db, actor)
+  await archivePending(deps, { traderId: own ?? q.enterpriseId, entryId: q.entryId })
   return repo.listArchives(deps.db, { ...q, traderId: own ?? q.enterpriseId, today: chinaDateOf(deps.clock.now()) })
 }
 
 /** One archive within retention; another enterprise's, or one past retention, is a 404. */
-export async function getArchive(deps: Pick<Deps, 'db' | 'clock'>, actor: Actor, entryId: string): Promise<Archive> {
+export async function getArchive(deps: Deps, actor: Actor, entryId: string): Promise<Archive> {
   const own = await eligibleEnterprise(deps.db, actor)
+  await archivePending(deps, { entryId, traderId: own })
   const a = await repo.findArchive(deps.db, entryId)
   if (!a || (own && a.traderId !== own) || isDue(a.retainUntil, chinaDateOf(deps.clock.now()))) throw notFound('ARCHIVE_NOT_FOUND', `archive of declaration ${entryId}`, '/params/entryId')
   return a
@@ -179,6 +227,7 @@ const EXPORT_COLUMNS = ['entry_id', 'ie_flag', 'trade_mode', 'customs_district',
  */
 export async function exportArchives(deps: Deps, actor: Actor, q: Omit<ArchiveFilters, 'offset'>): Promise<{ csv: string; rows: number }> {
   const own = await eligibleEnterprise(deps.db, actor)
+  await archivePending(deps, { traderId: own ?? q.enterpriseId, entryId: q.entryId })
   const r = await repo.listArchives(deps.db, { ...q, offset: 0, traderId: own ?? q.enterpriseId, today: chinaDateOf(deps.clock.now()) })
   const lines = [csv(EXPORT_NOTICE), EXPORT_COLUMNS.join(','), ...r.items.map((a) => [
     a.entryId, a.ieFlag, a.tradeMode, a.customsDistrict, a.iePort, a.traderCode, a.traderName, a.declaredAt, a.clearedAt, a.itemCount, a.totalValue, a.currency, a.retentionYears, a.retainUntil,
@@ -207,9 +256,11 @@ const PURGE_CHUNK = 500
  * Removes archives past retention as of the injected clock's China date (never one still within it): in chunks of
  * 500 per transaction, each removal audited; then drops the yearly partitions that lie wholly in the past and are
  * empty, so old years leave no table behind. With `dryRun` it only lists what would go. Print log rows stay, so
- * a printout scanned later reads "past retention".
+ * a printout scanned later reads "past retention". Queued declarations are archived first (on a dry run too: that
+ * removes nothing), so what is due is complete.
  */
 export async function purgeArchives(deps: Deps, who: string, o: { dryRun: boolean }): Promise<PurgeResult> {
+  await sweepArchives(deps)
   const today = chinaDateOf(deps.clock.now())
   const first = await repo.dueArchives(deps.db, today, PURGE_LIST_MAX)
   const items = first.items.map(({ id: _id, ...x }) => x)

@@ -46,20 +46,6 @@ export function toDeclaration(r: DeclarationRow): Declaration {
   }
 }
 
-/**
- * Claims client references for a batch; returns the refs that were new. A ref already claimed (by an earlier
- * request or a concurrent process) is not returned, and its original declaration is served instead.
- */
-export async function claimRefs(tx: Tx, rows: Array<{ enterpriseId: string; clientRef: string; id: string; submittedAt: string }>): Promise<Set<string>> {
-  const claimed = await tx.query<{ declaration_id: string }>(
-    `insert into declaration_refs (enterprise_id, client_ref, declaration_id, submitted_at)
-     select enterprise_id, client_ref, declaration_id, submitted_at
-     from jsonb_to_recordset($1::jsonb) as x(enterprise_id uuid, client_ref text, declaration_id uuid, submitted_at timestamptz)
-     on conflict do nothing returning declaration_id`,
-    [JSON.stringify(rows.map((r) => ({ enterprise_id: r.enterpriseId, client_ref: r.clientRef, declaration_id: r.id, submitted_at: r.submittedAt })))])
-  return new Set(claimed.map((c) => c.declaration_id))
-}
-
 export async function findByRefs(db: Queryable, refs: Array<{ enterpriseId: string; clientRef: string }>): Promise<Map<string, Declaration>> {
   const rows = await db.query<DeclarationRow & { ref_enterprise: string }>(
     `select r.enterprise_id as ref_enterprise, ${COLS.split(',').map((c) => 'd.' + c.trim()).join(', ')}
@@ -70,35 +56,56 @@ export async function findByRefs(db: Queryable, refs: Array<{ enterpriseId: stri
   return new Map(rows.map((r) => [`${r.ref_enterprise}/${r.client_ref}`, toDeclaration(r)]))
 }
 
-/** Inserts declarations with their items in two statements, whatever the batch size. */
-export async function insertDeclarations(tx: Tx, ds: NewDeclaration[]): Promise<void> {
-  if (ds.length === 0) return
-  await tx.query(
-    `insert into declarations (id, submitted_at, entry_id, client_ref, ie_flag, state, lane, declarant_id, trader_id, card_id,
-       customs_district, ie_port, trade_mode, transport_mode, trade_country, bill_no, total_value_cny, body, signature, payload_hash,
-       risk, accepted_at, assessed_at, inspection_ordered_at, released_at, cleared_at, updated_at)
-     select id, submitted_at, entry_id, client_ref, ie_flag, state, lane, declarant_id, trader_id, card_id,
-       body ->> 'customsDistrict', body ->> 'iePort', body ->> 'tradeMode', body ->> 'transportMode', body ->> 'tradeCountry', body ->> 'billNo',
-       total_value_cny, body, signature, payload_hash, risk, accepted_at, assessed_at, inspection_ordered_at, released_at, cleared_at, submitted_at
-     from jsonb_to_recordset($1::jsonb) as x(id uuid, submitted_at timestamptz, entry_id text, client_ref text, ie_flag char(1), state text,
-       lane text, declarant_id uuid, trader_id uuid, card_id uuid, total_value_cny numeric, body jsonb, signature text, payload_hash text,
-       risk jsonb, accepted_at timestamptz, assessed_at timestamptz, inspection_ordered_at timestamptz, released_at timestamptz, cleared_at timestamptz)`,
+/**
+ * Writes a batch of new declarations in one statement, whatever its size: claims their client references
+ * (`declaration_refs`, on conflict do nothing) and inserts only the declarations whose reference it claimed, with
+ * their items (references are per declarant enterprise); those cleared at once (general trade) are queued for the archive sweep (`archive_queue`, migration
+ * 0011). A reference already claimed, by an earlier request or by another process at the same moment, writes nothing
+ * and its original is served instead. Returns the ids written.
+ */
+export async function insertDeclarations(tx: Tx, ds: NewDeclaration[]): Promise<Set<string>> {
+  if (ds.length === 0) return new Set()
+  const rows = await tx.query<{ declaration_id: string }>(
+    `with x as (
+       select * from jsonb_to_recordset($1::jsonb) as x(id uuid, submitted_at timestamptz, entry_id text, client_ref text, ie_flag char(1), state text,
+         lane text, declarant_id uuid, trader_id uuid, card_id uuid, total_value_cny numeric, body jsonb, signature text,
+         payload_hash text, risk jsonb, accepted_at timestamptz, assessed_at timestamptz, inspection_ordered_at timestamptz, released_at timestamptz,
+         cleared_at timestamptz)),
+     refs as (
+       insert into declaration_refs (enterprise_id, client_ref, declaration_id, submitted_at)
+       select declarant_id, client_ref, id, submitted_at from x
+       on conflict do nothing returning declaration_id),
+     d as (
+       insert into declarations (id, submitted_at, entry_id, client_ref, ie_flag, state, lane, declarant_id, trader_id, card_id,
+         customs_district, ie_port, trade_mode, transport_mode, trade_country, bill_no, total_value_cny, body, signature, payload_hash,
+         risk, accepted_at, assessed_at, inspection_ordered_at, released_at, cleared_at, updated_at)
+       select id, submitted_at, entry_id, client_ref, ie_flag, state, lane, declarant_id, trader_id, card_id,
+         body ->> 'customsDistrict', body ->> 'iePort', body ->> 'tradeMode', body ->> 'transportMode', body ->> 'tradeCountry', body ->> 'billNo',
+         total_value_cny, body, signature, payload_hash, risk, accepted_at, assessed_at, inspection_ordered_at, released_at, cleared_at, submitted_at
+       from x join refs on refs.declaration_id = x.id
+       returning id, submitted_at, trader_id, entry_id, cleared_at, state, trade_mode, body ->> 'manualNo' as manual_no, body ->> 'cutMode' as cut_mode),
+     items as (
+       insert into declaration_items (declaration_id, submitted_at, g_no, hs_code, description, quantity, unit, unit_price, total_value, currency, origin_country)
+       select i.declaration_id, i.submitted_at, g_no, hs_code, description, quantity, unit, unit_price, total_value, currency, origin_country
+       from jsonb_to_recordset($2::jsonb) as i(declaration_id uuid, submitted_at timestamptz, g_no int, hs_code text, description text,
+         quantity numeric, unit text, unit_price numeric, total_value numeric, currency text, origin_country text)
+       join refs on refs.declaration_id = i.declaration_id),
+     queued as (
+       insert into archive_queue (declaration_id, submitted_at, trader_id, entry_id, cleared_at, trade_mode, manual_no, cut_mode)
+       select id, submitted_at, trader_id, entry_id, cleared_at, trade_mode, manual_no, cut_mode from d where state = 'CLEARED')
+     select declaration_id from refs`,
     [JSON.stringify(ds.map((d) => ({
       id: d.id, submitted_at: d.submittedAt, entry_id: d.entryId, client_ref: d.clientRef, ie_flag: d.ieFlag, state: d.state, lane: d.lane,
       declarant_id: d.declarantId, trader_id: d.traderId, card_id: d.cardId, total_value_cny: d.totalValueCny,
       body: { ...d.content, signature: d.signature }, signature: d.signature.value, payload_hash: d.payloadHash, risk: d.risk,
       accepted_at: d.times.acceptedAt ?? null, assessed_at: d.times.assessedAt ?? null, inspection_ordered_at: d.times.inspectionOrderedAt ?? null,
       released_at: d.times.releasedAt ?? null, cleared_at: d.times.clearedAt ?? null,
-    })))])
-  await tx.query(
-    `insert into declaration_items (declaration_id, submitted_at, g_no, hs_code, description, quantity, unit, unit_price, total_value, currency, origin_country)
-     select declaration_id, submitted_at, g_no, hs_code, description, quantity, unit, unit_price, total_value, currency, origin_country
-     from jsonb_to_recordset($1::jsonb) as x(declaration_id uuid, submitted_at timestamptz, g_no int, hs_code text, description text,
-       quantity numeric, unit text, unit_price numeric, total_value numeric, currency text, origin_country text)`,
-    [JSON.stringify(ds.flatMap((d) => d.content.items.map((it, i) => ({
+    }))),
+    JSON.stringify(ds.flatMap((d) => d.content.items.map((it, i) => ({
       declaration_id: d.id, submitted_at: d.submittedAt, g_no: i + 1, hs_code: it.hsCode, description: it.description, quantity: it.quantity,
       unit: it.unit, unit_price: it.unitPrice, total_value: it.totalValue, currency: d.content.currency, origin_country: it.originCountry,
     }))))])
+  return new Set(rows.map((r) => r.declaration_id))
 }
 
 export async function findDeclaration(db: Queryable, idOrEntry: string): Promise<(Declaration & { submittedAtRaw: string; cardId: string }) | undefined> {

@@ -18,7 +18,7 @@ import type { Declaration, DeclarationContent, Lane, State, SubmitDeclaration } 
 import { canTransition, chinaYear, contentProblems, entryId, totalValue } from './lifecycle.js'
 import * as repo from './repo.js'
 import { issueOnRelease } from '../certificates/service.js'
-import { archiveCleared } from '../archives/service.js'
+import { queueArchives } from '../archives/service.js'
 import { chinaDate, entrustmentFor, entrustmentsForIntake } from '../entrustments/service.js'
 
 export interface Deps { db: Db; clock: Clock; ids: Ids; reference: Reference; metrics?: Metrics | undefined; risk?: RiskEngine | undefined }
@@ -274,13 +274,12 @@ export async function submitDeclarations(deps: Deps & { numbers: EntryNumbers },
   }
 
   const created = await deps.db.transaction(async (tx) => {
-    const claimed = await repo.claimRefs(tx, prepared.map((p) => ({ enterpriseId: p.c.declarant.id, clientRef: p.c.input.clientRef, id: p.row.id, submittedAt: nowIso })))
+    // One statement claims the client references and writes what it claimed (items, and the archive queue for
+    // general trade, which is closed at once); archiving itself is the sweep's (archives/sweep.ts).
+    const claimed = await repo.insertDeclarations(tx, prepared.map((p) => p.row))
     const fresh = prepared.filter((p) => claimed.has(p.row.id))
-    await repo.insertDeclarations(tx, fresh.map((p) => p.row))
     await insertInspections(tx, fresh.flatMap((p) => (p.inspection ? [p.inspection] : [])))
     for (const p of fresh) auditWalk(tx, p.row, p.c.who, now, p.c.entrustmentId)
-    // General trade released at intake is closed at once: archive it in the same transaction.
-    await archiveCleared(tx, deps, fresh.filter((p) => p.row.state === 'CLEARED').map((p) => fromRow(p.row)))
     return fresh
   })
 
@@ -376,8 +375,8 @@ export async function transition(
     // Quarantine goods released after compliant inspections get their certificate in this transaction.
     await issueOnRelease(tx, deps, after)
   }
-  // Closure (结关) archives the declaration, with its retention class, in this transaction.
-  if (to === 'CLEARED') await archiveCleared(tx, deps, [after])
+  // Closure (结关) queues the declaration for the archive sweep in this transaction (archived within seconds, or when read).
+  if (to === 'CLEARED') await queueArchives(tx, [after])
   return after
 }
 
