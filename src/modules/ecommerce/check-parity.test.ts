@@ -13,10 +13,6 @@
  * runs are kept apart by their own document numbers and buyers, and each run's earlier annual totals are written to
  * `ceb_buyer_totals` (what intake counts) and given to the tool as `annualTotals`.
  *
- * One document per message: intake's matching reads the buyers' totals once per batch of tickets it matches, so two
- * tickets of one buyer completed by one message are both judged against the same earlier total (reported in issue 11;
- * the tool counts them one after the other, as DOMAIN §5's annual limit requires).
- *
  * Seeded: KOUAN_PARITY_SEED, KOUAN_PARITY_RUNS (default 12); KOUAN_PARITY_STATS=1 prints what the runs reached (answers
  * and reason codes per order).
  */
@@ -174,8 +170,8 @@ function build(sc: Scenario, run: number): { tickets: GeneratedTicket[]; message
     d.doc.head.appTime = cebTime(d.at)
     const batch = open.get(d.type)
     const joins = sc.batch && !d.followUp && batch && !batch.followUp && d.at - batch.docs[0]!.at < 2 * DAY
-    // Not two of one buyer; not two broken documents (intake's CEB900 names the first problem only).
-    if (joins && !batch.docs.some((x) => x.buyer === d.buyer || (x.broken && d.broken))) {
+    // Not two broken documents (intake's CEB900 names the first problem only).
+    if (joins && !batch.docs.some((x) => x.broken && d.broken)) {
       batch.docs.push(d)
       batch.at = d.at
       continue

@@ -566,7 +566,12 @@ async function matchOrders(
       else {
         status = STATUS.RELEASED
         info = 'released'
-        if (verdict.tax && tickets.get(orderNo)?.return_status !== STATUS.RELEASED) bills.push({ orderNo, inventory: inv, tax: verdict.tax })
+        if (verdict.tax && tickets.get(orderNo)?.return_status !== STATUS.RELEASED) {
+          bills.push({ orderNo, inventory: inv, tax: verdict.tax })
+          // The buyer's next order in this batch is judged on the total with this one.
+          const buyer = inv.head.buyerIdNumber
+          if (buyer) totals.set(buyer, new Big(totals.get(buyer) ?? '0').plus(verdict.tax.dutiableValue).toFixed(2))
+        }
       }
     }
     // The same verdict again (the order matched twice, or a change that changed nothing) issues no new
