@@ -100,6 +100,8 @@ describe('CEB matching inline with intake', () => {
     expect(rows).toEqual([{ doc_key: expect.stringMatching(new RegExp(`#${ORDER}$`)), order_no: ORDER }, { doc_key: rows[0]!.doc_key.split('#')[0], order_no: 'SO202508180003' }])
     // The first order keeps its waybill receipts and its receipt message.
     expect((await receipts()).filter((r) => r.type === 'CEB511').map((r) => r.returnStatus)).toEqual(before)
+    // Its receipts name the waybill under its retired key, the verdict's (one stored row) included.
+    expect((await receipts()).filter((r) => r.type === 'CEB511').map((r) => (r as unknown as { docKey: string }).docKey)).toEqual(before.map(() => rows[0]!.doc_key))
     const xml = await t.app.inject({ method: 'GET', url: `/api/v1/ceb/orders/${ORDER}/receipts.xml?kind=CEB512`, headers: officer.headers })
     expect(xml.statusCode).toBe(200)
     expect(xml.body).toContain(`<ceb:logisticsNo>${rows[1]!.doc_key.split('|')[1]}</ceb:logisticsNo>`)
