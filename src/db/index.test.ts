@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { openDb, openPglite, tablesDue } from './index.js'
+import { openDb, openPglite, socketOf, tablesDue } from './index.js'
 
 describe('the embedded database belongs to one process', () => {
   const dirs: string[] = []
@@ -93,5 +93,15 @@ describe('upkeep of the embedded database (autovacuum has no process in PGlite)'
     } finally {
       await db.close()
     }
+  })
+})
+
+describe('a PostgreSQL server on this machine by its Unix socket', () => {
+  it('reads libpq\'s host=/directory parameter and leaves other URLs alone', () => {
+    expect(socketOf('postgres://u:p@localhost:5432/x?host=/run/pg&sslmode=disable')).toEqual({ url: 'postgres://u:p@localhost:5432/x?sslmode=disable', host: '/run/pg' })
+    expect(socketOf('postgres://u@/x?sslmode=disable&host=%2Frun%2Fpg')).toEqual({ url: 'postgres://u@localhost/x?sslmode=disable', host: '/run/pg' })
+    expect(socketOf('postgresql:///x?host=/run/pg')).toEqual({ url: 'postgresql://localhost/x', host: '/run/pg' })
+    expect(socketOf('postgres://h:1/x?host=db.example')).toEqual({ url: 'postgres://h:1/x?host=db.example' })
+    expect(socketOf('postgres://u@db:5432/x')).toEqual({ url: 'postgres://u@db:5432/x' })
   })
 })
