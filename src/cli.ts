@@ -377,7 +377,17 @@ cert.command('rotate-key')
     await withDb(async (db) => { console.log(JSON.stringify(await rotateKey({ db, clock: systemClock, ids: systemIds }, 'cli:kouan', o.alg))) }, { migrate: true })
   })
 
-const archive = program.command('archive').description('declaration archives: retention enforcement')
+const archive = program.command('archive').description('declaration archives: the sweep that creates them, retention enforcement')
+archive.command('sweep')
+  .description('archive every cleared declaration still queued (the server does this every KOUAN_ARCHIVE_SWEEP_MS; on PGlite, with the server stopped)')
+  .action(async () => {
+    const { queueState, sweepArchives } = await import('./modules/archives/service.js')
+    await withDb(async (db) => {
+      const deps = { db, clock: systemClock, ids: systemIds }
+      const before = await queueState(db)
+      console.log(JSON.stringify({ queued: before.pending, oldestClearedAt: before.oldestClearedAt, taken: await sweepArchives(deps), left: (await queueState(db)).pending }))
+    }, { migrate: true })
+  })
 archive.command('purge')
   .description('remove archives past retention (audited) and drop empty partitions of past years; --dry-run lists what would go')
   .option('--dry-run', 'list only, remove nothing')

@@ -1,11 +1,8 @@
 import { sweepArchives, type Deps } from './service.js'
 
-/** Rows archived between two VACUUMs of the queue on PGlite (which has no autovacuum). */
-const VACUUM_EVERY = 10_000
-
 /**
  * The server's archive sweep: `everyMs` after the previous run ended, archives everything queued, in batches of
- * `SWEEP_BATCH` per transaction, so a declaration is archived within about `everyMs` of its clearance. Every
+ * `sweepBatch` per transaction (100 on PGlite, 500 on PostgreSQL), so a declaration is archived within about `everyMs` of its clearance. Every
  * process may run one on the same PostgreSQL (rows are taken with SKIP LOCKED); what a process left queued when it
  * stopped is archived by the next run of any. `stop()` lets the running batch finish (the server awaits it on close).
  */
@@ -13,13 +10,8 @@ export class ArchiveSweeper {
   private timer: NodeJS.Timeout | undefined
   private running: Promise<void> | undefined
   private stopped = false
-  private sinceVacuum = 0
 
-  private readonly vacuumEvery: number
-
-  constructor(private readonly deps: Deps, private readonly everyMs: number, private readonly onError: (err: unknown) => void, o: { vacuumEvery?: number } = {}) {
-    this.vacuumEvery = o.vacuumEvery ?? VACUUM_EVERY
-  }
+  constructor(private readonly deps: Deps, private readonly everyMs: number, private readonly onError: (err: unknown) => void) {}
 
   start(): this {
     if (this.everyMs > 0 && !this.stopped) this.schedule()
@@ -36,14 +28,9 @@ export class ArchiveSweeper {
     this.timer.unref()
   }
 
+  // Taken rows are deleted: the queue's dead rows are vacuumed by autovacuum (PostgreSQL) or the PGlite adapter's upkeep.
   private async run() {
-    this.sinceVacuum += await sweepArchives(this.deps, { stop: () => this.stopped })
-    // Taken rows are deleted; PGlite never vacuums, so the queue would keep every dead row. Once it is empty
-    // again, a VACUUM gives the space back (PostgreSQL's autovacuum does this there).
-    if (this.sinceVacuum >= this.vacuumEvery && this.deps.db.kind === 'pglite' && !this.stopped) {
-      this.sinceVacuum = 0
-      await this.deps.db.query('vacuum archive_queue')
-    }
+    await sweepArchives(this.deps, { stop: () => this.stopped })
   }
 
   /** Stops the timer and waits for a running sweep to finish its batch. */
