@@ -87,38 +87,56 @@ export class RiskEngine {
       this.model = RiskModel.fromJSON(active.artifact)
       this.modelVersion = active.version
     }
-    await this.replay('decl', (cursor) => db.query<DeclRow & { key: string; at: Date }>(
-      `select d.id as key, d.submitted_at as at, ${DECL_COLUMNS} from declarations d ${DECL_JOINS}
-       where (d.submitted_at, d.id) > ($1::timestamptz, $2::uuid) and d.state <> 'REJECTED'
-       order by d.submitted_at, d.id limit ${PAGE}`, cursor), (d) => this.observe(rowInput(d)))
-    await this.replay('label', (cursor) => db.query<DeclRow & { key: string; at: Date; result: string; findings: Array<{ category: string }> | null }>(
-      `select i.id as key, i.finished_at as at, i.result, i.findings, ${DECL_COLUMNS}
-       from inspections i join declarations d on d.id = i.declaration_id and d.submitted_at = i.declaration_submitted_at ${DECL_JOINS}
-       where i.state = 'DONE' and (i.finished_at, i.id) > ($1::timestamptz, $2::uuid) order by i.finished_at, i.id limit ${PAGE}`, cursor),
-    (r) => this.learn(rowInput(r), labelOf(r)))
+    await this.replay('decl',
+      (cursor) => db.query<{ key: string; at: Date }>(
+        `select d.id as key, d.submitted_at as at from declarations d
+         where (d.submitted_at, d.id) > ($1::timestamptz, $2::uuid) and d.state <> 'REJECTED'
+         order by d.submitted_at, d.id limit ${PAGE}`, cursor),
+      (keys) => db.query<DeclRow & { key: string }>(
+        `select d.id as key, ${DECL_COLUMNS} from declarations d ${DECL_JOINS}
+         where d.id = any($1::uuid[]) and d.submitted_at = any($2::timestamptz[])`, [keys.map((k) => k.key), keys.map((k) => k.at.toISOString())]),
+      (d) => this.observe(rowInput(d)))
+    await this.replay('label',
+      (cursor) => db.query<{ key: string; at: Date }>(
+        `select i.id as key, i.finished_at as at from inspections i
+         where i.state = 'DONE' and (i.finished_at, i.id) > ($1::timestamptz, $2::uuid) order by i.finished_at, i.id limit ${PAGE}`, cursor),
+      (keys) => db.query<DeclRow & { key: string; result: string; findings: Array<{ category: string }> | null }>(
+        `select i.id as key, i.result, i.findings, ${DECL_COLUMNS}
+         from inspections i join declarations d on d.id = i.declaration_id and d.submitted_at = i.declaration_submitted_at ${DECL_JOINS}
+         where i.id = any($1::uuid[])`, [keys.map((k) => k.key)]),
+      (r) => this.learn(rowInput(r), labelOf(r)))
   }
 
   // Rows are read from a little before the cursor: a transaction that stamped an earlier time may commit
-  // after a later one was read. Keys seen inside that window are remembered so nothing is applied twice.
+  // after a later one was read. Keys seen inside that window are remembered so nothing is applied twice. The window
+  // is read as keys only; whole rows are loaded for the keys not seen yet (issue 11: re-reading 30 s of declarations
+  // every 2 s held the embedded database for 0.2 s at 300 declarations/s).
   private readonly cursors = { decl: new Date(0), label: new Date(0) }
   private readonly seen = { decl: new Map<string, number>(), label: new Map<string, number>() }
-  private async replay<R extends { key: string; at: Date }>(
-    kind: 'decl' | 'label', page: (cursor: [string, string]) => Promise<R[]>, apply: (r: R) => void,
+  private async replay<R extends { key: string }>(
+    kind: 'decl' | 'label', page: (cursor: [string, string]) => Promise<Array<{ key: string; at: Date }>>,
+    load: (keys: Array<{ key: string; at: Date }>) => Promise<R[]>, apply: (r: R) => void,
   ) {
     const seen = this.seen[kind]
     let cursor: [string, string] = [new Date(this.cursors[kind].getTime() - SYNC_WINDOW_MS).toISOString(), ZERO_UUID]
     for (;;) {
-      const rows = await page(cursor)
-      for (const r of rows) {
-        const at = new Date(r.at).getTime()
-        if (!seen.has(r.key)) {
-          apply(r)
-          seen.set(r.key, at)
+      const keys = (await page(cursor)).map((k) => ({ key: k.key, at: new Date(k.at) }))
+      const fresh = keys.filter((k) => !seen.has(k.key))
+      if (fresh.length > 0) {
+        // Applied in the order of the keys (time, then id), as the history is replayed in order.
+        const rows = new Map((await load(fresh)).map((r) => [r.key, r]))
+        for (const k of fresh) {
+          const r = rows.get(k.key)
+          if (r) apply(r)
         }
-        if (at > this.cursors[kind].getTime()) this.cursors[kind] = new Date(at)
-        cursor = [new Date(at).toISOString(), r.key]
       }
-      if (rows.length < PAGE) break
+      for (const k of keys) {
+        const at = k.at.getTime()
+        if (!seen.has(k.key)) seen.set(k.key, at)
+        if (at > this.cursors[kind].getTime()) this.cursors[kind] = new Date(at)
+        cursor = [k.at.toISOString(), k.key]
+      }
+      if (keys.length < PAGE) break
     }
     const horizon = this.cursors[kind].getTime() - SYNC_WINDOW_MS
     for (const [k, at] of seen) if (at < horizon) seen.delete(k)
