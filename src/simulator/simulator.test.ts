@@ -254,8 +254,14 @@ describe('simulation against a live server', () => {
   it('re-runs with the same seed (enterprises and rules exist) in batches, and stops on abort', async () => {
     const ctl = new AbortController()
     const before = await countRows(t.db, 'declarations')
-    setTimeout(() => ctl.abort(), 2500)
+    // Stopped once its first batch is in (not after a fixed time: setting up takes longer on a busy machine).
+    const stopOnFirstBatch = (async () => {
+      while (!ctl.signal.aborted && await countRows(t.db, 'declarations') === before) await new Promise((r) => setTimeout(r, 100))
+      ctl.abort()
+    })()
     const stats = await runSimulation({ baseUrl, officer, officer2, rate: 40, enterprises: 8, seed: 5, batch: true, signal: ctl.signal, log: () => {}, reference: ref })
+    ctl.abort()
+    await stopOnFirstBatch
     expect(stats.enterprises).toBe(8)
     expect(stats.rulesActive).toBeGreaterThanOrEqual(2)
     expect(stats.duplicates).toBe(0)
