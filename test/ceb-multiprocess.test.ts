@@ -112,8 +112,9 @@ describe('CEB from two apps on one database (PGlite\'s path)', () => {
     }
     await db.query(`insert into ceb_match_queue (order_no, enqueued_at) select $1, now() from generate_series(1, 5)`, [other])
     expect(await count('ceb_match_queue where order_no = $1', [other])).toBe(6)
-    const done = await Promise.all([matchQueued(ctx(apps[0]!), 2), matchQueued(ctx(apps[1]!), 2), matchQueued(ctx(apps[0]!), 2), matchQueued(ctx(apps[1]!), 2)])
-    expect(done.reduce((x, y) => x + y, 0)).toBeGreaterThan(0)
+    // Four matching calls at once, through both apps; the apps' own sweeps (every second) may take rows too, and on a
+    // busy machine can be first: what must hold is one verdict whoever matched.
+    await Promise.all([matchQueued(ctx(apps[0]!), 2), matchQueued(ctx(apps[1]!), 2), matchQueued(ctx(apps[0]!), 2), matchQueued(ctx(apps[1]!), 2)])
     expect(await count('ceb_match_queue')).toBe(0)
     expect(await count(`ceb_tickets where order_no = $1 and return_status = 800`, [other])).toBe(1)
     expect(await count(`audit_log where action = 'CEB_TICKET_VERDICT' and entity_id = $1`, [other])).toBe(1)
