@@ -5,7 +5,8 @@
  * and the batch endpoint. Prints one JSON object as its last line. Cleared declarations are archived by the
  * server's sweep off the intake transaction: after each phase the benchmark waits until the server has archived
  * every declaration cleared so far (`kouan_archives_created_total`) and reports how long that took after the last
- * answer (`archiveLagMs`), so a sweep that falls behind shows.
+ * answer (`archiveLagMs`), so a sweep that falls behind shows, and the server's CPU time per declaration of each
+ * phase up to then (`…ServerCpuMsPerDecl`, from /proc: steadier than rates on a shared machine).
  *
  *   npm run bench:declarations                 # PGlite
  *   DATABASE_URL=postgres://… npm run bench:declarations
@@ -36,6 +37,12 @@ const dataDir = mkdtempSync(join(tmpdir(), 'kouan-bench-'))
 const metricsToken = `bench-metrics-${process.pid}-${Date.now()}`
 const env = { ...process.env, KOUAN_DATA_DIR: dataDir, PORT: String(PORT), KOUAN_LOG_LEVEL: 'warn', KOUAN_SIMULATE: 'false', KOUAN_METRICS_TOKEN: metricsToken }
 const adminPassword = 'bench-' + process.pid
+
+/** CPU time (user + system) the process has used so far, in ms. */
+function cpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100
+}
 
 function rssPeakMb(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
@@ -106,6 +113,7 @@ async function main() {
     let failures = 0
     let cleared = 0
     let next = 0
+    const cpu0 = cpuMs(server.pid!)
     const t0 = performance.now()
     await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
       while (next < singles.length) {
@@ -119,6 +127,8 @@ async function main() {
     }))
     const singleSec = (performance.now() - t0) / 1000
     const singleArchiveLagMs = singles.length ? await archiveLag(pool, cleared) : null
+    // Server CPU per declaration, archiving included (up to the moment every cleared one is archived).
+    const singleCpuMs = singles.length ? (cpuMs(server.pid!) - cpu0) / N : null
 
     // Batch endpoint: BATCH declarations per request, a few requests in flight (one enterprise per batch).
     const byOp = new Map<string, Array<(typeof batches)[number]>>()
@@ -127,6 +137,7 @@ async function main() {
     for (const list of byOp.values()) for (let i = 0; i < list.length; i += BATCH) requests.push({ token: list[0]!.op.token, bodies: list.slice(i, i + BATCH).map((x) => x.body) })
     let bnext = 0
     let batchFailures = 0
+    const cpu1 = cpuMs(server.pid!)
     const t1 = performance.now()
     await Promise.all(Array.from({ length: BATCH_INFLIGHT }, async () => {
       while (bnext < requests.length) {
@@ -141,6 +152,7 @@ async function main() {
     }))
     const batchSec = (performance.now() - t1) / 1000
     const batchArchiveLagMs = batches.length ? await archiveLag(pool, cleared) : null
+    const batchCpuMs = batches.length ? (cpuMs(server.pid!) - cpu1) / N : null
 
     lat.sort((a, b) => a - b)
     const pct = (p: number) => (lat.length ? Math.round(lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]! * 10) / 10 : null)
@@ -150,8 +162,10 @@ async function main() {
       p99Ms: pct(0.99),
       db: dbKind,
       singleArchiveLagMs,
+      singleServerCpuMsPerDecl: singleCpuMs === null ? null : Math.round(singleCpuMs * 1000) / 1000,
       batchDeclarationsPerSec: batches.length ? Math.round(N / batchSec) : null,
       batchArchiveLagMs,
+      batchServerCpuMsPerDecl: batchCpuMs === null ? null : Math.round(batchCpuMs * 1000) / 1000,
       cleared,
       batchSize: BATCH,
       n: N,

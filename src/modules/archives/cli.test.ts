@@ -73,5 +73,5 @@ describe('kouan archive sweep', () => {
     } finally {
       await drop()
     }
-  })
+  }, 120_000) // a CLI process of its own: slow to start when the machine is busy
 })

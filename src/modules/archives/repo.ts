@@ -103,11 +103,15 @@ export async function insertArchives(tx: Tx, xs: ArchiveDecision[], createdAt: s
        $2::timestamptz
      from jsonb_to_recordset($1::jsonb) as x(id uuid, declaration_id uuid, submitted_at timestamptz, retain_until date, years int, basis text)
      join declarations d on d.id = x.declaration_id and d.submitted_at = x.submitted_at and d.state = 'CLEARED' and d.entry_id is not null
+       -- The keys again, as arrays: the planner prunes to their partitions and looks them up by key, where the join
+       -- alone let it hash whole partitions (a cost growing with the table, issue 11).
+       and d.id = any($3::uuid[]) and d.submitted_at = any($4::timestamptz[])
      join enterprises t on t.id = d.trader_id
      join enterprises c on c.id = d.declarant_id
      on conflict do nothing
      returning id, declaration_id, entry_id, retention_years, retain_until::text as retain_until, retention_basis`,
-    [JSON.stringify(xs.map((a) => ({ id: a.id, declaration_id: a.declarationId, submitted_at: a.submittedAt, retain_until: a.retainUntil, years: a.years, basis: a.basis }))), createdAt])
+    [JSON.stringify(xs.map((a) => ({ id: a.id, declaration_id: a.declarationId, submitted_at: a.submittedAt, retain_until: a.retainUntil, years: a.years, basis: a.basis }))), createdAt,
+      xs.map((a) => a.declarationId), [...new Set(xs.map((a) => a.submittedAt))]])
 }
 
 // ---- archives ----------------------------------------------------------------------------------------------

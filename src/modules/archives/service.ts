@@ -119,7 +119,8 @@ export async function queueArchives(tx: Tx, ds: Declaration[]): Promise<void> {
 
 /**
  * Declarations archived per sweep transaction. PGlite runs one transaction at a time, so a sweep transaction delays
- * every request behind it: smaller there (about 10 ms each), larger on PostgreSQL, where it runs beside them.
+ * every request behind it: smaller there (15–20 ms each on a busy 2-core machine), larger on PostgreSQL, where it
+ * runs beside them.
  */
 export const sweepBatch = (db: Pick<Db, 'kind'>) => (db.kind === 'pglite' ? 100 : 500)
 
