@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -11,19 +10,8 @@ import { loadConfig } from '../../config.js'
 import { openPglite, type Db } from '../../db/index.js'
 import { fixedClock, systemIds } from '../../shared/clock.js'
 import { loadReference } from '../reference/data.js'
+import { cli } from '../../../test/cli.js'
 
-const CLI = join(import.meta.dirname, '..', '..', 'cli.ts')
-
-function cli(env: Record<string, string>, ...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...process.env, KOUAN_LOG_LEVEL: 'silent', ...env } })
-    let out = ''
-    let err = ''
-    child.stdout.on('data', (b) => { out += b })
-    child.stderr.on('data', (b) => { err += b })
-    child.on('close', (code) => resolve({ code, out, err }))
-  })
-}
 
 describe('kouan archive sweep', () => {
   it('archives what a stopped server left queued, in its own process', async () => {

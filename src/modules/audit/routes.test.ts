@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -11,8 +10,8 @@ import { openPglite, type Db } from '../../db/index.js'
 import { appendAudit } from '../../shared/audit.js'
 import { checkCheckpoints } from './checkpoints.js'
 import { takeCheckpoints } from './service.js'
+import { cli } from '../../../test/cli.js'
 
-const CLI = join(import.meta.dirname, '..', '..', 'cli.ts')
 
 describe('GET /api/v1/audit/checkpoints and /checkpoint-keys', () => {
   const t = useTestApp()
@@ -81,17 +80,6 @@ async function cliDatabase(): Promise<{ env: Record<string, string>; use<T>(fn: 
     },
     drop: async () => rmSync(dir, { recursive: true, force: true }),
   }
-}
-
-function cli(env: Record<string, string>, ...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...process.env, KOUAN_LOG_LEVEL: 'silent', ...env } })
-    let out = ''
-    let err = ''
-    child.stdout.on('data', (b) => { out += b })
-    child.stderr.on('data', (b) => { err += b })
-    child.on('close', (code) => resolve({ code, out, err }))
-  })
 }
 
 describe('kouan audit checkpoints export and kouan audit verify --checkpoints', () => {
