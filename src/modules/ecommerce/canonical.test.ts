@@ -4,7 +4,7 @@ import { cebExample } from '../../../test/factories.js'
 import { canonicalJson } from '../../shared/signing.js'
 import { seededRandom } from '../../shared/clock.js'
 import { baseTransferFor, generateTicket, ticketDocuments, toMessageXml } from './generator.js'
-import { messageCanonicalJson } from './service.js'
+import { messageCanonicalJson } from './keys.js'
 import { parseCebXml } from './xml.js'
 import type { CebMessageType } from './types.js'
 

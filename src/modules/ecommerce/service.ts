@@ -9,8 +9,6 @@ import { selectivityState } from '../selectivity/service.js'
 import { verifyTicket, waybillReusable, type EnterpriseRole, type Verdict } from './rules.js'
 import { DEFAULT_TAX_RATES } from './tax.js'
 import { HEAD_NAME, appTypeOf, docKey, messageCanonicalJson, orderNoOf, senderCodes } from './keys.js'
-
-export { messageCanonicalJson }
 import { PARTY_CODES, documentParties, notNamed, partyRegistry, senderField, senderRoles, settled, ticketStanding, type PartyDoc, type PartyHead, type RegistryRow, type Standing } from './parties.js'
 import { enqueueDeliveries } from './webhooks.js'
 import type { CebDocuments, CebMessage, CebMessageType, CebProblem, Inventory, Order, Payment, Waybill } from './types.js'
@@ -88,6 +86,11 @@ const HEAD_COLUMNS = `d.type, d.doc_key, d.order_no, d.content_hash, d.version, 
   d.ebp, d.ebc, d.pay, d.logistics, d.agent, d.assure`
 const HEAD_FROM = 'ceb_documents d'
 type StoredRow = Omit<Stored, 'head'> & { ebp: string | null; ebc: string | null; pay: string | null; logistics: string | null; agent: string | null; assure: string | null }
+const storedOf = ({ ebp, ebc, pay, logistics, agent, assure, ...r }: StoredRow): Stored =>
+  ({ ...r, head: partyHead({ ebpCode: ebp, ebcCode: ebc, payCode: pay, logisticsCode: logistics, agentCode: agent, assureCode: assure }) })
+/** First come first: the order in which the party rules stand a ticket's documents. */
+const byArrival = (a: Stored, b: Stored) =>
+  new Date(a.received_at).getTime() - new Date(b.received_at).getTime() || (a.type < b.type ? -1 : a.type > b.type ? 1 : a.doc_key < b.doc_key ? -1 : 1)
 const partyHead = (h: Record<string, string | null | undefined>): PartyHead => ({
   ebpCode: h.ebpCode ?? undefined, ebcCode: h.ebcCode ?? undefined, payCode: h.payCode ?? undefined,
   logisticsCode: h.logisticsCode ?? undefined, agentCode: h.agentCode ?? undefined, assureCode: h.assureCode ?? undefined,
@@ -195,8 +198,8 @@ export async function receiveMessage(
        select ${HEAD_COLUMNS} from ${HEAD_FROM} where d.order_no = any($3::text[]) and d.type = any($4::text[]) and not (d.type = $1 and d.doc_key = any($2::text[]))`,
       [type, candidates.map((x) => x.key), orderNos, READS[type]])
     const stored: Stored[] = rows
-      .map(({ ebp, ebc, pay, logistics, agent, assure, ...r }) => ({ ...r, head: partyHead({ ebpCode: ebp, ebcCode: ebc, payCode: pay, logisticsCode: logistics, agentCode: agent, assureCode: assure }) }))
-      .sort((a, b) => new Date(a.received_at).getTime() - new Date(b.received_at).getTime() || (a.type < b.type ? -1 : a.type > b.type ? 1 : a.doc_key < b.doc_key ? -1 : 1))
+      .map(storedOf)
+      .sort(byArrival)
     const existing = new Map(stored.filter((r) => r.type === type).map((r) => [r.doc_key, r]))
     const storedByOrder = new Map<string, Stored[]>()
     for (const r of stored) if (!r.deleted) storedByOrder.set(r.order_no, [...(storedByOrder.get(r.order_no) ?? []), r])
@@ -717,11 +720,9 @@ export async function receiptsOf(db: Queryable, orderNo: string, viewer?: string
   const shown = (list: typeof all) => list.map(({ id, type, docKey, orderNo, returnStatus, returnInfo, reasons, createdAt }) => ({ id, type, docKey, orderNo, returnStatus, returnInfo, reasons, createdAt }))
   if (viewer === undefined) return shown(all)
   const docs = await db.query<StoredRow>(`select ${HEAD_COLUMNS} from ${HEAD_FROM} where d.order_no = $1`, [orderNo])
-  const stored = new Map(docs.map(({ ebp, ebc, pay, logistics, agent, assure, ...r }) =>
-    [`${r.type}|${r.doc_key}`, { ...r, head: partyHead({ ebpCode: ebp, ebcCode: ebc, payCode: pay, logisticsCode: logistics, agentCode: agent, assureCode: assure }) }]))
+  const stored = new Map(docs.map(storedOf).map((d) => [`${d.type}|${d.doc_key}`, d]))
   // The documents on the ticket now: live ones, as the party rules stand them (first come first).
-  const liveDocs = [...stored.values()].filter((d) => !d.deleted)
-    .sort((a, b) => new Date(a.received_at).getTime() - new Date(b.received_at).getTime() || (a.type < b.type ? -1 : a.type > b.type ? 1 : a.doc_key < b.doc_key ? -1 : 1))
+  const liveDocs = [...stored.values()].filter((d) => !d.deleted).sort(byArrival)
   const standing = ticketStanding(orderNo, liveDocs.map((r) => ({ type: r.type, key: r.doc_key, head: r.head, joined: false })))
   const live = (t: CebMessageType) => liveDocs.find((r, i) => r.type === t && standing[i]!.standing === 'joined')?.head
   const whole = live('CEB311')?.ebpCode === viewer || live('CEB621')?.agentCode === viewer
