@@ -30,6 +30,8 @@ export const ConfigSchema = Type.Object({
   webhookAllow: Type.String({ maxLength: 4000, default: '' }),
   /** API processes `kouan serve` runs on one port (node:cluster); more than 1 needs PostgreSQL. */
   workers: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
+  /** PGlite (the embedded database) on a worker thread of its own instead of the main thread. */
+  pgliteThread: Type.Boolean({ default: false }),
   /** Postgres pool size per process (PostgreSQL only). */
   dbPoolSize: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
   /** Public base URL printed in certificate and printout QR codes (`…/verify/<token>`); default http://HOST:PORT. */
@@ -61,6 +63,7 @@ const ENV: Record<keyof Config, string> = {
   simulateRate: 'KOUAN_SIMULATE_RATE',
   simulateCebRate: 'KOUAN_SIMULATE_CEB_RATE',
   dbPoolSize: 'KOUAN_DB_POOL',
+  pgliteThread: 'KOUAN_PGLITE_THREAD',
   workers: 'KOUAN_WORKERS',
   cebParseThreads: 'KOUAN_CEB_PARSE_THREADS',
   webhookAllowHttp: 'KOUAN_WEBHOOK_ALLOW_HTTP',

@@ -9,7 +9,8 @@ let counter = 0
 export async function freshDb(): Promise<{ db: Db; url?: string; drop(): Promise<void> }> {
   const cfg = inject('db')
   if (cfg.kind === 'pglite') {
-    const db = await openPglite(undefined, new Blob([readFileSync(cfg.dump)]))
+    // KOUAN_PGLITE_THREAD=true runs the suites against PGlite on its own thread, as `kouan serve` can.
+    const db = await openPglite(undefined, new Blob([readFileSync(cfg.dump)]), { thread: process.env.KOUAN_PGLITE_THREAD === 'true' })
     return { db, drop: async () => db.close() }
   }
   const name = `kouan_t_${process.pid}_${Date.now() % 1e9}_${++counter}`

@@ -105,3 +105,59 @@ describe('a PostgreSQL server on this machine by its Unix socket', () => {
     expect(socketOf('postgres://u@db:5432/x')).toEqual({ url: 'postgres://u@db:5432/x' })
   })
 })
+
+describe('the embedded database on a thread of its own (KOUAN_PGLITE_THREAD)', () => {
+  it('runs statements and transactions there as on the main thread: rows, parsers, long parameters, commit and rollback', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kouan-thread-'))
+    const db = await openPglite(join(dir, 'data'), undefined, { thread: true })
+    try {
+      await db.exec('create table t (k text primary key, n int8, amount numeric, at timestamptz, doc jsonb)')
+      const long = `${'x'.repeat(5000)}口岸`
+      await db.transaction(async (tx) => {
+        await tx.query('insert into t values ($1, $2, $3, $4, $5)', ['a', 9_007_199_254_740_991, '12.30', '2026-12-07T01:02:03Z', JSON.stringify({ long })])
+      })
+      expect(await db.query('select * from t')).toEqual([{ k: 'a', n: 9_007_199_254_740_991, amount: '12.30', at: new Date('2026-12-07T01:02:03Z'), doc: { long } }])
+      // A failing statement rolls the whole transaction back, and its error keeps PostgreSQL's fields.
+      const err = await db.transaction(async (tx) => {
+        await tx.query(`insert into t (k) values ('b')`)
+        await tx.query(`insert into t (k) values ('a')`)
+      }).catch((e: unknown) => e)
+      expect(err).toMatchObject({ code: '23505', constraint: 't_pkey', message: expect.stringMatching(/duplicate key/) })
+      // So does an error thrown by the caller's own code inside the transaction.
+      await expect(db.transaction(async (tx) => {
+        await tx.query(`insert into t (k) values ('c')`)
+        throw new Error('changed my mind')
+      })).rejects.toThrow('changed my mind')
+      expect((await db.query<{ k: string }>('select k from t order by k')).map((r) => r.k)).toEqual(['a'])
+      // Transactions are handed over one at a time: concurrent increments all count.
+      await db.exec('create table c (n int); insert into c values (0)')
+      await Promise.all(Array.from({ length: 20 }, () => db.transaction(async (tx) => {
+        const [row] = await tx.query<{ n: number }>('select n from c')
+        await tx.query('update c set n = $1', [row!.n + 1])
+      })))
+      expect(await db.query('select n from c')).toEqual([{ n: 20 }])
+      // Upkeep runs on the database's thread: a table that grew past autovacuum's threshold is analyzed.
+      await db.query(`insert into t (k) select 'g' || i from generate_series(1, 200) i`)
+      expect(await db.maintain!()).toContain('public.t')
+      await db.query(`delete from t where k like 'g%'`)
+      // The data directory as a tarball loads into a database of its own.
+      const copy = await openPglite(undefined, await db.dumpDataDir!(), { thread: true })
+      expect(await copy.query('select k from t')).toEqual([{ k: 'a' }])
+      await copy.close()
+    } finally {
+      await db.close()
+    }
+    // Closed: the lock is released and the data are on disk for the next opener.
+    const again = await openPglite(join(dir, 'data'))
+    expect(await again.query('select k from t')).toEqual([{ k: 'a' }])
+    await again.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('reports a data directory it cannot open, and leaves no lock behind', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kouan-thread-bad-'))
+    writeFileSync(join(dir, 'data'), 'a file, not a directory')
+    await expect(openPglite(join(dir, 'data'), undefined, { thread: true })).rejects.toThrow()
+    rmSync(dir, { recursive: true, force: true })
+  })
+})

@@ -1,9 +1,14 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { PGlite } from '@electric-sql/pglite'
+import { Worker } from 'node:worker_threads'
+import type { PGlite } from '@electric-sql/pglite'
 import postgres from 'postgres'
 import type { AuditEvent } from '../shared/audit.js'
 import { flushAudit } from '../shared/audit.js'
+import type { ErrorFields, Reply, Request, ThreadData } from './pglite-thread.js'
+import { createPglite, INT8, JSON_OID, JSONB, maintainPglite, NUMERIC, PARAMS, PGLITE_MAINTENANCE_MS } from './pglite.js'
+
+export { PGLITE_MAINTENANCE_MS, tablesDue } from './pglite.js'
 
 export type Row = Record<string, unknown>
 export type Param = string | number | boolean | null | string[] | number[]
@@ -42,13 +47,6 @@ export interface Db extends Queryable {
   maintain?(): Promise<string[]>
 }
 
-// int8 as JS number (counts and minor units stay well below 2^53); numeric stays a decimal string.
-const INT8 = 20
-const NUMERIC = 1700
-const JSON_OID = 114
-const JSONB = 3802
-const TEXT = 25
-const VARCHAR = 1043
 const toJsonText = (x: unknown) => (typeof x === 'string' ? x : JSON.stringify(x))
 
 async function runInTx<T>(query: Queryable['query'], exec: Tx['exec'], fn: (tx: Tx) => Promise<T>): Promise<T> {
@@ -58,17 +56,19 @@ async function runInTx<T>(query: Queryable['query'], exec: Tx['exec'], fn: (tx: 
   return result
 }
 
-/** Embedded PostgreSQL (WASM) with its data in `dataDir` (or in memory when `dataDir` is undefined). */
-export async function openPglite(dataDir?: string, loadDataDir?: Blob): Promise<Db> {
+/**
+ * Embedded PostgreSQL (WASM) with its data in `dataDir` (or in memory when `dataDir` is undefined). By default it runs
+ * on a worker thread of its own ({@link pgliteOnThread}); `thread: false` runs it on the calling thread.
+ */
+export async function openPglite(dataDir?: string, loadDataDir?: Blob, opts: { thread?: boolean } = {}): Promise<Db> {
   const unlock = dataDir ? lockDataDir(dataDir) : () => {}
-  let pg: PGlite
   try {
-    pg = await createPglite(dataDir, loadDataDir)
+    if (opts.thread ?? false) return await pgliteOnThread(dataDir, loadDataDir, unlock)
+    return pgliteDb(await createPglite(dataDir, loadDataDir), unlock)
   } catch (err) {
     unlock()
     throw err
   }
-  return pgliteDb(pg, unlock)
 }
 
 /**
@@ -112,62 +112,6 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/**
- * Long text and JSON parameters (a CEB message's documents, a batch of declarations) go to PGlite as UTF-8 bytes in the
- * binary format rather than as JS strings: PGlite sizes a string parameter with a character loop in JS, twice, which
- * for a 300 KB batch costs more than the statement. Binary text and json are the UTF-8 bytes; binary jsonb is a
- * version byte (1) and the text. Passed per query, so they apply to parameters only, not to elements of arrays (whose
- * serialisers PGlite builds from its global ones).
- */
-const LONG_PARAM = 2048
-const asText = (x: unknown) => (typeof x === 'string' ? x : x instanceof Date ? x.toISOString() : String(x))
-const asJson = (x: unknown) => (typeof x === 'string' ? x : JSON.stringify(x))
-const textParam = (x: unknown): string => {
-  const s = asText(x)
-  return (s.length > LONG_PARAM ? Buffer.from(s) : s) as string
-}
-const jsonParam = (x: unknown): string => {
-  const s = asJson(x)
-  return (s.length > LONG_PARAM ? Buffer.from(s) : s) as string
-}
-const jsonbParam = (x: unknown): string => {
-  const s = asJson(x)
-  if (s.length <= LONG_PARAM) return s
-  const b = Buffer.allocUnsafe(Buffer.byteLength(s) + 1)
-  b[0] = 1
-  b.write(s, 1)
-  return b as unknown as string
-}
-const PARAMS = { serializers: { [TEXT]: textParam, [VARCHAR]: textParam, [JSON_OID]: jsonParam, [JSONB]: jsonbParam } }
-
-function createPglite(dataDir?: string, loadDataDir?: Blob): Promise<PGlite> {
-  return PGlite.create({
-    ...(dataDir ? { dataDir } : {}),
-    ...(loadDataDir ? { loadDataDir } : {}),
-    parsers: { [INT8]: (x: string) => Number(x), [NUMERIC]: (x: string) => x },
-    relaxedDurability: true,
-  })
-}
-
-/**
- * PGlite runs PostgreSQL in single-user mode, without the autovacuum launcher: left alone, its tables are never
- * analyzed, so the planner keeps estimating a table as it was when it was created (a sequential scan of every ticket
- * for each CEB message, growing with the table) and dead row versions are never reclaimed. This interval runs
- * autovacuum's rule instead ({@link tablesDue}).
- */
-export const PGLITE_MAINTENANCE_MS = 2000
-
-/**
- * Tables due for autovacuum's work, by its default rule: vacuum when dead rows exceed 50 + 20 % of the live ones,
- * analyze when changes since the last analyze exceed 50 + 10 %. (Not autovacuum's vacuum after many inserts: here it
- * would pause the database, and it only keeps the visibility map current for index-only scans.)
- */
-export function tablesDue(stats: ReadonlyArray<{ name: string; live: number; dead: number; changed: number }>): Array<{ name: string; vacuum: boolean; analyze: boolean }> {
-  return stats
-    .map((t) => ({ name: t.name, vacuum: t.dead > 50 + 0.2 * t.live, analyze: t.changed > 50 + 0.1 * t.live }))
-    .filter((t) => t.vacuum || t.analyze)
-}
-
 function pgliteDb(pg: PGlite, unlock: () => void): Db {
   const query = async <T>(sql: string, params?: Param[]) => (await pg.query<T>(sql, params as unknown[], PARAMS)).rows
   // PGlite runs one statement or transaction at a time, first come first served. Transactions are handed to it
@@ -175,21 +119,7 @@ function pgliteDb(pg: PGlite, unlock: () => void): Db {
   // not for every transaction queued behind it: reads stay fast while intake keeps the database busy.
   let lastTx: Promise<unknown> = Promise.resolve()
   let closing = false
-  const maintain = async (): Promise<string[]> => {
-    // Changes are counted in the statistics once flushed (at most every second otherwise): flush them first.
-    await pg.query('select pg_stat_force_next_flush()')
-    const stats = (await pg.query<{ name: string; live: number; dead: number; changed: number }>(
-      `select quote_ident(schemaname) || '.' || quote_ident(relname) as name, n_live_tup as live, n_dead_tup as dead,
-         n_mod_since_analyze as changed from pg_stat_user_tables`)).rows
-    const due = tablesDue(stats)
-    // One table at a time (VACUUM runs outside a transaction), each its own turn on the database; statistics from a
-    // sample of 3,000 rows (a tenth of the server's default), as each pass holds the one database thread.
-    for (const t of due) {
-      if (closing) break
-      await pg.exec(`set default_statistics_target = 10; ${t.vacuum ? `vacuum (analyze ${t.analyze})` : 'analyze'} ${t.name}; reset default_statistics_target`)
-    }
-    return due.map((t) => t.name)
-  }
+  const maintain = () => maintainPglite(pg, () => closing)
   let maintaining: Promise<unknown> = Promise.resolve()
   const timer = setInterval(() => {
     maintaining = maintaining.then(maintain).catch(() => { /* next round; a failure here loses nothing */ })
@@ -216,6 +146,100 @@ function pgliteDb(pg: PGlite, unlock: () => void): Db {
       } finally { unlock() }
     },
     dumpDataDir: () => pg.dumpDataDir('none'),
+  }
+}
+
+type Sent = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never
+
+/**
+ * PGlite on a worker thread (pglite-thread.ts): the database's work (WASM, PGlite's protocol code, file writes) runs
+ * beside the main thread's HTTP, parsing and rules instead of in turn with them. Statements go as messages and rows
+ * come back by structured clone, parsed already. As on the main thread, transactions are handed to the database one
+ * at a time, and a statement outside a transaction waits only for the transaction running now. The worker keeps the
+ * process alive only while a request is outstanding.
+ */
+async function pgliteOnThread(dataDir: string | undefined, loadDataDir: Blob | undefined, unlock: () => void): Promise<Db> {
+  const load = loadDataDir ? await loadDataDir.arrayBuffer() : undefined
+  const data: ThreadData = { ...(dataDir ? { dataDir } : {}), ...(load ? { load } : {}), maintainMs: PGLITE_MAINTENANCE_MS }
+  const fromSource = import.meta.url.endsWith('.ts')
+  const worker = new Worker(new URL(fromSource ? './pglite-thread.dev.mjs' : './pglite-thread.js', import.meta.url), {
+    workerData: data,
+    transferList: load ? [load] : [],
+  })
+  const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
+  let nextId = 1
+  let failed: Error | undefined
+  const toError = (f: ErrorFields) => Object.assign(new Error(f.message), f)
+  const fail = (err: Error) => {
+    failed ??= err
+    for (const w of waiting.values()) w.reject(err)
+    waiting.clear()
+    worker.unref()
+  }
+  const ready = new Promise<void>((resolve, reject) => waiting.set(0, { resolve: () => resolve(), reject }))
+  worker.on('message', (m: Reply) => {
+    const w = waiting.get(m.id)
+    if (!w) return
+    waiting.delete(m.id)
+    if (waiting.size === 0) worker.unref()
+    if (m.ok) w.resolve(m.value)
+    else w.reject(toError(m.error))
+  })
+  worker.on('error', (err) => fail(err))
+  worker.on('exit', (code) => fail(new Error(`the database thread stopped (exit code ${code})`)))
+  try {
+    await ready
+  } catch (err) {
+    await worker.terminate()
+    throw err
+  }
+
+  const call = <T>(msg: Sent): Promise<T> => {
+    if (failed) return Promise.reject(failed)
+    const id = nextId++
+    if (waiting.size === 0) worker.ref()
+    return new Promise<T>((resolve, reject) => {
+      waiting.set(id, { resolve: resolve as (v: unknown) => void, reject })
+      worker.postMessage({ ...msg, id })
+    })
+  }
+  const query = <T>(sql: string, params?: Param[], tx?: number) =>
+    call<T[]>({ op: 'query', sql, ...(params ? { params } : {}), ...(tx !== undefined ? { tx } : {}) })
+
+  let lastTx: Promise<unknown> = Promise.resolve()
+  const transaction = <T>(fn: (tx: Tx) => Promise<T>): Promise<T> => {
+    const run = lastTx.then(async () => {
+      const tx = await call<number>({ op: 'begin' })
+      let result: T
+      try {
+        result = await runInTx(<R>(sql: string, params?: Param[]) => query<R>(sql, params, tx), async (sql) => { await call({ op: 'exec', sql, tx }) }, fn)
+      } catch (err) {
+        await call({ op: 'end', tx, commit: false }).catch(() => { /* the thread is gone: so is the transaction */ })
+        throw err
+      }
+      await call({ op: 'end', tx, commit: true })
+      return result
+    })
+    lastTx = run.catch(() => {})
+    return run
+  }
+  let closed: Promise<void> | undefined
+  return {
+    kind: 'pglite',
+    query: (sql, params) => query(sql, params),
+    transaction,
+    exec: async (sql) => { await call({ op: 'exec', sql }) },
+    maintain: () => call<string[]>({ op: 'maintain' }),
+    dumpDataDir: async () => new Blob([await call<ArrayBuffer>({ op: 'dump' })]),
+    close: () => (closed ??= (async () => {
+      try {
+        await lastTx
+        await call({ op: 'close' })
+      } finally {
+        await worker.terminate()
+        unlock()
+      }
+    })()),
   }
 }
 
@@ -261,6 +285,6 @@ export function openPostgres(url: string, max = 10): Db {
 }
 
 /** Opens the database the configuration names: PostgreSQL if `databaseUrl` is set, else PGlite in `dataDir`. */
-export async function openDb(cfg: { databaseUrl?: string | undefined; dataDir: string; dbPoolSize?: number }): Promise<Db> {
-  return cfg.databaseUrl ? openPostgres(cfg.databaseUrl, cfg.dbPoolSize) : openPglite(cfg.dataDir)
+export async function openDb(cfg: { databaseUrl?: string | undefined; dataDir: string; dbPoolSize?: number; pgliteThread?: boolean }): Promise<Db> {
+  return cfg.databaseUrl ? openPostgres(cfg.databaseUrl, cfg.dbPoolSize) : openPglite(cfg.dataDir, undefined, { thread: cfg.pgliteThread ?? false })
 }
