@@ -4,15 +4,15 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply, type F
 import swagger from '@fastify/swagger'
 import { Ajv } from 'ajv'
 import addFormatsModule from 'ajv-formats'
-import { Registry, collectDefaultMetrics, Counter, Histogram } from 'prom-client'
 import type { Config } from './config.js'
-import type { Db } from './db/index.js'
-import type { Clock, Ids } from './shared/clock.js'
+import type { AppContext, AppDeps } from './context.js'
+import { createMetrics } from './shared/metrics.js'
+import { EventBus, OutboxDispatcher } from './shared/events.js'
 import { installErrorHandlers, invalidText, KouanError, toErrorBody } from './errors.js'
 import { jsonMayHoldBadText, textProblem } from './shared/text.js'
 import { ErrorSchema } from './shared/schema.js'
-import { authenticate, readSession, requireRole, sessionSecret, type Actor } from './modules/auth/service.js'
-import { loadReference, type Reference } from './modules/reference/data.js'
+import { authenticate, readSession, requireRole, sessionSecret, type Actor } from './modules/auth/index.js'
+import { loadReference, type Reference } from './modules/reference/index.js'
 import authRoutes from './modules/auth/routes.js'
 import referenceRoutes from './modules/reference/routes.js'
 import enterpriseRoutes from './modules/enterprises/routes.js'
@@ -21,18 +21,20 @@ import declarationRoutes from './modules/declarations/routes.js'
 import statsRoutes from './modules/declarations/stats-routes.js'
 import selectivityRoutes from './modules/selectivity/routes.js'
 import inspectionRoutes from './modules/inspections/routes.js'
-import { ensureDefaultParams } from './modules/selectivity/service.js'
-import { RiskEngine } from './modules/risk/live.js'
+import { ensureDefaultParams } from './modules/selectivity/index.js'
+import { RiskEngine } from './modules/risk/index.js'
 import riskRoutes from './modules/risk/routes.js'
 import cebRoutes from './modules/ecommerce/routes.js'
-import { matchQueued } from './modules/ecommerce/service.js'
-import { deliverWebhooks } from './modules/ecommerce/webhooks.js'
+import { deliverWebhooks, matchQueued } from './modules/ecommerce/index.js'
 import consoleRoutes from './modules/console/routes.js'
 import certificateRoutes, { publicVerifyRoutes } from './modules/certificates/routes.js'
 import archiveRoutes from './modules/archives/routes.js'
-import { ArchiveSweeper } from './modules/archives/sweep.js'
+import { ArchiveSweeper, printoutEntry, queueArchives } from './modules/archives/index.js'
+import { issueOnRelease } from './modules/certificates/index.js'
+import type { DeclarationEvents } from './modules/declarations/index.js'
+import { openInspections } from './modules/inspections/index.js'
 import auditRoutes from './modules/audit/routes.js'
-import { checkpointTimer } from './modules/audit/service.js'
+import { checkpointTimer } from './modules/audit/index.js'
 import entrustmentRoutes from './modules/entrustments/routes.js'
 import { registerWeb } from './modules/console/web.js'
 
@@ -40,50 +42,6 @@ const RISK_SYNC_MS = 2000
 const CEB_SWEEP_MS = 1000
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
-
-/** Application-wide metrics, one registry per app so tests never collide. */
-export function createMetrics() {
-  const registry = new Registry()
-  collectDefaultMetrics({ register: registry })
-  return {
-    registry,
-    declarations: new Counter({ name: 'kouan_declarations_total', help: 'Declarations processed, by outcome', labelNames: ['outcome'] as const, registers: [registry] }),
-    lanes: new Counter({ name: 'kouan_lane_decisions_total', help: 'Lane decisions, by lane and source', labelNames: ['lane', 'source'] as const, registers: [registry] }),
-    clearance: new Histogram({
-      name: 'kouan_clearance_seconds', help: 'Submission to release, by port and lane', labelNames: ['port', 'lane'] as const,
-      buckets: [0.01, 0.1, 1, 10, 60, 600, 3600, 4 * 3600, 24 * 3600, 72 * 3600], registers: [registry],
-    }),
-    inspections: new Counter({ name: 'kouan_inspection_results_total', help: 'Inspection results, by source and result', labelNames: ['source', 'result'] as const, registers: [registry] }),
-    archives: new Counter({ name: 'kouan_archives_created_total', help: 'Archives created from cleared declarations (by the sweep or a read)', registers: [registry] }),
-  }
-}
-export type Metrics = ReturnType<typeof createMetrics>
-
-/** Everything a module's routes need; passed as the plugin options. */
-export interface AppContext {
-  config: Readonly<Config>
-  db: Db
-  clock: Clock
-  ids: Ids
-  reference: Reference
-  metrics: Metrics
-  /** The learned risk model and its history (kept in sync with the database every 2 s). */
-  risk: RiskEngine
-  secret: string
-  /** Resolves the request's bearer token to a live actor, or throws 401. */
-  auth(req: FastifyRequest): Promise<Actor>
-  /** {@link auth}, then 403 unless the actor is an officer or admin. */
-  officer(req: FastifyRequest): Promise<Extract<Actor, { kind: 'user' }>>
-  /** Checks the token's signature and expiry only (no database); the caller checks the subject's status. */
-  session(req: FastifyRequest): { kind: 'user' | 'card'; subject: string }
-}
-
-export interface AppDeps {
-  db: Db
-  clock: Clock
-  ids: Ids
-  reference?: Reference
-}
 
 // Bodies are validated strictly (no coercion, unknown fields rejected); query strings and params are
 // coerced from text, which is all they can carry.
@@ -112,7 +70,8 @@ function installTextChecks(app: FastifyInstance) {
     const bytes = body as Buffer
     if (!isUtf8(bytes)) return done(invalidText('/body', 'bytes that are not UTF-8'), undefined)
     const text = bytes.toString('utf8')
-    json(req, text, (err, value) => {
+    // Fastify's default JSON parser answers through `done` and returns nothing (its type also allows a promise).
+    void json(req, text, (err, value) => {
       if (err) return done(err, undefined)
       const problem = jsonMayHoldBadText(text) ? textProblem(value, '/body') : undefined
       done(problem ? invalidText(problem.pointer, problem.what) : null, value)
@@ -148,6 +107,21 @@ function registerMetrics(app: FastifyInstance, ctx: AppContext) {
   })
 }
 
+/** Every module's events (one map: a bus carries them all; each publisher sees only its own through `Publisher`). */
+export type AppEvents = DeclarationEvents
+
+/**
+ * Who reacts to which move, wired here so that no publisher knows its subscribers (docs/ARCHITECTURE.md, "Modules").
+ * All three are atomic with the move: the inspection task, the certificate and the archive queue row commit with it.
+ */
+function subscribe(bus: EventBus<AppEvents>, ctx: AppContext) {
+  bus.inTx('InspectionOrdered', 'inspections', (tx, evs) => openInspections(tx, evs.map((e) => e.payload)))
+  bus.inTx('DeclarationReleased', 'certificates', async (tx, evs) => {
+    for (const e of evs) await issueOnRelease(tx, ctx, e.payload)
+  })
+  bus.inTx('DeclarationCleared', 'archives', (tx, evs) => queueArchives(tx, evs.map((e) => e.payload)))
+}
+
 /** The one way to build a Kouan Fastify instance: server, CLI and tests all call it. */
 export async function buildApp(config: Readonly<Config>, deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -169,7 +143,10 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps): Promise
 
   const secret = await sessionSecret(deps.db, deps.ids)
   await ensureDefaultParams(deps.db, deps.clock)
+  const events = new EventBus<AppEvents>({ clock: deps.clock, ids: deps.ids })
   const ctx: AppContext = {
+    events,
+    printouts: printoutEntry,
     config,
     db: deps.db,
     clock: deps.clock,
@@ -187,6 +164,10 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps): Promise
     },
   }
   app.decorate('kouan', ctx)
+  subscribe(events, ctx)
+  // After-commit subscribers run from the outbox (none today: every subscriber above is atomic with its move).
+  const outbox = new OutboxDispatcher({ db: deps.db, clock: deps.clock, bus: events }, { intervalMs: config.outboxDispatchMs, log: (msg, err) => app.log.error({ err }, msg) })
+  if (config.outboxDispatchMs > 0) outbox.start()
   const riskSync = setInterval(() => {
     ctx.risk.sync(deps.db).catch((err: unknown) => app.log.error({ err }, 'risk history sync failed'))
   }, RISK_SYNC_MS)
@@ -204,7 +185,7 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps): Promise
   auditCheckpoints?.unref()
   // Archives of cleared declarations, written off the clearance transaction in batches (resumes what is queued).
   const archiveSweep = new ArchiveSweeper(ctx, config.archiveSweepMs, (err) => app.log.error({ err }, 'archive sweep failed')).start()
-  app.addHook('onClose', async () => { clearInterval(riskSync); clearInterval(cebSweep); clearInterval(auditCheckpoints); await archiveSweep.stop() })
+  app.addHook('onClose', async () => { clearInterval(riskSync); clearInterval(cebSweep); clearInterval(auditCheckpoints); await archiveSweep.stop(); await outbox.stop() })
 
   await app.register(swagger, {
     openapi: {

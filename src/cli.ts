@@ -6,9 +6,9 @@ import { openDb, type Db } from './db/index.js'
 import { migrate } from './db/migrate.js'
 import { systemClock, systemIds } from './shared/clock.js'
 import { ALGORITHM_NAMES, algorithms, parseKeyFile, signPayload } from './shared/signing.js'
-import { createUser } from './modules/auth/service.js'
+import { createUser } from './modules/auth/index.js'
 import { startCluster, startServer } from './server.js'
-import { cebCommand } from './modules/ecommerce/tools.js'
+import { cebCommand } from './modules/ecommerce/index.js'
 
 const program = new Command('kouan').description('Kouan (口岸): open smart-customs platform').showHelpAfterError()
 
@@ -111,7 +111,7 @@ program.command('start')
       }
       // The demo closes the learning loop by itself: retrain on the labels so far every few minutes and
       // promote the candidate unless it validates worse than the active model.
-      const { trainModel, promoteModel, listModels } = await import('./modules/risk/service.js')
+      const { trainModel, promoteModel, listModels } = await import('./modules/risk/index.js')
       const deps = { db: r.db, clock: systemClock }
       const learn = setInterval(() => {
         void (async () => {
@@ -185,8 +185,8 @@ audit.command('verify')
   .option('--trust <kid...>', 'pin these checkpoint key ids: checkpoints signed by any other key are refused')
   .option('--keys <file>', 'pin the keys in this file (`kouan audit checkpoints keys`, kept with the exports)')
   .action(async (o: { checkpoints?: string; trust?: string[]; keys?: string }) => {
-    const { verifyLog } = await import('./modules/audit/service.js')
-    const { parseTrustedKeys } = await import('./modules/audit/checkpoints.js')
+    const { verifyLog } = await import('./modules/audit/index.js')
+    const { parseTrustedKeys } = await import('./modules/audit/index.js')
     const trust = { ...(o.trust ? { kids: o.trust } : {}), ...(o.keys ? { keys: parseTrustedKeys(readFileSync(o.keys, 'utf8')) } : {}) }
     const checkpointsText = o.checkpoints === undefined ? undefined : readFileSync(o.checkpoints, 'utf8')
     const r = await withDb((db) => verifyLog(db, { ...(checkpointsText === undefined ? {} : { checkpointsText }), trust }))
@@ -203,7 +203,7 @@ checkpoints.command('export')
   .option('--since <time>', 'only checkpoints taken after this ISO 8601 time (for appending to an earlier export)')
   .action(async (o: { out?: string; since?: string }) => {
     if (o.since !== undefined && Number.isNaN(Date.parse(o.since))) throw new InvalidArgumentError('--since must be an ISO 8601 time')
-    const { allCheckpoints } = await import('./modules/audit/service.js')
+    const { allCheckpoints } = await import('./modules/audit/index.js')
     const lines = await withDb(async (db) => {
       const out: string[] = []
       for await (const c of allCheckpoints(db, o.since)) out.push(JSON.stringify(c) + '\n')
@@ -217,20 +217,20 @@ checkpoints.command('export')
 checkpoints.command('take')
   .description('sign a checkpoint of every chain whose head moved since its last checkpoint, now (the server does it every KOUAN_AUDIT_CHECKPOINT_SECONDS)')
   .action(async () => {
-    const { takeCheckpoints } = await import('./modules/audit/service.js')
+    const { takeCheckpoints } = await import('./modules/audit/index.js')
     await withDb(async (db, cfg) => { console.log(JSON.stringify(await takeCheckpoints({ db, clock: systemClock, config: cfg }))) }, { migrate: true })
   })
 checkpoints.command('keys')
   .description('public halves of the checkpoint keys with their windows: keep a copy with the exports and pin it (verify --keys)')
   .action(async () => {
-    const { checkpointKeys } = await import('./modules/audit/service.js')
+    const { checkpointKeys } = await import('./modules/audit/index.js')
     await withDb(async (db) => { console.log(JSON.stringify({ items: await checkpointKeys(db) }, null, 2)) })
   })
 checkpoints.command('rotate-key')
   .description('retire the active checkpoint key (what it signed keeps verifying) and activate a new one in the database')
   .option('--alg <name>', 'algorithm of the new key (default KOUAN_AUDIT_CHECKPOINT_ALG, Ed25519)')
   .action(async (o: { alg?: string }) => {
-    const { rotateCheckpointKey } = await import('./modules/audit/service.js')
+    const { rotateCheckpointKey } = await import('./modules/audit/index.js')
     await withDb(async (db, cfg) => { console.log(JSON.stringify(await rotateCheckpointKey({ db, clock: systemClock, config: cfg }, 'cli:kouan', o.alg))) }, { migrate: true })
   })
 
@@ -239,7 +239,7 @@ dbCommand.command('grant-app-role')
   .description('as the owner (the role that migrates), grant an existing login role what the application needs and no more: it cannot change, delete or truncate audit rows, nor drop or disable their triggers; later migrations grant it their new tables')
   .argument('<role>', 'the application\'s role (create it first: create role kouan_app login password \'...\')')
   .action(async (role: string) => {
-    const { grantAppRole } = await import('./modules/audit/service.js')
+    const { grantAppRole } = await import('./modules/audit/index.js')
     await withDb(async (db) => { console.log(JSON.stringify(await grantAppRole(db, role))) }, { migrate: true })
   })
 
@@ -254,8 +254,8 @@ risk.command('backtest')
   .option('--seed <n>', 'random seed', positive, 1)
   .option('--json', 'print only the JSON line on stdout (the default; kept for scripts)')
   .action(async (o: { train: string; valid: string; test: string; format: string; refit: boolean; seed: number }) => {
-    const { readKcs, readJsonl } = await import('./modules/risk/kcs.js')
-    const { backtest } = await import('./modules/risk/backtest.js')
+    const { readKcs, readJsonl } = await import('./modules/risk/index.js')
+    const { backtest } = await import('./modules/risk/index.js')
     if (o.format !== 'kcs' && o.format !== 'jsonl') throw new InvalidArgumentError(`unknown format ${o.format}`)
     const read = o.format === 'kcs' ? readKcs : readJsonl
     const { model: _model, ...result } = backtest({
@@ -269,7 +269,7 @@ risk.command('train')
   .description('train a candidate model on the inspection results in the database (progress on stderr, summary JSON on stdout)')
   .option('--promote', 'make it the active model right away')
   .action(async (o: { promote?: boolean }) => {
-    const { trainModel, promoteModel } = await import('./modules/risk/service.js')
+    const { trainModel, promoteModel } = await import('./modules/risk/index.js')
     await withDb(async (db) => {
       let m = await trainModel({ db, clock: systemClock }, 'cli:kouan', (msg) => console.error(msg))
       if (o.promote) m = await promoteModel({ db, clock: systemClock }, 'cli:kouan', m.version)
@@ -279,20 +279,20 @@ risk.command('train')
 risk.command('models')
   .description('list model versions')
   .action(async () => {
-    const { listModels } = await import('./modules/risk/service.js')
+    const { listModels } = await import('./modules/risk/index.js')
     console.log(JSON.stringify(await withDb((db) => listModels(db)), null, 2))
   })
 risk.command('promote')
   .description('make a model version the active one')
   .argument('<version>', 'model version', positive)
   .action(async (version: number) => {
-    const { promoteModel } = await import('./modules/risk/service.js')
+    const { promoteModel } = await import('./modules/risk/index.js')
     await withDb(async (db) => { console.log(JSON.stringify(await promoteModel({ db, clock: systemClock }, 'cli:kouan', version))) })
   })
 risk.command('rollback')
   .description('re-activate the previously active model')
   .action(async () => {
-    const { rollbackModel } = await import('./modules/risk/service.js')
+    const { rollbackModel } = await import('./modules/risk/index.js')
     await withDb(async (db) => { console.log(JSON.stringify(await rollbackModel({ db, clock: systemClock }, 'cli:kouan'))) })
   })
 
@@ -337,7 +337,7 @@ cert.command('verify')
   .action(async (arg: string, o: { url?: string }) => {
     const { existsSync } = await import('node:fs')
     const { tokenOfPdf } = await import('./shared/pdf.js')
-    const { contentDigest, parseToken, tokenFromInput } = await import('./modules/certificates/token.js')
+    const { contentDigest, parseToken, tokenFromInput } = await import('./modules/certificates/index.js')
     let input = arg
     let file: { attachedContentMatchesToken: boolean } | undefined
     if (existsSync(arg)) {
@@ -357,7 +357,7 @@ cert.command('verify')
       if (!res.ok) throw new Error(`${o.url}: HTTP ${res.status} ${await res.text()}`)
       result = await res.json() as { verdict: string }
     } else {
-      const { verifyToken } = await import('./modules/certificates/service.js')
+      const { verifyToken } = await import('./modules/certificates/index.js')
       result = await withDb((db) => verifyToken({ db, clock: systemClock }, input))
     }
     console.log(JSON.stringify({ ...result, ...(file ? { file } : {}) }, null, 2))
@@ -366,14 +366,14 @@ cert.command('verify')
 cert.command('keys')
   .description('the published issuing keys (JWKS with validity windows)')
   .action(async () => {
-    const { publicKeys } = await import('./modules/certificates/service.js')
+    const { publicKeys } = await import('./modules/certificates/index.js')
     await withDb(async (db) => { console.log(JSON.stringify(await publicKeys(db), null, 2)) })
   })
 cert.command('rotate-key')
   .description('retire the active issuing key (it keeps verifying what it signed) and activate a new one')
   .option('--alg <alg>', `the new key's algorithm: ${ALGORITHM_NAMES.join(' or ')} (case-insensitive)`, algName, 'Ed25519')
   .action(async (o: { alg: (typeof ALGORITHM_NAMES)[number] }) => {
-    const { rotateKey } = await import('./modules/certificates/service.js')
+    const { rotateKey } = await import('./modules/certificates/index.js')
     await withDb(async (db) => { console.log(JSON.stringify(await rotateKey({ db, clock: systemClock, ids: systemIds }, 'cli:kouan', o.alg))) }, { migrate: true })
   })
 
@@ -381,7 +381,7 @@ const archive = program.command('archive').description('declaration archives: th
 archive.command('sweep')
   .description('archive every cleared declaration still queued (the server does this every KOUAN_ARCHIVE_SWEEP_MS; on PGlite, with the server stopped)')
   .action(async () => {
-    const { queueState, sweepArchives } = await import('./modules/archives/service.js')
+    const { queueState, sweepArchives } = await import('./modules/archives/index.js')
     await withDb(async (db) => {
       const deps = { db, clock: systemClock, ids: systemIds }
       const before = await queueState(db)
@@ -392,7 +392,7 @@ archive.command('purge')
   .description('remove archives past retention (audited) and drop empty partitions of past years; --dry-run lists what would go')
   .option('--dry-run', 'list only, remove nothing')
   .action(async (o: { dryRun?: boolean }) => {
-    const { purgeArchives } = await import('./modules/archives/service.js')
+    const { purgeArchives } = await import('./modules/archives/index.js')
     await withDb(async (db) => { console.log(JSON.stringify(await purgeArchives({ db, clock: systemClock, ids: systemIds }, 'cli:kouan', { dryRun: !!o.dryRun }), null, 2)) }, { migrate: true })
   })
 

@@ -48,6 +48,8 @@ export const ConfigSchema = Type.Object({
   auditCheckpointAlg: Type.String({ minLength: 1, default: 'Ed25519' }),
   /** Milliseconds between runs of the archive sweep, which archives cleared declarations off their transaction (0: no sweep; reads still archive what they read). */
   archiveSweepMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 1000 }),
+  /** Milliseconds between rounds of the outbox dispatcher (after-commit event subscribers); 0: none in the background. */
+  outboxDispatchMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 1000 }),
 })
 export type Config = Static<typeof ConfigSchema>
 
@@ -76,6 +78,7 @@ const ENV: Record<keyof Config, string> = {
   auditCheckpointKeyFile: 'KOUAN_AUDIT_CHECKPOINT_KEY_FILE',
   auditCheckpointAlg: 'KOUAN_AUDIT_CHECKPOINT_ALG',
   archiveSweepMs: 'KOUAN_ARCHIVE_SWEEP_MS',
+  outboxDispatchMs: 'KOUAN_OUTBOX_DISPATCH_MS',
 }
 
 /** Thrown by {@link loadConfig} with every problem listed, so an operator fixes them in one go. */
@@ -103,3 +106,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (problems.length > 0) throw new ConfigError(problems)
   return Object.freeze(converted as Config)
 }
+
+/** The base of public links (certificate and printout QR codes): `publicUrl`, else this server's own address. */
+export const publicUrlOf = (c: Pick<Config, 'publicUrl' | 'host' | 'port'>) => c.publicUrl ?? `http://${c.host}:${c.port}`

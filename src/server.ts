@@ -5,7 +5,7 @@ import type { Config } from './config.js'
 import { openDb, type Db } from './db/index.js'
 import { migrate } from './db/migrate.js'
 import { systemClock, systemIds } from './shared/clock.js'
-import { ensureArchivePartitions } from './modules/archives/service.js'
+import { ensureArchivePartitions } from './modules/archives/index.js'
 
 export interface Running { app: FastifyInstance; db: Db; url: string; close(): Promise<void> }
 

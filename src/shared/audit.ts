@@ -1,19 +1,13 @@
 import { canonicalJson, sha256Hex } from './signing.js'
-import type { Queryable, Tx } from '../db/index.js'
+import type { AuditEvent, Queryable, Tx } from '../db/types.js'
+
+export type { AuditEvent } from '../db/types.js'
 
 /** Number of independent hash chains (rows of `audit_heads`, created by migration 0001). */
 export const AUDIT_CHAINS = 16
 export const GENESIS_HASH = '0'.repeat(64)
 
 /** One state change, as recorded. `at` is taken from the injected clock by the caller. */
-export interface AuditEvent {
-  at: Date
-  actor: string
-  action: string
-  entityType: string
-  entityId: string
-  data: Record<string, unknown>
-}
 
 export interface AuditRow extends AuditEvent {
   chain: number

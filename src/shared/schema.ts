@@ -11,6 +11,13 @@ export const District = Type.String({ pattern: '^[0-9]{4}$', description: '4-dig
 export const Decimal = (dp: number, description?: string) =>
   Type.String({ pattern: `^(0|[1-9][0-9]{0,14})(\\.[0-9]{1,${dp}})?$`, ...(description ? { description } : {}) })
 
+/** An electronic port card's signature over a body (declarations, entrustments). */
+export const SignatureSchema = Type.Object({
+  cardNo: Type.String({ minLength: 1, maxLength: 32 }),
+  alg: Type.Enum(['Ed25519', 'SM2'], { description: 'the signing card\'s alg' }),
+  value: Type.String({ minLength: 1, maxLength: 200, description: 'base64url signature over the RFC 8785 canonical JSON of the body without "signature" (Ed25519: 64 bytes; SM2: r‖s, 64 bytes)' }),
+}, { additionalProperties: false })
+
 export const ErrorItemSchema = Type.Object({ code: Type.String(), message: Type.String(), pointer: Type.String() })
 export const ErrorSchema = Type.Object({
   statusCode: Type.Integer(),
@@ -35,3 +42,6 @@ export const Page = Type.Object({
 export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false })
 /** OpenAPI security requirement of routes that need a bearer token. */
 export const security = [{ bearer: [] as string[] }]
+
+/** A PDF response body (OpenAPI: binary string). */
+export const PdfBody = Type.Unsafe<Buffer>({ type: 'string', format: 'binary', description: 'application/pdf' })

@@ -9,9 +9,9 @@ import { randomBytes } from 'node:crypto'
 import { seededRandom } from '../shared/clock.js'
 import { ed25519 } from '../shared/signing.js'
 import { withUsccCheck } from '../shared/uscc.js'
-import { SUPPORTED_DEFECTS, baseTransferFor, generateTicket, ticketDocuments, toMessageXml, type Parties } from '../modules/ecommerce/generator.js'
-import type { CebMessageType } from '../modules/ecommerce/types.js'
-import { SIGNATURE_HEADER, parseCebXml, xmlSignatureHeader } from '../modules/ecommerce/xml.js'
+import { SUPPORTED_DEFECTS, baseTransferFor, generateTicket, ticketDocuments, toMessageXml, type Parties } from '../modules/ecommerce/index.js'
+import type { CebMessageType } from '../modules/ecommerce/index.js'
+import { SIGNATURE_HEADER, parseCebXml, xmlSignatureHeader } from '../modules/ecommerce/index.js'
 import { Http, Session, cardLogin, passwordLogin, pause, type Credentials, type Res } from './http.js'
 
 export interface CebSimulationOptions {

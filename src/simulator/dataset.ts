@@ -5,10 +5,10 @@
 import { createWriteStream } from 'node:fs'
 import { once } from 'node:events'
 import { seededRandom } from '../shared/clock.js'
-import { loadReference, type Reference } from '../modules/reference/data.js'
+import { loadReference, type Reference } from '../modules/reference/index.js'
 import { FRAUD_KINDS, generateDeclaration, type FraudKind, type FraudRates, type GeneratedDeclaration } from './generate.js'
 import { CNY_PER_UNIT, generateWorld, hash32 } from './world.js'
-import { declarationRecords } from '../modules/risk/records.js'
+import { declarationRecords } from '../modules/risk/index.js'
 
 /** Column order of the exported CSV. Labels come last: `fraud`, `fraud_kinds`, `critical`, then `item_fraud_kinds`. */
 export const DATASET_COLUMNS = [

@@ -3,9 +3,9 @@
  * result an examining officer would record. Pure: all randomness comes from the `rng` argument.
  */
 import Big from 'big.js'
-import type { DeclarationContent, Item } from '../modules/declarations/schema.js'
-import type { CreditLevel } from '../modules/enterprises/schema.js'
-import type { Disposal, FindingCategory, InspectionResult } from '../modules/inspections/schema.js'
+import type { DeclarationContent, Item } from '../modules/declarations/index.js'
+import type { CreditLevel } from '../modules/enterprises/index.js'
+import type { Disposal, FindingCategory, InspectionResult } from '../modules/inspections/index.js'
 import {
   COUNTRY_CURRENCY, FTA_PARTNERS, MEASURE_UNITS, NON_FTA_ORIGINS, logNormal, perUsd, pick, pickCumulative, randInt, uniform,
   type Rng, type SimEnterprise, type SimLine, type World,

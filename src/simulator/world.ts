@@ -6,8 +6,8 @@
  */
 import { seededRandom } from '../shared/clock.js'
 import { USCC_ALPHABET, withUsccCheck } from '../shared/uscc.js'
-import type { Reference } from '../modules/reference/data.js'
-import { CREDIT_LEVELS, type CreditLevel } from '../modules/enterprises/schema.js'
+import type { Reference } from '../modules/reference/index.js'
+import { CREDIT_LEVELS, type CreditLevel } from '../modules/enterprises/index.js'
 
 /** A source of uniform numbers in [0, 1); always {@link seededRandom} in the simulator. */
 export type Rng = () => number

@@ -1,5 +1,5 @@
 import type { ArchiveSnapshot } from './schema.js'
-import { chinaDateTime, countryLabel, tradeModeLabel, type PrintedField } from '../certificates/fields.js'
+import { chinaDateTime, countryLabel, tradeModeLabel, type PrintedField } from '../certificates/index.js'
 
 /** What a printout's QR digest covers: the serial, the print time and the archived declaration. */
 export interface PrintContent { serial: string; printedAt: string; retainUntil: string; archive: ArchiveSnapshot }

@@ -1,6 +1,6 @@
 import { A4, PdfWriter } from '../../shared/pdf.js'
 import { canonicalJson } from '../../shared/signing.js'
-import { chinaDateTime, countryLabel, quantityLabel, reference, tradeModeLabel } from '../certificates/fields.js'
+import { chinaDateTime, countryLabel, quantityLabel, reference, tradeModeLabel } from '../certificates/index.js'
 import type { PrintContent } from './fields.js'
 
 const QR_SIZE = 110

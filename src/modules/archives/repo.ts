@@ -225,3 +225,24 @@ export async function dropEmptyPartition(tx: Tx, name: string): Promise<boolean>
   const [r] = await tx.query<{ dropped: boolean }>('select drop_empty_archive_partition($1) as dropped', [name])
   return r!.dropped
 }
+
+// ---- printouts, for verification (certificates' verifier asks through archives' printoutEntry) ----------------------------------------------------------------
+
+/** A printout's registry entry and, unless the archive was purged since, its archived declaration. */
+export async function findPrint(db: Queryable, serial: string) {
+  const [from, to] = serialYearRange(serial)
+  const [r] = await db.query<{
+    serial: string; printed_at: Date; digest: string; kid: string; valid_until: string; entry_id: string; snapshot: Record<string, unknown> | null
+  }>(
+    `select p.serial, p.printed_at, p.digest, p.kid, p.valid_until::text as valid_until, p.entry_id, a.snapshot
+     from archive_prints p
+     left join archives a on a.id = p.archive_id and a.retain_until = p.valid_until
+     where p.kind = 'PRINT' and p.serial = $1 and p.printed_at >= $2 and p.printed_at < $3`, [serial, from, to])
+  return r && { serial: r.serial, printedAt: iso(r.printed_at)!, digest: r.digest, kid: r.kid, validUntil: r.valid_until, entryId: r.entry_id, snapshot: r.snapshot }
+}
+
+/** The UTC range of print times a serial can have: its China year is digits 5–8 (as certificates' numbers). */
+function serialYearRange(serial: string): [string, string] {
+  const y = Number(serial.slice(4, 8))
+  return [`${y - 1}-12-31T16:00:00.000Z`, `${y}-12-31T16:00:00.000Z`]
+}

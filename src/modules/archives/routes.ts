@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import type { AppContext } from '../../app.js'
-import { errors, security } from '../../shared/schema.js'
-import { actorRef, requireRole } from '../auth/service.js'
-import { PdfBody, publicUrlOf } from '../certificates/routes.js'
+import type { AppContext } from '../../context.js'
+import { PdfBody, errors, security } from '../../shared/schema.js'
+import { actorRef, requireRole } from '../auth/index.js'
+import { publicUrlOf } from '../../config.js'
 import * as repo from './repo.js'
 import {
   ArchiveSchema, ArchiveSummarySchema, EXPORT_NOTICE, EntryParams, ExportArchivesQuerySchema, ListArchivesQuerySchema, ListPrintsQuerySchema,

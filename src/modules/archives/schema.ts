@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox'
 import { Uuid, UtcTime } from '../../shared/schema.js'
-import { DeclarationContentSchema } from '../declarations/schema.js'
+import { DeclarationContentSchema } from '../declarations/index.js'
 
 /** Limits shared by the API, the service and the console. */
 export const EXPORT_MAX_ROWS = 10_000

@@ -1,18 +1,18 @@
 import type { Db, Queryable, Tx } from '../../db/index.js'
 import type { Clock, Ids } from '../../shared/clock.js'
-import type { Metrics } from '../../app.js'
+import type { Metrics } from '../../shared/metrics.js'
 import { appendAudit } from '../../shared/audit.js'
 import { KouanError, notFound } from '../../errors.js'
-import { actorRef, type Actor } from '../auth/service.js'
-import type { Declaration, DeclarationContent } from '../declarations/schema.js'
-import { chinaYear } from '../declarations/lifecycle.js'
-import { findEnterprise } from '../enterprises/repo.js'
-import type { Enterprise } from '../enterprises/schema.js'
-import { chinaDateOf } from '../certificates/fields.js'
-import { lockSigningKey } from '../certificates/service.js'
-import { contentDigest, signToken, verifyUrl } from '../certificates/token.js'
+import { actorRef, type Actor } from '../auth/index.js'
+import type { Declaration, DeclarationContent } from '../declarations/index.js'
+import { chinaYear } from '../declarations/index.js'
+import { findEnterprise } from '../enterprises/index.js'
+import type { Enterprise } from '../enterprises/index.js'
+import { chinaDateOf } from '../certificates/index.js'
+import { lockSigningKey, type PrintoutLookup } from '../certificates/index.js'
+import { contentDigest, signToken, verifyUrl } from '../certificates/index.js'
 import { renderArchivePdf } from './pdf.js'
-import type { PrintContent } from './fields.js'
+import { archivePrintFields, type PrintContent } from './fields.js'
 import * as repo from './repo.js'
 import { EXPORT_NOTICE, PURGE_LIST_MAX, type Archive, type ArchiveFilters, type PurgeResult, type RetentionRule } from './schema.js'
 
@@ -316,4 +316,21 @@ export async function ensureArchivePartitions(db: Queryable, now: Date): Promise
   await db.query(`select ensure_year_partitions('archives', $1, $1 + 12)`, [y])
   await db.query(`select ensure_year_partitions('archive_prints', $1, $1 + 1)`, [y])
   await db.query(`select ensure_year_partitions('certificates', $1, $1 + 1)`, [y])
+}
+
+/** End of a China date (exclusive): 00:00 UTC+8 of the next day. */
+const endOfChinaDate = (date: string) => new Date(Date.parse(`${date}T00:00:00+08:00`) + 86_400_000).toISOString()
+
+/**
+ * A printout's registry entry for certificates' verifier ({@link PrintoutLookup}, wired in src/app.ts). Its row holds
+ * its digest; the archive it reproduces may have been purged since (then no fields).
+ */
+export const printoutEntry: PrintoutLookup = async (db, serial) => {
+  const p = await repo.findPrint(db, serial)
+  if (!p) return null
+  return {
+    storedDigest: p.digest, contentDigest: p.digest, kid: p.kid, issuedAt: p.printedAt, validFrom: p.printedAt, validUntil: endOfChinaDate(p.validUntil),
+    retention: true, revokedAt: null, revocationReason: null, replacedBy: null,
+    fields: p.snapshot ? archivePrintFields(p.snapshot, { serial: p.serial, printedAt: p.printedAt, retainUntil: p.validUntil }) : [],
+  }
 }

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import type { AppContext } from '../../app.js'
+import type { AppContext } from '../../context.js'
 import { errors, security } from '../../shared/schema.js'
-import { requireRole } from '../auth/service.js'
+import { requireRole } from '../auth/index.js'
 import { CheckpointKeysSchema, CheckpointPageSchema, CheckpointsQuerySchema } from './schema.js'
 import { checkpointKeys, checkpointPage } from './service.js'
 

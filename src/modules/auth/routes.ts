@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import type { AppContext } from '../../app.js'
+import type { AppContext } from '../../context.js'
 import { errors } from '../../shared/schema.js'
 import { CardLoginSchema, ChallengeRequestSchema, ChallengeSchema, MeSchema, PasswordLoginSchema, SessionSchema } from './schema.js'
 import { cardLogin, createChallenge, passwordLogin, sweepAuth } from './service.js'

@@ -1,4 +1,4 @@
-import { loadReference, type Reference } from '../reference/data.js'
+import { loadReference, type Reference } from '../reference/index.js'
 import type { CertificateContent } from './schema.js'
 
 // loadReference() resolves its directory on every call; documents look codes up many times.

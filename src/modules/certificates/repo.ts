@@ -176,17 +176,3 @@ export async function markRevoked(tx: Tx, c: Pick<StoredCertificate, 'id' | 'iss
     [c.id, c.issuedAt, r.at, r.reason, r.note, r.by, r.replacedBy])
 }
 
-// ---- archive printouts, for verification ----------------------------------------------------------------
-
-/** A printout's registry entry and, unless the archive was purged since, its archived declaration. */
-export async function findPrint(db: Queryable, serial: string) {
-  const [from, to] = yearRange(serial)
-  const [r] = await db.query<{
-    serial: string; printed_at: Date; digest: string; kid: string; valid_until: string; entry_id: string; snapshot: Record<string, unknown> | null
-  }>(
-    `select p.serial, p.printed_at, p.digest, p.kid, p.valid_until::text as valid_until, p.entry_id, a.snapshot
-     from archive_prints p
-     left join archives a on a.id = p.archive_id and a.retain_until = p.valid_until
-     where p.kind = 'PRINT' and p.serial = $1 and p.printed_at >= $2 and p.printed_at < $3`, [serial, from, to])
-  return r && { serial: r.serial, printedAt: iso(r.printed_at)!, digest: r.digest, kid: r.kid, validUntil: r.valid_until, entryId: r.entry_id, snapshot: r.snapshot }
-}

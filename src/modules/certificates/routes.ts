@@ -2,12 +2,12 @@ import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import rateLimit from '@fastify/rate-limit'
 import { Type } from 'typebox'
-import type { AppContext } from '../../app.js'
-import type { Config } from '../../config.js'
+import type { AppContext } from '../../context.js'
+import { publicUrlOf } from '../../config.js'
 import { KouanError } from '../../errors.js'
-import { UtcTime, errors, security } from '../../shared/schema.js'
+import { PdfBody, UtcTime, errors, security } from '../../shared/schema.js'
 import { auditTrail } from '../../shared/audit.js'
-import { actorRef, requireRole } from '../auth/service.js'
+import { actorRef, requireRole } from '../auth/index.js'
 import { renderCertificatePdf } from './pdf.js'
 import { renderVerifyPage } from './page.js'
 import * as repo from './repo.js'
@@ -21,8 +21,6 @@ import {
 import { verifyUrl } from './token.js'
 
 /** Where printed QR codes point: `KOUAN_PUBLIC_URL`, or this server's own address. */
-export const publicUrlOf = (c: Pick<Config, 'publicUrl' | 'host' | 'port'>) => c.publicUrl ?? `http://${c.host}:${c.port}`
-
 // Verification is public: each client address gets `verifyRateLimit` checks a minute; 429 in the common error shape.
 async function limitVerification(app: FastifyInstance) {
   await app.register(rateLimit, {
@@ -33,8 +31,6 @@ async function limitVerification(app: FastifyInstance) {
 const limited = (ctx: AppContext) => ({ rateLimit: { max: ctx.config.verifyRateLimit, timeWindow: 60_000 } })
 
 /** A binary PDF body, for the OpenAPI document (Fastify sends buffers as they are). */
-export const PdfBody = Type.Unsafe<Buffer>({ type: 'string', format: 'binary', description: 'application/pdf' })
-
 const AuditEntrySchema = Type.Object({ at: UtcTime, actor: Type.String(), action: Type.String(), data: Type.Any() })
 
 /** `/api/v1/certificates`: issuance, revocation, PDFs, keys, the quarantine table and JSON verification. */

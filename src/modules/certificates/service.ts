@@ -4,11 +4,10 @@ import { appendAudit } from '../../shared/audit.js'
 import { algorithms, ed25519, keyId, type AlgorithmName } from '../../shared/signing.js'
 import { sm2 } from '../../shared/sm2.js'
 import { KouanError, conflict, notFound } from '../../errors.js'
-import { actorRef, type Actor } from '../auth/service.js'
-import type { Declaration, DeclarationContent } from '../declarations/schema.js'
-import { chinaYear } from '../declarations/lifecycle.js'
-import { findDeclaration } from '../declarations/repo.js'
-import { archivePrintFields } from '../archives/fields.js'
+import { actorRef, type Actor } from '../auth/index.js'
+import type { Declaration, DeclarationContent } from '../declarations/index.js'
+import { chinaYear } from '../declarations/index.js'
+import { findDeclaration } from '../declarations/index.js'
 import { certificateFields, officeOf, type PrintedField } from './fields.js'
 import * as repo from './repo.js'
 import type { CertificateContent, Jwks, QuarantineRange, Reason, RevocationReason, Verdict, Verification } from './schema.js'
@@ -274,7 +273,8 @@ const latest = (xs: Array<{ finishedAt: string | null }>) => xs.map((x) => x.fin
  * (no inspection, a non-compliant one, no quarantine goods) issue nothing; an officer decides.
  */
 export async function issueOnRelease(tx: Tx, deps: Pick<Deps, 'clock' | 'ids'>, d: Declaration): Promise<void> {
-  if (d.ieFlag !== 'I') return
+  // Only after inspections: a declaration never sent to inspection (most of intake's releases) needs no look-up.
+  if (d.ieFlag !== 'I' || !d.inspectionOrderedAt) return
   const goods = quarantineGoods(await quarantineRanges(tx, deps.clock.now()), d.content)
   if (goods.length === 0) return
   const inspections = await repo.inspectionsOf(tx, d.id)
@@ -364,10 +364,13 @@ export async function replaceQuarantineTable(deps: Deps, actor: Actor, items: Qu
 
 // ---- verification ------------------------------------------------------------------------------------------
 
-/** End of a China date (exclusive): 00:00 UTC+8 of the next day. */
-const endOfChinaDate = (date: string) => new Date(Date.parse(`${date}T00:00:00+08:00`) + 86_400_000).toISOString()
+/**
+ * Where printouts of other documents are looked up (archive printouts: the archives module's `printoutEntry`, wired by
+ * the composition root), so that certificates need not know their tables.
+ */
+export type PrintoutLookup = (db: Queryable, serial: string) => Promise<RegistryEntry | null>
 
-async function registryEntry(db: Queryable, kind: TokenKind, number: string): Promise<RegistryEntry | null> {
+async function registryEntry(db: Queryable, kind: TokenKind, number: string, printouts: PrintoutLookup | undefined): Promise<RegistryEntry | null> {
   if (kind === 'CERTIFICATE') {
     const c = await repo.findCertificate(db, number)
     if (!c) return null
@@ -376,25 +379,18 @@ async function registryEntry(db: Queryable, kind: TokenKind, number: string): Pr
       retention: false, revokedAt: c.revokedAt, revocationReason: c.revocationReason, replacedBy: c.replacedBy, fields: certificateFields(c.content),
     }
   }
-  const p = await repo.findPrint(db, number)
-  if (!p) return null
-  // A printout's registry row holds its digest; the archive it reproduces may have been purged since.
-  return {
-    storedDigest: p.digest, contentDigest: p.digest, kid: p.kid, issuedAt: p.printedAt, validFrom: p.printedAt, validUntil: endOfChinaDate(p.validUntil),
-    retention: true, revokedAt: null, revocationReason: null, replacedBy: null,
-    fields: p.snapshot ? archivePrintFields(p.snapshot, { serial: p.serial, printedAt: p.printedAt, retainUntil: p.validUntil }) : [],
-  }
+  return printouts ? printouts(db, number) : null
 }
 
 /**
  * Verifies a token or scanned verify URL for anyone: format, key, signature, then the registry (certificate or
  * printout), revocation and validity. Reads only; never writes.
  */
-export async function verifyToken(deps: Pick<Deps, 'db' | 'clock'>, input: string): Promise<Verification> {
+export async function verifyToken(deps: Pick<Deps, 'db' | 'clock'> & { printouts?: PrintoutLookup | undefined }, input: string): Promise<Verification> {
   const parsed = parseToken(tokenFromInput(input))
   const now = deps.clock.now()
   if (!parsed.ok) return judge({ now, parsed })
   const key = await keyRing.get(deps.db, parsed.token.kid)
   if (!key || !algorithms[key.alg] || !signatureValid(parsed.token, key)) return judge({ now, parsed, key })
-  return judge({ now, parsed, key, entry: await registryEntry(deps.db, parsed.token.kind, parsed.token.number) })
+  return judge({ now, parsed, key, entry: await registryEntry(deps.db, parsed.token.kind, parsed.token.number, deps.printouts) })
 }

@@ -1,6 +1,6 @@
 import type { Queryable } from '../../db/index.js'
-import type { DeclarationContent } from '../declarations/schema.js'
-import type { CreditLevel } from '../enterprises/schema.js'
+import type { DeclarationContent } from '../declarations/index.js'
+import type { CreditLevel } from '../enterprises/index.js'
 
 const iso = (d: Date | string) => new Date(d).toISOString()
 

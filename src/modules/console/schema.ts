@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox'
 import { Uuid, UtcTime } from '../../shared/schema.js'
-import { ConditionSchema, ActionSchema } from '../selectivity/schema.js'
+import { ConditionSchema, ActionSchema } from '../selectivity/index.js'
 
 /** Live figures of the command dashboard look back this far (per-minute series, lane mix). */
 export const LIVE_WINDOW_MINUTES = 60

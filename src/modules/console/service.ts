@@ -1,10 +1,10 @@
 import type { Db } from '../../db/index.js'
 import type { Clock } from '../../shared/clock.js'
 import { validationFailed } from '../../errors.js'
-import { factsOf } from '../declarations/service.js'
-import { ruleFires } from '../selectivity/engine.js'
-import { ruleProblems } from '../selectivity/service.js'
-import { weeklyHitRates } from '../risk/service.js'
+import { factsOf } from '../declarations/index.js'
+import { ruleFires } from '../selectivity/index.js'
+import { ruleProblems } from '../selectivity/index.js'
+import { weeklyHitRates } from '../risk/index.js'
 import * as repo from './repo.js'
 import {
   HIT_RATE_BUCKETS, HIT_RATE_BUCKET_MINUTES, LIVE_WINDOW_MINUTES, PREVIEW_MAX_SCAN, SPIKE_BASELINE_MINUTES, SPIKE_RECENT_MINUTES,

@@ -112,7 +112,7 @@ describe('declaration error codes', () => {
     expect(rejected.json().state).toBe('REJECTED')
     const auditBefore = await countRows(t.db, 'audit_log', "entity_type = 'declaration' and entity_id = $1", [d.id])
     // Every route locks the row before it moves it; the guard is for a caller holding an old copy.
-    const err = await t.db.transaction((tx) => transition(tx, { clock: t.clock, ids: systemIds }, stale, 'ACCEPTED', 'user:test')).catch((e: unknown) => e)
+    const err = await t.db.transaction((tx) => transition(tx, { clock: t.clock, ids: systemIds, events: t.app.kouan.events }, stale, 'ACCEPTED', 'user:test')).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(KouanError)
     expect(err).toMatchObject({ code: 'DECLARATION_CONCURRENT_CHANGE', statusCode: 409, pointer: '/params/id' })
     expect((await repo.findDeclaration(t.db, d.id))!.state).toBe('REJECTED')

@@ -1,7 +1,7 @@
 import Big from 'big.js'
 import type { DeclarationContent, State } from './schema.js'
 import type { ErrorItem } from '../../errors.js'
-import type { Reference } from '../reference/data.js'
+import type { Reference } from '../reference/index.js'
 
 /**
  * The declaration state machine. Green/blue lanes release at assessment; yellow (documents) and red

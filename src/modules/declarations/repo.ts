@@ -1,6 +1,6 @@
 import type { Queryable, Tx } from '../../db/index.js'
 import type { ErrorItem } from '../../errors.js'
-import type { Decision } from '../selectivity/engine.js'
+import type { Decision } from '../selectivity/index.js'
 import type { Declaration, DeclarationContent, Lane, State, SubmitDeclaration } from './schema.js'
 import { STATE_TIME_COLUMN } from './lifecycle.js'
 
@@ -59,8 +59,7 @@ export async function findByRefs(db: Queryable, refs: Array<{ enterpriseId: stri
 /**
  * Writes a batch of new declarations in one statement, whatever its size: claims their client references
  * (`declaration_refs`, on conflict do nothing) and inserts only the declarations whose reference it claimed, with
- * their items (references are per declarant enterprise); those cleared at once (general trade) are queued for the archive sweep (`archive_queue`, migration
- * 0011). A reference already claimed, by an earlier request or by another process at the same moment, writes nothing
+ * their items (references are per declarant enterprise). A reference already claimed, by an earlier request or by another process at the same moment, writes nothing
  * and its original is served instead. Returns the ids written.
  */
 export async function insertDeclarations(tx: Tx, ds: NewDeclaration[]): Promise<Set<string>> {
@@ -83,16 +82,13 @@ export async function insertDeclarations(tx: Tx, ds: NewDeclaration[]): Promise<
          body ->> 'customsDistrict', body ->> 'iePort', body ->> 'tradeMode', body ->> 'transportMode', body ->> 'tradeCountry', body ->> 'billNo',
          total_value_cny, body, signature, payload_hash, risk, accepted_at, assessed_at, inspection_ordered_at, released_at, cleared_at, submitted_at
        from x join refs on refs.declaration_id = x.id
-       returning id, submitted_at, trader_id, entry_id, cleared_at, state, trade_mode, body ->> 'manualNo' as manual_no, body ->> 'cutMode' as cut_mode),
+       returning id),
      items as (
        insert into declaration_items (declaration_id, submitted_at, g_no, hs_code, description, quantity, unit, unit_price, total_value, currency, origin_country)
        select i.declaration_id, i.submitted_at, g_no, hs_code, description, quantity, unit, unit_price, total_value, currency, origin_country
        from jsonb_to_recordset($2::jsonb) as i(declaration_id uuid, submitted_at timestamptz, g_no int, hs_code text, description text,
          quantity numeric, unit text, unit_price numeric, total_value numeric, currency text, origin_country text)
-       join refs on refs.declaration_id = i.declaration_id),
-     queued as (
-       insert into archive_queue (declaration_id, submitted_at, trader_id, entry_id, cleared_at, trade_mode, manual_no, cut_mode)
-       select id, submitted_at, trader_id, entry_id, cleared_at, trade_mode, manual_no, cut_mode from d where state = 'CLEARED')
+       join refs on refs.declaration_id = i.declaration_id)
      select declaration_id from refs`,
     [JSON.stringify(ds.map((d) => ({
       id: d.id, submitted_at: d.submittedAt, entry_id: d.entryId, client_ref: d.clientRef, ie_flag: d.ieFlag, state: d.state, lane: d.lane,

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import type { AppContext } from '../../app.js'
+import type { AppContext } from '../../context.js'
 import { KouanError, forbidden } from '../../errors.js'
 import { UtcTime, errors, security } from '../../shared/schema.js'
 import { auditTrail } from '../../shared/audit.js'

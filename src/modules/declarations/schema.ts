@@ -1,14 +1,15 @@
 import { Type, type Static } from 'typebox'
-import { CustomsCode, Decimal, District, Iso3, Uuid, UtcTime } from '../../shared/schema.js'
+import { CustomsCode, Decimal, District, Iso3, SignatureSchema, Uuid, UtcTime } from '../../shared/schema.js'
+import { LANES, type Lane } from '../selectivity/index.js'
 import { CLIENT_REF_MAX, MAX_BATCH, MAX_ITEMS } from './limits.js'
 
 /** Limits shared by the API, the service and the console (limits.ts, importable by the web console). */
 export { CLIENT_REF_MAX, MAX_BATCH, MAX_ITEMS }
+/** Lanes are the selectivity engine's (re-exported for the declaration's readers). */
+export { LANES, type Lane, SignatureSchema }
 
 export const STATES = ['SUBMITTED', 'ACCEPTED', 'REJECTED', 'ASSESSED', 'INSPECTING', 'RELEASED', 'DETAINED', 'RETURNED', 'CLEARED'] as const
 export type State = (typeof STATES)[number]
-export const LANES = ['GREEN', 'YELLOW', 'RED', 'BLUE'] as const
-export type Lane = (typeof LANES)[number]
 
 const Charge = Type.Object({
   mark: Type.Enum([1, 2, 3], { description: '1 rate (%), 2 per unit, 3 total amount' }),
@@ -29,12 +30,6 @@ export const ItemSchema = Type.Object({
   destinationCountry: Type.Optional(Iso3),
 }, { additionalProperties: false })
 export type Item = Static<typeof ItemSchema>
-
-export const SignatureSchema = Type.Object({
-  cardNo: Type.String({ minLength: 1, maxLength: 32 }),
-  alg: Type.Enum(['Ed25519', 'SM2'], { description: 'the signing card\'s alg' }),
-  value: Type.String({ minLength: 1, maxLength: 200, description: 'base64url signature over the RFC 8785 canonical JSON of the body without "signature" (Ed25519: 64 bytes; SM2: r‖s, 64 bytes)' }),
-}, { additionalProperties: false })
 
 const declarationFields = {
   clientRef: Type.String({ minLength: 1, maxLength: CLIENT_REF_MAX, pattern: '^[\\x21-\\x7E]+$', description: 'unique per declarant enterprise; resubmitting it returns the original' }),

@@ -4,24 +4,22 @@ import type { Clock, Ids } from '../../shared/clock.js'
 import { appendAudit } from '../../shared/audit.js'
 import { canonicalJson, sha256Hex, verifiesWithCard } from '../../shared/signing.js'
 import { KouanError, conflict, notFound, type ErrorItem } from '../../errors.js'
-import type { Metrics } from '../../app.js'
-import { actorRef, type Actor } from '../auth/service.js'
-import type { Reference } from '../reference/data.js'
-import type { Enterprise } from '../enterprises/schema.js'
-import { findEnterprise, findEnterprisesByCustomsCodes } from '../enterprises/repo.js'
-import { findCards } from '../cards/repo.js'
-import { decide, firedRules, type Decision, type Facts, type ModelInput } from '../selectivity/engine.js'
-import type { RiskEngine } from '../risk/live.js'
-import { selectivityState, type SelectivityState } from '../selectivity/service.js'
-import { insertInspections, type NewInspection } from '../inspections/repo.js'
+import type { Metrics } from '../../shared/metrics.js'
+import { actorRef, type Actor } from '../auth/index.js'
+import type { Reference } from '../reference/index.js'
+import type { Enterprise } from '../enterprises/index.js'
+import { findEnterprise, findEnterprisesByCustomsCodes } from '../enterprises/index.js'
+import { findCards } from '../cards/index.js'
+import { decide, firedRules, type Decision, type Facts, type ModelInput } from '../selectivity/index.js'
+import type { RiskScorer } from './scoring.js'
+import { selectivityState, type SelectivityState } from '../selectivity/index.js'
 import type { Declaration, DeclarationContent, Lane, State, SubmitDeclaration } from './schema.js'
 import { canTransition, chinaYear, contentProblems, entryId, totalValue } from './lifecycle.js'
 import * as repo from './repo.js'
-import { issueOnRelease } from '../certificates/service.js'
-import { queueArchives } from '../archives/service.js'
-import { chinaDate, entrustmentFor, entrustmentsForIntake } from '../entrustments/service.js'
+import type { DeclarationEvents, InspectionOrder, Publisher } from './events.js'
+import { chinaDate, entrustmentFor, entrustmentsForIntake } from '../entrustments/index.js'
 
-export interface Deps { db: Db; clock: Clock; ids: Ids; reference: Reference; metrics?: Metrics | undefined; risk?: RiskEngine | undefined }
+export interface Deps { db: Db; clock: Clock; ids: Ids; reference: Reference; metrics?: Metrics | undefined; risk?: RiskScorer | undefined; events: Publisher<DeclarationEvents> }
 
 /** Outcome of one submitted declaration: 201 new, 200 the original of a repeated client reference, or an error. */
 export type SubmitResult =
@@ -184,7 +182,7 @@ export function assess(deps: Pick<Deps, 'risk'>, sel: SelectivityState, d: {
 /** Builds the row for a declaration that passes intake: accepted, numbered and routed, or held for review. */
 function route(
   c: Checked, id: string, now: string, number: string | null, decision: Decision | null, totalCny: string, autoClear: boolean, inspectionId: string,
-): { row: repo.NewDeclaration; inspection?: NewInspection } {
+): { row: repo.NewDeclaration; inspection?: InspectionOrder } {
   const row: repo.NewDeclaration = {
     id, submittedAt: now, entryId: number, clientRef: c.input.clientRef, ieFlag: c.input.ieFlag, state: 'SUBMITTED', lane: null,
     declarantId: c.declarant.id, traderId: c.trader.id, cardId: c.cardId, content: c.content, signature: c.input.signature,
@@ -258,7 +256,7 @@ export async function submitDeclarations(deps: Deps & { numbers: EntryNumbers },
 
   const [sel, rateMap] = await Promise.all([selectivityState(deps.db, now), cnyRates(deps.db, now)])
   const year = chinaYear(now)
-  const prepared: Array<{ c: Checked; row: repo.NewDeclaration; inspection?: NewInspection | undefined }> = []
+  const prepared: Array<{ c: Checked; row: repo.NewDeclaration; inspection?: InspectionOrder | undefined }> = []
   for (const c of unique) {
     const id = deps.ids.uuid()
     const rate = rateMap.get(c.content.currency)
@@ -278,8 +276,8 @@ export async function submitDeclarations(deps: Deps & { numbers: EntryNumbers },
     // general trade, which is closed at once); archiving itself is the sweep's (archives/sweep.ts).
     const claimed = await repo.insertDeclarations(tx, prepared.map((p) => p.row))
     const fresh = prepared.filter((p) => claimed.has(p.row.id))
-    await insertInspections(tx, fresh.flatMap((p) => (p.inspection ? [p.inspection] : [])))
     for (const p of fresh) auditWalk(tx, p.row, p.c.who, now, p.c.entrustmentId)
+    await publishIntake(tx, deps.events, fresh)
     return fresh
   })
 
@@ -301,6 +299,16 @@ export async function submitDeclarations(deps: Deps & { numbers: EntryNumbers },
   }
   for (const r of failed.values()) if (r.status >= 400) deps.metrics?.declarations.inc({ outcome: 'refused' })
   return results
+}
+
+/** The moves intake made, as events: inspections ordered, declarations released and (general trade) closed at once. */
+async function publishIntake(tx: Tx, events: Publisher<DeclarationEvents>, fresh: Array<{ row: repo.NewDeclaration; inspection?: InspectionOrder | undefined }>) {
+  const orders = fresh.flatMap((p) => (p.inspection ? [p.inspection] : []))
+  if (orders.length) await events.publish(tx, 'InspectionOrdered', orders)
+  const released = fresh.filter((p) => p.row.times.releasedAt).map((p) => fromRow(p.row))
+  if (released.length) await events.publish(tx, 'DeclarationReleased', released)
+  const cleared = released.filter((d) => d.state === 'CLEARED')
+  if (cleared.length) await events.publish(tx, 'DeclarationCleared', cleared)
 }
 
 /**
@@ -360,7 +368,7 @@ export async function getDeclaration(db: Queryable, actor: Actor, idOrEntry: str
 
 /** Moves a locked declaration from its state to `to`, or refuses with 409; audited, with the release metric. */
 export async function transition(
-  tx: Tx, deps: Pick<Deps, 'clock' | 'ids' | 'metrics'>, d: Declaration, to: State, actor: string,
+  tx: Tx, deps: Pick<Deps, 'clock' | 'ids' | 'metrics' | 'events'>, d: Declaration, to: State, actor: string,
   extra: { lane?: Lane; risk?: Decision; errors?: ErrorItem[]; entryId?: string; data?: Record<string, unknown> } = {},
 ): Promise<Declaration> {
   if (!canTransition(d.state, to)) {
@@ -370,14 +378,15 @@ export async function transition(
   const after = await repo.updateState(tx, d, d.state, to, at.toISOString(), extra)
   if (!after) throw conflict('DECLARATION_CONCURRENT_CHANGE', 'the declaration changed meanwhile; reload and retry', '/params/id')
   appendAudit(tx, { at, actor, action: `DECLARATION_${to}`, entityType: 'declaration', entityId: d.id, data: { from: d.state, state: to, ...(extra.data ?? {}), ...(extra.errors ? { errors: extra.errors } : {}) } })
-  if (to === 'RELEASED') {
-    deps.metrics?.clearance.observe({ port: d.content.iePort, lane: d.lane ?? '' }, (at.getTime() - new Date(d.submittedAt).getTime()) / 1000)
-    // Quarantine goods released after compliant inspections get their certificate in this transaction.
-    await issueOnRelease(tx, deps, after)
-  }
-  // Closure (结关) queues the declaration for the archive sweep in this transaction (archived within seconds, or when read).
-  if (to === 'CLEARED') await queueArchives(tx, [after])
+  if (to === 'RELEASED') deps.metrics?.clearance.observe({ port: d.content.iePort, lane: d.lane ?? '' }, (at.getTime() - new Date(d.submittedAt).getTime()) / 1000)
+  // Subscribers act in this transaction (a certificate on release, the archive queue on closure: src/app.ts wires them).
+  const event = MOVE_EVENTS[to]
+  if (event) await deps.events.publish(tx, event, [after])
   return after
+}
+
+const MOVE_EVENTS: Partial<Record<State, 'DeclarationReleased' | 'DeclarationCleared' | 'DeclarationDetained'>> = {
+  RELEASED: 'DeclarationReleased', CLEARED: 'DeclarationCleared', DETAINED: 'DeclarationDetained',
 }
 
 async function locked(tx: Tx, id: string) {
@@ -402,7 +411,7 @@ export async function acceptDeclaration(deps: Deps & { numbers: EntryNumbers }, 
     d = await transition(tx, deps, d, 'ACCEPTED', who, { entryId: number!, data: { entryId: number } })
     d = await transition(tx, deps, d, 'ASSESSED', 'system:selectivity', { lane: decision.lane, risk: decision, data: { lane: decision.lane, score: decision.score, source: decision.source } })
     if (SEVERE.includes(decision.lane)) {
-      await insertInspections(tx, [{ id: deps.ids.uuid(), declarationId: d.id, declarationSubmittedAt: d.submittedAt, kind: decision.lane === 'RED' ? 'PHYSICAL' : 'DOCUMENT', source: decision.source === 'NONE' ? 'RULE' : decision.source, orderedAt: now.toISOString() }])
+      await deps.events.publish(tx, 'InspectionOrdered', [{ id: deps.ids.uuid(), declarationId: d.id, declarationSubmittedAt: d.submittedAt, kind: decision.lane === 'RED' ? 'PHYSICAL' : 'DOCUMENT', source: decision.source === 'NONE' ? 'RULE' : decision.source, orderedAt: now.toISOString() }])
       return transition(tx, deps, d, 'INSPECTING', 'system:selectivity')
     }
     return releaseInTx(tx, deps, d, 'system:selectivity', sel.params.autoClearTradeModes)
@@ -410,7 +419,7 @@ export async function acceptDeclaration(deps: Deps & { numbers: EntryNumbers }, 
 }
 
 /** Releases, and closes at once when the trade mode's release is its closure (general trade). */
-export async function releaseInTx(tx: Tx, deps: Pick<Deps, 'clock' | 'ids' | 'metrics'>, d: Declaration, actor: string, autoClear: string[], data?: Record<string, unknown>) {
+export async function releaseInTx(tx: Tx, deps: Pick<Deps, 'clock' | 'ids' | 'metrics' | 'events'>, d: Declaration, actor: string, autoClear: string[], data?: Record<string, unknown>) {
   const released = await transition(tx, deps, d, 'RELEASED', actor, data ? { data } : {})
   return autoClear.includes(d.content.tradeMode) ? transition(tx, deps, released, 'CLEARED', 'system:kouan') : released
 }

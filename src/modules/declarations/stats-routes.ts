@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import type { AppContext } from '../../app.js'
+import type { AppContext } from '../../context.js'
 import { UtcTime, errors, security } from '../../shared/schema.js'
 import { clearanceStats } from './repo.js'
 

@@ -3,15 +3,15 @@ import type { Db, Queryable, Tx } from '../../db/index.js'
 import type { Clock, Ids } from '../../shared/clock.js'
 import { appendAudit } from '../../shared/audit.js'
 import { canonicalJson, sha256Hex, verifiesWithCard } from '../../shared/signing.js'
-import { findCards } from '../cards/repo.js'
-import { decide, type Facts } from '../selectivity/engine.js'
-import { selectivityState } from '../selectivity/service.js'
+import { findCards } from '../cards/index.js'
+import { decide, type Facts } from '../selectivity/index.js'
+import { selectivityState } from '../selectivity/index.js'
 import { verifyTicket, waybillReusable, type EnterpriseRole, type Verdict } from './rules.js'
 import { DEFAULT_TAX_RATES } from './tax.js'
 import { HEAD_NAME, appTypeOf, docKey, messageCanonicalJson, orderNoOf, senderCodes } from './keys.js'
 import { PARTY_CODES, documentParties, notNamed, partyRegistry, senderField, senderRoles, settled, ticketStanding, type PartyDoc, type PartyHead, type RegistryRow, type Standing } from './parties.js'
 import { enqueueDeliveries } from './webhooks.js'
-import type { CebDocuments, CebMessage, CebMessageType, CebProblem, Inventory, Order, Payment, Waybill } from './types.js'
+import type { CebDocuments, CebMessage, CebMessageType, CebProblem, Inventory, Order, Payment, Receipt, Waybill } from './types.js'
 
 export interface Deps { db: Db; clock: Clock; ids: Ids }
 
@@ -53,17 +53,7 @@ async function withRetry<T>(run: () => Promise<T>, attempts = 5): Promise<T> {
   }
 }
 
-/** One receipt line, as CEB312/412/512/622 carry it. */
-export interface Receipt {
-  type: CebMessageType
-  docKey: string
-  orderNo: string
-  returnStatus: number
-  returnInfo: string
-  reasons: CebProblem[]
-  /** Version of the stored document this answers; absent when the document was refused at intake. */
-  docVersion?: number
-}
+export type { Receipt } from './types.js'
 
 /** `returnStatus` values this channel issues (DOMAIN §5 receipts). */
 export const STATUS = { RECEIVED: 2, REJECTED: 100, PASSED: 120, REVIEW: 300, ASSESSED: 399, INSPECTION: 500, RELEASED: 800 } as const

@@ -345,3 +345,15 @@ export interface CebMessage<T extends CebMessageType = CebMessageType> {
 
 /** A format or content problem with a JSON Pointer into the message (CEB900-style). */
 export interface CebProblem { code: string; message: string; pointer: string }
+
+/** One receipt line, as CEB312/412/512/622 carry it. */
+export interface Receipt {
+  type: CebMessageType
+  docKey: string
+  orderNo: string
+  returnStatus: number
+  returnInfo: string
+  reasons: CebProblem[]
+  /** Version of the stored document this answers; absent when the document was refused at intake. */
+  docVersion?: number
+}

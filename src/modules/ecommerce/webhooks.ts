@@ -9,7 +9,7 @@ import type { Db, Tx } from '../../db/index.js'
 import { KouanError } from '../../errors.js'
 import { appendAudit } from '../../shared/audit.js'
 import type { Clock, Ids } from '../../shared/clock.js'
-import type { Receipt } from './service.js'
+import type { Receipt } from './types.js'
 
 /** Attempts before a delivery is given up; delays double from 5 s up to an hour. */
 export const MAX_ATTEMPTS = 10

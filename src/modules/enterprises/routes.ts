@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import type { AppContext } from '../../app.js'
+import type { AppContext } from '../../context.js'
 import { forbidden } from '../../errors.js'
 import { errors, IdParams, security } from '../../shared/schema.js'
-import { requireRole } from '../auth/service.js'
+import { requireRole } from '../auth/index.js'
 import * as repo from './repo.js'
 import {
   AeoPartnersSchema, ChangeCreditSchema, CreateEnterpriseSchema, CreditHistorySchema, EnterpriseSchema, ListEnterprisesQuerySchema, UpdateEnterpriseSchema,

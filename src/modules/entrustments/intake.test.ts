@@ -165,7 +165,7 @@ describe('declaration intake under an entrustment', () => {
     for (const tr of traders.slice(0, 2)) await entrust(t, tr, broker)
     const seen: string[] = []
     const db: Db = { ...t.db, query: (sql, params) => { seen.push(sql); return t.db.query(sql, params) } }
-    const deps = { db, clock: t.clock, ids: systemIds, reference: t.app.kouan.reference, numbers: new EntryNumbers(db) }
+    const deps = { db, clock: t.clock, ids: systemIds, reference: t.app.kouan.reference, events: t.app.kouan.events, numbers: new EntryNumbers(db) }
     const session = broker.cardId
     const batch = Array.from({ length: 12 }, (_, i) => ({ sessionCardId: session, input: signed(broker, declarationContent(broker, { traderCode: traders[i % 3]!.enterprise.customsCode })) }))
     const results = await submitDeclarations(deps, batch)

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import type { AppContext } from '../../app.js'
+import type { AppContext } from '../../context.js'
 import { IdParams, errors, security } from '../../shared/schema.js'
 import { AcceptEntrustmentSchema, CreateEntrustmentSchema, EntrustmentSchema, ListEntrustmentsQuerySchema, ReasonBodySchema } from './schema.js'
 import { acceptEntrustment, createEntrustment, declineEntrustment, getEntrustment, listEntrustments, revokeEntrustment } from './service.js'

@@ -1,6 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { CustomsCode, District, Uuid, UtcTime } from '../../shared/schema.js'
-import { SignatureSchema } from '../declarations/schema.js'
+import { CustomsCode, District, SignatureSchema, Uuid, UtcTime } from '../../shared/schema.js'
 
 /** Limits shared by the API and the service. */
 export const CLIENT_REF_MAX = 64

@@ -1,16 +1,16 @@
-import type { Db } from '../../db/index.js'
+import type { Db, Tx } from '../../db/index.js'
 import type { Clock, Ids } from '../../shared/clock.js'
 import { appendAudit } from '../../shared/audit.js'
 import { conflict, notFound, validationFailed, type ErrorItem } from '../../errors.js'
-import type { Metrics } from '../../app.js'
-import { actorRef, type Actor } from '../auth/service.js'
-import { lockDeclaration } from '../declarations/repo.js'
-import { releaseInTx, transition } from '../declarations/service.js'
-import { selectivityState } from '../selectivity/service.js'
+import type { Metrics } from '../../shared/metrics.js'
+import { actorRef, type Actor } from '../auth/index.js'
+import { lockDeclaration } from '../declarations/index.js'
+import { releaseInTx, transition, type DeclarationEvents, type InspectionOrder, type Publisher } from '../declarations/index.js'
+import { selectivityState } from '../selectivity/index.js'
 import type { Disposal, InspectionResult } from './schema.js'
 import * as repo from './repo.js'
 
-export interface Deps { db: Db; clock: Clock; ids: Ids; metrics?: Metrics | undefined }
+export interface Deps { db: Db; clock: Clock; ids: Ids; metrics?: Metrics | undefined; events: Publisher<DeclarationEvents> }
 
 /** A result must be coherent: compliant has no findings and releases; non-compliant names findings and a disposal. */
 export function resultProblems(r: InspectionResult): ErrorItem[] {
@@ -67,4 +67,9 @@ export async function recordResult(deps: Deps, actor: Actor, id: string, result:
   })
   deps.metrics?.inspections.inc({ source: insp.source, result: result.result })
   return (await repo.findInspection(deps.db, id))!
+}
+
+/** Opens the inspection tasks the lane decision ordered, in the transaction that ordered them (`InspectionOrdered`). */
+export async function openInspections(tx: Tx, orders: InspectionOrder[]): Promise<void> {
+  await repo.insertInspections(tx, orders)
 }

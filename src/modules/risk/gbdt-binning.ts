@@ -3,7 +3,7 @@
  * value bins, bin 0 holding missing values, and a dataset becomes a column-major matrix of bin indices.
  */
 
-import type { Dataset } from './gbdt.js'
+import type { Dataset } from './gbdt-types.js'
 
 /** Missing = NaN or ±Infinity: `x - x` is NaN exactly for those, and comparing it is cheap in hot loops. */
 export const isMissing = (x: number) => x - x !== 0

@@ -3,7 +3,7 @@
  * best-split search with learned missing-value directions, and leaf-wise (best-first) growth.
  */
 
-import type { GbdtParams, GbdtTreeJson } from './gbdt.js'
+import type { GbdtParams, GbdtTreeJson } from './gbdt-types.js'
 
 /** L1 soft-thresholding of a gradient sum: sign(g)·max(|g| − l1, 0). */
 const softThreshold = (g: number, l1: number) => (g > l1 ? g - l1 : g < -l1 ? g + l1 : 0)

@@ -1,32 +1,11 @@
 import type { Db, Queryable } from '../../db/index.js'
-import type { DeclarationContent } from '../declarations/schema.js'
-import type { CreditLevel } from '../enterprises/schema.js'
+import type { DeclarationContent, ModelScore, RiskScorer, ScoringInput } from '../declarations/index.js'
+import type { CreditLevel } from '../enterprises/index.js'
 import { FEATURE_NAMES, RiskHistory, extractFeatures, type RiskLabel } from './features.js'
 import { RiskModel } from './model.js'
 import { CRITICAL_CATEGORIES, declarationRecords } from './records.js'
 
-/** One reason of a model score: a feature and how much it pushed the log-odds. */
-export interface Contribution { feature: string; value: number; contribution: number }
-
-export interface ModelScore {
-  /** Fraud probability of the riskiest item. */
-  probability: number
-  /** 0–100, what the selectivity engine adds to the rule score. */
-  score: number
-  modelVersion: number
-  /** Largest positive contributions of the riskiest item's features. */
-  top: Contribution[]
-}
-
-/** A declaration as the risk engine needs it. */
-export interface ScoringInput {
-  id: string
-  submittedAt: string | Date
-  content: DeclarationContent
-  traderCredit: CreditLevel
-  rulesFired: string[]
-  cnyPerUnit: number
-}
+export type { Contribution, ModelScore, ScoringInput } from '../declarations/index.js'
 
 /** What an inspection result teaches: fraud if non-compliant; critical for safety findings. */
 export function labelOf(result: { result: string; findings?: Array<{ category: string }> | null }): RiskLabel {
@@ -40,7 +19,7 @@ export function labelOf(result: { result: string; findings?: Array<{ category: s
  * order: at start all of them, then every few seconds what any process wrote since. So every process sees
  * the same history, and none counts a declaration twice.
  */
-export class RiskEngine {
+export class RiskEngine implements RiskScorer {
   history = new RiskHistory()
   model: RiskModel | undefined
   modelVersion = 0

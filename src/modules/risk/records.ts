@@ -1,5 +1,5 @@
-import type { DeclarationContent } from '../declarations/schema.js'
-import type { CreditLevel } from '../enterprises/schema.js'
+import type { DeclarationContent } from '../declarations/index.js'
+import type { CreditLevel } from '../enterprises/index.js'
 import { dayOf, type RiskRecord } from './features.js'
 
 /** Credit level as the ordinal feature the model sees (higher = less trusted). */

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import type { AppContext } from '../../app.js'
+import type { AppContext } from '../../context.js'
 import { UtcTime, errors, security } from '../../shared/schema.js'
-import { actorRef } from '../auth/service.js'
+import { actorRef } from '../auth/index.js'
 import { listModels, promoteModel, rollbackModel, trainModel, weeklyHitRates } from './service.js'
 
 const ModelSchema = Type.Object({

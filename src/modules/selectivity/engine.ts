@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import type { CreditLevel } from '../enterprises/schema.js'
-import type { Lane } from '../declarations/schema.js'
+import type { CreditLevel } from '../enterprises/index.js'
+import type { Lane } from './schema.js'
 import type { Condition, Params, Rule } from './schema.js'
 
 /** Default engine parameters (version 1), after ASYCUDA practice and DOMAIN §3; all configurable. */

@@ -1,8 +1,11 @@
 import { Type, type Static } from 'typebox'
 import { Uuid, UtcTime } from '../../shared/schema.js'
-import { CREDIT_LEVELS } from '../enterprises/schema.js'
-import { LANES } from '../declarations/schema.js'
+import { CREDIT_LEVELS } from '../enterprises/index.js'
 import { FIELDS, OPS } from './fields.js'
+
+/** Lanes a declaration is routed to: green/blue release, yellow document check, red physical inspection. */
+export const LANES = ['GREEN', 'YELLOW', 'RED', 'BLUE'] as const
+export type Lane = (typeof LANES)[number]
 
 // The field and operator lists live in fields.ts (importable by the web console).
 export { FIELDS, HEADER_FIELDS, ITEM_FIELDS, OPS, type Field, type Op } from './fields.js'

@@ -1,0 +1,8 @@
+/**
+ * Archives (报关单档案): cleared declarations kept 11/5/3 years, printouts, purge.
+ * The module's public face: other modules and the composition root import only this file (and routes.ts, the root).
+ */
+export { archivePrintFields } from './fields.js'
+export { ensureArchivePartitions, purgeArchives, queueState, sweepArchives } from './service.js'
+export { ArchiveSweeper } from './sweep.js'
+export { printoutEntry, queueArchives } from './service.js'
