@@ -4,6 +4,8 @@ import { useTestApp } from '../test/app.js'
 import { countRows } from '../test/db.js'
 import { buildEnterprise, buildOperator, loginUser, type Headers, type TestOperator } from '../test/factories.js'
 import { ConfigError, loadConfig } from './config.js'
+import type { AppEvents } from './context.js'
+import type { EventBus } from './shared/events.js'
 import { ed25519 } from './shared/signing.js'
 import { jsonMayHoldBadText, textProblem } from './shared/text.js'
 
@@ -149,5 +151,17 @@ describe('KOUAN_METRICS_TOKEN', () => {
     expect(() => loadConfig({ KOUAN_METRICS_TOKEN: 'short' })).toThrow(ConfigError)
     expect(() => loadConfig({ KOUAN_METRICS_TOKEN: 'short' })).toThrow(/KOUAN_METRICS_TOKEN/)
     expect(loadConfig({ KOUAN_METRICS_TOKEN: METRICS_TOKEN }).metricsToken).toBe(METRICS_TOKEN)
+  })
+})
+
+describe('event subscriptions wired by the composition root', () => {
+  const t = useTestApp()
+  it('subscribes inspections, certificates and archives to the declaration moves, each in the transaction', () => {
+    // The table in docs/ARCHITECTURE.md ("Modules and their boundaries") says the same.
+    expect((t.app.kouan.events as EventBus<AppEvents>).subscriptions()).toEqual([
+      { type: 'InspectionOrdered', subscriber: 'inspections', mode: 'inTx' },
+      { type: 'DeclarationReleased', subscriber: 'certificates', mode: 'inTx' },
+      { type: 'DeclarationCleared', subscriber: 'archives', mode: 'inTx' },
+    ])
   })
 })

@@ -5,7 +5,7 @@ import swagger from '@fastify/swagger'
 import { Ajv } from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import type { Config } from './config.js'
-import type { AppContext, AppDeps } from './context.js'
+import type { AppContext, AppDeps, AppEvents } from './context.js'
 import { createMetrics } from './shared/metrics.js'
 import { EventBus, OutboxDispatcher } from './shared/events.js'
 import { installErrorHandlers, invalidText, KouanError, toErrorBody } from './errors.js'
@@ -31,7 +31,6 @@ import certificateRoutes, { publicVerifyRoutes } from './modules/certificates/ro
 import archiveRoutes from './modules/archives/routes.js'
 import { ArchiveSweeper, printoutEntry, queueArchives } from './modules/archives/index.js'
 import { issueOnRelease } from './modules/certificates/index.js'
-import type { DeclarationEvents } from './modules/declarations/index.js'
 import { openInspections } from './modules/inspections/index.js'
 import auditRoutes from './modules/audit/routes.js'
 import { checkpointTimer } from './modules/audit/index.js'
@@ -106,9 +105,6 @@ function registerMetrics(app: FastifyInstance, ctx: AppContext) {
     return ctx.metrics.registry.metrics()
   })
 }
-
-/** Every module's events (one map: a bus carries them all; each publisher sees only its own through `Publisher`). */
-export type AppEvents = DeclarationEvents
 
 /**
  * Who reacts to which move, wired here so that no publisher knows its subscribers (docs/ARCHITECTURE.md, "Modules").

@@ -12,6 +12,10 @@ import type { Reference } from './modules/reference/index.js'
 import type { RiskEngine } from './modules/risk/index.js'
 import type { PrintoutLookup } from './modules/certificates/index.js'
 import type { DeclarationEvents, Publisher } from './modules/declarations/index.js'
+import type { InspectionEvents } from './modules/inspections/index.js'
+
+/** Every module's events: one bus carries them all; each publisher sees only its own map through `Publisher`. */
+export type AppEvents = DeclarationEvents & InspectionEvents
 
 export type { Metrics } from './shared/metrics.js'
 /** Everything a module's routes need; passed as the plugin options. */
@@ -26,7 +30,7 @@ export interface AppContext {
   risk: RiskEngine
   secret: string
   /** Publishes the moves modules react to; subscribers are wired in src/app.ts. */
-  events: Publisher<DeclarationEvents>
+  events: Publisher<AppEvents>
   /** Looks archive printouts up for certificates' verifier (the archives module's `printoutEntry`). */
   printouts: PrintoutLookup
   /** Resolves the request's bearer token to a live actor, or throws 401. */

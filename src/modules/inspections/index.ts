@@ -4,3 +4,4 @@
  */
 export type { Disposal, FindingCategory, Inspection, InspectionResult } from './schema.js'
 export { openInspections } from './service.js'
+export type { InspectionEvents } from './events.js'

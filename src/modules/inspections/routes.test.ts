@@ -5,6 +5,8 @@ import {
   auditRows, buildEnterprise, buildOperator, declarationContent, loginUser, signed, type Headers, type TestOperator,
 } from '../../../test/factories.js'
 import { verifyAudit } from '../../shared/audit.js'
+import { EventBus, OutboxDispatcher } from '../../shared/events.js'
+import type { AppEvents } from '../../context.js'
 import type { DeclarationContent, Item } from '../declarations/schema.js'
 import { DEFAULT_PARAMS } from '../selectivity/engine.js'
 import type { Condition, Action } from '../selectivity/schema.js'
@@ -153,6 +155,25 @@ describe('inspection lifecycle over HTTP', () => {
         action: 'DECLARATION_DETAINED', actor: `user:${officerA.username}`,
         data: { from: 'INSPECTING', state: 'DETAINED', inspectionId: insp.id, result: 'NON_COMPLIANT', disposal: 'TECHNICAL_TREATMENT' },
       })
+    })
+
+    it('publishes the result and the detention as events: an after-commit subscriber gets each once, after commit', async () => {
+      const bus = t.app.kouan.events as EventBus<AppEvents>
+      const seen: Array<{ type: string; payload: Record<string, unknown> }> = []
+      const probe = async (_tx: unknown, evs: Array<{ type: string; payload: object }>) => { for (const e of evs) seen.push({ type: e.type, payload: e.payload as Record<string, unknown> }) }
+      bus.afterCommit('InspectionResultRecorded', 'test-probe', probe)
+      bus.afterCommit('DeclarationDetained', 'test-probe', probe)
+      const d = await submitApples()
+      const insp = await inspectionOf(d.id)
+      expect((await result(officerA.headers, insp.id, nonCompliant('DESTROY'))).statusCode).toBe(200)
+      expect(seen).toEqual([]) // after commit, from the outbox: nothing ran in the request
+      const outbox = new OutboxDispatcher({ db: t.db, clock: t.clock, bus })
+      expect(await outbox.runOnce()).toBe(2)
+      expect(await outbox.runOnce()).toBe(0)
+      expect(seen).toEqual([
+        { type: 'InspectionResultRecorded', payload: expect.objectContaining({ inspectionId: insp.id, declarationId: d.id, source: 'RULE', result: expect.objectContaining({ result: 'NON_COMPLIANT', disposal: 'DESTROY' }) }) },
+        { type: 'DeclarationDetained', payload: expect.objectContaining({ id: d.id, state: 'DETAINED' }) },
+      ])
     })
 
     it('lets an officer release detained goods; general trade (0110) then closes at once', async () => {

@@ -8,9 +8,10 @@ import { lockDeclaration } from '../declarations/index.js'
 import { releaseInTx, transition, type DeclarationEvents, type InspectionOrder, type Publisher } from '../declarations/index.js'
 import { selectivityState } from '../selectivity/index.js'
 import type { Disposal, InspectionResult } from './schema.js'
+import type { InspectionEvents } from './events.js'
 import * as repo from './repo.js'
 
-export interface Deps { db: Db; clock: Clock; ids: Ids; metrics?: Metrics | undefined; events: Publisher<DeclarationEvents> }
+export interface Deps { db: Db; clock: Clock; ids: Ids; metrics?: Metrics | undefined; events: Publisher<DeclarationEvents & InspectionEvents> }
 
 /** A result must be coherent: compliant has no findings and releases; non-compliant names findings and a disposal. */
 export function resultProblems(r: InspectionResult): ErrorItem[] {
@@ -57,6 +58,9 @@ export async function recordResult(deps: Deps, actor: Actor, id: string, result:
     if (!insp) throw notFound('INSPECTION_NOT_FOUND', `inspection ${id}`, '/params/id')
     if (!(await repo.finishInspection(tx, id, actor.id, now.toISOString(), result))) throw conflict('INSPECTION_ALREADY_DONE', 'the result of this inspection is already recorded', '/params/id')
     appendAudit(tx, { at: now, actor: who, action: 'INSPECTION_RESULT', entityType: 'inspection', entityId: id, data: { declarationId: insp.declarationId, ...result } })
+    await deps.events.publish(tx, 'InspectionResultRecorded', [{
+      inspectionId: id, declarationId: insp.declarationId, declarationSubmittedAt: insp.declarationSubmittedAt, source: insp.source, finishedAt: now.toISOString(), result,
+    }])
     const d = await lockDeclaration(tx, insp.declarationId)
     if (!d) throw notFound('DECLARATION_NOT_FOUND', `declaration ${insp.declarationId}`, '/params/id')
     const to = result.result === 'COMPLIANT' ? 'RELEASED' : DISPOSAL_STATE[result.disposal!]
