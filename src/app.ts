@@ -29,7 +29,7 @@ import { deliverWebhooks, matchQueued } from './modules/ecommerce/index.js'
 import consoleRoutes from './modules/console/routes.js'
 import certificateRoutes, { publicVerifyRoutes } from './modules/certificates/routes.js'
 import archiveRoutes from './modules/archives/routes.js'
-import { ArchiveSweeper, printoutEntry, queueArchives } from './modules/archives/index.js'
+import { ARCHIVES_SUBSCRIBER, onDeclarationsCleared, printoutEntry, sweepBatch } from './modules/archives/index.js'
 import { issueOnRelease } from './modules/certificates/index.js'
 import { openInspections } from './modules/inspections/index.js'
 import auditRoutes from './modules/audit/routes.js'
@@ -108,14 +108,15 @@ function registerMetrics(app: FastifyInstance, ctx: AppContext) {
 
 /**
  * Who reacts to which move, wired here so that no publisher knows its subscribers (docs/ARCHITECTURE.md, "Modules").
- * All three are atomic with the move: the inspection task, the certificate and the archive queue row commit with it.
+ * The inspection task and the certificate are atomic with the move (in its transaction); the archive is written
+ * after commit from the outbox, in batches, by the dispatcher (archived within about KOUAN_OUTBOX_DISPATCH_MS).
  */
 function subscribe(bus: EventBus<AppEvents>, ctx: AppContext) {
   bus.inTx('InspectionOrdered', 'inspections', (tx, evs) => openInspections(tx, evs.map((e) => e.payload)))
   bus.inTx('DeclarationReleased', 'certificates', async (tx, evs) => {
     for (const e of evs) await issueOnRelease(tx, ctx, e.payload)
   })
-  bus.inTx('DeclarationCleared', 'archives', (tx, evs) => queueArchives(tx, evs.map((e) => e.payload)))
+  bus.afterCommit('DeclarationCleared', ARCHIVES_SUBSCRIBER, onDeclarationsCleared(ctx), { batch: sweepBatch(ctx.db) })
 }
 
 /** The one way to build a Kouan Fastify instance: server, CLI and tests all call it. */
@@ -161,7 +162,8 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps): Promise
   }
   app.decorate('kouan', ctx)
   subscribe(events, ctx)
-  // After-commit subscribers run from the outbox (none today: every subscriber above is atomic with its move).
+  // After-commit subscribers (archives) run from the outbox; every process may run a dispatcher (SKIP LOCKED), and
+  // what one left pending when it stopped is handled by the next round of any.
   const outbox = new OutboxDispatcher({ db: deps.db, clock: deps.clock, bus: events }, { intervalMs: config.outboxDispatchMs, log: (msg, err) => app.log.error({ err }, msg) })
   if (config.outboxDispatchMs > 0) outbox.start()
   const riskSync = setInterval(() => {
@@ -179,9 +181,7 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps): Promise
   const checkpoint = checkpointTimer(ctx, (err) => app.log.error({ err }, 'audit checkpoint failed'))
   const auditCheckpoints = config.auditCheckpointSeconds > 0 ? setInterval(checkpoint, config.auditCheckpointSeconds * 1000) : undefined
   auditCheckpoints?.unref()
-  // Archives of cleared declarations, written off the clearance transaction in batches (resumes what is queued).
-  const archiveSweep = new ArchiveSweeper(ctx, config.archiveSweepMs, (err) => app.log.error({ err }, 'archive sweep failed')).start()
-  app.addHook('onClose', async () => { clearInterval(riskSync); clearInterval(cebSweep); clearInterval(auditCheckpoints); await archiveSweep.stop(); await outbox.stop() })
+  app.addHook('onClose', async () => { clearInterval(riskSync); clearInterval(cebSweep); clearInterval(auditCheckpoints); await outbox.stop() })
 
   await app.register(swagger, {
     openapi: {

@@ -379,7 +379,7 @@ cert.command('rotate-key')
 
 const archive = program.command('archive').description('declaration archives: the sweep that creates them, retention enforcement')
 archive.command('sweep')
-  .description('archive every cleared declaration still queued (the server does this every KOUAN_ARCHIVE_SWEEP_MS; on PGlite, with the server stopped)')
+  .description('archive every cleared declaration still pending in the outbox (the server does this every KOUAN_OUTBOX_DISPATCH_MS; on PGlite, with the server stopped)')
   .action(async () => {
     const { queueState, sweepArchives } = await import('./modules/archives/index.js')
     await withDb(async (db) => {

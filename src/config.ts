@@ -46,9 +46,7 @@ export const ConfigSchema = Type.Object({
   auditCheckpointKeyFile: Type.Optional(Type.String({ minLength: 1 })),
   /** Algorithm (a name in `algorithms`) of generated audit checkpoint keys. */
   auditCheckpointAlg: Type.String({ minLength: 1, default: 'Ed25519' }),
-  /** Milliseconds between runs of the archive sweep, which archives cleared declarations off their transaction (0: no sweep; reads still archive what they read). */
-  archiveSweepMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 1000 }),
-  /** Milliseconds between rounds of the outbox dispatcher (after-commit event subscribers); 0: none in the background. */
+  /** Milliseconds between rounds of the outbox dispatcher (after-commit event subscribers: archives); 0: none in the background (archive reads still archive what they read). */
   outboxDispatchMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 1000 }),
 })
 export type Config = Static<typeof ConfigSchema>
@@ -77,7 +75,6 @@ const ENV: Record<keyof Config, string> = {
   auditCheckpointSeconds: 'KOUAN_AUDIT_CHECKPOINT_SECONDS',
   auditCheckpointKeyFile: 'KOUAN_AUDIT_CHECKPOINT_KEY_FILE',
   auditCheckpointAlg: 'KOUAN_AUDIT_CHECKPOINT_ALG',
-  archiveSweepMs: 'KOUAN_ARCHIVE_SWEEP_MS',
   outboxDispatchMs: 'KOUAN_OUTBOX_DISPATCH_MS',
 }
 

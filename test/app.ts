@@ -19,8 +19,8 @@ export interface TestApp {
 
 /**
  * A fresh database and a real app (same `buildApp` as production) for the test file; closed after it. Config
- * overrides (e.g. `{ cebMatching: true }`) apply on top of the test defaults (no background CEB matching nor archive
- * sweep: tests call `matchQueued` / `sweepArchives`, and archive reads archive what they read).
+ * overrides (e.g. `{ cebMatching: true }`) apply on top of the test defaults (no background CEB matching nor outbox
+ * dispatcher: tests call `matchQueued` / `sweepArchives`, and archive reads archive what they read).
  */
 export function useTestApp(overrides: Partial<Parameters<typeof loadConfig>[1]> = {}): TestApp {
   const t = {} as TestApp
@@ -32,7 +32,7 @@ export function useTestApp(overrides: Partial<Parameters<typeof loadConfig>[1]> 
     t.db = fresh.db
     t.url = fresh.url
     t.clock = fixedClock(T0)
-    t.app = await buildApp(loadConfig({}, { logLevel: 'silent', cebMatching: false, archiveSweepMs: 0, outboxDispatchMs: 0, ...overrides }), { db: t.db, clock: t.clock, ids: systemIds, reference: loadReference() })
+    t.app = await buildApp(loadConfig({}, { logLevel: 'silent', cebMatching: false, outboxDispatchMs: 0, ...overrides }), { db: t.db, clock: t.clock, ids: systemIds, reference: loadReference() })
   })
   afterAll(async () => {
     await t.app?.close()

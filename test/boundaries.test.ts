@@ -24,7 +24,7 @@ const OWNERS: Record<string, string> = {
   risk_models: 'risk',
   certificates: 'certificates', certificate_keys: 'certificates', certificate_types: 'certificates', certificate_claims: 'certificates',
   quarantine_hs_ranges: 'certificates',
-  archives: 'archives', archive_queue: 'archives', archive_prints: 'archives', archive_retention_rules: 'archives',
+  archives: 'archives', archive_prints: 'archives', archive_retention_rules: 'archives',
   ceb_buyer_totals: 'ecommerce', ceb_documents: 'ecommerce', ceb_match_queue: 'ecommerce', ceb_parties: 'ecommerce', ceb_receipts: 'ecommerce',
   ceb_tax_bills: 'ecommerce', ceb_tickets: 'ecommerce', ceb_webhook_deliveries: 'ecommerce', ceb_webhooks: 'ecommerce',
   audit_checkpoints: 'audit', audit_checkpoint_keys: 'audit', db_app_roles: 'audit',
@@ -53,7 +53,9 @@ const READS: Record<string, { tables: string[]; why: string }> = {
 function migrationTables(): string[] {
   const dir = join(root, 'src/db/migrations')
   const sql = readdirSync(dir).filter((f) => f.endsWith('.sql')).map((f) => readFileSync(join(dir, f), 'utf8')).join('\n')
-  return [...new Set([...sql.matchAll(/create table (?:if not exists )?([a-z_]+)\s*\(/gi)].map((m) => m[1]!.toLowerCase()))]
+  // Tables a later migration dropped (archive_queue, 0015) are gone.
+  const dropped = new Set([...sql.matchAll(/drop table (?:if exists )?([a-z_]+)/gi)].map((m) => m[1]!.toLowerCase()))
+  return [...new Set([...sql.matchAll(/create table (?:if not exists )?([a-z_]+)\s*\(/gi)].map((m) => m[1]!.toLowerCase()))].filter((t) => !dropped.has(t))
 }
 
 function moduleSources(): Array<{ module: string; file: string; text: string }> {

@@ -50,7 +50,7 @@ describe.skipIf(!onPostgres)('two server processes on one PostgreSQL', () => {
 
   const call = async (url: string, path: string, body: unknown, token?: string) => {
     const res = await fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) })
-    return { status: res.status, json: await res.json() as Record<string, any> }
+    return { status: res.status, json: await res.json() as Record<string, unknown> }
   }
 
   it('never hands out the same entry number and never duplicates a resubmission', async () => {
@@ -64,7 +64,7 @@ describe.skipIf(!onPostgres)('two server processes on one PostgreSQL', () => {
     const tokens: string[] = []
     for (const url of urls) {
       const ch = (await call(url, '/api/v1/auth/challenge', { cardNo: card.cardNo })).json
-      tokens.push((await call(url, '/api/v1/auth/card-login', { challengeId: ch.challengeId, signature: ed25519.sign(keys.privateKey, Buffer.from(ch.challenge)) })).json.token)
+      tokens.push((await call(url, '/api/v1/auth/card-login', { challengeId: ch.challengeId, signature: ed25519.sign(keys.privateKey, Buffer.from(ch.challenge as string)) })).json.token as string)
     }
     const body = (ref: string) => {
       const content = {
@@ -89,10 +89,10 @@ describe.skipIf(!onPostgres)('two server processes on one PostgreSQL', () => {
     const [dupes] = await db.query<{ n: number }>('select count(*)::int as n from (select entry_id from declarations group by entry_id having count(*) > 1) x')
     expect(dupes!.n).toBe(0)
     expect(await countRows(db, 'declarations', 'entry_id is null')).toBe(0)
-    // The servers' archive sweeps go on appending audit events after the answers; the walk reads heads first, so let
-    // them finish (a queue row goes with the transaction that archives it).
-    for (let i = 0; await countRows(db, 'archive_queue') > 0; i++) {
-      if (i > 600) throw new Error('the archive sweeps did not empty the queue')
+    // The servers' outbox dispatchers go on archiving (appending audit events) after the answers; the walk reads heads
+    // first, so let them finish (an outbox row goes with the transaction that archives it).
+    for (let i = 0; await countRows(db, 'outbox', `subscriber = 'archives'`) > 0; i++) {
+      if (i > 600) throw new Error('the outbox dispatchers did not archive everything')
       await new Promise((r) => setTimeout(r, 100))
     }
     expect(await countRows(db, 'archives')).toBe(await countRows(db, 'declarations', `state = 'CLEARED'`))

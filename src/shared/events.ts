@@ -181,6 +181,33 @@ export async function outboxBacklog(db: Db | Tx, failingAfter = 5): Promise<Arra
   return rows.map((r) => ({ subscriber: r.subscriber, type: r.type, pending: r.pending, failing: r.failing, oldestPublishedAt: new Date(r.oldest).toISOString(), lastError: r.last_error }))
 }
 
+/**
+ * Ids of one subscriber's pending events of one type whose payload contains `match` (jsonb `@>`: `{}` matches all),
+ * oldest first, up to `limit`; failing ones too. For a subscriber that handles some early, before the dispatcher
+ * does (a read that must see them handled): it then takes them with {@link takeEvents}.
+ */
+export async function pendingEventIds(db: Db | Tx, subscriber: string, type: string, match: object, limit: number): Promise<string[]> {
+  const rows = await db.query<{ id: string }>(
+    `select event_id::text as id from outbox where subscriber = $1 and type = $2 and payload @> $3::jsonb order by event_id limit $4`,
+    [subscriber, type, JSON.stringify(match), limit],
+  )
+  return rows.map((r) => r.id)
+}
+
+/**
+ * Takes the given events of one subscriber off the outbox in `tx`, which handles them before it commits (a rollback
+ * puts them back), as the dispatcher would. Waits for a dispatcher holding one; what it finished meanwhile is gone
+ * and not returned, so an event is handled once either way.
+ */
+export async function takeEvents<P extends object>(tx: Tx, subscriber: string, type: string, ids: string[]): Promise<Array<Published<Record<string, P>, string>>> {
+  if (ids.length === 0) return []
+  const rows = await tx.query<{ id: string; payload: P; published_at: Date | string }>(
+    `delete from outbox where subscriber = $1 and type = $2 and event_id = any($3::uuid[]) returning event_id::text as id, payload, published_at`,
+    [subscriber, type, ids],
+  )
+  return rows.sort((a, b) => (a.id < b.id ? -1 : 1)).map((r) => ({ id: r.id, type, payload: r.payload, publishedAt: new Date(r.published_at).toISOString() }))
+}
+
 interface ClaimedRow {
   id: string
   payload: object

@@ -37,10 +37,10 @@ describe('kouan archive sweep', () => {
       drop = async () => rmSync(dir, { recursive: true, force: true })
     }
     try {
-      // A server without its sweep clears two declarations at intake, then stops.
+      // A server without its outbox dispatcher clears two declarations at intake, then stops.
       const ids = await use(async (db) => {
         const t: TestApp = { db, clock: fixedClock(T0), app: undefined as never }
-        t.app = await buildApp(loadConfig({}, { logLevel: 'silent', cebMatching: false, archiveSweepMs: 0 }), { db, clock: t.clock, ids: systemIds, reference: loadReference() })
+        t.app = await buildApp(loadConfig({}, { logLevel: 'silent', cebMatching: false, outboxDispatchMs: 0 }), { db, clock: t.clock, ids: systemIds, reference: loadReference() })
         try {
           const officer = await loginUser(t, 'officer')
           await noRandomSelection(t, await loginUser(t, 'admin'))
@@ -56,7 +56,7 @@ describe('kouan archive sweep', () => {
       expect(JSON.parse(r.out)).toMatchObject({ queued: 2, taken: 2, left: 0 })
       await use(async (db) => {
         expect(await countRows(db, 'archives', 'declaration_id = any($1::uuid[])', [ids])).toBe(2)
-        expect(await countRows(db, 'archive_queue')).toBe(0)
+        expect(await countRows(db, 'outbox', `subscriber = 'archives'`)).toBe(0)
       })
     } finally {
       await drop()

@@ -4,5 +4,4 @@
  */
 export { archivePrintFields } from './fields.js'
 export { ensureArchivePartitions, purgeArchives, queueState, sweepArchives } from './service.js'
-export { ArchiveSweeper } from './sweep.js'
-export { printoutEntry, queueArchives } from './service.js'
+export { ARCHIVES_SUBSCRIBER, onDeclarationsCleared, printoutEntry, sweepBatch } from './service.js'

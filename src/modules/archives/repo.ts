@@ -17,82 +17,36 @@ export async function replaceRetentionRules(tx: Tx, rules: RetentionRule[]): Pro
     [JSON.stringify(rules)])
 }
 
-// ---- the archive queue (migration 0011) and archiving ------------------------------------------------------
+// ---- archiving (from the outbox: DeclarationCleared, subscriber `archives`) ------------------------------------
 
-/** A cleared declaration waiting for its archive, with what its retention class depends on. */
-export interface QueuedArchive {
-  declarationId: string; submittedAt: string; traderId: string; entryId: string; clearedAt: string
-  tradeMode: string; manualNo: string | null; cutMode: string | null
-}
-
-/** Queues cleared declarations in the clearing transaction; one queued before is skipped. */
-export async function enqueueArchives(tx: Tx, xs: QueuedArchive[]): Promise<void> {
-  if (xs.length === 0) return
-  await tx.query(
-    `insert into archive_queue (declaration_id, submitted_at, trader_id, entry_id, cleared_at, trade_mode, manual_no, cut_mode)
-     select declaration_id, submitted_at, trader_id, entry_id, cleared_at, trade_mode, manual_no, cut_mode
-     from jsonb_to_recordset($1::jsonb) as x(declaration_id uuid, submitted_at timestamptz, trader_id uuid, entry_id text, cleared_at timestamptz,
-       trade_mode text, manual_no text, cut_mode text)
-     on conflict do nothing`,
-    [JSON.stringify(xs.map((x) => ({
-      declaration_id: x.declarationId, submitted_at: x.submittedAt, trader_id: x.traderId, entry_id: x.entryId, cleared_at: x.clearedAt,
-      trade_mode: x.tradeMode, manual_no: x.manualNo, cut_mode: x.cutMode,
-    })))])
-}
-
-interface QueueRow { declaration_id: string; submitted_at: Date; trader_id: string; entry_id: string; cleared_at: Date; trade_mode: string; manual_no: string | null; cut_mode: string | null }
-const QUEUE_COLS = 'declaration_id, submitted_at, trader_id, entry_id, cleared_at, trade_mode, manual_no, cut_mode'
+/** A cleared declaration to archive: its keys, and the id its archive gets. */
+export interface ArchiveKey { id: string; declarationId: string; submittedAt: string }
 
 /**
- * Takes queued declarations off the queue in the caller's transaction, which archives them before it commits (a
- * rollback puts them back). Without `ids`: up to `limit`, oldest first, skipping rows another process's sweep holds.
- * With `ids`: those, waiting for a sweep that holds one to finish (then it is gone and not returned).
+ * A retention rule as the archive statement applies it: `ord`, its place in the table's order (which breaks ties
+ * between rules of equal years as `retentionOf` does), and `basis`, what the archive records when it wins.
  */
-export async function takeQueued(tx: Tx, o: { limit: number } | { ids: string[] }): Promise<QueuedArchive[]> {
-  const rows = 'ids' in o
-    ? await tx.query<QueueRow>(`delete from archive_queue where declaration_id = any($1::uuid[]) returning ${QUEUE_COLS}`, [o.ids])
-    : await tx.query<QueueRow>(
-      `delete from archive_queue where declaration_id in (
-         select declaration_id from archive_queue order by declaration_id limit $1 for update skip locked)
-       returning ${QUEUE_COLS}`, [o.limit])
-  return rows.map((r) => ({
-    declarationId: r.declaration_id, submittedAt: iso(r.submitted_at)!, traderId: r.trader_id, entryId: r.entry_id, clearedAt: iso(r.cleared_at)!,
-    tradeMode: r.trade_mode, manualNo: r.manual_no, cutMode: r.cut_mode,
-  }))
-}
-
-/** Queued declarations of one entry number or one enterprise (as consignee/consignor), or all; up to `limit`. */
-export async function queuedFor(db: Queryable, f: { entryId?: string | undefined; traderId?: string | undefined }, limit: number): Promise<string[]> {
-  const rows = await db.query<{ declaration_id: string }>(
-    `select declaration_id from archive_queue where ($1::text is null or entry_id = $1) and ($2::uuid is null or trader_id = $2)
-     order by declaration_id limit $3`, [f.entryId ?? null, f.traderId ?? null, limit])
-  return rows.map((r) => r.declaration_id)
-}
-
-/** How much waits in the queue: rows and the oldest clearance time. */
-export async function queueState(db: Queryable): Promise<{ pending: number; oldestClearedAt: string | null }> {
-  const [r] = await db.query<{ pending: number; oldest: Date | null }>('select count(*)::int as pending, min(cleared_at) as oldest from archive_queue')
-  return { pending: r!.pending, oldestClearedAt: iso(r!.oldest) }
-}
-
-/** The archive of one declaration as the service decided it: the row id and the retention. */
-export interface ArchiveDecision { id: string; declarationId: string; submittedAt: string; retainUntil: string; years: number; basis: string }
+export interface RankedRule { ord: number; kind: string; value: string; years: number; basis: string }
 
 // A timestamp as the API writes it (UTC, milliseconds, Z), so snapshots read the same as the declaration did.
 const isoSql = (col: string) => `to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
 
 /**
- * Archives cleared declarations in one statement, copying each into its archive inside the database (the declaration
- * never travels through the application): the snapshot of the content and the parties as registered now, with the
- * retention the service decided. A declaration archived before is skipped. Returns what was inserted.
+ * Archives cleared declarations by key in one statement, copying each into its archive inside the database (the
+ * declaration never travels through the application): the retention class (the longest period of the rules that
+ * match the declaration's trade mode, ManualNo prefix, levy nature, or the default: `retentionOf` in SQL) and its
+ * end (the China date of clearance plus the years; 29 February becomes 28 February), the snapshot of the content and
+ * the parties as registered now. Keys of declarations not cleared are skipped, and so is a declaration archived
+ * before. Returns what was inserted.
  */
-export async function insertArchives(tx: Tx, xs: ArchiveDecision[], createdAt: string) {
+export async function insertArchives(tx: Tx, xs: ArchiveKey[], rules: RankedRule[], createdAt: string) {
   if (xs.length === 0) return []
   return tx.query<{ id: string; declaration_id: string; entry_id: string; retention_years: number; retain_until: string; retention_basis: string }>(
     `insert into archives (id, retain_until, declaration_id, declaration_submitted_at, entry_id, trader_id, ie_flag, trade_mode, customs_district,
        ie_port, declared_at, cleared_at, retention_years, retention_basis, snapshot, created_at)
-     select x.id, x.retain_until, d.id, d.submitted_at, d.entry_id, d.trader_id, d.ie_flag, d.trade_mode, d.customs_district,
-       d.ie_port, d.submitted_at, d.cleared_at, x.years, x.basis,
+     select x.id, (((d.cleared_at at time zone 'UTC') + interval '8 hours')::date + make_interval(years => r.years))::date,
+       d.id, d.submitted_at, d.entry_id, d.trader_id, d.ie_flag, d.trade_mode, d.customs_district,
+       d.ie_port, d.submitted_at, d.cleared_at, r.years, r.basis,
        jsonb_build_object(
          'entryId', d.entry_id, 'content', d.body - 'signature',
          'trader', jsonb_build_object('name', t.name, 'customsCode', t.customs_code, 'uscc', t.uscc),
@@ -101,17 +55,23 @@ export async function insertArchives(tx: Tx, xs: ArchiveDecision[], createdAt: s
          'totalValueCny', d.total_value_cny::text,
          'declaredAt', ${isoSql('d.submitted_at')}, 'releasedAt', ${isoSql('d.released_at')}, 'clearedAt', ${isoSql('d.cleared_at')}),
        $2::timestamptz
-     from jsonb_to_recordset($1::jsonb) as x(id uuid, declaration_id uuid, submitted_at timestamptz, retain_until date, years int, basis text)
+     from jsonb_to_recordset($1::jsonb) as x(id uuid, declaration_id uuid, submitted_at timestamptz)
      join declarations d on d.id = x.declaration_id and d.submitted_at = x.submitted_at and d.state = 'CLEARED' and d.entry_id is not null
        -- The keys again, as arrays: the planner prunes to their partitions and looks them up by key, where the join
        -- alone let it hash whole partitions (a cost growing with the table, issue 11).
        and d.id = any($3::uuid[]) and d.submitted_at = any($4::timestamptz[])
      join enterprises t on t.id = d.trader_id
      join enterprises c on c.id = d.declarant_id
+     cross join lateral (
+       select r.years, r.basis from jsonb_to_recordset($5::jsonb) as r(ord int, kind text, value text, years int, basis text)
+       where r.kind = 'DEFAULT' or (r.kind = 'TRADE_MODE' and r.value = d.body ->> 'tradeMode')
+         or (r.kind = 'MANUAL_PREFIX' and d.body ->> 'manualNo' <> '' and starts_with(d.body ->> 'manualNo', r.value))
+         or (r.kind = 'CUT_MODE' and r.value = d.body ->> 'cutMode')
+       order by r.years desc, r.ord limit 1) r
      on conflict do nothing
      returning id, declaration_id, entry_id, retention_years, retain_until::text as retain_until, retention_basis`,
-    [JSON.stringify(xs.map((a) => ({ id: a.id, declaration_id: a.declarationId, submitted_at: a.submittedAt, retain_until: a.retainUntil, years: a.years, basis: a.basis }))), createdAt,
-      xs.map((a) => a.declarationId), [...new Set(xs.map((a) => a.submittedAt))]])
+    [JSON.stringify(xs.map((a) => ({ id: a.id, declaration_id: a.declarationId, submitted_at: a.submittedAt }))), createdAt,
+      xs.map((a) => a.declarationId), [...new Set(xs.map((a) => a.submittedAt))], JSON.stringify(rules)])
 }
 
 // ---- archives ----------------------------------------------------------------------------------------------

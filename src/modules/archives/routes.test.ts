@@ -9,7 +9,7 @@ import { verifyAudit } from '../../shared/audit.js'
 import { tokenOfPdf } from '../../shared/pdf.js'
 import { contentDigest, parseToken } from '../certificates/token.js'
 import { EXPORT_NOTICE } from './schema.js'
-import { queueArchives, sweepArchives } from './service.js'
+import { sweepArchives } from './service.js'
 import { findDeclaration } from '../declarations/repo.js'
 import { systemIds } from '../../shared/clock.js'
 
@@ -68,11 +68,12 @@ describe('archives', () => {
       expect(await auditRows(t, 'archive', general.entryId)).toEqual([expect.objectContaining({ action: 'ARCHIVE_CREATED', actor: 'system:archives', data: expect.objectContaining({ retentionYears: 3, retainUntil: '2029-05-11' }) })])
     })
 
-    it('archives a declaration once: queueing it again (a retry of the hook) adds nothing', async () => {
+    it('archives a declaration once: its DeclarationCleared published again (a retry) adds nothing', async () => {
       const d = (await findDeclaration(t.db, general.id))!
-      await t.db.transaction((tx) => queueArchives(tx, [d]))
-      await sweepArchives({ ...t.app.kouan, clock: t.clock, ids: systemIds })
-      expect(await countRows(t.db, 'archive_queue', 'declaration_id = $1', [general.id])).toBe(0)
+      await t.db.transaction((tx) => t.app.kouan.events.publish(tx, 'DeclarationCleared', [d]))
+      expect(await countRows(t.db, 'outbox', `subscriber = 'archives' and payload ->> 'id' = $1`, [general.id])).toBe(1)
+      expect(await sweepArchives({ ...t.app.kouan, clock: t.clock, ids: systemIds })).toBeGreaterThanOrEqual(1)
+      expect(await countRows(t.db, 'outbox', `subscriber = 'archives'`)).toBe(0)
       expect(await countRows(t.db, 'archives', 'declaration_id = $1', [general.id])).toBe(1)
       expect((await auditRows(t, 'archive', general.entryId)).map((a) => a.action)).toEqual(['ARCHIVE_CREATED'])
     })

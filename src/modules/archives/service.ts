@@ -2,6 +2,7 @@ import type { Db, Queryable, Tx } from '../../db/index.js'
 import type { Clock, Ids } from '../../shared/clock.js'
 import type { Metrics } from '../../shared/metrics.js'
 import { appendAudit } from '../../shared/audit.js'
+import { OutboxDispatcher, outboxBacklog, pendingEventIds, takeEvents, type AfterCommitSubscription } from '../../shared/events.js'
 import { KouanError, notFound } from '../../errors.js'
 import { actorRef, type Actor } from '../auth/index.js'
 import type { Declaration, DeclarationContent } from '../declarations/index.js'
@@ -31,8 +32,11 @@ export function retentionOf(rules: readonly RetentionRule[], c: Pick<Declaration
     (r.kind === 'MANUAL_PREFIX' && !!c.manualNo && c.manualNo.startsWith(r.value)) || (r.kind === 'CUT_MODE' && r.value === c.cutMode))
   if (hits.length === 0) throw new Error('the retention table has no DEFAULT rule')
   const best = hits.reduce((a, b) => (b.years > a.years ? b : a))
-  return { years: best.years, basis: `${best.basis} (${best.kind === 'DEFAULT' ? 'default' : `${best.kind} ${best.value}`})` }
+  return { years: best.years, basis: basisOf(best) }
 }
+
+/** What an archive records as the basis of its retention when `r` is the rule that decided it. */
+const basisOf = (r: RetentionRule) => `${r.basis} (${r.kind === 'DEFAULT' ? 'default' : `${r.kind} ${r.value}`})`
 
 /** A China date plus whole years; 29 February becomes 28 February in a year that has none. */
 export function addYears(date: string, years: number): string {
@@ -75,7 +79,7 @@ const csv = (v: string | number) => {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
 }
 
-// ---- creation at clearance ---------------------------------------------------------------------------------
+// ---- creation at clearance (an after-commit subscriber of DeclarationCleared) ------------------------------
 
 // Retention rules, reloaded at most every 5 s (of the injected clock) and at once after a local change.
 let rulesCache: { at: number; rules: RetentionRule[] } | undefined
@@ -85,21 +89,31 @@ async function retentionRules(q: Queryable, now: Date): Promise<RetentionRule[]>
 }
 export function invalidateRetentionCache() { rulesCache = undefined }
 
+/** The rules as the archive statement applies them (`retentionOf` in SQL: rules in table order, basis as recorded). */
+function rankedRules(rules: readonly RetentionRule[]): repo.RankedRule[] {
+  // Without a DEFAULT rule a declaration could match none and would silently get no archive.
+  if (!rules.some((r) => r.kind === 'DEFAULT')) throw new Error('the retention table has no DEFAULT rule')
+  return rules.map((r, ord) => ({ ord, kind: r.kind, value: r.value, years: r.years, basis: basisOf(r) }))
+}
+
+/** The subscriber name of archiving in the outbox (stored in its rows: keep it). */
+export const ARCHIVES_SUBSCRIBER = 'archives'
+const CLEARED = 'DeclarationCleared'
+
+/** What archiving needs of a DeclarationCleared event: the declaration's keys (the statement reads the rest). */
+export type ClearedKeys = Pick<Declaration, 'id' | 'submittedAt'>
+
 /**
- * Archives queued declarations (cleared, 结关) in the caller's transaction: the retention class and end of each (the
- * rules above, from what the queue row holds), then one statement copies each declaration into its archive with a
- * snapshot of the content and the parties (as registered when archived), and one audit event per archive. A
- * declaration archived before is skipped. Returns the number archived.
+ * Archives cleared declarations (结关) by key in the caller's transaction: one statement copies each into its archive
+ * with its retention class and end (the rules above, applied in SQL) and a snapshot of the content and the parties
+ * (as registered when archived), then one audit event per archive. A declaration archived before (by a read, or an
+ * event published twice) is skipped, and so is one not cleared. Returns the number archived.
  */
-export async function archiveTaken(tx: Tx, deps: Pick<Deps, 'clock' | 'ids'>, queued: repo.QueuedArchive[]): Promise<number> {
-  if (queued.length === 0) return 0
+export async function archiveCleared(tx: Tx, deps: Pick<Deps, 'clock' | 'ids'>, ds: readonly ClearedKeys[]): Promise<number> {
+  if (ds.length === 0) return 0
   const now = deps.clock.now()
-  const rules = await retentionRules(tx, now)
-  const decisions = queued.map((q): repo.ArchiveDecision => {
-    const { years, basis } = retentionOf(rules, { tradeMode: q.tradeMode, manualNo: q.manualNo ?? undefined, cutMode: q.cutMode ?? undefined })
-    return { id: deps.ids.uuid(), declarationId: q.declarationId, submittedAt: q.submittedAt, retainUntil: retainUntil(q.clearedAt, years), years, basis }
-  })
-  const inserted = await repo.insertArchives(tx, decisions, now.toISOString())
+  const rules = rankedRules(await retentionRules(tx, now))
+  const inserted = await repo.insertArchives(tx, ds.map((d) => ({ id: deps.ids.uuid(), declarationId: d.id, submittedAt: d.submittedAt })), rules, now.toISOString())
   for (const a of inserted) {
     appendAudit(tx, { at: now, actor: 'system:archives', action: 'ARCHIVE_CREATED', entityType: 'archive', entityId: a.entry_id, data: { declarationId: a.declaration_id, retentionYears: a.retention_years, retainUntil: a.retain_until, basis: a.retention_basis } })
   }
@@ -107,66 +121,70 @@ export async function archiveTaken(tx: Tx, deps: Pick<Deps, 'clock' | 'ids'>, qu
 }
 
 /**
- * Queues declarations just cleared for the archive sweep, in the clearing transaction (the CLEARED transition; intake
- * queues in its insert statement). Archiving itself runs later, in batches, off that transaction.
+ * The after-commit handler of DeclarationCleared (wired in src/app.ts with `{ batch: sweepBatch(db) }`): archives a
+ * batch of events in the outbox dispatcher's transaction, which deletes their outbox rows before it commits; a
+ * failure rolls both back and the dispatcher retries. Reads only `id` and `submittedAt` of the payloads (rows
+ * migrated from the archive queue, 0015, carry little more).
  */
-export async function queueArchives(tx: Tx, ds: Declaration[]): Promise<void> {
-  await repo.enqueueArchives(tx, ds.filter((d) => d.state === 'CLEARED' && d.clearedAt && d.entryId).map((d) => ({
-    declarationId: d.id, submittedAt: d.submittedAt, traderId: d.traderId, entryId: d.entryId!, clearedAt: d.clearedAt!,
-    tradeMode: d.content.tradeMode, manualNo: d.content.manualNo ?? null, cutMode: d.content.cutMode ?? null,
-  })))
+export function onDeclarationsCleared(deps: Pick<Deps, 'clock' | 'ids' | 'metrics'>) {
+  return async (tx: Tx, events: ReadonlyArray<{ payload: ClearedKeys }>): Promise<void> => {
+    const n = await archiveCleared(tx, deps, events.map((e) => e.payload))
+    // Counted as the batch's statement returns, so a commit failing after it (rare) would count it anyway.
+    deps.metrics?.archives.inc(n)
+  }
 }
 
 /**
- * Declarations archived per sweep transaction. PGlite runs one transaction at a time, so a sweep transaction delays
- * every request behind it: smaller there (15–20 ms each on a busy 2-core machine), larger on PostgreSQL, where it
- * runs beside them.
+ * Declarations archived per dispatcher transaction. PGlite runs one transaction at a time, so a transaction that
+ * archives delays every request behind it: smaller there (15–20 ms each on a busy 2-core machine), larger on
+ * PostgreSQL, where it runs beside them.
  */
 export const sweepBatch = (db: Pick<Db, 'kind'>) => (db.kind === 'pglite' ? 100 : 500)
 
 /**
- * One sweep transaction: takes queued declarations off the queue (up to `limit`, oldest first, skipping what another
- * process holds; or the given `ids`, waiting for a sweep that holds one) and archives them before it commits; a
- * failure rolls both back, so they stay queued. Returns how many were taken.
+ * Archives everything due in the outbox for the archives subscriber: one round of an {@link OutboxDispatcher} that
+ * runs only that subscription (batches of `batch`, default {@link sweepBatch}, each in a transaction that also
+ * deletes its rows; SKIP LOCKED beside other processes' dispatchers). The CLI (`kouan archive sweep`), the purge
+ * and tests call it to archive deterministically. Returns how many events were handled. A failed batch is rolled
+ * back and rescheduled as the dispatcher does (backoff), the rest goes on, and the first error is thrown at the end.
  */
-export async function archiveQueued(deps: Deps, o: { limit?: number; ids?: string[] } = {}): Promise<number> {
-  const { taken, archived } = await deps.db.transaction(async (tx) => {
-    const taken = await repo.takeQueued(tx, o.ids ? { ids: o.ids } : { limit: o.limit ?? sweepBatch(deps.db) })
-    return { taken: taken.length, archived: await archiveTaken(tx, deps, taken) }
-  })
-  deps.metrics?.archives.inc(archived)
-  return taken
-}
-
-/**
- * Archives everything queued, batch after batch, until the queue is empty or `stop()` says so (the server's sweep
- * checks whether it is closing). The function tests and the CLI call to archive deterministically. Returns the count.
- */
-export async function sweepArchives(deps: Deps, o: { batch?: number; stop?: () => boolean } = {}): Promise<number> {
-  const batch = o.batch ?? sweepBatch(deps.db)
-  let total = 0
-  for (;;) {
-    const n = await archiveQueued(deps, { limit: batch })
-    total += n
-    if (n < batch || o.stop?.()) return total
+export async function sweepArchives(deps: Deps, o: { batch?: number } = {}): Promise<number> {
+  const subscription: AfterCommitSubscription = {
+    type: CLEARED, subscriber: ARCHIVES_SUBSCRIBER, batch: o.batch ?? sweepBatch(deps.db),
+    handle: onDeclarationsCleared(deps) as unknown as AfterCommitSubscription['handle'],
   }
+  const errors: unknown[] = []
+  const handled = await new OutboxDispatcher({ db: deps.db, clock: deps.clock, bus: { afterCommitSubscriptions: () => [subscription] } }, { log: (_msg, err) => errors.push(err) }).runOnce()
+  if (errors.length) throw errors[0]
+  return handled
 }
 
-/** How much waits for the sweep: queued declarations and the oldest clearance time among them. */
-export const queueState = (db: Queryable) => repo.queueState(db)
+/** How much waits for archiving: the archives subscriber's DeclarationCleared events in the outbox (failing ones too), and the oldest publish (clearance) time. */
+export async function queueState(db: Db): Promise<{ pending: number; failing: number; oldestClearedAt: string | null }> {
+  const b = (await outboxBacklog(db)).find((x) => x.subscriber === ARCHIVES_SUBSCRIBER && x.type === CLEARED)
+  return { pending: b?.pending ?? 0, failing: b?.failing ?? 0, oldestClearedAt: b?.oldestPublishedAt ?? null }
+}
 
-/** Queued declarations a read archives before it reads, at most (the oldest first; the sweep does the rest). */
+/** Pending declarations a read archives before it reads, at most (the oldest first; the dispatcher does the rest). */
 export const READ_ARCHIVES_MAX = 5000
 
 /**
- * Before a read of archives: archives what is still queued of what the read covers (one entry number, one enterprise,
- * or all), so a declaration reads as archived from the moment it is cleared, sweep or not. Costs one query when
- * nothing is queued.
+ * Before a read of archives: archives what is still pending in the outbox of what the read covers (one entry number,
+ * one enterprise, or all), taking those events off the outbox in the same transactions, so a declaration reads as
+ * archived from the moment it is cleared, dispatcher or not. Costs one query when nothing is pending. Returns how
+ * many it archived.
  */
-export async function archivePending(deps: Deps, scope: { entryId?: string | undefined; traderId?: string | undefined }): Promise<void> {
-  const ids = await repo.queuedFor(deps.db, scope, READ_ARCHIVES_MAX)
+export async function archivePending(deps: Deps, scope: { entryId?: string | undefined; traderId?: string | undefined }): Promise<number> {
+  const match = { ...(scope.entryId !== undefined ? { entryId: scope.entryId } : {}), ...(scope.traderId !== undefined ? { traderId: scope.traderId } : {}) }
+  const ids = await pendingEventIds(deps.db, ARCHIVES_SUBSCRIBER, CLEARED, match, READ_ARCHIVES_MAX)
   const batch = sweepBatch(deps.db)
-  for (let i = 0; i < ids.length; i += batch) await archiveQueued(deps, { ids: ids.slice(i, i + batch) })
+  let archived = 0
+  for (let i = 0; i < ids.length; i += batch) {
+    const n = await deps.db.transaction(async (tx) => archiveCleared(tx, deps, (await takeEvents<ClearedKeys>(tx, ARCHIVES_SUBSCRIBER, CLEARED, ids.slice(i, i + batch))).map((e) => e.payload)))
+    deps.metrics?.archives.inc(n)
+    archived += n
+  }
+  return archived
 }
 
 // ---- self-service ------------------------------------------------------------------------------------------
