@@ -2,10 +2,11 @@
  * Declaration intake benchmark: starts `kouan serve` as a child process (PGlite in a fresh temp dir, or the
  * PostgreSQL server of DATABASE_URL), registers enterprises and port cards over HTTP, pre-signs
  * declarations, then submits them with concurrency: single submissions (group-committed by the server)
- * and the batch endpoint. Prints one JSON object as its last line. Cleared declarations are archived by the
- * server's sweep off the intake transaction: after each phase the benchmark waits until the server has archived
- * every declaration cleared so far (`kouan_archives_created_total`) and reports how long that took after the last
- * answer (`archiveLagMs`), so a sweep that falls behind shows, and the server's CPU time per declaration of each
+ * and the batch endpoint. Prints one JSON object as its last line. Cleared declarations are archived off the
+ * intake transaction, by the server's outbox dispatcher (subscriber `archives` of DeclarationCleared, every
+ * KOUAN_OUTBOX_DISPATCH_MS): after each phase the benchmark waits until the server has archived every declaration
+ * cleared so far (`kouan_archives_created_total`) and reports how long that took after the last answer
+ * (`archiveLagMs`), so archiving that falls behind shows, and the server's CPU time per declaration of each
  * phase up to then (`…ServerCpuMsPerDecl`, from /proc: steadier than rates on a shared machine).
  *
  *   npm run bench:declarations                 # PGlite
