@@ -146,7 +146,7 @@ describe.skipIf(!onPostgres)('CEB across processes and crashes', () => {
   }
   const post = async (base: string, path: string, body: unknown, headers: Record<string, string> = {}) => {
     const res = await fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) })
-    return { status: res.status, json: await res.json() as Record<string, any> }
+    return { status: res.status, json: await res.json() as Record<string, unknown> }
   }
   const parties: Record<string, { cardNo: string; privateKey: string; token: string }> = {}
   const sendXml = (base: string, code: string, n: number) => {
@@ -188,8 +188,8 @@ describe.skipIf(!onPostgres)('CEB across processes and crashes', () => {
       const keys = ed25519.generate()
       const card = (await post(a.base, '/api/v1/cards', { enterpriseId: ent.json.id, operatorName: code, publicKey: keys.publicKey }, { authorization: `Bearer ${admin}` })).json
       const ch = (await post(b.base, '/api/v1/auth/challenge', { cardNo: card.cardNo })).json
-      const token = (await post(b.base, '/api/v1/auth/card-login', { challengeId: ch.challengeId, signature: ed25519.sign(keys.privateKey, Buffer.from(ch.challenge)) })).json.token
-      parties[code] = { cardNo: card.cardNo, privateKey: keys.privateKey, token }
+      const token = (await post(b.base, '/api/v1/auth/card-login', { challengeId: ch.challengeId, signature: ed25519.sign(keys.privateKey, Buffer.from(ch.challenge as string)) })).json.token as string
+      parties[code] = { cardNo: card.cardNo as string, privateKey: keys.privateKey, token }
     }
     const res = await Promise.all([sendXml(a.base, '4601000EBC', 311), sendXml(b.base, '4601000PAY', 411), sendXml(a.base, '4601000LOG', 511), sendXml(b.base, '4601000AGT', 621)])
     expect(res.map((r) => r.status)).toEqual([200, 200, 200, 200])

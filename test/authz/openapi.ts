@@ -23,7 +23,14 @@ export interface Operation {
   produces: string[]
 }
 
-export async function openApiDocument(app: FastifyInstance): Promise<{ paths: Record<string, Record<string, Record<string, any>>> }> {
+/** The parts of an OpenAPI operation object read here. */
+interface OpenApiOperation {
+  security?: unknown[]
+  requestBody?: { required?: boolean; content?: Record<string, { schema?: JsonSchema }> }
+  responses?: Record<string, { content?: Record<string, unknown> }>
+}
+
+export async function openApiDocument(app: FastifyInstance): Promise<{ paths: Record<string, Record<string, OpenApiOperation>> }> {
   const res = await app.inject({ method: 'GET', url: '/api/openapi.json' })
   if (res.statusCode !== 200) throw new Error(`GET /api/openapi.json: ${res.statusCode}`)
   return res.json()

@@ -23,7 +23,7 @@ import { findDeclaration } from '../declarations/repo.js'
 import { QR_PAYLOAD_MAX } from './schema.js'
 
 type User = { id: string; username: string; headers: Headers }
-interface Cert { id: string; number: string; token: string; verifyUrl: string; kid: string; digest: string; declarationId: string; content: Record<string, any>; revokedAt: string | null; [k: string]: unknown }
+interface Cert { id: string; number: string; token: string; verifyUrl: string; kid: string; digest: string; declarationId: string; content: { validUntil: string; [k: string]: unknown }; revokedAt: string | null; [k: string]: unknown }
 
 const PHONES = { hsCode: '8517130000', description: 'Smartphones', quantity: '10', unit: '001', unitPrice: '300.5', totalValue: '3005.00', originCountry: 'CHN' }
 

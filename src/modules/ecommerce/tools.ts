@@ -17,8 +17,6 @@ import { parseCebJson, parseCebXml, xmlSignatureHeader, type CebParseResult } fr
  */
 
 const MESSAGE_TYPES: readonly CebMessageType[] = ['CEB311', 'CEB411', 'CEB511', 'CEB621']
-const HEAD: Record<CebMessageType, string> = { CEB311: 'OrderHead', CEB411: 'PaymentHead', CEB511: 'LogisticsHead', CEB621: 'InventoryHead' }
-const SLOT = { CEB311: 'order', CEB411: 'payment', CEB511: 'waybill', CEB621: 'inventory' } as const
 
 /** A file that cannot be used: unreadable, not well-formed, or not a valid CEB message. */
 export class CebFileError extends Error {

@@ -63,9 +63,7 @@ function capped(problems: CebProblem[]): CebProblem[] {
   return [...problems.slice(0, CEB_MAX_PROBLEMS), problem('/', `${rest} more problems not listed`)]
 }
 
-/** XML 1.0 `Char`: tab, LF, CR and the Unicode ranges minus surrogates, U+FFFE and U+FFFF. */
-const isXmlChar = (cp: number) =>
-  cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff)
+/** Characters outside XML 1.0 `Char`: tab, LF, CR and the Unicode ranges minus surrogates, U+FFFE and U+FFFF. */
 const NON_XML_CHARS = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu
 
 /** 1-based line and column of a string offset. */

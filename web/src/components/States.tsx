@@ -10,7 +10,7 @@ export function useAsync<T>(load: () => Promise<T>, deps: unknown[]) {
     const n = ++seq.current
     setState((s) => ({ ...s, loading: true }))
     load().then((data) => { if (n === seq.current) setState({ data, loading: false }) }, (error: unknown) => { if (n === seq.current) setState({ error, loading: false }) })
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // The caller's `deps` decide when to reload, not `load`'s identity (a new closure on every render).
   }, deps)
   useEffect(run, [run])
   return { ...state, reload: run }
