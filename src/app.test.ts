@@ -156,12 +156,12 @@ describe('KOUAN_METRICS_TOKEN', () => {
 
 describe('event subscriptions wired by the composition root', () => {
   const t = useTestApp()
-  it('subscribes inspections, certificates and archives to the declaration moves, each in the transaction', () => {
+  it('subscribes inspections and certificates to the declaration moves in the transaction, archives after commit', () => {
     // The table in docs/ARCHITECTURE.md ("Modules and their boundaries") says the same.
     expect((t.app.kouan.events as EventBus<AppEvents>).subscriptions()).toEqual([
       { type: 'InspectionOrdered', subscriber: 'inspections', mode: 'inTx' },
       { type: 'DeclarationReleased', subscriber: 'certificates', mode: 'inTx' },
-      { type: 'DeclarationCleared', subscriber: 'archives', mode: 'inTx' },
+      { type: 'DeclarationCleared', subscriber: 'archives', mode: 'afterCommit' },
     ])
   })
 })
