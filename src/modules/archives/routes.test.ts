@@ -11,6 +11,7 @@ import { contentDigest, parseToken } from '../certificates/token.js'
 import { EXPORT_NOTICE } from './schema.js'
 import { sweepArchives } from './service.js'
 import { findDeclaration } from '../declarations/repo.js'
+import { clearedOf } from '../declarations/events.js'
 import { systemIds } from '../../shared/clock.js'
 
 type User = { id: string; username: string; headers: Headers }
@@ -70,7 +71,7 @@ describe('archives', () => {
 
     it('archives a declaration once: its DeclarationCleared published again (a retry) adds nothing', async () => {
       const d = (await findDeclaration(t.db, general.id))!
-      await t.db.transaction((tx) => t.app.kouan.events.publish(tx, 'DeclarationCleared', [d]))
+      await t.db.transaction((tx) => t.app.kouan.events.publish(tx, 'DeclarationCleared', [clearedOf(d)]))
       expect(await countRows(t.db, 'outbox', `subscriber = 'archives' and payload ->> 'id' = $1`, [general.id])).toBe(1)
       expect(await sweepArchives({ ...t.app.kouan, clock: t.clock, ids: systemIds })).toBeGreaterThanOrEqual(1)
       expect(await countRows(t.db, 'outbox', `subscriber = 'archives'`)).toBe(0)

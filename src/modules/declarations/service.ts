@@ -16,7 +16,7 @@ import { selectivityState, type SelectivityState } from '../selectivity/index.js
 import type { Declaration, DeclarationContent, Lane, State, SubmitDeclaration } from './schema.js'
 import { canTransition, chinaYear, contentProblems, entryId, totalValue } from './lifecycle.js'
 import * as repo from './repo.js'
-import type { DeclarationEvents, InspectionOrder, Publisher } from './events.js'
+import { clearedOf, type DeclarationEvents, type InspectionOrder, type Publisher } from './events.js'
 import { chinaDate, entrustmentFor, entrustmentsForIntake } from '../entrustments/index.js'
 
 export interface Deps { db: Db; clock: Clock; ids: Ids; reference: Reference; metrics?: Metrics | undefined; risk?: RiskScorer | undefined; events: Publisher<DeclarationEvents> }
@@ -308,7 +308,7 @@ async function publishIntake(tx: Tx, events: Publisher<DeclarationEvents>, fresh
   const released = fresh.filter((p) => p.row.times.releasedAt).map((p) => fromRow(p.row))
   if (released.length) await events.publish(tx, 'DeclarationReleased', released)
   const cleared = released.filter((d) => d.state === 'CLEARED')
-  if (cleared.length) await events.publish(tx, 'DeclarationCleared', cleared)
+  if (cleared.length) await events.publish(tx, 'DeclarationCleared', cleared.map(clearedOf))
 }
 
 /**
@@ -380,13 +380,10 @@ export async function transition(
   appendAudit(tx, { at, actor, action: `DECLARATION_${to}`, entityType: 'declaration', entityId: d.id, data: { from: d.state, state: to, ...(extra.data ?? {}), ...(extra.errors ? { errors: extra.errors } : {}) } })
   if (to === 'RELEASED') deps.metrics?.clearance.observe({ port: d.content.iePort, lane: d.lane ?? '' }, (at.getTime() - new Date(d.submittedAt).getTime()) / 1000)
   // Subscribers act in this transaction (a certificate on release, the archive queue on closure: src/app.ts wires them).
-  const event = MOVE_EVENTS[to]
-  if (event) await deps.events.publish(tx, event, [after])
+  if (to === 'RELEASED') await deps.events.publish(tx, 'DeclarationReleased', [after])
+  else if (to === 'DETAINED') await deps.events.publish(tx, 'DeclarationDetained', [after])
+  else if (to === 'CLEARED') await deps.events.publish(tx, 'DeclarationCleared', [clearedOf(after)])
   return after
-}
-
-const MOVE_EVENTS: Partial<Record<State, 'DeclarationReleased' | 'DeclarationCleared' | 'DeclarationDetained'>> = {
-  RELEASED: 'DeclarationReleased', CLEARED: 'DeclarationCleared', DETAINED: 'DeclarationDetained',
 }
 
 async function locked(tx: Tx, id: string) {
