@@ -19,19 +19,24 @@ module.exports = {
     {
       name: 'module-private',
       severity: 'error',
-      comment: "Another module is reached through its index.ts only; its repo, routes and internals are its own.",
+      comment: 'Another module is reached through its index.ts only; its repo, routes and internals are its own.',
       from: { path: '^src/modules/([^/]+)/', pathNot: TESTS },
       to: { path: '^src/modules/[^/]+/', pathNot: ['^src/modules/$1/', '^src/modules/[^/]+/index\\.ts$'] },
     },
     {
       name: 'outside-modules-use-index',
       severity: 'error',
-      comment: 'Code outside the modules (app, CLI, simulator) uses their index.ts; the composition root also mounts routes.ts.',
+      comment:
+        'Code outside the modules (app, CLI, simulator) uses their index.ts; the composition root also mounts routes.ts.',
       from: { path: '^src/', pathNot: ['^src/modules/', ...TESTS] },
       to: {
         path: '^src/modules/[^/]+/',
         // routes.ts, and the other Fastify plugins a module may have (declarations' stats-routes.ts, the console's web.ts)
-        pathNot: ['^src/modules/[^/]+/index\\.ts$', '^src/modules/[^/]+/(stats-)?routes\\.ts$', '^src/modules/console/web\\.ts$'],
+        pathNot: [
+          '^src/modules/[^/]+/index\\.ts$',
+          '^src/modules/[^/]+/(stats-)?routes\\.ts$',
+          '^src/modules/console/web\\.ts$',
+        ],
       },
     },
     {
@@ -58,11 +63,16 @@ module.exports = {
     {
       name: 'web-not-server',
       severity: 'error',
-      comment: 'The console imports server code only for types and the shared, browser-safe modules: limits, the rule field catalogue, signing.',
+      comment:
+        'The console imports server code only for types and the shared, browser-safe modules: limits, the rule field catalogue, signing.',
       from: { path: '^web/' },
       to: {
         path: '^src/',
-        pathNot: ['^src/modules/[^/]+/limits\\.ts$', '^src/modules/selectivity/fields\\.ts$', '^src/shared/(signing|sm2)\\.ts$'],
+        pathNot: [
+          '^src/modules/[^/]+/limits\\.ts$',
+          '^src/modules/selectivity/fields\\.ts$',
+          '^src/shared/(signing|sm2)\\.ts$',
+        ],
         dependencyTypesNot: ['type-only'],
       },
     },
@@ -79,7 +89,11 @@ module.exports = {
     exclude: { path: ['^dist/', '^data/', '^node_modules/', '^web/dist/'] },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'], extensions: ['.ts', '.tsx', '.js', '.mjs', '.cjs', '.json'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      extensions: ['.ts', '.tsx', '.js', '.mjs', '.cjs', '.json'],
+    },
     reporterOptions: {
       dot: { collapsePattern: '^src/modules/[^/]+|^src/shared|^src/db|^node_modules/[^/]+' },
       archi: { collapsePattern: '^src/modules/[^/]+|^src/shared|^src/db|^src/simulator' },

@@ -39,36 +39,75 @@ const pct = (xs: number[], p: number) => {
 
 async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), 'kouan-bench-cert-'))
-  const config = loadConfig(process.env, { dataDir, logLevel: 'silent', cebMatching: false, verifyRateLimit: 1_000_000 })
+  const config = loadConfig(process.env, {
+    dataDir,
+    logLevel: 'silent',
+    cebMatching: false,
+    verifyRateLimit: 1_000_000,
+  })
   const db = await openDb(config)
   await migrate(db)
   await ensureArchivePartitions(db, new Date())
-  for (const table of ['declarations', 'declaration_items', 'audit_log']) await db.query(`select ensure_year_partitions($1, $2, $2 + 1)`, [table, new Date().getUTCFullYear()])
+  for (const table of ['declarations', 'declaration_items', 'audit_log'])
+    await db.query(`select ensure_year_partitions($1, $2, $2 + 1)`, [table, new Date().getUTCFullYear()])
   const app = await buildApp(config, { db, clock: systemClock, ids: systemIds })
   try {
     const call = async (method: 'GET' | 'POST' | 'PUT', url: string, token?: string, payload?: unknown) => {
-      const res = await app.inject({ method, url, ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}), ...(payload !== undefined ? { payload: payload as object } : {}) })
+      const res = await app.inject({
+        method,
+        url,
+        ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
+        ...(payload !== undefined ? { payload: payload as object } : {}),
+      })
       if (res.statusCode >= 400) throw new Error(`${method} ${url}: ${res.statusCode} ${res.body}`)
       return res
     }
     const login = async (username: string, role: 'admin' | 'officer') => {
       await createUser(db, systemClock, systemIds, { username, password: `${username}-password`, role })
-      return (await call('POST', '/api/v1/auth/login', undefined, { username, password: `${username}-password` })).json().token as string
+      return (
+        await call('POST', '/api/v1/auth/login', undefined, { username, password: `${username}-password` })
+      ).json().token as string
     }
     const tag = `${process.pid % 100000}`
     const admin = await login(`bench-admin-${tag}`, 'admin')
     const officer = await login(`bench-officer-${tag}`, 'officer')
     const officer2 = await login(`bench-officer2-${tag}`, 'officer')
-    await call('PUT', '/api/v1/selectivity/params', admin, { params: { ...DEFAULT_PARAMS, minRandomRate: 0, explorationRate: 0 } })
-    const rule = (await call('POST', '/api/v1/selectivity/rules', officer, { name: `poultry-${tag}`, conditions: [{ field: 'hsCode', op: 'prefix', value: '0207' }], action: { lane: 'RED' } })).json()
+    await call('PUT', '/api/v1/selectivity/params', admin, {
+      params: { ...DEFAULT_PARAMS, minRandomRate: 0, explorationRate: 0 },
+    })
+    const rule = (
+      await call('POST', '/api/v1/selectivity/rules', officer, {
+        name: `poultry-${tag}`,
+        conditions: [{ field: 'hsCode', op: 'prefix', value: '0207' }],
+        action: { lane: 'RED' },
+      })
+    ).json()
     await call('POST', `/api/v1/selectivity/rules/${rule.id}/activate`, officer2)
 
     const code = `5301C${tag.padStart(5, '0')}`
-    const ent = (await call('POST', '/api/v1/enterprises', admin, { uscc: withUsccCheck(`91440300MA5${tag.padStart(6, '0')}`), customsCode: code, name: '深圳市口岸冻品贸易有限公司', registeredDistrict: '5300' })).json()
+    const ent = (
+      await call('POST', '/api/v1/enterprises', admin, {
+        uscc: withUsccCheck(`91440300MA5${tag.padStart(6, '0')}`),
+        customsCode: code,
+        name: '深圳市口岸冻品贸易有限公司',
+        registeredDistrict: '5300',
+      })
+    ).json()
     const keys = ed25519.generate()
-    const card = (await call('POST', '/api/v1/cards', admin, { enterpriseId: ent.id, operatorName: 'bench', publicKey: keys.publicKey })).json()
+    const card = (
+      await call('POST', '/api/v1/cards', admin, {
+        enterpriseId: ent.id,
+        operatorName: 'bench',
+        publicKey: keys.publicKey,
+      })
+    ).json()
     const ch = (await call('POST', '/api/v1/auth/challenge', undefined, { cardNo: card.cardNo })).json()
-    const operator = (await call('POST', '/api/v1/auth/card-login', undefined, { challengeId: ch.challengeId, signature: ed25519.sign(keys.privateKey, Buffer.from(ch.challenge)) })).json().token as string
+    const operator = (
+      await call('POST', '/api/v1/auth/card-login', undefined, {
+        challengeId: ch.challengeId,
+        signature: ed25519.sign(keys.privateKey, Buffer.from(ch.challenge)),
+      })
+    ).json().token as string
 
     // Declarations to release, submitted in batches (setup, not measured).
     const total = N + WARMUP
@@ -77,11 +116,37 @@ async function main() {
       const declarations = Array.from({ length: Math.min(200, total - i) }, (_, k) => {
         const qty = 1000 + ((i + k) % 500)
         const content: DeclarationContent = {
-          clientRef: `CB${tag}-${i + k}`, ieFlag: 'I', customsDistrict: '5301', iePort: '5302', tradeMode: '0110', transportMode: '2', transactionTerms: '1',
-          currency: 'USD', traderCode: code, declarantCode: code, tradeCountry: 'RUS', billNo: `BL${i + k}`, packages: 10, grossMassKg: String(qty + 50), netMassKg: String(qty),
-          items: [{ hsCode: '0207142200', description: '冷冻鸡爪 Frozen chicken feet', quantity: String(qty), unit: '035', unitPrice: '2.1', totalValue: (qty * 2.1).toFixed(2), originCountry: 'RUS' }],
+          clientRef: `CB${tag}-${i + k}`,
+          ieFlag: 'I',
+          customsDistrict: '5301',
+          iePort: '5302',
+          tradeMode: '0110',
+          transportMode: '2',
+          transactionTerms: '1',
+          currency: 'USD',
+          traderCode: code,
+          declarantCode: code,
+          tradeCountry: 'RUS',
+          billNo: `BL${i + k}`,
+          packages: 10,
+          grossMassKg: String(qty + 50),
+          netMassKg: String(qty),
+          items: [
+            {
+              hsCode: '0207142200',
+              description: '冷冻鸡爪 Frozen chicken feet',
+              quantity: String(qty),
+              unit: '035',
+              unitPrice: '2.1',
+              totalValue: (qty * 2.1).toFixed(2),
+              originCountry: 'RUS',
+            },
+          ],
         }
-        return { ...content, signature: { cardNo: card.cardNo, alg: 'Ed25519' as const, value: signPayload(keys.privateKey, content) } }
+        return {
+          ...content,
+          signature: { cardNo: card.cardNo, alg: 'Ed25519' as const, value: signPayload(keys.privateKey, content) },
+        }
       })
       const r = (await call('POST', '/api/v1/declarations/batch', operator, { declarations })).json()
       for (const x of r.results) {
@@ -131,23 +196,25 @@ async function main() {
       if (i >= WARMUP) verify.push(t1 - t0)
     }
 
-    console.log(JSON.stringify({
-      issueP99Ms: pct(issue, 0.99),
-      verifyP99Ms: pct(verify, 0.99),
-      pdfBytes: pct(sizes, 0.5),
-      issueP50Ms: pct(issue, 0.5),
-      releaseP50Ms: pct(release, 0.5),
-      releaseP99Ms: pct(release, 0.99),
-      pdfP50Ms: pct(pdf, 0.5),
-      pdfP99Ms: pct(pdf, 0.99),
-      verifyP50Ms: pct(verify, 0.5),
-      pdfBytesMax: Math.max(...sizes),
-      certificates: issue.length,
-      verifications: verify.length,
-      db: dbKind,
-      machine: `${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`,
-      date: new Date().toISOString(),
-    }))
+    console.log(
+      JSON.stringify({
+        issueP99Ms: pct(issue, 0.99),
+        verifyP99Ms: pct(verify, 0.99),
+        pdfBytes: pct(sizes, 0.5),
+        issueP50Ms: pct(issue, 0.5),
+        releaseP50Ms: pct(release, 0.5),
+        releaseP99Ms: pct(release, 0.99),
+        pdfP50Ms: pct(pdf, 0.5),
+        pdfP99Ms: pct(pdf, 0.99),
+        verifyP50Ms: pct(verify, 0.5),
+        pdfBytesMax: Math.max(...sizes),
+        certificates: issue.length,
+        verifications: verify.length,
+        db: dbKind,
+        machine: `${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`,
+        date: new Date().toISOString(),
+      }),
+    )
   } finally {
     await app.close()
     await db.close()

@@ -36,7 +36,14 @@ const dbKind = process.env.DATABASE_URL ? 'postgres' : 'pglite'
 
 const dataDir = mkdtempSync(join(tmpdir(), 'kouan-bench-'))
 const metricsToken = `bench-metrics-${process.pid}-${Date.now()}`
-const env = { ...process.env, KOUAN_DATA_DIR: dataDir, PORT: String(PORT), KOUAN_LOG_LEVEL: 'warn', KOUAN_SIMULATE: 'false', KOUAN_METRICS_TOKEN: metricsToken }
+const env = {
+  ...process.env,
+  KOUAN_DATA_DIR: dataDir,
+  PORT: String(PORT),
+  KOUAN_LOG_LEVEL: 'warn',
+  KOUAN_SIMULATE: 'false',
+  KOUAN_METRICS_TOKEN: metricsToken,
+}
 const adminPassword = 'bench-' + process.pid
 
 /** CPU time (user + system) the process has used so far, in ms. */
@@ -52,7 +59,11 @@ function rssPeakMb(pid: number): number {
 
 /** Archives the server has created so far (null: a server without the counter). */
 async function archivesCreated(pool: Pool): Promise<number | null> {
-  const res = await pool.request({ method: 'GET', path: '/metrics', headers: { authorization: `Bearer ${metricsToken}` } })
+  const res = await pool.request({
+    method: 'GET',
+    path: '/metrics',
+    headers: { authorization: `Bearer ${metricsToken}` },
+  })
   const m = /^kouan_archives_created_total (\d+)/m.exec(await res.body.text())
   return m ? Number(m[1]) : null
 }
@@ -71,40 +82,103 @@ async function archiveLag(pool: Pool, cleared: number): Promise<number | null> {
 
 async function main() {
   const loadAtStart = loadavg()[0]!
-  execFileSync(process.execPath, [CLI, 'user', 'add', 'bench-admin', '--role', 'admin', '--password', adminPassword], { env, stdio: 'ignore' })
-  const server: ChildProcess = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), CLI, 'serve'], { env, stdio: ['ignore', 'inherit', 'inherit'] })
+  execFileSync(process.execPath, [CLI, 'user', 'add', 'bench-admin', '--role', 'admin', '--password', adminPassword], {
+    env,
+    stdio: 'ignore',
+  })
+  const server: ChildProcess = spawn(
+    process.execPath,
+    [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), CLI, 'serve'],
+    { env, stdio: ['ignore', 'inherit', 'inherit'] },
+  )
   const pool = new Pool(`http://127.0.0.1:${PORT}`, { connections: CONCURRENCY, pipelining: 1 })
   try {
     const call = jsonClient(pool)
     await waitForHealth(call)
-    const admin = (await call('POST', '/api/v1/auth/login', { username: 'bench-admin', password: adminPassword })).json.token as string
+    const admin = (await call('POST', '/api/v1/auth/login', { username: 'bench-admin', password: adminPassword })).json
+      .token as string
 
     // Setup: enterprises with one card each, logged in by challenge–response.
     const ops: Array<{ code: string; cardNo: string; privateKey: string; token: string }> = []
     for (let e = 0; e < ENTERPRISES; e++) {
       const code = `5301B${String(process.pid % 1000).padStart(3, '0')}${String(e).padStart(2, '0')}`
-      const uscc = withUsccCheck(`91440300MA5${String(process.pid % 1e4).padStart(4, '0')}${String(e).padStart(2, '0')}`)
-      const ent = await call('POST', '/api/v1/enterprises', { uscc, customsCode: code, name: `Bench ${e}`, creditLevel: e % 5 === 0 ? 'ADVANCED_CERTIFIED' : 'REGULAR', registeredDistrict: '5300' }, admin)
+      const uscc = withUsccCheck(
+        `91440300MA5${String(process.pid % 1e4).padStart(4, '0')}${String(e).padStart(2, '0')}`,
+      )
+      const ent = await call(
+        'POST',
+        '/api/v1/enterprises',
+        {
+          uscc,
+          customsCode: code,
+          name: `Bench ${e}`,
+          creditLevel: e % 5 === 0 ? 'ADVANCED_CERTIFIED' : 'REGULAR',
+          registeredDistrict: '5300',
+        },
+        admin,
+      )
       if (ent.status !== 201) throw new Error(JSON.stringify(ent.json))
       const keys = ed25519.generate()
-      const card = await call('POST', '/api/v1/cards', { enterpriseId: ent.json.id, operatorName: `op${e}`, publicKey: keys.publicKey }, admin)
+      const card = await call(
+        'POST',
+        '/api/v1/cards',
+        { enterpriseId: ent.json.id, operatorName: `op${e}`, publicKey: keys.publicKey },
+        admin,
+      )
       const ch = await call('POST', '/api/v1/auth/challenge', { cardNo: card.json.cardNo })
-      const login = await call('POST', '/api/v1/auth/card-login', { challengeId: ch.json.challengeId, signature: ed25519.sign(keys.privateKey, Buffer.from(ch.json.challenge)) })
+      const login = await call('POST', '/api/v1/auth/card-login', {
+        challengeId: ch.json.challengeId,
+        signature: ed25519.sign(keys.privateKey, Buffer.from(ch.json.challenge)),
+      })
       ops.push({ code, cardNo: card.json.cardNo, privateKey: keys.privateKey, token: login.json.token })
     }
 
-    const hs = [['0808100000', '035', '1.25'], ['8517130000', '001', '300.5'], ['6109100000', '011', '3.2'], ['3304990000', '035', '40'], ['0207142200', '035', '2.1']] as const
+    const hs = [
+      ['0808100000', '035', '1.25'],
+      ['8517130000', '001', '300.5'],
+      ['6109100000', '011', '3.2'],
+      ['3304990000', '035', '40'],
+      ['0207142200', '035', '2.1'],
+    ] as const
     const make = (i: number): { op: (typeof ops)[number]; body: SubmitDeclaration } => {
       const op = ops[i % ops.length]!
       const [code, unit, price] = hs[i % hs.length]!
       const qty = 100 + (i % 900)
       const content: DeclarationContent = {
-        clientRef: `B${process.pid}-${i}`, ieFlag: 'I', customsDistrict: '5301', iePort: '5302', tradeMode: '0110', transportMode: '2', transactionTerms: '1',
-        currency: 'USD', traderCode: op.code, declarantCode: op.code, tradeCountry: 'USA', billNo: `BL${i}`, packages: 1 + (i % 50),
-        grossMassKg: String(qty + 10), netMassKg: String(qty),
-        items: [{ hsCode: code, description: 'bench goods', quantity: String(qty), unit, unitPrice: price, totalValue: (qty * Number(price)).toFixed(2), originCountry: 'USA' }],
+        clientRef: `B${process.pid}-${i}`,
+        ieFlag: 'I',
+        customsDistrict: '5301',
+        iePort: '5302',
+        tradeMode: '0110',
+        transportMode: '2',
+        transactionTerms: '1',
+        currency: 'USD',
+        traderCode: op.code,
+        declarantCode: op.code,
+        tradeCountry: 'USA',
+        billNo: `BL${i}`,
+        packages: 1 + (i % 50),
+        grossMassKg: String(qty + 10),
+        netMassKg: String(qty),
+        items: [
+          {
+            hsCode: code,
+            description: 'bench goods',
+            quantity: String(qty),
+            unit,
+            unitPrice: price,
+            totalValue: (qty * Number(price)).toFixed(2),
+            originCountry: 'USA',
+          },
+        ],
       }
-      return { op, body: { ...content, signature: { cardNo: op.cardNo, alg: 'Ed25519', value: signPayload(op.privateKey, content) } } }
+      return {
+        op,
+        body: {
+          ...content,
+          signature: { cardNo: op.cardNo, alg: 'Ed25519', value: signPayload(op.privateKey, content) },
+        },
+      }
     }
     const singles = MODES.includes('single') ? Array.from({ length: N }, (_, i) => make(i)) : []
     const batches = MODES.includes('batch') ? Array.from({ length: N }, (_, i) => make(N + i)) : []
@@ -116,16 +190,18 @@ async function main() {
     let next = 0
     const cpu0 = cpuMs(server.pid!)
     const t0 = performance.now()
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      while (next < singles.length) {
-        const { op, body } = singles[next++]!
-        const s = performance.now()
-        const r = await call('POST', '/api/v1/declarations', body, op.token)
-        lat.push(performance.now() - s)
-        if (r.status !== 201) failures++
-        else if (r.json.state === 'CLEARED') cleared++
-      }
-    }))
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < singles.length) {
+          const { op, body } = singles[next++]!
+          const s = performance.now()
+          const r = await call('POST', '/api/v1/declarations', body, op.token)
+          lat.push(performance.now() - s)
+          if (r.status !== 201) failures++
+          else if (r.json.state === 'CLEARED') cleared++
+        }
+      }),
+    )
     const singleSec = (performance.now() - t0) / 1000
     const singleArchiveLagMs = singles.length ? await archiveLag(pool, cleared) : null
     // Server CPU per declaration, archiving included (up to the moment every cleared one is archived).
@@ -135,28 +211,35 @@ async function main() {
     const byOp = new Map<string, Array<(typeof batches)[number]>>()
     for (const b of batches) byOp.set(b.op.code, [...(byOp.get(b.op.code) ?? []), b])
     const requests: Array<{ token: string; bodies: SubmitDeclaration[] }> = []
-    for (const list of byOp.values()) for (let i = 0; i < list.length; i += BATCH) requests.push({ token: list[0]!.op.token, bodies: list.slice(i, i + BATCH).map((x) => x.body) })
+    for (const list of byOp.values())
+      for (let i = 0; i < list.length; i += BATCH)
+        requests.push({ token: list[0]!.op.token, bodies: list.slice(i, i + BATCH).map((x) => x.body) })
     let bnext = 0
     let batchFailures = 0
     const cpu1 = cpuMs(server.pid!)
     const t1 = performance.now()
-    await Promise.all(Array.from({ length: BATCH_INFLIGHT }, async () => {
-      while (bnext < requests.length) {
-        const r = requests[bnext++]!
-        const res = await call('POST', '/api/v1/declarations/batch', { declarations: r.bodies }, r.token)
-        if (res.status !== 200) batchFailures += r.bodies.length
-        else {
-          batchFailures += res.json.failed
-          cleared += res.json.results.filter((x: { declaration?: { state: string } }) => x.declaration?.state === 'CLEARED').length
+    await Promise.all(
+      Array.from({ length: BATCH_INFLIGHT }, async () => {
+        while (bnext < requests.length) {
+          const r = requests[bnext++]!
+          const res = await call('POST', '/api/v1/declarations/batch', { declarations: r.bodies }, r.token)
+          if (res.status !== 200) batchFailures += r.bodies.length
+          else {
+            batchFailures += res.json.failed
+            cleared += res.json.results.filter(
+              (x: { declaration?: { state: string } }) => x.declaration?.state === 'CLEARED',
+            ).length
+          }
         }
-      }
-    }))
+      }),
+    )
     const batchSec = (performance.now() - t1) / 1000
     const batchArchiveLagMs = batches.length ? await archiveLag(pool, cleared) : null
     const batchCpuMs = batches.length ? (cpuMs(server.pid!) - cpu1) / N : null
 
     lat.sort((a, b) => a - b)
-    const pct = (p: number) => (lat.length ? Math.round(lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]! * 10) / 10 : null)
+    const pct = (p: number) =>
+      lat.length ? Math.round(lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]! * 10) / 10 : null
     const result = {
       declarationsPerSec: singles.length ? Math.round(N / singleSec) : null,
       p50Ms: pct(0.5),

@@ -28,7 +28,15 @@ import { migrate } from '../src/db/migrate.js'
 import { seededRandom } from '../src/shared/clock.js'
 import { canonicalJson, ed25519, sha256Hex } from '../src/shared/signing.js'
 import { withUsccCheck } from '../src/shared/uscc.js'
-import { SUPPORTED_DEFECTS, baseTransferFor, generateTicket, ticketDocuments, toMessageXml, type GeneratedTicket, type Parties } from '../src/modules/ecommerce/generator.js'
+import {
+  SUPPORTED_DEFECTS,
+  baseTransferFor,
+  generateTicket,
+  ticketDocuments,
+  toMessageXml,
+  type GeneratedTicket,
+  type Parties,
+} from '../src/modules/ecommerce/generator.js'
 import { docKey } from '../src/modules/ecommerce/keys.js'
 import type { CebDocuments, CebMessageType } from '../src/modules/ecommerce/types.js'
 import { SIGNATURE_HEADER, parseCebXml, xmlSignatureHeader } from '../src/modules/ecommerce/xml.js'
@@ -57,7 +65,14 @@ const dataDir = mkdtempSync(join(tmpdir(), 'kouan-bench-ceb-'))
 // API processes (kouan serve --workers): more than one needs PostgreSQL.
 const WORKERS = Math.max(1, Math.floor(num('BENCH_WORKERS', 1)))
 if (WORKERS > 1 && dbKind !== 'postgres') throw new Error('BENCH_WORKERS above 1 needs DATABASE_URL')
-const env = { ...process.env, KOUAN_DATA_DIR: dataDir, PORT: String(PORT), KOUAN_LOG_LEVEL: 'warn', KOUAN_SIMULATE: 'false', KOUAN_WORKERS: String(WORKERS) }
+const env = {
+  ...process.env,
+  KOUAN_DATA_DIR: dataDir,
+  PORT: String(PORT),
+  KOUAN_LOG_LEVEL: 'warn',
+  KOUAN_SIMULATE: 'false',
+  KOUAN_WORKERS: String(WORKERS),
+}
 const adminPassword = 'bench-' + process.pid
 const log = (m: string) => process.stderr.write(`[ceb bench] ${m}\n`)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -65,7 +80,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 /** The server process and, with --workers, its worker processes. */
 function serverPids(pid: number): number[] {
   try {
-    return [pid, ...readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)]
+    return [
+      pid,
+      ...readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number),
+    ]
   } catch {
     return [pid]
   }
@@ -110,7 +128,9 @@ function rssPeakMb(pid: number): number {
     try {
       const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))
       if (m) peak = Math.max(peak, Math.round(Number(m[1]) / 1024))
-    } catch { /* exited */ }
+    } catch {
+      /* exited */
+    }
   }
   return peak
 }
@@ -123,14 +143,19 @@ function shuffle<T>(xs: T[], rng: () => number): T[] {
   return xs
 }
 
-const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]! : null)
+const percentile = (sorted: number[], p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]! : null
 
 // ---------------------------------------------------------------------------------------------------------------
 // Raw ceiling: the same database, no server, just the document inserts.
 
 async function rawCeiling(tickets: GeneratedTicket[]): Promise<number> {
   const rawDir = dbKind === 'pglite' ? mkdtempSync(join(tmpdir(), 'kouan-bench-raw-')) : undefined
-  const db: Db = await openDb({ databaseUrl: process.env.DATABASE_URL, dataDir: rawDir ?? dataDir, dbPoolSize: SENDERS })
+  const db: Db = await openDb({
+    databaseUrl: process.env.DATABASE_URL,
+    dataDir: rawDir ?? dataDir,
+    dbPoolSize: SENDERS,
+  })
   const table = `bench_raw_ceb_${process.pid}`
   try {
     await migrate(db)
@@ -142,23 +167,34 @@ async function rawCeiling(tickets: GeneratedTicket[]): Promise<number> {
       for (let i = 0; i < tickets.length; i += HEADS) {
         const rows = tickets.slice(i, i + HEADS).map((t) => {
           const d = ticketDocuments(t)[type] as CebDocuments[CebMessageType]
-          return { doc_key: docKey(type, d), order_no: d.head.orderNo, guid: d.head.guid, content_hash: sha256Hex(canonicalJson(d)), version: 1, deleted: false, body: d }
+          return {
+            doc_key: docKey(type, d),
+            order_no: d.head.orderNo,
+            guid: d.head.guid,
+            content_hash: sha256Hex(canonicalJson(d)),
+            version: 1,
+            deleted: false,
+            body: d,
+          }
         })
         batches.push({ type, json: JSON.stringify(rows) })
       }
     }
     let next = 0
     const t0 = performance.now()
-    await Promise.all(Array.from({ length: SENDERS }, async () => {
-      while (next < batches.length) {
-        const b = batches[next++]!
-        await db.query(
-          `insert into ${table} (type, doc_key, order_no, guid, content_hash, version, deleted, sender, card_no, body, received_at, updated_at)
+    await Promise.all(
+      Array.from({ length: SENDERS }, async () => {
+        while (next < batches.length) {
+          const b = batches[next++]!
+          await db.query(
+            `insert into ${table} (type, doc_key, order_no, guid, content_hash, version, deleted, sender, card_no, body, received_at, updated_at)
            select $1, doc_key, order_no, guid, content_hash, version, deleted, $2, $3, body, $4, $4
            from jsonb_to_recordset($5::jsonb) as x(doc_key text, order_no text, guid text, content_hash text, version int, deleted boolean, body jsonb)`,
-          [b.type, 'BENCHRAW00', 'CARDRAW', at, b.json])
-      }
-    }))
+            [b.type, 'BENCHRAW00', 'CARDRAW', at, b.json],
+          )
+        }
+      }),
+    )
     const sec = (performance.now() - t0) / 1000
     return Math.round((4 * tickets.length) / sec)
   } finally {
@@ -170,13 +206,32 @@ async function rawCeiling(tickets: GeneratedTicket[]): Promise<number> {
 
 // ---------------------------------------------------------------------------------------------------------------
 
-interface Party { role: keyof Parties; code: string; cardNo: string; privateKey: string; token: string }
-interface Message { type: CebMessageType; party: Party; xml: string; signature: string; tickets: number[] }
+interface Party {
+  role: keyof Parties
+  code: string
+  cardNo: string
+  privateKey: string
+  token: string
+}
+interface Message {
+  type: CebMessageType
+  party: Party
+  xml: string
+  signature: string
+  tickets: number[]
+}
 
 async function main() {
   const runTag = (process.pid % 1_000_000).toString(36).toUpperCase()
   const codeOf = (role: string) => `B${String(process.pid % 1_000_000).padStart(6, '0')}${role}`
-  const parties: Parties = { ebp: codeOf('EBP'), ebc: codeOf('EBC'), pay: codeOf('PAY'), logistics: codeOf('LOG'), agent: codeOf('AGT'), area: codeOf('WHS') }
+  const parties: Parties = {
+    ebp: codeOf('EBP'),
+    ebc: codeOf('EBC'),
+    pay: codeOf('PAY'),
+    logistics: codeOf('LOG'),
+    agent: codeOf('AGT'),
+    area: codeOf('WHS'),
+  }
 
   // Tickets: mostly bonded, some direct, a few with a planted defect (they get 100).
   let t = performance.now()
@@ -191,31 +246,66 @@ async function main() {
 
   t = performance.now()
   const rawInsertRowsPerSec = await rawCeiling(tickets)
-  log(`raw ceiling (${dbKind}): ${rawInsertRowsPerSec} ceb_documents rows/s in batches of ${HEADS} (${Math.round(performance.now() - t)} ms)`)
+  log(
+    `raw ceiling (${dbKind}): ${rawInsertRowsPerSec} ceb_documents rows/s in batches of ${HEADS} (${Math.round(performance.now() - t)} ms)`,
+  )
 
-  execFileSync(process.execPath, [CLI, 'user', 'add', 'bench-admin', '--role', 'admin', '--password', adminPassword], { env, stdio: 'ignore' })
-  const server: ChildProcess = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), CLI, 'serve'], { env, stdio: ['ignore', 'inherit', 'inherit'] })
-  const pool = new Pool(`http://127.0.0.1:${PORT}`, { connections: SENDERS + 4, pipelining: 1, bodyTimeout: 600_000, headersTimeout: 600_000 })
-  const pollPool = new Pool(`http://127.0.0.1:${PORT}`, { connections: POLL_CONNECTIONS, pipelining: 1, bodyTimeout: 600_000, headersTimeout: 600_000 })
+  execFileSync(process.execPath, [CLI, 'user', 'add', 'bench-admin', '--role', 'admin', '--password', adminPassword], {
+    env,
+    stdio: 'ignore',
+  })
+  const server: ChildProcess = spawn(
+    process.execPath,
+    [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), CLI, 'serve'],
+    { env, stdio: ['ignore', 'inherit', 'inherit'] },
+  )
+  const pool = new Pool(`http://127.0.0.1:${PORT}`, {
+    connections: SENDERS + 4,
+    pipelining: 1,
+    bodyTimeout: 600_000,
+    headersTimeout: 600_000,
+  })
+  const pollPool = new Pool(`http://127.0.0.1:${PORT}`, {
+    connections: POLL_CONNECTIONS,
+    pipelining: 1,
+    bodyTimeout: 600_000,
+    headersTimeout: 600_000,
+  })
   let progress: NodeJS.Timeout | undefined
   try {
     const call = jsonClient(pool)
     await waitForHealth(call)
-    const admin = (await call('POST', '/api/v1/auth/login', { username: 'bench-admin', password: adminPassword })).json.token as string
+    const admin = (await call('POST', '/api/v1/auth/login', { username: 'bench-admin', password: adminPassword })).json
+      .token as string
 
     // The five parties, one port card each, logged in by challenge–response.
     const byRole = {} as Record<keyof Parties, Party>
     let e = 0
     for (const role of ['ebp', 'ebc', 'pay', 'logistics', 'agent'] as const) {
       const code = parties[role]!
-      const uscc = withUsccCheck(`91440300MA5${String(process.pid % 1e4).padStart(4, '0')}${String(e++).padStart(2, '0')}`)
-      const ent = await call('POST', '/api/v1/enterprises', { uscc, customsCode: code, name: `CEB bench ${role}`, registeredDistrict: '6400' }, admin)
+      const uscc = withUsccCheck(
+        `91440300MA5${String(process.pid % 1e4).padStart(4, '0')}${String(e++).padStart(2, '0')}`,
+      )
+      const ent = await call(
+        'POST',
+        '/api/v1/enterprises',
+        { uscc, customsCode: code, name: `CEB bench ${role}`, registeredDistrict: '6400' },
+        admin,
+      )
       if (ent.status !== 201) throw new Error(`enterprise ${code}: ${JSON.stringify(ent.json)}`)
       const keys = ed25519.generate()
-      const card = await call('POST', '/api/v1/cards', { enterpriseId: ent.json.id, operatorName: `bench ${role}`, publicKey: keys.publicKey }, admin)
+      const card = await call(
+        'POST',
+        '/api/v1/cards',
+        { enterpriseId: ent.json.id, operatorName: `bench ${role}`, publicKey: keys.publicKey },
+        admin,
+      )
       if (card.status !== 201) throw new Error(`card ${code}: ${JSON.stringify(card.json)}`)
       const ch = await call('POST', '/api/v1/auth/challenge', { cardNo: card.json.cardNo })
-      const login = await call('POST', '/api/v1/auth/card-login', { challengeId: ch.json.challengeId, signature: ed25519.sign(keys.privateKey, Buffer.from(ch.json.challenge)) })
+      const login = await call('POST', '/api/v1/auth/card-login', {
+        challengeId: ch.json.challengeId,
+        signature: ed25519.sign(keys.privateKey, Buffer.from(ch.json.challenge)),
+      })
       if (login.status !== 200) throw new Error(`card login ${code}: ${JSON.stringify(login.json)}`)
       byRole[role] = { role, code, cardNo: card.json.cardNo, privateKey: keys.privateKey, token: login.json.token }
     }
@@ -225,23 +315,47 @@ async function main() {
     const messages: Message[] = []
     for (const type of TYPES) {
       for (let i = 0, chunk = 0; i < N; i += HEADS, chunk++) {
-        const party = type === 'CEB311' ? byRole[chunk % 2 ? 'ebc' : 'ebp'] : type === 'CEB411' ? byRole.pay : type === 'CEB511' ? byRole.logistics : byRole.agent
+        const party =
+          type === 'CEB311'
+            ? byRole[chunk % 2 ? 'ebc' : 'ebp']
+            : type === 'CEB411'
+              ? byRole.pay
+              : type === 'CEB511'
+                ? byRole.logistics
+                : byRole.agent
         const slice = tickets.slice(i, i + HEADS)
-        const xml = toMessageXml(type, slice.map((x) => ticketDocuments(x)[type]), baseTransferFor(party.code, `CEB bench ${party.role}`))
+        const xml = toMessageXml(
+          type,
+          slice.map((x) => ticketDocuments(x)[type]),
+          baseTransferFor(party.code, `CEB bench ${party.role}`),
+        )
         const parsed = parseCebXml(xml)
-        if (!parsed.ok) throw new Error(`generated ${type} message does not parse: ${JSON.stringify(parsed.problems.slice(0, 3))}`)
-        messages.push({ type, party, xml, signature: xmlSignatureHeader(party.cardNo, party.privateKey, parsed.message), tickets: slice.map((_, k) => i + k) })
+        if (!parsed.ok)
+          throw new Error(`generated ${type} message does not parse: ${JSON.stringify(parsed.problems.slice(0, 3))}`)
+        messages.push({
+          type,
+          party,
+          xml,
+          signature: xmlSignatureHeader(party.cardNo, party.privateKey, parsed.message),
+          tickets: slice.map((_, k) => i + k),
+        })
       }
     }
     shuffle(messages, seededRandom(SEED + 1))
     const bytes = messages.reduce((s, m) => s + Buffer.byteLength(m.xml), 0)
-    log(`built and signed ${messages.length} messages (${Math.round(bytes / 2 ** 20)} MiB of XML) in ${Math.round(performance.now() - t)} ms`)
+    log(
+      `built and signed ${messages.length} messages (${Math.round(bytes / 2 ** 20)} MiB of XML) in ${Math.round(performance.now() - t)} ms`,
+    )
 
     const stats = async () => {
       const r = await call('GET', '/api/v1/ceb/stats', undefined, admin)
       if (r.status !== 200) throw new Error(`stats: ${r.status} ${JSON.stringify(r.json)}`)
       const by = r.json.byStatus as Array<{ returnStatus: number; tickets: number }>
-      return { all: by.reduce((s, x) => s + x.tickets, 0), incomplete: by.find((x) => x.returnStatus === 2)?.tickets ?? 0, byStatus: by }
+      return {
+        all: by.reduce((s, x) => s + x.tickets, 0),
+        incomplete: by.find((x) => x.returnStatus === 2)?.tickets ?? 0,
+        byStatus: by,
+      }
     }
     const before = await stats()
     const baseline = before.all - before.incomplete
@@ -249,7 +363,10 @@ async function main() {
     // Send: SENDERS concurrent senders, shuffled arrival; record per ticket the ack time of its last document.
     const lastAck = new Float64Array(N)
     const acks = new Uint8Array(N)
-    const sample = shuffle(Array.from({ length: N }, (_, i) => i), seededRandom(SEED + 2)).slice(0, SAMPLE)
+    const sample = shuffle(
+      Array.from({ length: N }, (_, i) => i),
+      seededRandom(SEED + 2),
+    ).slice(0, SAMPLE)
     const sampled = new Set(sample)
     const polling: Array<Promise<void>> = []
     const seen = new Map<number, { createdAt: number; seenAt: number }>()
@@ -267,7 +384,9 @@ async function main() {
     const dbCpu0 = postgresCpu()
     const clientCpu0 = process.cpuUsage()
     progress = setInterval(() => {
-      log(`${Math.round((Date.now() - tStart) / 1000)} s: sent ${sent}/${messages.length} messages, ${ackedDocs} documents acknowledged, ${verdicts}/${N} tickets with a verdict, server RSS peak ${rssPeakMb(server.pid!)} MB`)
+      log(
+        `${Math.round((Date.now() - tStart) / 1000)} s: sent ${sent}/${messages.length} messages, ${ackedDocs} documents acknowledged, ${verdicts}/${N} tickets with a verdict, server RSS peak ${rssPeakMb(server.pid!)} MB`,
+      )
     }, 5000)
     // A sampled ticket is polled as soon as all four of its documents are acknowledged, every 50 ms, until its inventory
     // verdict shows (own connections, so polls do not queue behind messages on the client side). Two latencies per
@@ -277,49 +396,67 @@ async function main() {
       while (!stop) {
         const sentAt = Date.now()
         const res = await pollPool.request({ method: 'GET', path, headers: { authorization: `Bearer ${admin}` } })
-        const body = (await res.body.json()) as { items: Array<{ type: string; returnStatus: number; createdAt: string }> }
+        const body = (await res.body.json()) as {
+          items: Array<{ type: string; returnStatus: number; createdAt: string }>
+        }
         const now = Date.now()
         polls++
         pollRtt.push(now - sentAt)
         const v = body.items.find((x) => x.type === 'CEB621' && VERDICTS.has(x.returnStatus))
-        if (v) { seen.set(i, { createdAt: Date.parse(v.createdAt), seenAt: now }); return }
+        if (v) {
+          seen.set(i, { createdAt: Date.parse(v.createdAt), seenAt: now })
+          return
+        }
         await sleep(50)
       }
     }
-    const sending = Promise.all(Array.from({ length: SENDERS }, async () => {
-      while (next < messages.length) {
-        const m = messages[next++]!
-        const res = await pool.request({
-          method: 'POST', path: '/api/v1/ceb/messages', body: m.xml,
-          headers: { 'content-type': 'application/xml', authorization: `Bearer ${m.party.token}`, [SIGNATURE_HEADER]: m.signature },
-        })
-        const text = await res.body.text()
-        const ack = Date.now()
-        sent++
-        if (res.statusCode !== 200) {
-          failures++
-          if (failures <= 5) log(`${m.type} message refused: ${res.statusCode} ${text.slice(0, 300)}`)
-          continue
+    const sending = Promise.all(
+      Array.from({ length: SENDERS }, async () => {
+        while (next < messages.length) {
+          const m = messages[next++]!
+          const res = await pool.request({
+            method: 'POST',
+            path: '/api/v1/ceb/messages',
+            body: m.xml,
+            headers: {
+              'content-type': 'application/xml',
+              authorization: `Bearer ${m.party.token}`,
+              [SIGNATURE_HEADER]: m.signature,
+            },
+          })
+          const text = await res.body.text()
+          const ack = Date.now()
+          sent++
+          if (res.statusCode !== 200) {
+            failures++
+            if (failures <= 5) log(`${m.type} message refused: ${res.statusCode} ${text.slice(0, 300)}`)
+            continue
+          }
+          const receipts = (JSON.parse(text) as { receipts: Array<{ returnStatus: number }> }).receipts
+          ackedDocs += receipts.length
+          refusedDocs += receipts.filter((r) => r.returnStatus !== 2).length
+          for (const i of m.tickets) {
+            if (ack > lastAck[i]!) lastAck[i] = ack
+            if (++acks[i]! === 4 && sampled.has(i)) polling.push(pollSample(i))
+          }
         }
-        const receipts = (JSON.parse(text) as { receipts: Array<{ returnStatus: number }> }).receipts
-        ackedDocs += receipts.length
-        refusedDocs += receipts.filter((r) => r.returnStatus !== 2).length
-        for (const i of m.tickets) {
-          if (ack > lastAck[i]!) lastAck[i] = ack
-          if (++acks[i]! === 4 && sampled.has(i)) polling.push(pollSample(i))
-        }
-      }
-    }))
+      }),
+    )
 
     // Wait for every ticket's verdict.
     let done = false
     let tEnd = 0
     let last = before
-    void sending.then(() => { done = true })
+    void sending.then(() => {
+      done = true
+    })
     for (;;) {
       last = await stats()
       verdicts = last.all - last.incomplete - baseline
-      if (verdicts >= N) { tEnd = Date.now(); break }
+      if (verdicts >= N) {
+        tEnd = Date.now()
+        break
+      }
       if (Date.now() - tStart > TIMEOUT_MS) break
       await sleep(done ? 250 : 1000)
     }
@@ -330,7 +467,9 @@ async function main() {
     clearInterval(progress)
     const complete = verdicts >= N
     const elapsed = ((complete ? tEnd : Date.now()) - tStart) / 1000
-    log(`${complete ? 'all' : 'NOT all'} ${N} tickets have a verdict after ${elapsed.toFixed(1)} s: ${JSON.stringify(last.byStatus)}`)
+    log(
+      `${complete ? 'all' : 'NOT all'} ${N} tickets have a verdict after ${elapsed.toFixed(1)} s: ${JSON.stringify(last.byStatus)}`,
+    )
     // Every verdict is in: the last pending samples show on their next poll.
     const deadline = Date.now() + 30_000
     while (complete && seen.size < sample.length && Date.now() < deadline) await sleep(100)
@@ -369,7 +508,10 @@ async function main() {
       latencySample: seen.size,
       samplePolls: polls,
       // Round trip of one receipts GET during the run: how much of the observed latency is the poll itself.
-      p50PollMs: percentile(pollRtt.sort((a, b) => a - b), 0.5),
+      p50PollMs: percentile(
+        pollRtt.sort((a, b) => a - b),
+        0.5,
+      ),
       p99PollMs: percentile(pollRtt, 0.99),
       senders: SENDERS,
       messages: messages.length,

@@ -35,13 +35,13 @@ const DOMAIN_EN = {
   '0500': 'Transfer of duty-exempt equipment',
   '0615': 'Processing trade with imported materials',
   '0715': 'Processing trade with imported materials',
-  '1210': 'Bonded cross-border e-commerce (online bonded import)',
-  '1239': 'Bonded cross-border e-commerce A (online bonded import outside the pilot cities, from 2016-12-01)',
-  '2025': 'Investment equipment',
-  '2225': 'Investment equipment',
-  '9610': 'Cross-border e-commerce (direct purchase import / retail export)',
-  '9710': 'Cross-border e-commerce B2B direct export',
-  '9810': 'Cross-border e-commerce export to overseas warehouse',
+  1210: 'Bonded cross-border e-commerce (online bonded import)',
+  1239: 'Bonded cross-border e-commerce A (online bonded import outside the pilot cities, from 2016-12-01)',
+  2025: 'Investment equipment',
+  2225: 'Investment equipment',
+  9610: 'Cross-border e-commerce (direct purchase import / retail export)',
+  9710: 'Cross-border e-commerce B2B direct export',
+  9810: 'Cross-border e-commerce export to overseas warehouse',
 }
 
 const read = (file) =>
@@ -52,7 +52,11 @@ const zh = new Map(
     .filter(([table]) => table === 'trade_mode_监管方式')
     .map(([, code, name]) => [code, name]),
 )
-const regimeEn = new Map(read('china/en-CustomsRegime.csv').slice(1).map(([code, name]) => [code, name]))
+const regimeEn = new Map(
+  read('china/en-CustomsRegime.csv')
+    .slice(1)
+    .map(([code, name]) => [code, name]),
+)
 
 const csvField = (s) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s)
 const lines = ['code,stat_code,name_zh,name_en']

@@ -13,9 +13,23 @@ export const END = '<!-- /module-graph -->'
 
 /** Module → the modules it imports, from dependency-cruiser's JSON. */
 export function moduleEdges() {
-  const out = execFileSync(process.execPath, [join(root, 'node_modules/dependency-cruiser/bin/dependency-cruise.mjs'),
-    'src/modules', '--config', '.dependency-cruiser.cjs', '--include-only', '^src/modules/', '--exclude', '\\.test\\.ts$',
-    '--output-type', 'json', '--no-progress'], { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+  const out = execFileSync(
+    process.execPath,
+    [
+      join(root, 'node_modules/dependency-cruiser/bin/dependency-cruise.mjs'),
+      'src/modules',
+      '--config',
+      '.dependency-cruiser.cjs',
+      '--include-only',
+      '^src/modules/',
+      '--exclude',
+      '\\.test\\.ts$',
+      '--output-type',
+      'json',
+      '--no-progress',
+    ],
+    { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  )
   const { modules } = JSON.parse(out)
   const of = (path) => /^src\/modules\/([^/]+)\//.exec(path)?.[1]
   const edges = new Map()

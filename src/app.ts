@@ -77,8 +77,10 @@ function installTextChecks(app: FastifyInstance) {
     })
   })
   app.addHook('preValidation', async (req) => {
-    const problem = textProblem(req.params, '/params') ?? textProblem(req.query, '/query')
-      ?? (typeof req.body === 'string' ? textProblem(req.body, '/body') : undefined)
+    const problem =
+      textProblem(req.params, '/params') ??
+      textProblem(req.query, '/query') ??
+      (typeof req.body === 'string' ? textProblem(req.body, '/body') : undefined)
     if (problem) throw invalidText(problem.pointer, problem.what)
   })
 }
@@ -97,9 +99,16 @@ function registerMetrics(app: FastifyInstance, ctx: AppContext) {
   const challenge = { 'www-authenticate': 'Bearer realm="metrics"' }
   app.get('/metrics', { schema: { hide: true } }, async (req, reply) => {
     const header = req.headers.authorization
-    if (!header) throw new KouanError('AUTH_REQUIRED', 401, 'the metrics token is required', { pointer: '/headers/authorization', headers: challenge })
+    if (!header)
+      throw new KouanError('AUTH_REQUIRED', 401, 'the metrics token is required', {
+        pointer: '/headers/authorization',
+        headers: challenge,
+      })
     if (!timingSafeEqual(digest(header), expected)) {
-      throw new KouanError('AUTH_INVALID_TOKEN', 401, 'not the metrics token', { pointer: '/headers/authorization', headers: challenge })
+      throw new KouanError('AUTH_INVALID_TOKEN', 401, 'not the metrics token', {
+        pointer: '/headers/authorization',
+        headers: challenge,
+      })
     }
     reply.type(ctx.metrics.registry.contentType)
     return ctx.metrics.registry.metrics()
@@ -112,7 +121,12 @@ function registerMetrics(app: FastifyInstance, ctx: AppContext) {
  * after commit from the outbox, in batches, by the dispatcher (archived within about KOUAN_OUTBOX_DISPATCH_MS).
  */
 function subscribe(bus: EventBus<AppEvents>, ctx: AppContext) {
-  bus.inTx('InspectionOrdered', 'inspections', (tx, evs) => openInspections(tx, evs.map((e) => e.payload)))
+  bus.inTx('InspectionOrdered', 'inspections', (tx, evs) =>
+    openInspections(
+      tx,
+      evs.map((e) => e.payload),
+    ),
+  )
   bus.inTx('DeclarationReleased', 'certificates', async (tx, evs) => {
     for (const e of evs) await issueOnRelease(tx, ctx, e.payload)
   })
@@ -164,7 +178,10 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps): Promise
   subscribe(events, ctx)
   // After-commit subscribers (archives) run from the outbox; every process may run a dispatcher (SKIP LOCKED), and
   // what one left pending when it stopped is handled by the next round of any.
-  const outbox = new OutboxDispatcher({ db: deps.db, clock: deps.clock, bus: events }, { intervalMs: config.outboxDispatchMs, log: (msg, err) => app.log.error({ err }, msg) })
+  const outbox = new OutboxDispatcher(
+    { db: deps.db, clock: deps.clock, bus: events },
+    { intervalMs: config.outboxDispatchMs, log: (msg, err) => app.log.error({ err }, msg) },
+  )
   if (config.outboxDispatchMs > 0) outbox.start()
   const riskSync = setInterval(() => {
     ctx.risk.sync(deps.db).catch((err: unknown) => app.log.error({ err }, 'risk history sync failed'))
@@ -179,21 +196,38 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps): Promise
   cebSweep.unref()
   // Signed checkpoints of the audit chain heads (only of chains that moved), for export out of the database's reach.
   const checkpoint = checkpointTimer(ctx, (err) => app.log.error({ err }, 'audit checkpoint failed'))
-  const auditCheckpoints = config.auditCheckpointSeconds > 0 ? setInterval(checkpoint, config.auditCheckpointSeconds * 1000) : undefined
+  const auditCheckpoints =
+    config.auditCheckpointSeconds > 0 ? setInterval(checkpoint, config.auditCheckpointSeconds * 1000) : undefined
   auditCheckpoints?.unref()
-  app.addHook('onClose', async () => { clearInterval(riskSync); clearInterval(cebSweep); clearInterval(auditCheckpoints); await outbox.stop() })
+  app.addHook('onClose', async () => {
+    clearInterval(riskSync)
+    clearInterval(cebSweep)
+    clearInterval(auditCheckpoints)
+    await outbox.stop()
+  })
 
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Kouan API', version: '0.1.0', description: 'Smart customs: single window clearance, risk control, audit.' },
+      info: {
+        title: 'Kouan API',
+        version: '0.1.0',
+        description: 'Smart customs: single window clearance, risk control, audit.',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
   })
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger())
-  app.get('/api/v1/health', {
-    schema: { tags: ['ops'], response: { 200: { type: 'object', properties: { status: { type: 'string' } }, required: ['status'] } } },
-  }, async () => ({ status: 'ok' }))
+  app.get(
+    '/api/v1/health',
+    {
+      schema: {
+        tags: ['ops'],
+        response: { 200: { type: 'object', properties: { status: { type: 'string' } }, required: ['status'] } },
+      },
+    },
+    async () => ({ status: 'ok' }),
+  )
   registerMetrics(app, ctx)
 
   await app.register(authRoutes, { prefix: '/api/v1/auth', ...ctx })

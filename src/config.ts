@@ -105,4 +105,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
 }
 
 /** The base of public links (certificate and printout QR codes): `publicUrl`, else this server's own address. */
-export const publicUrlOf = (c: Pick<Config, 'publicUrl' | 'host' | 'port'>) => c.publicUrl ?? `http://${c.host}:${c.port}`
+export const publicUrlOf = (c: Pick<Config, 'publicUrl' | 'host' | 'port'>) =>
+  c.publicUrl ?? `http://${c.host}:${c.port}`

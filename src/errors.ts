@@ -33,13 +33,18 @@ export class KouanError extends Error {
 
 export const validationFailed = (errors: ErrorItem[]) =>
   new KouanError(errors[0]?.code ?? 'VALIDATION_FAILED', 422, errors[0]?.message ?? 'invalid', { errors })
-export const notFound = (code: string, what: string, pointer = '') => new KouanError(code, 404, `${what} not found`, { pointer })
-export const unauthorized = (code: string, message: string, pointer = '') => new KouanError(code, 401, message, { pointer })
+export const notFound = (code: string, what: string, pointer = '') =>
+  new KouanError(code, 404, `${what} not found`, { pointer })
+export const unauthorized = (code: string, message: string, pointer = '') =>
+  new KouanError(code, 401, message, { pointer })
 export const forbidden = (message = 'not allowed for this account') => new KouanError('FORBIDDEN', 403, message)
 export const conflict = (code: string, message: string, pointer = '') => new KouanError(code, 409, message, { pointer })
 /** 429 with `Retry-After` in whole seconds (at least 1). */
 export const rateLimited = (message: string, retryAfterMs: number, pointer = '') =>
-  new KouanError('RATE_LIMITED', 429, message, { pointer, headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) } })
+  new KouanError('RATE_LIMITED', 429, message, {
+    pointer,
+    headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) },
+  })
 /** 400 for text holding NUL or an unpaired surrogate (see shared/text.ts). */
 export const invalidText = (pointer: string, what: string) =>
   new KouanError('INVALID_TEXT', 400, `text with ${what} cannot be accepted`, { pointer })
@@ -72,7 +77,14 @@ const FASTIFY_CODES: Record<string, { code: string; pointer: string }> = {
 /** Maps any thrown error to the common {@link ErrorBody}; 5xx bodies say only INTERNAL. */
 export function toErrorBody(error: FastifyError | KouanError | Error, requestId: string): ErrorBody {
   if (error instanceof KouanError) {
-    return { statusCode: error.statusCode, code: error.code, message: error.message, pointer: error.pointer, errors: error.errors, requestId }
+    return {
+      statusCode: error.statusCode,
+      code: error.code,
+      message: error.message,
+      pointer: error.pointer,
+      errors: error.errors,
+      requestId,
+    }
   }
   const fe = error as FastifyError
   if (fe.validation) {
@@ -82,7 +94,14 @@ export function toErrorBody(error: FastifyError | KouanError | Error, requestId:
       pointer: pointerOf(fe.validationContext, v as { instancePath: string; params?: Record<string, unknown> }),
     }))
     const first = errors[0]!
-    return { statusCode: 400, code: 'VALIDATION_FAILED', message: first.message, pointer: first.pointer, errors, requestId }
+    return {
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      message: first.message,
+      pointer: first.pointer,
+      errors,
+      requestId,
+    }
   }
   const status = fe.statusCode ?? 500
   if (status >= 400 && status < 500) {
@@ -92,7 +111,14 @@ export function toErrorBody(error: FastifyError | KouanError | Error, requestId:
     const errors = [{ code: mapped.code, message: fe.message, pointer: mapped.pointer }]
     return { statusCode: status, code: mapped.code, message: fe.message, pointer: mapped.pointer, errors, requestId }
   }
-  return { statusCode: 500, code: 'INTERNAL', message: 'internal error', pointer: '', errors: [{ code: 'INTERNAL', message: 'internal error', pointer: '' }], requestId }
+  return {
+    statusCode: 500,
+    code: 'INTERNAL',
+    message: 'internal error',
+    pointer: '',
+    errors: [{ code: 'INTERNAL', message: 'internal error', pointer: '' }],
+    requestId,
+  }
 }
 
 /** Installs the one error handler and the 404 handler. */
@@ -105,7 +131,10 @@ export function installErrorHandlers(app: FastifyInstance): void {
     return reply.status(body.statusCode).send(body)
   })
   app.setNotFoundHandler((request, reply) => {
-    const body = toErrorBody(new KouanError('ROUTE_NOT_FOUND', 404, `no route ${request.method} ${request.url}`, { pointer: '/url' }), request.id)
+    const body = toErrorBody(
+      new KouanError('ROUTE_NOT_FOUND', 404, `no route ${request.method} ${request.url}`, { pointer: '/url' }),
+      request.id,
+    )
     return reply.status(404).send(body)
   })
 }

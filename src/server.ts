@@ -7,7 +7,12 @@ import { migrate } from './db/migrate.js'
 import { systemClock, systemIds } from './shared/clock.js'
 import { ensureArchivePartitions } from './modules/archives/index.js'
 
-export interface Running { app: FastifyInstance; db: Db; url: string; close(): Promise<void> }
+export interface Running {
+  app: FastifyInstance
+  db: Db
+  url: string
+  close(): Promise<void>
+}
 
 /** Migrations, then partitions for this year and the next, before any row needs them. */
 async function prepare(db: Db): Promise<string[]> {
@@ -27,12 +32,15 @@ export async function startServer(config: Readonly<Config>): Promise<Running> {
   if (applied.length) app.log.info({ applied }, 'migrations applied')
   const address = await app.listen({ port: config.port, host: config.host })
   let closing: Promise<void> | undefined
-  const close = () => (closing ??= (async () => {
-    await app.close()
-    await db.close()
-  })())
+  const close = () =>
+    (closing ??= (async () => {
+      await app.close()
+      await db.close()
+    })())
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(sig, () => { void close().then(() => process.exit(0)) })
+    process.once(sig, () => {
+      void close().then(() => process.exit(0))
+    })
   }
   return { app, db, url: address.replace('[::1]', 'localhost'), close }
 }
@@ -48,7 +56,10 @@ export async function startCluster(config: Readonly<Config>): Promise<string | u
     await startServer(config)
     return undefined
   }
-  if (!config.databaseUrl) throw new Error('--workers above 1 needs PostgreSQL (DATABASE_URL): the embedded PGlite database belongs to one process')
+  if (!config.databaseUrl)
+    throw new Error(
+      '--workers above 1 needs PostgreSQL (DATABASE_URL): the embedded PGlite database belongs to one process',
+    )
   const db = await openDb({ ...config, dbPoolSize: 1 })
   await prepare(db)
   await db.close()
@@ -61,7 +72,9 @@ export async function startCluster(config: Readonly<Config>): Promise<string | u
   })
   const ready = new Promise<void>((resolve) => {
     let listening = 0
-    cluster.on('listening', () => { if (++listening === config.workers) resolve() })
+    cluster.on('listening', () => {
+      if (++listening === config.workers) resolve()
+    })
   })
   for (let i = 0; i < config.workers; i++) fork()
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
@@ -71,7 +84,9 @@ export async function startCluster(config: Readonly<Config>): Promise<string | u
       let left = workers.length
       if (left === 0) process.exit(0)
       for (const w of workers) {
-        w?.once('exit', () => { if (--left === 0) process.exit(0) })
+        w?.once('exit', () => {
+          if (--left === 0) process.exit(0)
+        })
         w?.process.kill('SIGTERM')
       }
     })

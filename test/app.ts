@@ -32,7 +32,10 @@ export function useTestApp(overrides: Partial<Parameters<typeof loadConfig>[1]> 
     t.db = fresh.db
     t.url = fresh.url
     t.clock = fixedClock(T0)
-    t.app = await buildApp(loadConfig({}, { logLevel: 'silent', cebMatching: false, outboxDispatchMs: 0, ...overrides }), { db: t.db, clock: t.clock, ids: systemIds, reference: loadReference() })
+    t.app = await buildApp(
+      loadConfig({}, { logLevel: 'silent', cebMatching: false, outboxDispatchMs: 0, ...overrides }),
+      { db: t.db, clock: t.clock, ids: systemIds, reference: loadReference() },
+    )
   })
   afterAll(async () => {
     await t.app?.close()

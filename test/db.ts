@@ -10,7 +10,9 @@ export async function freshDb(): Promise<{ db: Db; url?: string; drop(): Promise
   const cfg = inject('db')
   if (cfg.kind === 'pglite') {
     // KOUAN_PGLITE_THREAD=true runs the suites against PGlite on its own thread, as `kouan serve` can.
-    const db = await openPglite(undefined, new Blob([readFileSync(cfg.dump)]), { thread: process.env.KOUAN_PGLITE_THREAD === 'true' })
+    const db = await openPglite(undefined, new Blob([readFileSync(cfg.dump)]), {
+      thread: process.env.KOUAN_PGLITE_THREAD === 'true',
+    })
     return { db, drop: async () => db.close() }
   }
   const name = `kouan_t_${process.pid}_${Date.now() % 1e9}_${++counter}`
@@ -41,7 +43,9 @@ export async function countRows(db: Db, table: string, where = 'true', params: u
  */
 export async function untilSomeoneWaitsOnALock(db: Db, what = 'a lock wait'): Promise<void> {
   for (let i = 0; ; i++) {
-    const [w] = await db.query<{ n: number }>(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)
+    const [w] = await db.query<{ n: number }>(
+      `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+    )
     if (w!.n > 0) return
     if (i > 2000) throw new Error(`${what} never happened`)
     await new Promise((r) => setImmediate(r))

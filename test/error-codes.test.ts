@@ -42,18 +42,33 @@ const CODE = /^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$|^[A-Z]{3,}$/
 /** Codes built at run time from a template literal: the template as written in the source → its expansions. */
 const DYNAMIC: Record<string, { expansions: string[]; why: string }> = {
   // enterprises/service.ts: `ENTERPRISE_USCC_${p}` where p is a UsccProblem of src/shared/uscc.ts.
-  'ENTERPRISE_USCC_${p}': { expansions: ['ENTERPRISE_USCC_LENGTH', 'ENTERPRISE_USCC_CHARACTER', 'ENTERPRISE_USCC_CHECK'], why: "UsccProblem = 'LENGTH' | 'CHARACTER' | 'CHECK'" },
+  'ENTERPRISE_USCC_${p}': {
+    expansions: ['ENTERPRISE_USCC_LENGTH', 'ENTERPRISE_USCC_CHARACTER', 'ENTERPRISE_USCC_CHECK'],
+    why: "UsccProblem = 'LENGTH' | 'CHARACTER' | 'CHECK'",
+  },
 }
 
 /**
  * `code`/`message` objects that are not errors: the reasons a lane was chosen, stored with each selectivity
  * decision (selectivity/engine.ts, the model reasons in declarations/service.ts). They are no answer's `code`.
  */
-const NOT_ERROR_CODES = new Set(['RULE_LANE', 'RULE_SCORE', 'RANDOM', 'CREDIT', 'AEO_BLUE', 'CREDIT_MIN_LANE', 'CAPACITY', 'MODEL_INTERCEPT', 'MODEL_EXPLORE', 'NO_RISK', 'MODEL', 'MODEL_FEATURE'])
+const NOT_ERROR_CODES = new Set([
+  'RULE_LANE',
+  'RULE_SCORE',
+  'RANDOM',
+  'CREDIT',
+  'AEO_BLUE',
+  'CREDIT_MIN_LANE',
+  'CAPACITY',
+  'MODEL_INTERCEPT',
+  'MODEL_EXPLORE',
+  'NO_RISK',
+  'MODEL',
+  'MODEL_FEATURE',
+])
 
 /** Maps of documented codes: file → the exported constant whose keys are codes. */
 const CODE_MAPS: Record<string, string> = { 'src/modules/ecommerce/rules.ts': 'REASON_CODES' }
-
 
 function files(dir: string, keep: (path: string) => boolean): string[] {
   return readdirSync(join(ROOT, dir), { recursive: true, withFileTypes: true })
@@ -64,14 +79,18 @@ function files(dir: string, keep: (path: string) => boolean): string[] {
 }
 
 type Source = { path: string; sf: ts.SourceFile }
-const source = (path: string, text = readFileSync(join(ROOT, path), 'utf8')): Source => ({ path, sf: ts.createSourceFile(path, text, ts.ScriptTarget.ES2022, true) })
+const source = (path: string, text = readFileSync(join(ROOT, path), 'utf8')): Source => ({
+  path,
+  sf: ts.createSourceFile(path, text, ts.ScriptTarget.ES2022, true),
+})
 
 function walk(node: ts.Node, visit: (n: ts.Node) => void): void {
   visit(node)
   node.forEachChild((c) => walk(c, visit))
 }
 
-const isString = (n: ts.Node): n is ts.StringLiteral | ts.NoSubstitutionTemplateLiteral => ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n)
+const isString = (n: ts.Node): n is ts.StringLiteral | ts.NoSubstitutionTemplateLiteral =>
+  ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n)
 const propName = (n: ts.ObjectLiteralElementLike): string | undefined =>
   n.name && (ts.isIdentifier(n.name) || ts.isStringLiteral(n.name)) ? n.name.text : undefined
 
@@ -79,8 +98,18 @@ const propName = (n: ts.ObjectLiteralElementLike): string | undefined =>
 function codeParameters(sf: ts.SourceFile): Map<string, number> {
   const out = new Map<string, number>()
   walk(sf, (n) => {
-    const fn = ts.isFunctionDeclaration(n) ? n : ts.isVariableDeclaration(n) && n.initializer && (ts.isArrowFunction(n.initializer) || ts.isFunctionExpression(n.initializer)) ? n.initializer : undefined
-    const name = ts.isFunctionDeclaration(n) ? n.name?.text : ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) ? n.name.text : undefined
+    const fn = ts.isFunctionDeclaration(n)
+      ? n
+      : ts.isVariableDeclaration(n) &&
+          n.initializer &&
+          (ts.isArrowFunction(n.initializer) || ts.isFunctionExpression(n.initializer))
+        ? n.initializer
+        : undefined
+    const name = ts.isFunctionDeclaration(n)
+      ? n.name?.text
+      : ts.isVariableDeclaration(n) && ts.isIdentifier(n.name)
+        ? n.name.text
+        : undefined
     if (!fn || !name) return
     const i = fn.parameters.findIndex((p) => ts.isIdentifier(p.name) && p.name.text === 'code')
     if (i >= 0) out.set(name, i)
@@ -94,7 +123,14 @@ function sourceCodes(sources: Source[]): { codes: Map<string, string>; templates
   const constants = new Map<string, string>()
   for (const { sf } of sources) {
     walk(sf, (n) => {
-      if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer && isString(n.initializer) && CODE.test(n.initializer.text)) constants.set(n.name.text, n.initializer.text)
+      if (
+        ts.isVariableDeclaration(n) &&
+        ts.isIdentifier(n.name) &&
+        n.initializer &&
+        isString(n.initializer) &&
+        CODE.test(n.initializer.text)
+      )
+        constants.set(n.name.text, n.initializer.text)
     })
   }
   const codes = new Map<string, string>()
@@ -107,29 +143,59 @@ function sourceCodes(sources: Source[]): { codes: Map<string, string>; templates
     const at = (n: ts.Node) => `${path}:${sf.getLineAndCharacterOfPosition(n.getStart()).line + 1}`
     /** The codes an expression can evaluate to: literals, constants, both branches of `?:`, both sides of `??`/`||`. */
     const collect = (e: ts.Expression): void => {
-      if (isString(e)) { if (CODE.test(e.text) && !codes.has(e.text)) codes.set(e.text, at(e)) }
-      else if (ts.isIdentifier(e)) { const v = constants.get(e.text); if (v && !codes.has(v)) codes.set(v, at(e)) }
-      else if (ts.isTemplateExpression(e)) templates.set(e.getText(sf).slice(1, -1), at(e))
-      else if (ts.isConditionalExpression(e)) { collect(e.whenTrue); collect(e.whenFalse) }
-      else if (ts.isBinaryExpression(e) && [ts.SyntaxKind.QuestionQuestionToken, ts.SyntaxKind.BarBarToken].includes(e.operatorToken.kind)) { collect(e.left); collect(e.right) }
-      else if (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isNonNullExpression(e) || ts.isSatisfiesExpression(e)) collect(e.expression)
+      if (isString(e)) {
+        if (CODE.test(e.text) && !codes.has(e.text)) codes.set(e.text, at(e))
+      } else if (ts.isIdentifier(e)) {
+        const v = constants.get(e.text)
+        if (v && !codes.has(v)) codes.set(v, at(e))
+      } else if (ts.isTemplateExpression(e)) templates.set(e.getText(sf).slice(1, -1), at(e))
+      else if (ts.isConditionalExpression(e)) {
+        collect(e.whenTrue)
+        collect(e.whenFalse)
+      } else if (
+        ts.isBinaryExpression(e) &&
+        [ts.SyntaxKind.QuestionQuestionToken, ts.SyntaxKind.BarBarToken].includes(e.operatorToken.kind)
+      ) {
+        collect(e.left)
+        collect(e.right)
+      } else if (
+        ts.isParenthesizedExpression(e) ||
+        ts.isAsExpression(e) ||
+        ts.isNonNullExpression(e) ||
+        ts.isSatisfiesExpression(e)
+      )
+        collect(e.expression)
       // Anything else (a call, `problems[0].code`) passes on a code collected where it was made.
     }
     const helpers = codeParameters(sf)
     walk(sf, (n) => {
       if ((ts.isNewExpression(n) || ts.isCallExpression(n)) && ts.isIdentifier(n.expression)) {
         const name = n.expression.text
-        const i = ts.isNewExpression(n) ? (name === 'KouanError' ? 0 : undefined) : throwers.get(name) ?? helpers.get(name)
+        const i = ts.isNewExpression(n)
+          ? name === 'KouanError'
+            ? 0
+            : undefined
+          : (throwers.get(name) ?? helpers.get(name))
         const arg = i === undefined ? undefined : n.arguments?.[i]
         if (arg) collect(arg)
       } else if (ts.isObjectLiteralExpression(n)) {
         const names = n.properties.map(propName)
         const code = n.properties.find((p) => propName(p) === 'code')
-        if (code && ts.isPropertyAssignment(code) && (names.includes('message') || names.includes('pointer'))) collect(code.initializer)
-      } else if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && CODE_MAPS[path] === n.name.text && n.initializer) {
+        if (code && ts.isPropertyAssignment(code) && (names.includes('message') || names.includes('pointer')))
+          collect(code.initializer)
+      } else if (
+        ts.isVariableDeclaration(n) &&
+        ts.isIdentifier(n.name) &&
+        CODE_MAPS[path] === n.name.text &&
+        n.initializer
+      ) {
         let init: ts.Expression = n.initializer
         while (ts.isSatisfiesExpression(init) || ts.isAsExpression(init)) init = init.expression
-        if (ts.isObjectLiteralExpression(init)) for (const p of init.properties) { const k = propName(p); if (k && !codes.has(k)) codes.set(k, at(p)) }
+        if (ts.isObjectLiteralExpression(init))
+          for (const p of init.properties) {
+            const k = propName(p)
+            if (k && !codes.has(k)) codes.set(k, at(p))
+          }
       }
     })
   }
@@ -149,36 +215,63 @@ function assertedCodes(tests: Source[]): Map<string, string> {
     const rootName = (e: ts.Expression): string | undefined => {
       while (true) {
         if (ts.isIdentifier(e)) return e.text
-        if (ts.isPropertyAccessExpression(e) || ts.isCallExpression(e) || ts.isElementAccessExpression(e) || ts.isNonNullExpression(e) || ts.isParenthesizedExpression(e)) e = e.expression
+        if (
+          ts.isPropertyAccessExpression(e) ||
+          ts.isCallExpression(e) ||
+          ts.isElementAccessExpression(e) ||
+          ts.isNonNullExpression(e) ||
+          ts.isParenthesizedExpression(e)
+        )
+          e = e.expression
         else if (ts.isAwaitExpression(e)) e = e.expression
         else return undefined
       }
     }
     const callsExpect = (n: ts.Node): boolean => {
       let found = false
-      walk(n, (c) => { if (!found && ts.isCallExpression(c) && /^(expect|assert)/.test(rootName(c.expression) ?? '')) found = true })
+      walk(n, (c) => {
+        if (!found && ts.isCallExpression(c) && /^(expect|assert)/.test(rootName(c.expression) ?? '')) found = true
+      })
       return found
     }
     // Functions of this file that assert: passing a code to one counts.
     const asserting = new Set<string>()
     walk(sf, (n) => {
       if (ts.isFunctionDeclaration(n) && n.name && n.body && callsExpect(n.body)) asserting.add(n.name.text)
-      if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer && (ts.isArrowFunction(n.initializer) || ts.isFunctionExpression(n.initializer)) && callsExpect(n.initializer.body)) asserting.add(n.name.text)
+      if (
+        ts.isVariableDeclaration(n) &&
+        ts.isIdentifier(n.name) &&
+        n.initializer &&
+        (ts.isArrowFunction(n.initializer) || ts.isFunctionExpression(n.initializer)) &&
+        callsExpect(n.initializer.body)
+      )
+        asserting.add(n.name.text)
     })
     // Builders of expected values (`const R = (code, pointer) => ({ code, pointer })`): a call to one is no input.
     const builders = new Set<string>()
     walk(sf, (n) => {
-      if (!ts.isVariableDeclaration(n) || !ts.isIdentifier(n.name) || !n.initializer || !ts.isArrowFunction(n.initializer)) return
+      if (
+        !ts.isVariableDeclaration(n) ||
+        !ts.isIdentifier(n.name) ||
+        !n.initializer ||
+        !ts.isArrowFunction(n.initializer)
+      )
+        return
       let body: ts.Node = n.initializer.body
       while (ts.isParenthesizedExpression(body)) body = body.expression
       let calls = false
-      walk(body, (c) => { if (ts.isCallExpression(c) || ts.isNewExpression(c)) calls = true })
+      walk(body, (c) => {
+        if (ts.isCallExpression(c) || ts.isNewExpression(c)) calls = true
+      })
       if ((ts.isObjectLiteralExpression(body) || ts.isArrayLiteralExpression(body)) && !calls) builders.add(n.name.text)
     })
-    const isEachTag = (e: ts.Expression) => ts.isPropertyAccessExpression(e) && e.name.text === 'each' && /^(it|test|describe)$/.test(rootName(e) ?? '')
+    const isEachTag = (e: ts.Expression) =>
+      ts.isPropertyAccessExpression(e) && e.name.text === 'each' && /^(it|test|describe)$/.test(rootName(e) ?? '')
     const isEach = (c: ts.CallExpression) => isEachTag(c.expression)
     const asserts = (c: ts.CallExpression): boolean =>
-      /^(expect|assert)/.test(rootName(c.expression) ?? '') || isEach(c) || (ts.isIdentifier(c.expression) && asserting.has(c.expression.text))
+      /^(expect|assert)/.test(rootName(c.expression) ?? '') ||
+      isEach(c) ||
+      (ts.isIdentifier(c.expression) && asserting.has(c.expression.text))
     /**
      * Walks up from a node: true when it is asserted (rules 1–4). `crossed` records that the way up entered the
      * arguments of a call that does not assert (`post({ code: 'X' })`) or a function: a value there is input. Only
@@ -194,10 +287,18 @@ function assertedCodes(tests: Source[]): Map<string, string> {
             const strict = ts.isIdentifier(p.expression) || isEach(p)
             if (!strict || !crossed) return true
           }
-          if (!(ts.isCallExpression(p) && ts.isIdentifier(p.expression) && builders.has(p.expression.text))) crossed = true
+          if (!(ts.isCallExpression(p) && ts.isIdentifier(p.expression) && builders.has(p.expression.text)))
+            crossed = true
         } else if (ts.isArrowFunction(p) || ts.isFunctionExpression(p) || ts.isFunctionDeclaration(p)) crossed = true
         else if (ts.isTaggedTemplateExpression(p) && p.template === n && isEachTag(p.tag)) return !crossed
-        else if (!crossed && ts.isVariableDeclaration(p) && p.initializer === n && ts.isIdentifier(p.name) && used.has(p.name.text)) return true
+        else if (
+          !crossed &&
+          ts.isVariableDeclaration(p) &&
+          p.initializer === n &&
+          ts.isIdentifier(p.name) &&
+          used.has(p.name.text)
+        )
+          return true
         else if (!crossed && ts.isForOfStatement(p) && p.expression === n && callsExpect(p.statement)) return true
       }
       return false
@@ -205,10 +306,25 @@ function assertedCodes(tests: Source[]): Map<string, string> {
     // Rule 4: variables used in an assertion, iterated by a loop that asserts, or mapped by a callback that does.
     const used = new Set<string>()
     walk(sf, (n) => {
-      if (ts.isIdentifier(n) && !(ts.isVariableDeclaration(n.parent) && n.parent.name === n) && isAsserted(n, new Set())) used.add(n.text)
-      if (ts.isForOfStatement(n) && callsExpect(n.statement)) walk(n.expression, (c) => { if (ts.isIdentifier(c)) used.add(c.text) })
-      if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(n.expression) && ['forEach', 'map', 'every', 'some'].includes(n.expression.name.text) && n.arguments.some((a) => callsExpect(a))) {
-        walk(n.expression.expression, (c) => { if (ts.isIdentifier(c)) used.add(c.text) })
+      if (
+        ts.isIdentifier(n) &&
+        !(ts.isVariableDeclaration(n.parent) && n.parent.name === n) &&
+        isAsserted(n, new Set())
+      )
+        used.add(n.text)
+      if (ts.isForOfStatement(n) && callsExpect(n.statement))
+        walk(n.expression, (c) => {
+          if (ts.isIdentifier(c)) used.add(c.text)
+        })
+      if (
+        ts.isCallExpression(n) &&
+        ts.isPropertyAccessExpression(n.expression) &&
+        ['forEach', 'map', 'every', 'some'].includes(n.expression.name.text) &&
+        n.arguments.some((a) => callsExpect(a))
+      ) {
+        walk(n.expression.expression, (c) => {
+          if (ts.isIdentifier(c)) used.add(c.text)
+        })
       }
     })
     walk(sf, (n) => {
@@ -217,7 +333,8 @@ function assertedCodes(tests: Source[]): Map<string, string> {
     // Tagged templates hold codes as raw text.
     walk(sf, (n) => {
       if (ts.isTaggedTemplateExpression(n) && isAsserted(n.template, used)) {
-        for (const m of n.template.getText(sf).matchAll(/\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b/g)) if (!out.has(m[0])) out.set(m[0], at(n))
+        for (const m of n.template.getText(sf).matchAll(/\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b/g))
+          if (!out.has(m[0])) out.set(m[0], at(n))
       }
     })
   }
@@ -225,17 +342,28 @@ function assertedCodes(tests: Source[]): Map<string, string> {
 }
 
 describe('error codes', () => {
-  const { codes, templates } = sourceCodes(files('src', (p) => p.endsWith('.ts') && !p.endsWith('.test.ts') && !p.startsWith('src/simulator/')).map((p) => source(p)))
-  const asserted = assertedCodes([
-    ...files('src', (p) => p.endsWith('.test.ts')),
-    ...files('test', (p) => p.endsWith('.ts') && p !== 'test/error-codes.test.ts'),
-  ].map((p) => source(p)))
+  const { codes, templates } = sourceCodes(
+    files('src', (p) => p.endsWith('.ts') && !p.endsWith('.test.ts') && !p.startsWith('src/simulator/')).map((p) =>
+      source(p),
+    ),
+  )
+  const asserted = assertedCodes(
+    [
+      ...files('src', (p) => p.endsWith('.test.ts')),
+      ...files('test', (p) => p.endsWith('.ts') && p !== 'test/error-codes.test.ts'),
+    ].map((p) => source(p)),
+  )
   if (process.env.CODES_DEBUG) console.log(JSON.stringify({ codes: [...codes].sort(), asserted: [...asserted].sort() }))
 
   it('collects codes where they are made, and nothing else (the rules on a made-up source)', () => {
     const found = sourceCodes([
-      source('src/errors.ts', 'export class KouanError {}\nexport const notFound = (code: string, what: string) => new KouanError(code, 404, what)'),
-      source('src/modules/x/service.ts', `
+      source(
+        'src/errors.ts',
+        'export class KouanError {}\nexport const notFound = (code: string, what: string) => new KouanError(code, 404, what)',
+      ),
+      source(
+        'src/modules/x/service.ts',
+        `
         throw notFound('X_NOT_FOUND', 'x')
         throw new KouanError(side === 'TRADER' ? 'X_NOT_TRADER' : 'X_NOT_DECLARANT', 403, 'm')
         const bad = (code: string, message: string) => out.push({ code, message })
@@ -244,14 +372,25 @@ describe('error codes', () => {
         reasons.push({ code: 'RULE_LANE', message: 'a selectivity reason' })
         appendAudit(tx, { action: 'X_AUDITED', entityType: 'x' })
         throw new KouanError(problems[0]?.code ?? 'X_FALLBACK', 400, 'm')
-        const e = { code: \`X_\${kind}\`, message: 'm' }`),
+        const e = { code: \`X_\${kind}\`, message: 'm' }`,
+      ),
     ])
-    expect([...found.codes.keys()].sort()).toEqual(['X_FALLBACK', 'X_HELPER', 'X_ITEM', 'X_NOT_DECLARANT', 'X_NOT_FOUND', 'X_NOT_TRADER'])
+    expect([...found.codes.keys()].sort()).toEqual([
+      'X_FALLBACK',
+      'X_HELPER',
+      'X_ITEM',
+      'X_NOT_DECLARANT',
+      'X_NOT_FOUND',
+      'X_NOT_TRADER',
+    ])
     expect([...found.templates.keys()]).toEqual(['X_${kind}'])
   })
 
   it('counts a code in a test only where the test asserts it (the rules on a made-up test)', () => {
-    const found = assertedCodes([source('src/modules/x/x.test.ts', `
+    const found = assertedCodes([
+      source(
+        'src/modules/x/x.test.ts',
+        `
       function expectProblem(res, code) { expect(res.json().code).toBe(code) }
       const expected = [{ code: 'IN_VARIABLE' }]
       const fixture = [{ code: 'ONLY_INPUT_VARIABLE' }]
@@ -269,13 +408,38 @@ describe('error codes', () => {
         for (const c of ['IN_LOOP']) expect(codes).toContain(c)
         expect(reasons).toEqual(expected)
       })
-      it.each([['IN_TABLE', 1]])('%s', (code) => { expect(code).toBeTruthy() })`)])
-    expect([...found.keys()].sort()).toEqual(['IN_EXPECT', 'IN_LOOP', 'IN_REJECTS', 'IN_TABLE', 'IN_TOBE', 'IN_VARIABLE', 'VIA_BUILDER', 'VIA_HELPER'])
+      it.each([['IN_TABLE', 1]])('%s', (code) => { expect(code).toBeTruthy() })`,
+      ),
+    ])
+    expect([...found.keys()].sort()).toEqual([
+      'IN_EXPECT',
+      'IN_LOOP',
+      'IN_REJECTS',
+      'IN_TABLE',
+      'IN_TOBE',
+      'IN_VARIABLE',
+      'VIA_BUILDER',
+      'VIA_HELPER',
+    ])
   })
 
   it('finds the codes of the server where they are made', () => {
     // A sample from each kind of place, so that a broken extraction cannot pass as "nothing uncovered".
-    for (const c of ['DECLARATION_NOT_FOUND', 'AUTH_CHALLENGE_EXPIRED', 'CARD_BAD_PUBLIC_KEY', 'REFERENCE_UNKNOWN_UNIT', 'DUPLICATE_WAYBILL', 'ANNUAL_LIMIT', 'MALFORMED_JSON', 'FORBIDDEN', 'ROUTE_NOT_FOUND', 'ARCHIVE_SELF_SERVICE_DISHONEST', 'ENTERPRISE_USCC_CHECK', 'FORMAT', 'SIGNATURE']) {
+    for (const c of [
+      'DECLARATION_NOT_FOUND',
+      'AUTH_CHALLENGE_EXPIRED',
+      'CARD_BAD_PUBLIC_KEY',
+      'REFERENCE_UNKNOWN_UNIT',
+      'DUPLICATE_WAYBILL',
+      'ANNUAL_LIMIT',
+      'MALFORMED_JSON',
+      'FORBIDDEN',
+      'ROUTE_NOT_FOUND',
+      'ARCHIVE_SELF_SERVICE_DISHONEST',
+      'ENTERPRISE_USCC_CHECK',
+      'FORMAT',
+      'SIGNATURE',
+    ]) {
       expect(codes.has(c), c).toBe(true)
     }
     expect(codes.has('DECLARATION_SUBMITTED')).toBe(false) // an audit action, not a code

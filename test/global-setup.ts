@@ -31,7 +31,9 @@ export default async function setup(project: TestProject) {
     project.provide('db', { kind: 'postgres', url, template })
     return async () => {
       // Clones left by crashed files are removed with the template.
-      const left = await admin<{ datname: string }[]>`select datname from pg_database where datname like ${'kouan_t_' + process.pid + '_%'}`
+      const left = await admin<
+        { datname: string }[]
+      >`select datname from pg_database where datname like ${'kouan_t_' + process.pid + '_%'}`
       for (const { datname } of left) await admin.unsafe(`drop database if exists ${datname} with (force)`)
       await admin.unsafe(`drop database if exists ${template} with (force)`)
       await admin.end()

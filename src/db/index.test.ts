@@ -12,7 +12,9 @@ describe('the embedded database belongs to one process', () => {
     dirs.push(dir)
     return join(dir, 'data')
   }
-  afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }) })
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+  })
 
   it('refuses a second opener of a data directory in use, and lets it in once the first closed', async () => {
     const dir = dataDir()
@@ -51,14 +53,30 @@ describe('parameters', () => {
   // Long text and JSON parameters go to PGlite as bytes in the binary format (see openPglite); the same values come
   // back on either database, including non-ASCII text, and arrays of long strings are not affected.
   it('round-trips long text, json and jsonb parameters and arrays of long strings', async () => {
-    const db = await openDb({ databaseUrl: process.env.DATABASE_URL, dataDir: mkdtempSync(join(tmpdir(), 'kouan-params-')) })
+    const db = await openDb({
+      databaseUrl: process.env.DATABASE_URL,
+      dataDir: mkdtempSync(join(tmpdir(), 'kouan-params-')),
+    })
     try {
       const long = `${'x'.repeat(5000)}口岸 "quoted" \\ back`
       expect((await db.query<{ a: string[] }>('select $1::text[] as a', [[long, 'b']]))[0]!.a).toEqual([long, 'b'])
       expect((await db.query<{ t: string }>('select $1::text as t', [long]))[0]!.t).toBe(long)
-      expect((await db.query<{ j: unknown }>('select $1::jsonb as j', [JSON.stringify({ long })]))[0]!.j).toEqual({ long })
-      expect((await db.query<{ j: unknown }>('select $1::json as j', [JSON.stringify({ long })]))[0]!.j).toEqual({ long })
-      expect(await db.transaction(async (tx) => (await tx.query<{ n: number }>(`select json_array_length($1::text::json) as n`, [JSON.stringify(Array(900).fill(long.slice(0, 10)))]))[0]!.n)).toBe(900)
+      expect((await db.query<{ j: unknown }>('select $1::jsonb as j', [JSON.stringify({ long })]))[0]!.j).toEqual({
+        long,
+      })
+      expect((await db.query<{ j: unknown }>('select $1::json as j', [JSON.stringify({ long })]))[0]!.j).toEqual({
+        long,
+      })
+      expect(
+        await db.transaction(
+          async (tx) =>
+            (
+              await tx.query<{ n: number }>(`select json_array_length($1::text::json) as n`, [
+                JSON.stringify(Array(900).fill(long.slice(0, 10))),
+              ])
+            )[0]!.n,
+        ),
+      ).toBe(900)
     } finally {
       await db.close()
     }
@@ -66,13 +84,15 @@ describe('parameters', () => {
 })
 
 describe('upkeep of the embedded database (autovacuum has no process in PGlite)', () => {
-  it('is due by autovacuum\'s rule: vacuum past 50 + 20 % dead rows, analyze past 50 + 10 % changes', () => {
-    expect(tablesDue([
-      { name: 'quiet', live: 10_000, dead: 2_000, changed: 1_000 },
-      { name: 'dead', live: 10_000, dead: 2_051, changed: 0 },
-      { name: 'changed', live: 10_000, dead: 0, changed: 1_051 },
-      { name: 'new', live: 0, dead: 0, changed: 60 },
-    ])).toEqual([
+  it("is due by autovacuum's rule: vacuum past 50 + 20 % dead rows, analyze past 50 + 10 % changes", () => {
+    expect(
+      tablesDue([
+        { name: 'quiet', live: 10_000, dead: 2_000, changed: 1_000 },
+        { name: 'dead', live: 10_000, dead: 2_051, changed: 0 },
+        { name: 'changed', live: 10_000, dead: 0, changed: 1_051 },
+        { name: 'new', live: 0, dead: 0, changed: 60 },
+      ]),
+    ).toEqual([
       { name: 'dead', vacuum: true, analyze: false },
       { name: 'changed', vacuum: false, analyze: true },
       { name: 'new', vacuum: false, analyze: true },
@@ -84,10 +104,23 @@ describe('upkeep of the embedded database (autovacuum has no process in PGlite)'
     try {
       await db.exec('create table t (k text primary key, v int)')
       await db.query(`insert into t select 'k' || i, i from generate_series(1, 20000) i`)
-      const plan = async () => (await db.query<{ 'QUERY PLAN': string }>(`explain select v from t where k = any($1::text[])`, [['k1', 'k2', 'k3']])).map((r) => r['QUERY PLAN']).join('\n')
+      const plan = async () =>
+        (
+          await db.query<{ 'QUERY PLAN': string }>(`explain select v from t where k = any($1::text[])`, [
+            ['k1', 'k2', 'k3'],
+          ])
+        )
+          .map((r) => r['QUERY PLAN'])
+          .join('\n')
       const due = await db.maintain!()
       expect(due).toContain('public.t')
-      expect((await db.query<{ changed: number }>(`select n_mod_since_analyze as changed from pg_stat_user_tables where relname = 't'`))[0]!.changed).toBe(0)
+      expect(
+        (
+          await db.query<{ changed: number }>(
+            `select n_mod_since_analyze as changed from pg_stat_user_tables where relname = 't'`,
+          )
+        )[0]!.changed,
+      ).toBe(0)
       expect(await plan()).toMatch(/Index/)
       expect(await db.maintain!()).not.toContain('public.t') // nothing changed since
     } finally {
@@ -97,9 +130,15 @@ describe('upkeep of the embedded database (autovacuum has no process in PGlite)'
 })
 
 describe('a PostgreSQL server on this machine by its Unix socket', () => {
-  it('reads libpq\'s host=/directory parameter and leaves other URLs alone', () => {
-    expect(socketOf('postgres://u:p@localhost:5432/x?host=/run/pg&sslmode=disable')).toEqual({ url: 'postgres://u:p@localhost:5432/x?sslmode=disable', host: '/run/pg' })
-    expect(socketOf('postgres://u@/x?sslmode=disable&host=%2Frun%2Fpg')).toEqual({ url: 'postgres://u@localhost/x?sslmode=disable', host: '/run/pg' })
+  it("reads libpq's host=/directory parameter and leaves other URLs alone", () => {
+    expect(socketOf('postgres://u:p@localhost:5432/x?host=/run/pg&sslmode=disable')).toEqual({
+      url: 'postgres://u:p@localhost:5432/x?sslmode=disable',
+      host: '/run/pg',
+    })
+    expect(socketOf('postgres://u@/x?sslmode=disable&host=%2Frun%2Fpg')).toEqual({
+      url: 'postgres://u@localhost/x?sslmode=disable',
+      host: '/run/pg',
+    })
     expect(socketOf('postgresql:///x?host=/run/pg')).toEqual({ url: 'postgresql://localhost/x', host: '/run/pg' })
     expect(socketOf('postgres://h:1/x?host=db.example')).toEqual({ url: 'postgres://h:1/x?host=db.example' })
     expect(socketOf('postgres://u@db:5432/x')).toEqual({ url: 'postgres://u@db:5432/x' })
@@ -114,27 +153,47 @@ describe('the embedded database on a thread of its own (KOUAN_PGLITE_THREAD)', (
       await db.exec('create table t (k text primary key, n int8, amount numeric, at timestamptz, doc jsonb)')
       const long = `${'x'.repeat(5000)}口岸`
       await db.transaction(async (tx) => {
-        await tx.query('insert into t values ($1, $2, $3, $4, $5)', ['a', 9_007_199_254_740_991, '12.30', '2026-12-07T01:02:03Z', JSON.stringify({ long })])
+        await tx.query('insert into t values ($1, $2, $3, $4, $5)', [
+          'a',
+          9_007_199_254_740_991,
+          '12.30',
+          '2026-12-07T01:02:03Z',
+          JSON.stringify({ long }),
+        ])
       })
-      expect(await db.query('select * from t')).toEqual([{ k: 'a', n: 9_007_199_254_740_991, amount: '12.30', at: new Date('2026-12-07T01:02:03Z'), doc: { long } }])
+      expect(await db.query('select * from t')).toEqual([
+        { k: 'a', n: 9_007_199_254_740_991, amount: '12.30', at: new Date('2026-12-07T01:02:03Z'), doc: { long } },
+      ])
       // A failing statement rolls the whole transaction back, and its error keeps PostgreSQL's fields.
-      const err = await db.transaction(async (tx) => {
-        await tx.query(`insert into t (k) values ('b')`)
-        await tx.query(`insert into t (k) values ('a')`)
-      }).catch((e: unknown) => e)
-      expect(err).toMatchObject({ code: '23505', constraint: 't_pkey', message: expect.stringMatching(/duplicate key/) })
+      const err = await db
+        .transaction(async (tx) => {
+          await tx.query(`insert into t (k) values ('b')`)
+          await tx.query(`insert into t (k) values ('a')`)
+        })
+        .catch((e: unknown) => e)
+      expect(err).toMatchObject({
+        code: '23505',
+        constraint: 't_pkey',
+        message: expect.stringMatching(/duplicate key/),
+      })
       // So does an error thrown by the caller's own code inside the transaction.
-      await expect(db.transaction(async (tx) => {
-        await tx.query(`insert into t (k) values ('c')`)
-        throw new Error('changed my mind')
-      })).rejects.toThrow('changed my mind')
+      await expect(
+        db.transaction(async (tx) => {
+          await tx.query(`insert into t (k) values ('c')`)
+          throw new Error('changed my mind')
+        }),
+      ).rejects.toThrow('changed my mind')
       expect((await db.query<{ k: string }>('select k from t order by k')).map((r) => r.k)).toEqual(['a'])
       // Transactions are handed over one at a time: concurrent increments all count.
       await db.exec('create table c (n int); insert into c values (0)')
-      await Promise.all(Array.from({ length: 20 }, () => db.transaction(async (tx) => {
-        const [row] = await tx.query<{ n: number }>('select n from c')
-        await tx.query('update c set n = $1', [row!.n + 1])
-      })))
+      await Promise.all(
+        Array.from({ length: 20 }, () =>
+          db.transaction(async (tx) => {
+            const [row] = await tx.query<{ n: number }>('select n from c')
+            await tx.query('update c set n = $1', [row!.n + 1])
+          }),
+        ),
+      )
       expect(await db.query('select n from c')).toEqual([{ n: 20 }])
       // Upkeep runs on the database's thread: a table that grew past autovacuum's threshold is analyzed.
       await db.query(`insert into t (k) select 'g' || i from generate_series(1, 200) i`)

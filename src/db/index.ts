@@ -6,7 +6,16 @@ import postgres from 'postgres'
 import type { Db, Param, Queryable, Tx } from './types.js'
 import { flushAudit } from '../shared/audit.js'
 import type { ErrorFields, Reply, Request, ThreadData } from './pglite-thread.js'
-import { createPglite, INT8, JSON_OID, JSONB, maintainPglite, NUMERIC, PARAMS, PGLITE_MAINTENANCE_MS } from './pglite.js'
+import {
+  createPglite,
+  INT8,
+  JSON_OID,
+  JSONB,
+  maintainPglite,
+  NUMERIC,
+  PARAMS,
+  PGLITE_MAINTENANCE_MS,
+} from './pglite.js'
 
 export { PGLITE_MAINTENANCE_MS, tablesDue } from './pglite.js'
 
@@ -52,8 +61,10 @@ export function lockDataDir(dataDir: string): () => void {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err
       const owner = Number.parseInt(readFileSync(path, 'utf8'), 10)
       if (Number.isInteger(owner) && owner > 0 && processAlive(owner)) {
-        throw new Error(`the embedded database in ${dataDir} is open in process ${owner}${owner === process.pid ? ' (this one)' : ''}: ` +
-          'stop it first, or use a PostgreSQL server (DATABASE_URL) for several processes')
+        throw new Error(
+          `the embedded database in ${dataDir} is open in process ${owner}${owner === process.pid ? ' (this one)' : ''}: ` +
+            'stop it first, or use a PostgreSQL server (DATABASE_URL) for several processes',
+        )
       }
       rmSync(path, { force: true })
     }
@@ -64,7 +75,9 @@ export function lockDataDir(dataDir: string): () => void {
     held = false
     try {
       if (Number.parseInt(readFileSync(path, 'utf8'), 10) === process.pid) rmSync(path, { force: true })
-    } catch { /* already gone */ }
+    } catch {
+      /* already gone */
+    }
   }
 }
 
@@ -87,7 +100,9 @@ function pgliteDb(pg: PGlite, unlock: () => void): Db {
   const maintain = () => maintainPglite(pg, () => closing)
   let maintaining: Promise<unknown> = Promise.resolve()
   const timer = setInterval(() => {
-    maintaining = maintaining.then(maintain).catch(() => { /* next round; a failure here loses nothing */ })
+    maintaining = maintaining.then(maintain).catch(() => {
+      /* next round; a failure here loses nothing */
+    })
   }, PGLITE_MAINTENANCE_MS)
   timer.unref()
   return {
@@ -97,18 +112,30 @@ function pgliteDb(pg: PGlite, unlock: () => void): Db {
     transaction: <T>(fn: (tx: Tx) => Promise<T>) => {
       const run = lastTx.then(() =>
         pg.transaction(async (t) =>
-          runInTx(async <R>(sql: string, params?: Param[]) => (await t.query<R>(sql, params as unknown[], PARAMS)).rows, async (sq) => { await t.exec(sq) }, fn)))
+          runInTx(
+            async <R>(sql: string, params?: Param[]) => (await t.query<R>(sql, params as unknown[], PARAMS)).rows,
+            async (sq) => {
+              await t.exec(sq)
+            },
+            fn,
+          ),
+        ),
+      )
       lastTx = run.catch(() => {})
       return run
     },
-    exec: async (sql) => { await pg.exec(sql) },
+    exec: async (sql) => {
+      await pg.exec(sql)
+    },
     close: async () => {
       closing = true
       clearInterval(timer)
       try {
         await maintaining.catch(() => {})
         await pg.close()
-      } finally { unlock() }
+      } finally {
+        unlock()
+      }
     },
     dumpDataDir: () => pg.dumpDataDir('none'),
   }
@@ -123,9 +150,17 @@ type Sent = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> 
  * at a time, and a statement outside a transaction waits only for the transaction running now. The worker keeps the
  * process alive only while a request is outstanding.
  */
-async function pgliteOnThread(dataDir: string | undefined, loadDataDir: Blob | undefined, unlock: () => void): Promise<Db> {
+async function pgliteOnThread(
+  dataDir: string | undefined,
+  loadDataDir: Blob | undefined,
+  unlock: () => void,
+): Promise<Db> {
   const load = loadDataDir ? await loadDataDir.arrayBuffer() : undefined
-  const data: ThreadData = { ...(dataDir ? { dataDir } : {}), ...(load ? { load } : {}), maintainMs: PGLITE_MAINTENANCE_MS }
+  const data: ThreadData = {
+    ...(dataDir ? { dataDir } : {}),
+    ...(load ? { load } : {}),
+    maintainMs: PGLITE_MAINTENANCE_MS,
+  }
   const fromSource = import.meta.url.endsWith('.ts')
   const worker = new Worker(new URL(fromSource ? './pglite-thread.dev.mjs' : './pglite-thread.js', import.meta.url), {
     workerData: data,
@@ -177,9 +212,17 @@ async function pgliteOnThread(dataDir: string | undefined, loadDataDir: Blob | u
       const tx = await call<number>({ op: 'begin' })
       let result: T
       try {
-        result = await runInTx(<R>(sql: string, params?: Param[]) => query<R>(sql, params, tx), async (sql) => { await call({ op: 'exec', sql, tx }) }, fn)
+        result = await runInTx(
+          <R>(sql: string, params?: Param[]) => query<R>(sql, params, tx),
+          async (sql) => {
+            await call({ op: 'exec', sql, tx })
+          },
+          fn,
+        )
       } catch (err) {
-        await call({ op: 'end', tx, commit: false }).catch(() => { /* the thread is gone: so is the transaction */ })
+        await call({ op: 'end', tx, commit: false }).catch(() => {
+          /* the thread is gone: so is the transaction */
+        })
         throw err
       }
       await call({ op: 'end', tx, commit: true })
@@ -193,18 +236,21 @@ async function pgliteOnThread(dataDir: string | undefined, loadDataDir: Blob | u
     kind: 'pglite',
     query: (sql, params) => query(sql, params),
     transaction,
-    exec: async (sql) => { await call({ op: 'exec', sql }) },
+    exec: async (sql) => {
+      await call({ op: 'exec', sql })
+    },
     maintain: () => call<string[]>({ op: 'maintain' }),
     dumpDataDir: async () => new Blob([await call<ArrayBuffer>({ op: 'dump' })]),
-    close: () => (closed ??= (async () => {
-      try {
-        await lastTx
-        await call({ op: 'close' })
-      } finally {
-        await worker.terminate()
-        unlock()
-      }
-    })()),
+    close: () =>
+      (closed ??= (async () => {
+        try {
+          await lastTx
+          await call({ op: 'close' })
+        } finally {
+          await worker.terminate()
+          unlock()
+        }
+      })()),
   }
 }
 
@@ -238,18 +284,38 @@ export function openPostgres(url: string, max = 10): Db {
       jsonb: { to: JSONB, from: [], serialize: toJsonText, parse: (x: string) => JSON.parse(x) },
     },
   })
-  const queryWith = (s: postgres.Sql | postgres.TransactionSql) =>
-    async <T>(text: string, params?: Param[]) => (await s.unsafe(text, (params ?? []) as postgres.ParameterOrJSON<never>[])) as unknown as T[]
+  const queryWith =
+    (s: postgres.Sql | postgres.TransactionSql) =>
+    async <T>(text: string, params?: Param[]) =>
+      (await s.unsafe(text, (params ?? []) as postgres.ParameterOrJSON<never>[])) as unknown as T[]
   return {
     kind: 'postgres',
     query: queryWith(sql),
-    transaction: (fn) => sql.begin((t) => runInTx(queryWith(t), async (s) => { await t.unsafe(s).simple() }, fn)) as Promise<never>,
-    exec: async (text) => { await sql.unsafe(text).simple() },
+    transaction: (fn) =>
+      sql.begin((t) =>
+        runInTx(
+          queryWith(t),
+          async (s) => {
+            await t.unsafe(s).simple()
+          },
+          fn,
+        ),
+      ) as Promise<never>,
+    exec: async (text) => {
+      await sql.unsafe(text).simple()
+    },
     close: () => sql.end({ timeout: 5 }),
   }
 }
 
 /** Opens the database the configuration names: PostgreSQL if `databaseUrl` is set, else PGlite in `dataDir`. */
-export async function openDb(cfg: { databaseUrl?: string | undefined; dataDir: string; dbPoolSize?: number; pgliteThread?: boolean }): Promise<Db> {
-  return cfg.databaseUrl ? openPostgres(cfg.databaseUrl, cfg.dbPoolSize) : openPglite(cfg.dataDir, undefined, { thread: cfg.pgliteThread ?? false })
+export async function openDb(cfg: {
+  databaseUrl?: string | undefined
+  dataDir: string
+  dbPoolSize?: number
+  pgliteThread?: boolean
+}): Promise<Db> {
+  return cfg.databaseUrl
+    ? openPostgres(cfg.databaseUrl, cfg.dbPoolSize)
+    : openPglite(cfg.dataDir, undefined, { thread: cfg.pgliteThread ?? false })
 }

@@ -34,7 +34,20 @@ export interface ThreadData {
   maintainMs: number
 }
 
-const PG_FIELDS = ['code', 'severity', 'detail', 'hint', 'position', 'where', 'schema', 'table', 'column', 'dataType', 'constraint', 'routine']
+const PG_FIELDS = [
+  'code',
+  'severity',
+  'detail',
+  'hint',
+  'position',
+  'where',
+  'schema',
+  'table',
+  'column',
+  'dataType',
+  'constraint',
+  'routine',
+]
 
 export function errorFields(err: unknown): ErrorFields {
   if (!(err instanceof Error)) return { message: String(err) }
@@ -62,7 +75,9 @@ async function main() {
   const maintain = () => maintainPglite(pg, () => closing)
   let maintaining: Promise<unknown> = Promise.resolve()
   const timer = setInterval(() => {
-    maintaining = maintaining.then(maintain).catch(() => { /* next round; a failure here loses nothing */ })
+    maintaining = maintaining.then(maintain).catch(() => {
+      /* next round; a failure here loses nothing */
+    })
   }, data.maintainMs)
 
   // Open transactions: PGlite's transaction callback waits here for the `end` message.
@@ -77,7 +92,10 @@ async function main() {
 
   const reply = (m: Reply) => port.postMessage(m)
   const answer = (id: number, work: () => Promise<unknown>) => {
-    work().then((value) => reply({ id, ok: true, value }), (err) => reply({ id, ok: false, error: errorFields(err) }))
+    work().then(
+      (value) => reply({ id, ok: true, value }),
+      (err) => reply({ id, ok: false, error: errorFields(err) }),
+    )
   }
 
   port.on('message', (m: Request) => {
@@ -85,7 +103,9 @@ async function main() {
       case 'query':
         return answer(m.id, async () => (await txOf(m.tx).query(m.sql, m.params, PARAMS)).rows)
       case 'exec':
-        return answer(m.id, async () => { await txOf(m.tx).exec(m.sql) })
+        return answer(m.id, async () => {
+          await txOf(m.tx).exec(m.sql)
+        })
       case 'begin': {
         const tx = nextTx++
         let endId: number | undefined

@@ -38,7 +38,9 @@ const jsonbParam = (x: unknown): string => {
   b.write(s, 1)
   return b as unknown as string
 }
-export const PARAMS = { serializers: { [TEXT]: textParam, [VARCHAR]: textParam, [JSON_OID]: jsonParam, [JSONB]: jsonbParam } }
+export const PARAMS = {
+  serializers: { [TEXT]: textParam, [VARCHAR]: textParam, [JSON_OID]: jsonParam, [JSONB]: jsonbParam },
+}
 
 export function createPglite(dataDir?: string, loadDataDir?: Blob): Promise<PGlite> {
   return PGlite.create({
@@ -62,7 +64,9 @@ export const PGLITE_MAINTENANCE_MS = 2000
  * analyze when changes since the last analyze exceed 50 + 10 %. (Not autovacuum's vacuum after many inserts: here it
  * would pause the database, and it only keeps the visibility map current for index-only scans.)
  */
-export function tablesDue(stats: ReadonlyArray<{ name: string; live: number; dead: number; changed: number }>): Array<{ name: string; vacuum: boolean; analyze: boolean }> {
+export function tablesDue(
+  stats: ReadonlyArray<{ name: string; live: number; dead: number; changed: number }>,
+): Array<{ name: string; vacuum: boolean; analyze: boolean }> {
   return stats
     .map((t) => ({ name: t.name, vacuum: t.dead > 50 + 0.2 * t.live, analyze: t.changed > 50 + 0.1 * t.live }))
     .filter((t) => t.vacuum || t.analyze)
@@ -72,15 +76,20 @@ export function tablesDue(stats: ReadonlyArray<{ name: string; live: number; dea
 export async function maintainPglite(pg: PGlite, closing: () => boolean): Promise<string[]> {
   // Changes are counted in the statistics once flushed (at most every second otherwise): flush them first.
   await pg.query('select pg_stat_force_next_flush()')
-  const stats = (await pg.query<{ name: string; live: number; dead: number; changed: number }>(
-    `select quote_ident(schemaname) || '.' || quote_ident(relname) as name, n_live_tup as live, n_dead_tup as dead,
-       n_mod_since_analyze as changed from pg_stat_user_tables`)).rows
+  const stats = (
+    await pg.query<{ name: string; live: number; dead: number; changed: number }>(
+      `select quote_ident(schemaname) || '.' || quote_ident(relname) as name, n_live_tup as live, n_dead_tup as dead,
+       n_mod_since_analyze as changed from pg_stat_user_tables`,
+    )
+  ).rows
   const due = tablesDue(stats)
   // One table at a time (VACUUM runs outside a transaction), each its own turn on the database; statistics from a
   // sample of 3,000 rows (a tenth of the server's default), as each pass holds the one database thread.
   for (const t of due) {
     if (closing()) break
-    await pg.exec(`set default_statistics_target = 10; ${t.vacuum ? `vacuum (analyze ${t.analyze})` : 'analyze'} ${t.name}; reset default_statistics_target`)
+    await pg.exec(
+      `set default_statistics_target = 10; ${t.vacuum ? `vacuum (analyze ${t.analyze})` : 'analyze'} ${t.name}; reset default_statistics_target`,
+    )
   }
   return due.map((t) => t.name)
 }

@@ -46,4 +46,3 @@ export interface Db extends Queryable {
    */
   maintain?(): Promise<string[]>
 }
-

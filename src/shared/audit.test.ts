@@ -6,22 +6,46 @@ import { GENESIS_HASH, appendAudit, auditHash, auditTrail, verifyAudit, type Aud
 
 const T0 = new Date('2026-05-11T01:00:00.000Z')
 
-interface LogRow { chain: number; seq: number; at: Date; actor: string; action: string; entity_type: string; entity_id: string; data: Record<string, unknown>; prev_hash: string; hash: string }
+interface LogRow {
+  chain: number
+  seq: number
+  at: Date
+  actor: string
+  action: string
+  entity_type: string
+  entity_id: string
+  data: Record<string, unknown>
+  prev_hash: string
+  hash: string
+}
 
 const event = (entityId: string, n: number, over: Partial<AuditEvent> = {}): AuditEvent => ({
-  at: new Date(T0.getTime() + n * 1000), actor: 'user:tester', action: `TEST_${n}`, entityType: 'test', entityId, data: { n, note: `event ${n}` }, ...over,
+  at: new Date(T0.getTime() + n * 1000),
+  actor: 'user:tester',
+  action: `TEST_${n}`,
+  entityType: 'test',
+  entityId,
+  data: { n, note: `event ${n}` },
+  ...over,
 })
 
 /** Appends `n` events for one entity, one transaction each: they land on one chain with seq 1..n. */
 async function appendMany(db: Db, entityId: string, n: number): Promise<LogRow[]> {
-  for (let i = 1; i <= n; i++) await db.transaction(async (tx) => { appendAudit(tx, event(entityId, i)) })
+  for (let i = 1; i <= n; i++)
+    await db.transaction(async (tx) => {
+      appendAudit(tx, event(entityId, i))
+    })
   return rowsOf(db, entityId)
 }
 
 const rowsOf = (db: Db, entityId: string) =>
-  db.query<LogRow>('select chain, seq, at, actor, action, entity_type, entity_id, data, prev_hash, hash from audit_log where entity_id = $1 order by seq', [entityId])
+  db.query<LogRow>(
+    'select chain, seq, at, actor, action, entity_type, entity_id, data, prev_hash, hash from audit_log where entity_id = $1 order by seq',
+    [entityId],
+  )
 
-const head = async (db: Db, chain: number) => (await db.query<{ seq: number; hash: string }>('select seq, hash from audit_heads where chain = $1', [chain]))[0]!
+const head = async (db: Db, chain: number) =>
+  (await db.query<{ seq: number; hash: string }>('select seq, hash from audit_heads where chain = $1', [chain]))[0]!
 
 /** Each test gets its own freshly migrated database, so tampering in one cannot leak into another. */
 const dbs: Array<{ drop(): Promise<void> }> = []
@@ -44,7 +68,18 @@ describe('appendAudit and the hash chain', () => {
     expect(rows[1]!.prev_hash).toBe(rows[0]!.hash)
     expect(rows[2]!.prev_hash).toBe(rows[1]!.hash)
     for (const r of rows) {
-      expect(r.hash).toBe(auditHash(r.prev_hash, { chain: r.chain, seq: r.seq, at: new Date(r.at), actor: r.actor, action: r.action, entityType: r.entity_type, entityId: r.entity_id, data: r.data }))
+      expect(r.hash).toBe(
+        auditHash(r.prev_hash, {
+          chain: r.chain,
+          seq: r.seq,
+          at: new Date(r.at),
+          actor: r.actor,
+          action: r.action,
+          entityType: r.entity_type,
+          entityId: r.entity_id,
+          data: r.data,
+        }),
+      )
     }
     expect(await head(db, rows[0]!.chain)).toEqual({ seq: 3, hash: rows[2]!.hash })
     expect(await verifyAudit(db)).toEqual({ rows: 3, problems: [] })
@@ -58,7 +93,11 @@ describe('appendAudit and the hash chain', () => {
       appendAudit(tx, event('yet-another', 3))
     })
     const rows = await db.query<LogRow>('select chain, seq, action from audit_log order by seq')
-    expect(rows.map((r) => [r.seq, r.action])).toEqual([[1, 'TEST_1'], [2, 'TEST_2'], [3, 'TEST_3']])
+    expect(rows.map((r) => [r.seq, r.action])).toEqual([
+      [1, 'TEST_1'],
+      [2, 'TEST_2'],
+      [3, 'TEST_3'],
+    ])
     expect(new Set(rows.map((r) => r.chain)).size).toBe(1)
     expect(await verifyAudit(db)).toEqual({ rows: 3, problems: [] })
   })
@@ -69,22 +108,30 @@ describe('appendAudit and the hash chain', () => {
     expect(await verifyAudit(db, 2)).toEqual({ rows: 5, problems: [] })
   })
 
-  it('returns an entity\'s trail oldest first', async () => {
+  it("returns an entity's trail oldest first", async () => {
     const db = await newDb()
     await appendMany(db, 'entity-d', 3)
     const trail = await auditTrail(db, 'test', 'entity-d')
     expect(trail.map((r) => r.action)).toEqual(['TEST_1', 'TEST_2', 'TEST_3'])
-    expect(trail[1]).toMatchObject({ actor: 'user:tester', entityType: 'test', entityId: 'entity-d', data: { n: 2, note: 'event 2' }, prevHash: trail[0]!.hash })
+    expect(trail[1]).toMatchObject({
+      actor: 'user:tester',
+      entityType: 'test',
+      entityId: 'entity-d',
+      data: { n: 2, note: 'event 2' },
+      prevHash: trail[0]!.hash,
+    })
   })
 
   it('writes nothing when the transaction rolls back, neither the audit rows nor the change they describe', async () => {
     const db = await newDb()
     const before = await db.query('select chain, seq, hash from audit_heads order by chain')
-    await expect(db.transaction(async (tx) => {
-      await tx.query(`insert into settings (key, value) values ('audit-test', '1'::jsonb)`)
-      appendAudit(tx, event('entity-e', 1))
-      throw new Error('boom')
-    })).rejects.toThrow('boom')
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.query(`insert into settings (key, value) values ('audit-test', '1'::jsonb)`)
+        appendAudit(tx, event('entity-e', 1))
+        throw new Error('boom')
+      }),
+    ).rejects.toThrow('boom')
     expect(await countRows(db, 'audit_log')).toBe(0)
     expect(await countRows(db, 'settings', `key = 'audit-test'`)).toBe(0)
     expect(await db.query('select chain, seq, hash from audit_heads order by chain')).toEqual(before)
@@ -94,7 +141,9 @@ describe('appendAudit and the hash chain', () => {
   it('refuses to record an event outside a transaction', async () => {
     const db = await newDb()
     expect(() => appendAudit(db as unknown as Tx, event('entity-f', 1))).toThrow('appendAudit needs a transaction')
-    expect(() => appendAudit(undefined as unknown as Tx, event('entity-f', 1))).toThrow('appendAudit needs a transaction')
+    expect(() => appendAudit(undefined as unknown as Tx, event('entity-f', 1))).toThrow(
+      'appendAudit needs a transaction',
+    )
     expect(await countRows(db, 'audit_log')).toBe(0)
   })
 })
@@ -104,7 +153,11 @@ describe('verifyAudit finds tampering', () => {
     const db = await newDb()
     const rows = await appendMany(db, 'entity-g', 3)
     const { chain } = rows[0]!
-    await tamper(db, `update audit_log set data = '{"n": 2, "note": "rewritten"}'::jsonb where chain = $1 and seq = 2`, [chain])
+    await tamper(
+      db,
+      `update audit_log set data = '{"n": 2, "note": "rewritten"}'::jsonb where chain = $1 and seq = 2`,
+      [chain],
+    )
     expect((await verifyAudit(db)).problems).toEqual([{ chain, seq: 2, problem: 'HASH_MISMATCH' }])
   })
 
@@ -125,8 +178,22 @@ describe('verifyAudit finds tampering', () => {
     const rows = await appendMany(db, 'entity-i', 3)
     const r = rows[1]!
     const data = { n: 2, note: 'rewritten' }
-    const forged = auditHash(r.prev_hash, { chain: r.chain, seq: r.seq, at: new Date(r.at), actor: r.actor, action: r.action, entityType: r.entity_type, entityId: r.entity_id, data })
-    await tamper(db, 'update audit_log set data = $3::jsonb, hash = $4 where chain = $1 and seq = $2', [r.chain, r.seq, JSON.stringify(data), forged])
+    const forged = auditHash(r.prev_hash, {
+      chain: r.chain,
+      seq: r.seq,
+      at: new Date(r.at),
+      actor: r.actor,
+      action: r.action,
+      entityType: r.entity_type,
+      entityId: r.entity_id,
+      data,
+    })
+    await tamper(db, 'update audit_log set data = $3::jsonb, hash = $4 where chain = $1 and seq = $2', [
+      r.chain,
+      r.seq,
+      JSON.stringify(data),
+      forged,
+    ])
     expect((await verifyAudit(db)).problems).toEqual([{ chain: r.chain, seq: 3, problem: 'PREV_HASH_MISMATCH' }])
   })
 
@@ -174,7 +241,10 @@ describe('verifyAudit finds tampering', () => {
 
 /** Expects `sql` to be refused by the database with SQLSTATE 42501 and a message matching `message`. */
 async function refused(db: Db, sql: string, message: RegExp, params: Parameters<Db['query']>[1] = []) {
-  const err = await db.query(sql, params).then(() => undefined, (e: unknown) => e as { code?: string; message: string })
+  const err = await db.query(sql, params).then(
+    () => undefined,
+    (e: unknown) => e as { code?: string; message: string },
+  )
   expect(err, sql).toBeDefined()
   expect(err!.message).toMatch(message)
   expect(err!.code).toBe('42501')
@@ -185,14 +255,29 @@ describe('the database keeps the log append-only', () => {
     const db = await newDb()
     const rows = await appendMany(db, 'entity-n', 3)
     const { chain } = rows[0]!
-    await refused(db, `update audit_log set actor = 'user:someone-else' where chain = $1 and seq = 2`, /audit_log is append-only: UPDATE refused/, [chain])
+    await refused(
+      db,
+      `update audit_log set actor = 'user:someone-else' where chain = $1 and seq = 2`,
+      /audit_log is append-only: UPDATE refused/,
+      [chain],
+    )
     await refused(db, `update audit_log_2026 set data = '{}'::jsonb`, /audit_log is append-only: UPDATE refused/)
-    await refused(db, 'delete from audit_log where chain = $1 and seq = 3', /audit_log is append-only: DELETE refused/, [chain])
+    await refused(
+      db,
+      'delete from audit_log where chain = $1 and seq = 3',
+      /audit_log is append-only: DELETE refused/,
+      [chain],
+    )
     await refused(db, 'delete from audit_log_2026', /audit_log is append-only: DELETE refused/)
     await refused(db, 'truncate audit_log', /audit_log is append-only: TRUNCATE refused/)
     await refused(db, 'truncate audit_log_2026', /audit_log is append-only: TRUNCATE refused/)
     // Moving a row to another year's partition is an UPDATE too.
-    await refused(db, `update audit_log set at = at - interval '1 year' where chain = $1 and seq = 1`, /UPDATE refused/, [chain])
+    await refused(
+      db,
+      `update audit_log set at = at - interval '1 year' where chain = $1 and seq = 1`,
+      /UPDATE refused/,
+      [chain],
+    )
     expect(await rowsOf(db, 'entity-n')).toEqual(rows)
     expect(await verifyAudit(db)).toEqual({ rows: 3, problems: [] })
   })
@@ -200,7 +285,9 @@ describe('the database keeps the log append-only', () => {
   it('protects partitions made later by ensure_year_partitions the same way', async () => {
     const db = await newDb()
     await db.query(`select ensure_year_partitions('audit_log', 2041, 2041)`)
-    await db.transaction(async (tx) => { appendAudit(tx, event('entity-o', 1, { at: new Date('2041-03-01T00:00:00Z') })) })
+    await db.transaction(async (tx) => {
+      appendAudit(tx, event('entity-o', 1, { at: new Date('2041-03-01T00:00:00Z') }))
+    })
     await refused(db, 'truncate audit_log_2041', /audit_log is append-only: TRUNCATE refused/)
     await refused(db, 'delete from audit_log_2041', /audit_log is append-only: DELETE refused/)
     await refused(db, `update audit_log set actor = 'x' where at >= '2041-01-01'`, /UPDATE refused/)
@@ -211,15 +298,25 @@ describe('the database keeps the log append-only', () => {
     const db = await newDb()
     const rows = await appendMany(db, 'entity-p', 3)
     const { chain } = rows[0]!
-    await refused(db, 'update audit_heads set seq = 2, hash = $2 where chain = $1', /cannot move from seq 3/, [chain, rows[1]!.hash])
-    await refused(db, 'update audit_heads set seq = 3, hash = $2 where chain = $1', /cannot move from seq 3/, [chain, GENESIS_HASH])
+    await refused(db, 'update audit_heads set seq = 2, hash = $2 where chain = $1', /cannot move from seq 3/, [
+      chain,
+      rows[1]!.hash,
+    ])
+    await refused(db, 'update audit_heads set seq = 3, hash = $2 where chain = $1', /cannot move from seq 3/, [
+      chain,
+      GENESIS_HASH,
+    ])
     await refused(db, 'update audit_heads set chain = 15 - chain where chain = $1', /cannot move/, [chain])
     await refused(db, 'delete from audit_heads where chain = $1', /audit_heads: DELETE refused/, [chain])
-    await refused(db, `insert into audit_heads (chain, seq, hash) values (16, 0, $1)`, /audit_heads: INSERT refused/, [GENESIS_HASH])
+    await refused(db, `insert into audit_heads (chain, seq, hash) values (16, 0, $1)`, /audit_heads: INSERT refused/, [
+      GENESIS_HASH,
+    ])
     await refused(db, 'truncate audit_heads', /audit_heads is append-only: TRUNCATE refused/)
     expect(await head(db, chain)).toEqual({ seq: 3, hash: rows[2]!.hash })
     // Appends still move it, many rows at once too.
-    await db.transaction(async (tx) => { for (let i = 4; i <= 6; i++) appendAudit(tx, event('entity-p', i)) })
+    await db.transaction(async (tx) => {
+      for (let i = 4; i <= 6; i++) appendAudit(tx, event('entity-p', i))
+    })
     expect((await head(db, chain)).seq).toBe(6)
     expect(await verifyAudit(db)).toEqual({ rows: 6, problems: [] })
     // Forward onto nothing: allowed by the database, caught by the walk.
@@ -248,10 +345,15 @@ describe('a rebuilt chain', () => {
     const checkpoints = [1, 3, 5].map((seq) => ({ chain, seq, hash: rows[seq - 1]!.hash }))
     expect(await verifyAudit(db, 5000, checkpoints)).toEqual({ rows: 6, problems: [] })
     await rebuildChain(db, chain, 4, { action: 'FORGED' })
-    expect(await verifyAudit(db, 2, checkpoints)).toEqual({ rows: 6, problems: [{ chain, seq: 5, problem: 'CHECKPOINT_MISMATCH', firstDifferenceBetween: [4, 5] }] })
+    expect(await verifyAudit(db, 2, checkpoints)).toEqual({
+      rows: 6,
+      problems: [{ chain, seq: 5, problem: 'CHECKPOINT_MISMATCH', firstDifferenceBetween: [4, 5] }],
+    })
     // With a checkpoint at every row, the range is the row itself.
     const every = rows.map((r) => ({ chain, seq: r.seq, hash: r.hash }))
-    expect((await verifyAudit(db, 5000, every)).problems).toEqual([{ chain, seq: 4, problem: 'CHECKPOINT_MISMATCH', firstDifferenceBetween: [4, 4] }])
+    expect((await verifyAudit(db, 5000, every)).problems).toEqual([
+      { chain, seq: 4, problem: 'CHECKPOINT_MISMATCH', firstDifferenceBetween: [4, 4] },
+    ])
   })
 
   it('is caught even when the stored hashes are left alone: checkpoints are compared with hashes recomputed from content', async () => {
@@ -272,7 +374,12 @@ describe('a rebuilt chain', () => {
     await tamper(db, 'delete from audit_log where chain = $1 and seq > 2', [chain])
     await tamper(db, 'update audit_heads set seq = 2, hash = $2 where chain = $1', [chain, rows[1]!.hash])
     expect(await verifyAudit(db)).toEqual({ rows: 2, problems: [] })
-    const checkpoints = [{ chain, seq: 2, hash: rows[1]!.hash }, { chain, seq: 4, hash: rows[3]!.hash }]
-    expect((await verifyAudit(db, 5000, checkpoints)).problems).toEqual([{ chain, seq: 4, problem: 'CHECKPOINT_ROW_MISSING', firstDifferenceBetween: [3, 4] }])
+    const checkpoints = [
+      { chain, seq: 2, hash: rows[1]!.hash },
+      { chain, seq: 4, hash: rows[3]!.hash },
+    ]
+    expect((await verifyAudit(db, 5000, checkpoints)).problems).toEqual([
+      { chain, seq: 4, problem: 'CHECKPOINT_ROW_MISSING', firstDifferenceBetween: [3, 4] },
+    ])
   })
 })

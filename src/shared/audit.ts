@@ -30,8 +30,14 @@ export function auditHash(prevHash: string, row: Omit<AuditRow, 'hash' | 'prevHa
   return sha256Hex(
     prevHash +
       canonicalJson({
-        chain: row.chain, seq: row.seq, at: row.at.toISOString(), actor: row.actor, action: row.action,
-        entityType: row.entityType, entityId: row.entityId, data: row.data,
+        chain: row.chain,
+        seq: row.seq,
+        at: row.at.toISOString(),
+        actor: row.actor,
+        action: row.action,
+        entityType: row.entityType,
+        entityId: row.entityId,
+        data: row.data,
       }),
   )
 }
@@ -47,7 +53,10 @@ export async function flushAudit(tx: Tx): Promise<void> {
   const events = tx.pendingAudit.splice(0)
   if (events.length === 0) return
   const chain = chainFor(events[0]!.entityId)
-  const [head] = await tx.query<{ seq: number; hash: string }>('select seq, hash from audit_heads where chain = $1 for update', [chain])
+  const [head] = await tx.query<{ seq: number; hash: string }>(
+    'select seq, hash from audit_heads where chain = $1 for update',
+    [chain],
+  )
   if (!head) throw new Error(`audit chain ${chain} missing`)
   let { seq, hash } = head
   const rows = events.map((e) => {
@@ -56,8 +65,16 @@ export async function flushAudit(tx: Tx): Promise<void> {
     const prevHash = hash
     hash = auditHash(prevHash, base)
     return {
-      chain, seq, at: e.at.toISOString(), actor: e.actor, action: e.action, entity_type: e.entityType,
-      entity_id: e.entityId, data: e.data, prev_hash: prevHash, hash,
+      chain,
+      seq,
+      at: e.at.toISOString(),
+      actor: e.actor,
+      action: e.action,
+      entity_type: e.entityType,
+      entity_id: e.entityId,
+      data: e.data,
+      prev_hash: prevHash,
+      hash,
     }
   })
   await tx.query(
@@ -73,7 +90,13 @@ export async function flushAudit(tx: Tx): Promise<void> {
 export interface AuditProblem {
   chain: number
   seq: number
-  problem: 'HASH_MISMATCH' | 'PREV_HASH_MISMATCH' | 'MISSING_ROW' | 'HEAD_MISMATCH' | 'CHECKPOINT_MISMATCH' | 'CHECKPOINT_ROW_MISSING'
+  problem:
+    | 'HASH_MISMATCH'
+    | 'PREV_HASH_MISMATCH'
+    | 'MISSING_ROW'
+    | 'HEAD_MISMATCH'
+    | 'CHECKPOINT_MISMATCH'
+    | 'CHECKPOINT_ROW_MISSING'
   /**
    * CHECKPOINT_MISMATCH and CHECKPOINT_ROW_MISSING: the chain differs from what was checkpointed, and its first rewritten
    * (or removed) row lies in this range: after the last checkpoint that still matches, up to this one.
@@ -98,12 +121,18 @@ export interface TrustedCheckpoint {
  * first checkpoint per chain that does not is reported (CHECKPOINT_MISMATCH, or CHECKPOINT_ROW_MISSING when the chain
  * no longer has that row), with the range its first rewritten row lies in.
  */
-export async function verifyAudit(db: Queryable, pageSize = 5000, checkpoints: readonly TrustedCheckpoint[] = []): Promise<{ rows: number; problems: AuditProblem[] }> {
+export async function verifyAudit(
+  db: Queryable,
+  pageSize = 5000,
+  checkpoints: readonly TrustedCheckpoint[] = [],
+): Promise<{ rows: number; problems: AuditProblem[] }> {
   const problems: AuditProblem[] = []
   const byChain = new Map<number, TrustedCheckpoint[]>()
   for (const c of checkpoints) byChain.set(c.chain, [...(byChain.get(c.chain) ?? []), c])
   let total = 0
-  const heads = await db.query<{ chain: number; seq: number; hash: string }>('select chain, seq, hash from audit_heads order by chain')
+  const heads = await db.query<{ chain: number; seq: number; hash: string }>(
+    'select chain, seq, hash from audit_heads order by chain',
+  )
   for (const head of heads) {
     let expectSeq = 1
     let prev = GENESIS_HASH
@@ -118,7 +147,17 @@ export async function verifyAudit(db: Queryable, pageSize = 5000, checkpoints: r
       differs = true
     }
     for (;;) {
-      const page = await db.query<{ seq: number; at: Date; actor: string; action: string; entity_type: string; entity_id: string; data: Record<string, unknown>; prev_hash: string; hash: string }>(
+      const page = await db.query<{
+        seq: number
+        at: Date
+        actor: string
+        action: string
+        entity_type: string
+        entity_id: string
+        data: Record<string, unknown>
+        prev_hash: string
+        hash: string
+      }>(
         `select seq, at, actor, action, entity_type, entity_id, data, prev_hash, hash from audit_log
          where chain = $1 and seq >= $2 order by seq limit $3`,
         [head.chain, expectSeq, pageSize],
@@ -128,8 +167,14 @@ export async function verifyAudit(db: Queryable, pageSize = 5000, checkpoints: r
         if (r.seq !== expectSeq) problems.push({ chain: head.chain, seq: expectSeq, problem: 'MISSING_ROW' })
         if (r.prev_hash !== prev) problems.push({ chain: head.chain, seq: r.seq, problem: 'PREV_HASH_MISMATCH' })
         const content = {
-          chain: head.chain, seq: r.seq, at: new Date(r.at), actor: r.actor, action: r.action,
-          entityType: r.entity_type, entityId: r.entity_id, data: r.data,
+          chain: head.chain,
+          seq: r.seq,
+          at: new Date(r.at),
+          actor: r.actor,
+          action: r.action,
+          entityType: r.entity_type,
+          entityId: r.entity_id,
+          data: r.data,
         }
         const h = auditHash(r.prev_hash, content)
         if (h !== r.hash) problems.push({ chain: head.chain, seq: r.seq, problem: 'HASH_MISMATCH' })
@@ -137,7 +182,8 @@ export async function verifyAudit(db: Queryable, pageSize = 5000, checkpoints: r
         expectSeq = r.seq + 1
         if (cps.length > 0) {
           walked = auditHash(walked, content)
-          for (; next < cps.length && cps[next]!.seq < r.seq; next++) checkpointProblem(cps[next]!.seq, 'CHECKPOINT_ROW_MISSING')
+          for (; next < cps.length && cps[next]!.seq < r.seq; next++)
+            checkpointProblem(cps[next]!.seq, 'CHECKPOINT_ROW_MISSING')
           for (; next < cps.length && cps[next]!.seq === r.seq; next++) {
             if (cps[next]!.hash !== walked) checkpointProblem(r.seq, 'CHECKPOINT_MISMATCH')
             else if (!differs) lastMatch = r.seq
@@ -146,7 +192,8 @@ export async function verifyAudit(db: Queryable, pageSize = 5000, checkpoints: r
       }
       if (page.length < pageSize) break
     }
-    if (expectSeq - 1 !== head.seq || prev !== head.hash) problems.push({ chain: head.chain, seq: head.seq, problem: 'HEAD_MISMATCH' })
+    if (expectSeq - 1 !== head.seq || prev !== head.hash)
+      problems.push({ chain: head.chain, seq: head.seq, problem: 'HEAD_MISMATCH' })
     for (; next < cps.length; next++) checkpointProblem(cps[next]!.seq, 'CHECKPOINT_ROW_MISSING')
     byChain.delete(head.chain)
   }
@@ -160,10 +207,30 @@ export async function verifyAudit(db: Queryable, pageSize = 5000, checkpoints: r
 
 /** Audit rows of one entity, oldest first (for the entity's history view). */
 export async function auditTrail(db: Queryable, entityType: string, entityId: string): Promise<AuditRow[]> {
-  const rows = await db.query<{ chain: number; seq: number; at: Date; actor: string; action: string; data: Record<string, unknown>; prev_hash: string; hash: string }>(
+  const rows = await db.query<{
+    chain: number
+    seq: number
+    at: Date
+    actor: string
+    action: string
+    data: Record<string, unknown>
+    prev_hash: string
+    hash: string
+  }>(
     `select chain, seq, at, actor, action, data, prev_hash, hash from audit_log
      where entity_type = $1 and entity_id = $2 order by at, recorded_at, chain, seq`,
     [entityType, entityId],
   )
-  return rows.map((r) => ({ chain: r.chain, seq: r.seq, at: new Date(r.at), actor: r.actor, action: r.action, entityType, entityId, data: r.data, prevHash: r.prev_hash, hash: r.hash }))
+  return rows.map((r) => ({
+    chain: r.chain,
+    seq: r.seq,
+    at: new Date(r.at),
+    actor: r.actor,
+    action: r.action,
+    entityType,
+    entityId,
+    data: r.data,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  }))
 }

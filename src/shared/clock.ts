@@ -12,8 +12,12 @@ export function fixedClock(start: Date | string): Clock & { advance(ms: number):
   let t = new Date(start).getTime()
   return {
     now: () => new Date(t),
-    advance: (ms) => { t += ms },
-    set: (d) => { t = new Date(d).getTime() },
+    advance: (ms) => {
+      t += ms
+    },
+    set: (d) => {
+      t = new Date(d).getTime()
+    },
   }
 }
 

@@ -2,7 +2,15 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { countRows, freshDb } from '../../test/db.js'
 import type { Db, Tx } from '../db/index.js'
 import { fixedClock } from './clock.js'
-import { EventBus, OutboxDispatcher, outboxBacklog, type EventHandler, type OutboxOptions, type Published, type Publisher } from './events.js'
+import {
+  EventBus,
+  OutboxDispatcher,
+  outboxBacklog,
+  type EventHandler,
+  type OutboxOptions,
+  type Published,
+  type Publisher,
+} from './events.js'
 
 const T0 = '2026-05-11T01:00:00.000Z'
 
@@ -39,22 +47,39 @@ describe('domain events and the outbox', () => {
   })
 
   const newBus = () => new EventBus<AllEvents>({ clock })
-  const dispatcher = (bus: EventBus<AllEvents>, opts: OutboxOptions = {}) => new OutboxDispatcher({ db, clock, bus }, opts)
+  const dispatcher = (bus: EventBus<AllEvents>, opts: OutboxOptions = {}) =>
+    new OutboxDispatcher({ db, clock, bus }, opts)
   /** A handler that records each event it gets, then (if `fail` says so for one of them) throws. */
-  const recording = (subscriber: string, calls: number[][] = [], fail: (n: number) => boolean = () => false): EventHandler<MoveEvents, 'Moved'> =>
+  const recording =
+    (
+      subscriber: string,
+      calls: number[][] = [],
+      fail: (n: number) => boolean = () => false,
+    ): EventHandler<MoveEvents, 'Moved'> =>
     async (tx, events) => {
       calls.push(events.map((e) => e.payload.n))
-      for (const e of events) await tx.query('insert into event_effects (subscriber, event_id, n) values ($1, $2, $3)', [subscriber, e.id, e.payload.n])
+      for (const e of events)
+        await tx.query('insert into event_effects (subscriber, event_id, n) values ($1, $2, $3)', [
+          subscriber,
+          e.id,
+          e.payload.n,
+        ])
       const bad = events.find((e) => fail(e.payload.n))
       if (bad) throw new Error(`cannot take ${bad.payload.n}`)
     }
   const moved = (...ns: number[]) => ns.map((n) => ({ n, ref: `R${n}` }))
-  const publishMoved = (bus: Publisher<MoveEvents>, ...ns: number[]) => db.transaction((tx) => bus.publish(tx, 'Moved', moved(...ns)))
+  const publishMoved = (bus: Publisher<MoveEvents>, ...ns: number[]) =>
+    db.transaction((tx) => bus.publish(tx, 'Moved', moved(...ns)))
   /** How many times each event's effect was written, by n. */
   const effects = async (subscriber: string) =>
-    (await db.query<{ n: number; times: number }>('select n, count(*)::int as times from event_effects where subscriber = $1 group by n order by n', [subscriber]))
-      .map((r) => [r.n, r.times])
-  const outboxRows = (subscriber?: string) => countRows(db, 'outbox', subscriber ? 'subscriber = $1' : 'true', subscriber ? [subscriber] : [])
+    (
+      await db.query<{ n: number; times: number }>(
+        'select n, count(*)::int as times from event_effects where subscriber = $1 group by n order by n',
+        [subscriber],
+      )
+    ).map((r) => [r.n, r.times])
+  const outboxRows = (subscriber?: string) =>
+    countRows(db, 'outbox', subscriber ? 'subscriber = $1' : 'true', subscriber ? [subscriber] : [])
 
   describe('in the transaction', () => {
     it('runs inside the publishing transaction, once per publish with all its events in order, subscribers in registration order', async () => {
@@ -62,16 +87,28 @@ describe('domain events and the outbox', () => {
       const seen: string[] = []
       bus.inTx('Moved', 'first', async (tx, events) => {
         seen.push(`first:${events.map((e) => e.payload.n).join(',')}`)
-        for (const e of events) await tx.query('insert into event_effects (subscriber, event_id, n) values ($1, $2, $3)', ['first', e.id, e.payload.n])
+        for (const e of events)
+          await tx.query('insert into event_effects (subscriber, event_id, n) values ($1, $2, $3)', [
+            'first',
+            e.id,
+            e.payload.n,
+          ])
       })
       bus.inTx('Moved', 'second', async (tx, events) => {
         // The first subscriber's writes are visible: same transaction, and it ran before.
-        const [r] = await tx.query<{ n: number }>('select count(*)::int as n from event_effects where subscriber = $1', ['first'])
+        const [r] = await tx.query<{ n: number }>(
+          'select count(*)::int as n from event_effects where subscriber = $1',
+          ['first'],
+        )
         seen.push(`second:${events.length}:${r!.n}`)
       })
       await publishMoved(bus, 1, 2, 3)
       expect(seen).toEqual(['first:1,2,3', 'second:3:3'])
-      expect(await effects('first')).toEqual([[1, 1], [2, 1], [3, 1]])
+      expect(await effects('first')).toEqual([
+        [1, 1],
+        [2, 1],
+        [3, 1],
+      ])
       // No after-commit subscriber: the outbox stays empty.
       expect(await outboxRows()).toBe(0)
     })
@@ -79,22 +116,30 @@ describe('domain events and the outbox', () => {
     it('its writes roll back when the publisher fails after publishing', async () => {
       const bus = newBus()
       bus.inTx('Moved', 'writer', recording('writer'))
-      await expect(db.transaction(async (tx) => {
-        await tx.query(`insert into moves values ('M1')`)
-        await bus.publish(tx, 'Moved', moved(1))
-        throw new Error('the move fails later')
-      })).rejects.toThrow('the move fails later')
+      await expect(
+        db.transaction(async (tx) => {
+          await tx.query(`insert into moves values ('M1')`)
+          await bus.publish(tx, 'Moved', moved(1))
+          throw new Error('the move fails later')
+        }),
+      ).rejects.toThrow('the move fails later')
       expect(await effects('writer')).toEqual([])
       expect(await countRows(db, 'moves')).toBe(0)
     })
 
     it('its error fails the publish and rolls back the move', async () => {
       const bus = newBus()
-      bus.inTx('Moved', 'strict', recording('strict', [], (n) => n === 2))
-      await expect(db.transaction(async (tx) => {
-        await tx.query(`insert into moves values ('M1')`)
-        await bus.publish(tx, 'Moved', moved(1, 2))
-      })).rejects.toThrow('cannot take 2')
+      bus.inTx(
+        'Moved',
+        'strict',
+        recording('strict', [], (n) => n === 2),
+      )
+      await expect(
+        db.transaction(async (tx) => {
+          await tx.query(`insert into moves values ('M1')`)
+          await bus.publish(tx, 'Moved', moved(1, 2))
+        }),
+      ).rejects.toThrow('cannot take 2')
       expect(await countRows(db, 'moves')).toBe(0)
       expect(await effects('strict')).toEqual([])
     })
@@ -102,10 +147,13 @@ describe('domain events and the outbox', () => {
     it('gives every event a time-ordered id and the clock time of the publish', async () => {
       const bus = newBus()
       const got: Array<Published<AllEvents, 'Moved'>> = []
-      bus.inTx('Moved', 'ids', async (_tx, events) => { got.push(...events) })
+      bus.inTx('Moved', 'ids', async (_tx, events) => {
+        got.push(...events)
+      })
       await publishMoved(bus, 1, 2, 3)
       expect(got.map((e) => ({ type: e.type, payload: e.payload, publishedAt: e.publishedAt }))).toEqual(
-        moved(1, 2, 3).map((payload) => ({ type: 'Moved', payload, publishedAt: T0 })))
+        moved(1, 2, 3).map((payload) => ({ type: 'Moved', payload, publishedAt: T0 })),
+      )
       expect(got.map((e) => e.id)).toEqual([...got.map((e) => e.id)].sort())
       expect(new Set(got.map((e) => e.id)).size).toBe(3)
     })
@@ -124,19 +172,43 @@ describe('domain events and the outbox', () => {
         expect(calls).toEqual([])
       })
       expect(calls).toEqual([])
-      const rows = await db.query<{ subscriber: string; type: string; payload: unknown; published_at: Date; attempts: number; next_attempt_at: Date }>(
-        'select subscriber, type, payload, published_at, attempts, next_attempt_at from outbox order by event_id, subscriber')
-      expect(rows.map((r) => ({ ...r, published_at: new Date(r.published_at).toISOString(), next_attempt_at: new Date(r.next_attempt_at).toISOString() }))).toEqual(
-        [1, 1, 2, 2].map((n, i) => ({ subscriber: i % 2 ? 'mailer' : 'indexer', type: 'Moved', payload: { n, ref: `R${n}` }, published_at: T0, attempts: 0, next_attempt_at: T0 })))
+      const rows = await db.query<{
+        subscriber: string
+        type: string
+        payload: unknown
+        published_at: Date
+        attempts: number
+        next_attempt_at: Date
+      }>(
+        'select subscriber, type, payload, published_at, attempts, next_attempt_at from outbox order by event_id, subscriber',
+      )
+      expect(
+        rows.map((r) => ({
+          ...r,
+          published_at: new Date(r.published_at).toISOString(),
+          next_attempt_at: new Date(r.next_attempt_at).toISOString(),
+        })),
+      ).toEqual(
+        [1, 1, 2, 2].map((n, i) => ({
+          subscriber: i % 2 ? 'mailer' : 'indexer',
+          type: 'Moved',
+          payload: { n, ref: `R${n}` },
+          published_at: T0,
+          attempts: 0,
+          next_attempt_at: T0,
+        })),
+      )
     })
 
     it('a rolled-back publish leaves no rows; publishing a type nobody subscribes to writes nothing', async () => {
       const bus = newBus()
       bus.afterCommit('Moved', 'mailer', recording('mailer'))
-      await expect(db.transaction(async (tx) => {
-        await bus.publish(tx, 'Moved', moved(1))
-        throw new Error('rolled back')
-      })).rejects.toThrow('rolled back')
+      await expect(
+        db.transaction(async (tx) => {
+          await bus.publish(tx, 'Moved', moved(1))
+          throw new Error('rolled back')
+        }),
+      ).rejects.toThrow('rolled back')
       await db.transaction((tx) => bus.publish(tx, 'Stopped', [{ n: 1 }]))
       expect(await outboxRows()).toBe(0)
       expect(await dispatcher(bus).runOnce()).toBe(0)
@@ -154,11 +226,20 @@ describe('domain events and the outbox', () => {
       const d = dispatcher(bus)
       expect(await d.runOnce()).toBe(3)
       expect(got.map((e) => ({ type: e.type, payload: e.payload, publishedAt: e.publishedAt }))).toEqual(
-        moved(1, 2, 3).map((payload) => ({ type: 'Moved', payload, publishedAt: T0 })))
-      expect(await effects('mailer')).toEqual([[1, 1], [2, 1], [3, 1]])
+        moved(1, 2, 3).map((payload) => ({ type: 'Moved', payload, publishedAt: T0 })),
+      )
+      expect(await effects('mailer')).toEqual([
+        [1, 1],
+        [2, 1],
+        [3, 1],
+      ])
       expect(await outboxRows()).toBe(0)
       expect(await d.runOnce()).toBe(0)
-      expect(await effects('mailer')).toEqual([[1, 1], [2, 1], [3, 1]])
+      expect(await effects('mailer')).toEqual([
+        [1, 1],
+        [2, 1],
+        [3, 1],
+      ])
     })
 
     it('two dispatchers on one database running at once handle each event exactly once', async () => {
@@ -185,19 +266,29 @@ describe('domain events and the outbox', () => {
       const byA: number[] = []
       const byB: number[] = []
       const busA = newBus()
-      busA.afterCommit('Moved', 'shared', async (tx, events) => {
-        byA.push(...events.map((e) => e.payload.n))
-        await recording('shared')(tx, events)
-        if (byA.length === events.length) {
-          holding()
-          await released // hold the first batch's row locks while B runs
-        }
-      }, { batch: 5 })
+      busA.afterCommit(
+        'Moved',
+        'shared',
+        async (tx, events) => {
+          byA.push(...events.map((e) => e.payload.n))
+          await recording('shared')(tx, events)
+          if (byA.length === events.length) {
+            holding()
+            await released // hold the first batch's row locks while B runs
+          }
+        },
+        { batch: 5 },
+      )
       const busB = newBus()
-      busB.afterCommit('Moved', 'shared', async (tx, events) => {
-        byB.push(...events.map((e) => e.payload.n))
-        await recording('shared')(tx, events)
-      }, { batch: 5 })
+      busB.afterCommit(
+        'Moved',
+        'shared',
+        async (tx, events) => {
+          byB.push(...events.map((e) => e.payload.n))
+          await recording('shared')(tx, events)
+        },
+        { batch: 5 },
+      )
       bus.afterCommit('Moved', 'shared', recording('shared'))
       await publishMoved(bus, ...Array.from({ length: 20 }, (_, i) => i + 1))
       const a = dispatcher(busA).runOnce()
@@ -210,7 +301,7 @@ describe('domain events and the outbox', () => {
       expect(await effects('shared')).toEqual(Array.from({ length: 20 }, (_, i) => [i + 1, 1]))
     })
 
-    it('respects batch sizes (the subscription\'s, else the dispatcher\'s) and keeps publish order across publishes', async () => {
+    it("respects batch sizes (the subscription's, else the dispatcher's) and keeps publish order across publishes", async () => {
       const bus = newBus()
       const small: number[][] = []
       const dflt: number[][] = []
@@ -220,15 +311,26 @@ describe('domain events and the outbox', () => {
       await publishMoved(bus, 4, 5)
       await publishMoved(bus, 6)
       expect(await dispatcher(bus, { batch: 4 }).runOnce()).toBe(12)
-      expect(small).toEqual([[1, 2], [3, 4], [5, 6]])
-      expect(dflt).toEqual([[1, 2, 3, 4], [5, 6]])
+      expect(small).toEqual([
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ])
+      expect(dflt).toEqual([
+        [1, 2, 3, 4],
+        [5, 6],
+      ])
     })
 
     it('hands a subscriber to several types only the events of the type it registered for, one type per batch', async () => {
       const bus = newBus()
       const types: string[][] = []
-      bus.afterCommit('Moved', 'audit', async (_tx, events) => { types.push(events.map((e) => `${e.type}${e.payload.n}`)) })
-      bus.afterCommit('Stopped', 'audit', async (_tx, events) => { types.push(events.map((e) => `${e.type}${e.payload.n}`)) })
+      bus.afterCommit('Moved', 'audit', async (_tx, events) => {
+        types.push(events.map((e) => `${e.type}${e.payload.n}`))
+      })
+      bus.afterCommit('Stopped', 'audit', async (_tx, events) => {
+        types.push(events.map((e) => `${e.type}${e.payload.n}`))
+      })
       await db.transaction(async (tx) => {
         await bus.publish(tx, 'Moved', moved(1))
         await bus.publish(tx, 'Stopped', [{ n: 2 }])
@@ -245,13 +347,25 @@ describe('domain events and the outbox', () => {
       const calls: number[][] = []
       let broken = true
       const logged: string[] = []
-      bus.afterCommit('Moved', 'flaky', recording('flaky', calls, (n) => broken && n === 3))
+      bus.afterCommit(
+        'Moved',
+        'flaky',
+        recording('flaky', calls, (n) => broken && n === 3),
+      )
       bus.afterCommit('Moved', 'healthy', recording('healthy'))
       await publishMoved(bus, 1, 2, 3, 4, 5)
-      const d = dispatcher(bus, { baseBackoffMs: 1000, maxBackoffMs: 5000, failingAfter: 3, log: (msg) => logged.push(msg) })
-      const due = async () => (await db.query<{ n: number; attempts: number; next: Date; last_error: string | null }>(
-        `select (payload->>'n')::int as n, attempts, next_attempt_at as next, last_error from outbox where subscriber = 'flaky' order by event_id`))
-        .map((r) => ({ n: r.n, attempts: r.attempts, next: new Date(r.next).toISOString(), error: r.last_error }))
+      const d = dispatcher(bus, {
+        baseBackoffMs: 1000,
+        maxBackoffMs: 5000,
+        failingAfter: 3,
+        log: (msg) => logged.push(msg),
+      })
+      const due = async () =>
+        (
+          await db.query<{ n: number; attempts: number; next: Date; last_error: string | null }>(
+            `select (payload->>'n')::int as n, attempts, next_attempt_at as next, last_error from outbox where subscriber = 'flaky' order by event_id`,
+          )
+        ).map((r) => ({ n: r.n, attempts: r.attempts, next: new Date(r.next).toISOString(), error: r.last_error }))
       const at = (ms: number) => new Date(new Date(T0).getTime() + ms).toISOString()
 
       // The batch of five fails: nothing of it stays written; the healthy subscriber is not held back.
@@ -259,7 +373,9 @@ describe('domain events and the outbox', () => {
       expect(calls).toEqual([[1, 2, 3, 4, 5]])
       expect(await effects('flaky')).toEqual([])
       expect(await effects('healthy')).toEqual([1, 2, 3, 4, 5].map((n) => [n, 1]))
-      expect(await due()).toEqual([1, 2, 3, 4, 5].map((n) => ({ n, attempts: 1, next: at(1000), error: 'cannot take 3' })))
+      expect(await due()).toEqual(
+        [1, 2, 3, 4, 5].map((n) => ({ n, attempts: 1, next: at(1000), error: 'cannot take 3' })),
+      )
       expect(logged).toEqual([expect.stringMatching(/^outbox: flaky failed on Moved \(5 events from .+, attempt 1\)$/)])
 
       // Not due before its backoff.
@@ -271,7 +387,12 @@ describe('domain events and the outbox', () => {
       clock.advance(1)
       expect(await d.runOnce()).toBe(4)
       expect(calls.slice(1)).toEqual([[1], [2], [3], [4], [5]])
-      expect(await effects('flaky')).toEqual([[1, 1], [2, 1], [4, 1], [5, 1]])
+      expect(await effects('flaky')).toEqual([
+        [1, 1],
+        [2, 1],
+        [4, 1],
+        [5, 1],
+      ])
       expect(await due()).toEqual([{ n: 3, attempts: 2, next: at(1000 + 2000), error: 'cannot take 3' }])
 
       // Attempt 3 reaches `failingAfter`: reported as failing; attempt 4's backoff (8 s) is capped at 5 s.
@@ -279,7 +400,17 @@ describe('domain events and the outbox', () => {
       expect(await d.runOnce()).toBe(0)
       expect(await due()).toEqual([{ n: 3, attempts: 3, next: at(3000 + 4000), error: 'cannot take 3' }])
       expect(logged.at(-1)).toMatch(/attempt 3\): failing, retried every 4000 ms$/)
-      expect(await d.pending()).toEqual([{ subscriber: 'flaky', type: 'Moved', pending: 1, failing: 1, oldestPublishedAt: T0, lastError: 'cannot take 3', subscribed: true }])
+      expect(await d.pending()).toEqual([
+        {
+          subscriber: 'flaky',
+          type: 'Moved',
+          pending: 1,
+          failing: 1,
+          oldestPublishedAt: T0,
+          lastError: 'cannot take 3',
+          subscribed: true,
+        },
+      ])
       clock.set(at(7000))
       expect(await d.runOnce()).toBe(0)
       expect(await due()).toEqual([{ n: 3, attempts: 4, next: at(7000 + 5000), error: 'cannot take 3' }])
@@ -287,7 +418,13 @@ describe('domain events and the outbox', () => {
       // Events published meanwhile are not held back by the poison one.
       await publishMoved(bus, 6)
       expect(await d.runOnce()).toBe(2) // 6 for both subscribers
-      expect(await effects('flaky')).toEqual([[1, 1], [2, 1], [4, 1], [5, 1], [6, 1]])
+      expect(await effects('flaky')).toEqual([
+        [1, 1],
+        [2, 1],
+        [4, 1],
+        [5, 1],
+        [6, 1],
+      ])
 
       // Fixed: the next due retry goes through, once.
       broken = false
@@ -313,12 +450,31 @@ describe('domain events and the outbox', () => {
       bus.afterCommit('Moved', 'kept', recording('kept'))
       const d = dispatcher(bus)
       expect(await d.runOnce()).toBe(2)
-      expect(await effects('kept')).toEqual([[1, 1], [2, 1]])
+      expect(await effects('kept')).toEqual([
+        [1, 1],
+        [2, 1],
+      ])
       expect(await outboxRows('removed')).toBe(2)
       expect(await outboxRows('kept')).toBe(1)
       expect(await d.pending()).toEqual([
-        { subscriber: 'kept', type: 'Stopped', pending: 1, failing: 0, oldestPublishedAt: T0, lastError: null, subscribed: false },
-        { subscriber: 'removed', type: 'Moved', pending: 2, failing: 0, oldestPublishedAt: T0, lastError: null, subscribed: false },
+        {
+          subscriber: 'kept',
+          type: 'Stopped',
+          pending: 1,
+          failing: 0,
+          oldestPublishedAt: T0,
+          lastError: null,
+          subscribed: false,
+        },
+        {
+          subscriber: 'removed',
+          type: 'Moved',
+          pending: 2,
+          failing: 0,
+          oldestPublishedAt: T0,
+          lastError: null,
+          subscribed: false,
+        },
       ])
       expect(await outboxBacklog(db)).toHaveLength(2)
     })
@@ -337,7 +493,10 @@ describe('domain events and the outbox', () => {
       const d = dispatcher(bus, { intervalMs: 1 }).start()
       await inHandler
       await d.stop()
-      expect(await effects('background')).toEqual([[1, 1], [2, 1]])
+      expect(await effects('background')).toEqual([
+        [1, 1],
+        [2, 1],
+      ])
       expect(await outboxRows()).toBe(0)
       // Stopped: a later publish stays queued, and runOnce does nothing.
       await publishMoved(bus, 3)
@@ -366,7 +525,9 @@ describe('domain events and the outbox', () => {
     it('a module publishes through Publisher<its events> and cannot publish or subscribe wrongly (type-checked)', async () => {
       const bus = newBus()
       const seen: string[] = []
-      bus.inTx('Pinged', 'pinger', async (_tx, events) => { seen.push(...events.map((e) => e.payload.at)) })
+      bus.inTx('Pinged', 'pinger', async (_tx, events) => {
+        seen.push(...events.map((e) => e.payload.at))
+      })
       // The bus of all events serves a module that knows only its own.
       const publisher: Publisher<OtherEvents> = bus
       await db.transaction((tx) => publisher.publish(tx, 'Pinged', [{ at: T0 }]))

@@ -41,7 +41,12 @@ export interface Publisher<M> {
 /** The subscribing side of a bus, for a module that subscribes to the events of `M`. */
 export interface Subscriptions<M> {
   inTx<K extends keyof M & string>(type: K, subscriber: string, handle: EventHandler<M, K>): void
-  afterCommit<K extends keyof M & string>(type: K, subscriber: string, handle: EventHandler<M, K>, opts?: { batch?: number }): void
+  afterCommit<K extends keyof M & string>(
+    type: K,
+    subscriber: string,
+    handle: EventHandler<M, K>,
+    opts?: { batch?: number },
+  ): void
 }
 
 export type SubscriptionMode = 'inTx' | 'afterCommit'
@@ -89,10 +94,21 @@ export class EventBus<M extends EventMap<M>> implements Publisher<M>, Subscripti
    * subscriber; the dispatcher calls `handle` with batches (up to `opts.batch`, else the dispatcher's batch size) of
    * due events in publish order, in a transaction that also deletes their rows. Retried on failure, never lost.
    */
-  afterCommit<K extends keyof M & string>(type: K, subscriber: string, handle: EventHandler<M, K>, opts: { batch?: number } = {}): void {
-    if (opts.batch !== undefined && !(Number.isInteger(opts.batch) && opts.batch >= 1)) throw new Error(`batch must be a positive integer (${subscriber})`)
+  afterCommit<K extends keyof M & string>(
+    type: K,
+    subscriber: string,
+    handle: EventHandler<M, K>,
+    opts: { batch?: number } = {},
+  ): void {
+    if (opts.batch !== undefined && !(Number.isInteger(opts.batch) && opts.batch >= 1))
+      throw new Error(`batch must be a positive integer (${subscriber})`)
     this.register(type, subscriber, 'afterCommit')
-    this.listOf(this.afterSubs, type).push({ type, subscriber, handle: handle as unknown as AfterCommitSubscription['handle'], batch: opts.batch })
+    this.listOf(this.afterSubs, type).push({
+      type,
+      subscriber,
+      handle: handle as unknown as AfterCommitSubscription['handle'],
+      batch: opts.batch,
+    })
   }
 
   /**
@@ -106,14 +122,24 @@ export class EventBus<M extends EventMap<M>> implements Publisher<M>, Subscripti
     const after = this.afterSubs.get(type) ?? []
     if (payloads.length === 0 || (inTx.length === 0 && after.length === 0)) return
     const publishedAt = this.clock.now().toISOString()
-    const events: Array<Published<M, K>> = payloads.map((payload) => ({ id: this.ids.uuid(), type, payload, publishedAt }))
+    const events: Array<Published<M, K>> = payloads.map((payload) => ({
+      id: this.ids.uuid(),
+      type,
+      payload,
+      publishedAt,
+    }))
     for (const s of inTx) await s.handle(tx, events as never)
     if (after.length === 0) return
     await tx.query(
       `insert into outbox (event_id, subscriber, type, payload, published_at, next_attempt_at)
        select e.id, s.subscriber, $1, e.payload, $2, $2
        from jsonb_to_recordset($3::jsonb) as e(id uuid, payload jsonb), unnest($4::text[]) as s(subscriber)`,
-      [type, publishedAt, JSON.stringify(events.map((e) => ({ id: e.id, payload: e.payload }))), after.map((s) => s.subscriber)],
+      [
+        type,
+        publishedAt,
+        JSON.stringify(events.map((e) => ({ id: e.id, payload: e.payload }))),
+        after.map((s) => s.subscriber),
+      ],
     )
   }
 
@@ -128,8 +154,10 @@ export class EventBus<M extends EventMap<M>> implements Publisher<M>, Subscripti
   }
 
   private register(type: string, subscriber: string, mode: SubscriptionMode) {
-    if (!SUBSCRIBER_NAME.test(subscriber)) throw new Error(`subscriber name ${JSON.stringify(subscriber)}: lower-case words joined by . : _ or -`)
-    if (this.registered.some((r) => r.type === type && r.subscriber === subscriber)) throw new Error(`${subscriber} already subscribes to ${type}`)
+    if (!SUBSCRIBER_NAME.test(subscriber))
+      throw new Error(`subscriber name ${JSON.stringify(subscriber)}: lower-case words joined by . : _ or -`)
+    if (this.registered.some((r) => r.type === type && r.subscriber === subscriber))
+      throw new Error(`${subscriber} already subscribes to ${type}`)
     this.registered.push({ type, subscriber, mode })
   }
 
@@ -171,14 +199,28 @@ export interface OutboxBacklog {
 
 /** The outbox's backlog per (subscriber, type). One query; the table holds only pending work. */
 export async function outboxBacklog(db: Db | Tx, failingAfter = 5): Promise<Array<Omit<OutboxBacklog, 'subscribed'>>> {
-  const rows = await db.query<{ subscriber: string; type: string; pending: number; failing: number; oldest: Date | string; last_error: string | null }>(
+  const rows = await db.query<{
+    subscriber: string
+    type: string
+    pending: number
+    failing: number
+    oldest: Date | string
+    last_error: string | null
+  }>(
     `select subscriber, type, count(*)::int as pending, count(*) filter (where attempts >= $1)::int as failing,
        min(published_at) as oldest,
        (array_agg(last_error order by attempts desc, event_id) filter (where last_error is not null))[1] as last_error
      from outbox group by subscriber, type order by subscriber, type`,
     [failingAfter],
   )
-  return rows.map((r) => ({ subscriber: r.subscriber, type: r.type, pending: r.pending, failing: r.failing, oldestPublishedAt: new Date(r.oldest).toISOString(), lastError: r.last_error }))
+  return rows.map((r) => ({
+    subscriber: r.subscriber,
+    type: r.type,
+    pending: r.pending,
+    failing: r.failing,
+    oldestPublishedAt: new Date(r.oldest).toISOString(),
+    lastError: r.last_error,
+  }))
 }
 
 /**
@@ -186,7 +228,13 @@ export async function outboxBacklog(db: Db | Tx, failingAfter = 5): Promise<Arra
  * oldest first, up to `limit`; failing ones too. For a subscriber that handles some early, before the dispatcher
  * does (a read that must see them handled): it then takes them with {@link takeEvents}.
  */
-export async function pendingEventIds(db: Db | Tx, subscriber: string, type: string, match: object, limit: number): Promise<string[]> {
+export async function pendingEventIds(
+  db: Db | Tx,
+  subscriber: string,
+  type: string,
+  match: object,
+  limit: number,
+): Promise<string[]> {
   const rows = await db.query<{ id: string }>(
     `select event_id::text as id from outbox where subscriber = $1 and type = $2 and payload @> $3::jsonb order by event_id limit $4`,
     [subscriber, type, JSON.stringify(match), limit],
@@ -199,13 +247,20 @@ export async function pendingEventIds(db: Db | Tx, subscriber: string, type: str
  * puts them back), as the dispatcher would. Waits for a dispatcher holding one; what it finished meanwhile is gone
  * and not returned, so an event is handled once either way.
  */
-export async function takeEvents<P extends object>(tx: Tx, subscriber: string, type: string, ids: string[]): Promise<Array<Published<Record<string, P>, string>>> {
+export async function takeEvents<P extends object>(
+  tx: Tx,
+  subscriber: string,
+  type: string,
+  ids: string[],
+): Promise<Array<Published<Record<string, P>, string>>> {
   if (ids.length === 0) return []
   const rows = await tx.query<{ id: string; payload: P; published_at: Date | string }>(
     `delete from outbox where subscriber = $1 and type = $2 and event_id = any($3::uuid[]) returning event_id::text as id, payload, published_at`,
     [subscriber, type, ids],
   )
-  return rows.sort((a, b) => (a.id < b.id ? -1 : 1)).map((r) => ({ id: r.id, type, payload: r.payload, publishedAt: new Date(r.published_at).toISOString() }))
+  return rows
+    .sort((a, b) => (a.id < b.id ? -1 : 1))
+    .map((r) => ({ id: r.id, type, payload: r.payload, publishedAt: new Date(r.published_at).toISOString() }))
 }
 
 interface ClaimedRow {
@@ -235,7 +290,10 @@ export class OutboxDispatcher {
   private running: Promise<unknown> | undefined
   private stopped = false
 
-  constructor(private readonly deps: { db: Db; clock: Clock; bus: { afterCommitSubscriptions(): AfterCommitSubscription[] } }, opts: OutboxOptions = {}) {
+  constructor(
+    private readonly deps: { db: Db; clock: Clock; bus: { afterCommitSubscriptions(): AfterCommitSubscription[] } },
+    opts: OutboxOptions = {},
+  ) {
     this.intervalMs = opts.intervalMs ?? 1000
     this.batch = opts.batch ?? 100
     this.baseBackoffMs = opts.baseBackoffMs ?? 1000
@@ -244,7 +302,8 @@ export class OutboxDispatcher {
     this.log = opts.log ?? (() => {})
     if (!(Number.isInteger(this.batch) && this.batch >= 1)) throw new Error('batch must be a positive integer')
     // A zero backoff would make a failed row due again within the same round.
-    if (!(this.baseBackoffMs >= 1 && this.maxBackoffMs >= this.baseBackoffMs)) throw new Error('backoff: 1 ≤ baseBackoffMs ≤ maxBackoffMs')
+    if (!(this.baseBackoffMs >= 1 && this.maxBackoffMs >= this.baseBackoffMs))
+      throw new Error('backoff: 1 ≤ baseBackoffMs ≤ maxBackoffMs')
   }
 
   /** Runs a round every `intervalMs` after the previous one ended, until `stop()`. */
@@ -255,10 +314,12 @@ export class OutboxDispatcher {
 
   private schedule() {
     this.timer = setTimeout(() => {
-      this.running = this.runOnce().catch((err: unknown) => this.log('outbox round failed', err)).finally(() => {
-        this.running = undefined
-        if (!this.stopped) this.schedule()
-      })
+      this.running = this.runOnce()
+        .catch((err: unknown) => this.log('outbox round failed', err))
+        .finally(() => {
+          this.running = undefined
+          if (!this.stopped) this.schedule()
+        })
     }, this.intervalMs)
     this.timer.unref()
   }
@@ -293,7 +354,10 @@ export class OutboxDispatcher {
   /** The backlog per (subscriber, type), with whether this process handles it. */
   async pending(): Promise<OutboxBacklog[]> {
     const subs = this.deps.bus.afterCommitSubscriptions()
-    return (await outboxBacklog(this.deps.db, this.failingAfter)).map((b) => ({ ...b, subscribed: subs.some((s) => s.subscriber === b.subscriber && s.type === b.type) }))
+    return (await outboxBacklog(this.deps.db, this.failingAfter)).map((b) => ({
+      ...b,
+      subscribed: subs.some((s) => s.subscriber === b.subscriber && s.type === b.type),
+    }))
   }
 
   private async runBatch(s: AfterCommitSubscription): Promise<{ handled: number; more: boolean }> {
@@ -313,8 +377,19 @@ export class OutboxDispatcher {
         const retryAt = rows.findIndex((r) => r.attempts > 0)
         batch = retryAt === 0 ? rows.slice(0, 1) : retryAt > 0 ? rows.slice(0, retryAt) : rows
         if (batch.length === 0) return
-        await s.handle(tx, batch.map((r) => ({ id: r.id, type: s.type, payload: r.payload, publishedAt: new Date(r.published_at).toISOString() })))
-        await tx.query('delete from outbox where subscriber = $1 and event_id = any($2::uuid[])', [s.subscriber, batch.map((r) => r.id)])
+        await s.handle(
+          tx,
+          batch.map((r) => ({
+            id: r.id,
+            type: s.type,
+            payload: r.payload,
+            publishedAt: new Date(r.published_at).toISOString(),
+          })),
+        )
+        await tx.query('delete from outbox where subscriber = $1 and event_id = any($2::uuid[])', [
+          s.subscriber,
+          batch.map((r) => r.id),
+        ])
       })
     } catch (err) {
       if (batch.length === 0) throw err
@@ -332,10 +407,20 @@ export class OutboxDispatcher {
          next_attempt_at = $3::timestamptz + least($6::float8, $5::float8 * power(2::float8, least(attempts, 60))) * interval '1 millisecond'
        where subscriber = $1 and event_id = any($2::uuid[])
        returning attempts`,
-      [s.subscriber, batch.map((r) => r.id), this.deps.clock.now().toISOString(), message, this.baseBackoffMs, this.maxBackoffMs],
+      [
+        s.subscriber,
+        batch.map((r) => r.id),
+        this.deps.clock.now().toISOString(),
+        message,
+        this.baseBackoffMs,
+        this.maxBackoffMs,
+      ],
     )
     const attempts = Math.max(0, ...rows.map((r) => r.attempts))
     const ids = batch.length === 1 ? `event ${batch[0]!.id}` : `${batch.length} events from ${batch[0]!.id}`
-    this.log(`outbox: ${s.subscriber} failed on ${s.type} (${ids}, attempt ${attempts})${attempts >= this.failingAfter ? ': failing, retried every ' + Math.min(this.maxBackoffMs, this.baseBackoffMs * 2 ** (attempts - 1)) + ' ms' : ''}`, err)
+    this.log(
+      `outbox: ${s.subscriber} failed on ${s.type} (${ids}, attempt ${attempts})${attempts >= this.failingAfter ? ': failing, retried every ' + Math.min(this.maxBackoffMs, this.baseBackoffMs * 2 ** (attempts - 1)) + ' ms' : ''}`,
+      err,
+    )
   }
 }

@@ -4,8 +4,19 @@ import { deflateSync } from 'node:zlib'
 import fontkit from '@pdf-lib/fontkit'
 import QRCode from 'qrcode'
 import {
-  PDFArray, PDFDict, PDFDocument, PDFName, PDFRawStream, concatTransformationMatrix, decodePDFRawStream, drawObject, popGraphicsState, pushGraphicsState, rgb,
-  type PDFFont, type PDFPage,
+  PDFArray,
+  PDFDict,
+  PDFDocument,
+  PDFName,
+  PDFRawStream,
+  concatTransformationMatrix,
+  decodePDFRawStream,
+  drawObject,
+  popGraphicsState,
+  pushGraphicsState,
+  rgb,
+  type PDFFont,
+  type PDFPage,
 } from 'pdf-lib'
 import { packageRoot } from './paths.js'
 
@@ -33,11 +44,15 @@ let font: { bytes: Uint8Array; engine: { create: () => unknown } } | undefined
 function sharedFont() {
   if (!font) {
     const bytes = readFileSync(FONT_FILE)
-    const parsed = fontkit.create(bytes) as ReturnType<typeof fontkit.create> & { glyphForCodePoint(cp: number): unknown }
+    const parsed = fontkit.create(bytes) as ReturnType<typeof fontkit.create> & {
+      glyphForCodePoint(cp: number): unknown
+    }
     // The font has no layout tables (cut by scripts/subset-cjk-font.py), so shaping is one glyph per code point;
     // doing that directly spares fontkit's shaping engine, which dominated the time to render a page. pdf-lib
     // reads only `glyphs` of a layout.
-    Object.defineProperty(parsed, 'layout', { value: (text: string) => ({ glyphs: Array.from(text, (ch) => parsed.glyphForCodePoint(ch.codePointAt(0)!)) }) })
+    Object.defineProperty(parsed, 'layout', {
+      value: (text: string) => ({ glyphs: Array.from(text, (ch) => parsed.glyphForCodePoint(ch.codePointAt(0)!)) }),
+    })
     font = { bytes, engine: { create: () => parsed } }
   }
   return font
@@ -53,7 +68,10 @@ function measurer(f: Pick<PDFFont, 'widthOfTextAtSize'>): Pick<PDFFont, 'widthOf
       let w = 0
       for (const ch of text) {
         let a = advances.get(ch)
-        if (a === undefined) { a = f.widthOfTextAtSize(ch, 1000); advances.set(ch, a) }
+        if (a === undefined) {
+          a = f.widthOfTextAtSize(ch, 1000)
+          advances.set(ch, a)
+        }
         w += a
       }
       return (w * size) / 1000
@@ -64,7 +82,10 @@ function measurer(f: Pick<PDFFont, 'widthOfTextAtSize'>): Pick<PDFFont, 'widthOf
 /** Splits text into lines that fit `width`: CJK breaks between any two characters, other scripts at spaces. */
 export function wrapText(text: string, f: Pick<PDFFont, 'widthOfTextAtSize'>, size: number, width: number): string[] {
   const clean = text.replace(/[\u0000-\u001f\u007f]+/g, ' ')
-  const tokens = clean.match(/[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]+\s*|\s+/g) ?? []
+  const tokens =
+    clean.match(
+      /[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]+\s*|\s+/g,
+    ) ?? []
   const lines: string[] = []
   let line = ''
   for (const tok of tokens) {
@@ -73,7 +94,10 @@ export function wrapText(text: string, f: Pick<PDFFont, 'widthOfTextAtSize'>, si
       if (line === '' && f.widthOfTextAtSize(tok.trimEnd(), size) > width) {
         let part = ''
         for (const ch of tok) {
-          if (part && f.widthOfTextAtSize(part + ch, size) > width) { lines.push(part); part = '' }
+          if (part && f.widthOfTextAtSize(part + ch, size) > width) {
+            lines.push(part)
+            part = ''
+          }
           part += ch
         }
         line = part
@@ -87,18 +111,37 @@ export function wrapText(text: string, f: Pick<PDFFont, 'widthOfTextAtSize'>, si
   return lines
 }
 
-export interface Field { zh: string; en: string; value: string }
-export interface Column { zh: string; en: string; width: number; align?: 'left' | 'right' }
+export interface Field {
+  zh: string
+  en: string
+  value: string
+}
+export interface Column {
+  zh: string
+  en: string
+  width: number
+  align?: 'left' | 'right'
+}
 
 /** Document metadata; `keywords` carries the verification token so tools can read it without decoding the QR. */
-export interface DocMeta { title: string; subject: string; keywords: string[]; createdAt: Date; footer: string }
+export interface DocMeta {
+  title: string
+  subject: string
+  keywords: string[]
+  createdAt: Date
+  footer: string
+}
 
 export class PdfWriter {
   page!: PDFPage
   y = 0
   /** Measures text like the font, without shaping (see {@link measurer}). */
   private readonly m: Pick<PDFFont, 'widthOfTextAtSize'>
-  private constructor(readonly doc: PDFDocument, readonly font: PDFFont, private readonly meta: DocMeta) {
+  private constructor(
+    readonly doc: PDFDocument,
+    readonly font: PDFFont,
+    private readonly meta: DocMeta,
+  ) {
     this.m = measurer(font)
   }
 
@@ -109,7 +152,10 @@ export class PdfWriter {
     // the same Flate format, several times faster, and deflate was the largest share of render time.
     const ctx = doc.context
     ctx.flateStream = (contents, dict = {}) =>
-      ctx.stream(deflateSync(typeof contents === 'string' ? Buffer.from(contents, 'latin1') : contents), { ...dict, Filter: 'FlateDecode' })
+      ctx.stream(deflateSync(typeof contents === 'string' ? Buffer.from(contents, 'latin1') : contents), {
+        ...dict,
+        Filter: 'FlateDecode',
+      })
     doc.registerFontkit(engine as Parameters<PDFDocument['registerFontkit']>[0])
     const f = await doc.embedFont(bytes, { subset: true })
     doc.setTitle(meta.title)
@@ -124,8 +170,12 @@ export class PdfWriter {
     return w
   }
 
-  get width() { return A4[0] - 2 * MARGIN }
-  get left() { return MARGIN }
+  get width() {
+    return A4[0] - 2 * MARGIN
+  }
+  get left() {
+    return MARGIN
+  }
 
   newPage() {
     this.page = this.doc.addPage(A4)
@@ -138,7 +188,10 @@ export class PdfWriter {
   }
 
   /** Draws wrapped text at the cursor and moves it down. */
-  text(s: string, o: { size?: number; x?: number; width?: number; color?: 'ink' | 'muted'; center?: boolean; gap?: number } = {}) {
+  text(
+    s: string,
+    o: { size?: number; x?: number; width?: number; color?: 'ink' | 'muted'; center?: boolean; gap?: number } = {},
+  ) {
     const size = o.size ?? 10
     const x = o.x ?? MARGIN
     const width = o.width ?? A4[0] - MARGIN - x
@@ -146,7 +199,13 @@ export class PdfWriter {
     for (const line of wrapText(s, this.m, size, width)) {
       this.ensure(lead)
       const dx = o.center ? (width - this.m.widthOfTextAtSize(line, size)) / 2 : 0
-      this.page.drawText(line, { x: x + dx, y: this.y - size, size, font: this.font, color: o.color === 'muted' ? MUTED : INK })
+      this.page.drawText(line, {
+        x: x + dx,
+        y: this.y - size,
+        size,
+        font: this.font,
+        color: o.color === 'muted' ? MUTED : INK,
+      })
       this.y -= lead
     }
     this.y -= o.gap ?? 0
@@ -159,7 +218,12 @@ export class PdfWriter {
   }
 
   rule(gap = 6) {
-    this.page.drawLine({ start: { x: MARGIN, y: this.y }, end: { x: A4[0] - MARGIN, y: this.y }, thickness: 0.6, color: RULE })
+    this.page.drawLine({
+      start: { x: MARGIN, y: this.y },
+      end: { x: A4[0] - MARGIN, y: this.y },
+      thickness: 0.6,
+      color: RULE,
+    })
     this.y -= gap
   }
 
@@ -203,7 +267,10 @@ export class PdfWriter {
     for (const row of rows) {
       const lines = row.map((cell, j) => wrapText(cell, this.m, 9, widths[j]! - 4))
       const h = Math.max(...lines.map((l) => l.length)) * 12 + 4
-      if (this.y - h < BOTTOM) { this.newPage(); header() }
+      if (this.y - h < BOTTOM) {
+        this.newPage()
+        header()
+      }
       const top = this.y
       let x = MARGIN
       lines.forEach((ls, j) => {
@@ -235,14 +302,31 @@ export class PdfWriter {
         bits[(r + quiet) * rowBytes + (col >> 3)]! &= ~(0x80 >> (col & 7))
       }
     }
-    const stream = this.doc.context.flateStream(bits, { Type: 'XObject', Subtype: 'Image', Width: n, Height: n, ColorSpace: 'DeviceGray', BitsPerComponent: 1 })
+    const stream = this.doc.context.flateStream(bits, {
+      Type: 'XObject',
+      Subtype: 'Image',
+      Width: n,
+      Height: n,
+      ColorSpace: 'DeviceGray',
+      BitsPerComponent: 1,
+    })
     const name = this.page.node.newXObject('KouanQR', this.doc.context.register(stream))
-    this.page.pushOperators(pushGraphicsState(), concatTransformationMatrix(size, 0, 0, size, x, y), drawObject(name), popGraphicsState())
+    this.page.pushOperators(
+      pushGraphicsState(),
+      concatTransformationMatrix(size, 0, 0, size, x, y),
+      drawObject(name),
+      popGraphicsState(),
+    )
   }
 
   /** Attaches a file (e.g. the content a token's digest covers), so the document can be checked offline. */
   async attach(name: string, bytes: Uint8Array, description: string) {
-    await this.doc.attach(bytes, name, { mimeType: 'application/json', description, creationDate: this.meta.createdAt, modificationDate: this.meta.createdAt })
+    await this.doc.attach(bytes, name, {
+      mimeType: 'application/json',
+      description,
+      creationDate: this.meta.createdAt,
+      modificationDate: this.meta.createdAt,
+    })
   }
 
   /** Page footers ("page n of N" and the document's footer line), then the bytes. */
@@ -250,7 +334,13 @@ export class PdfWriter {
     const pages = this.doc.getPages()
     pages.forEach((p, i) => {
       const label = `第 ${i + 1} 页 / 共 ${pages.length} 页   Page ${i + 1} of ${pages.length}`
-      p.drawText(label, { x: A4[0] - MARGIN - this.m.widthOfTextAtSize(label, 7.5), y: 24, size: 7.5, font: this.font, color: MUTED })
+      p.drawText(label, {
+        x: A4[0] - MARGIN - this.m.widthOfTextAtSize(label, 7.5),
+        y: 24,
+        size: 7.5,
+        font: this.font,
+        color: MUTED,
+      })
       for (const [k, line] of wrapText(this.meta.footer, this.m, 7.5, this.width - 150).entries()) {
         p.drawText(line, { x: MARGIN, y: 34 - k * 10, size: 7.5, font: this.font, color: MUTED })
       }
@@ -269,7 +359,10 @@ export async function tokenOfPdf(bytes: Uint8Array): Promise<{ token?: string; a
 
 // The first embedded file of the document (pdf-lib writes attachments but has no reader for them).
 function attachmentOf(doc: PDFDocument): { attachment?: Uint8Array } {
-  const files = doc.catalog.lookupMaybe(PDFName.of('Names'), PDFDict)?.lookupMaybe(PDFName.of('EmbeddedFiles'), PDFDict)?.lookupMaybe(PDFName.of('Names'), PDFArray)
+  const files = doc.catalog
+    .lookupMaybe(PDFName.of('Names'), PDFDict)
+    ?.lookupMaybe(PDFName.of('EmbeddedFiles'), PDFDict)
+    ?.lookupMaybe(PDFName.of('Names'), PDFArray)
   if (!files || files.size() < 2) return {}
   const ref = files.lookup(1, PDFDict).lookupMaybe(PDFName.of('EF'), PDFDict)?.get(PDFName.of('F'))
   const stream = ref && doc.context.lookup(ref)

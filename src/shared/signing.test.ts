@@ -2,7 +2,16 @@ import { fc, test } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
 import { seededRandom } from './clock.js'
 import canonicalize from 'canonicalize'
-import { ALGORITHM_NAMES, algorithms, canonicalJson, ed25519, keyId, parseKeyFile, sha256Hex, signPayload } from './signing.js'
+import {
+  ALGORITHM_NAMES,
+  algorithms,
+  canonicalJson,
+  ed25519,
+  keyId,
+  parseKeyFile,
+  sha256Hex,
+  signPayload,
+} from './signing.js'
 import { sm2 } from './sm2.js'
 
 /** Rebuilds `v` with every object's keys inserted in a shuffled order (deeply). */
@@ -28,16 +37,19 @@ const double = (hex: string) => Buffer.from(hex, 'hex').readDoubleBE(0)
 
 describe('canonicalJson (RFC 8785, JCS)', () => {
   // Our walk is a faster path; the canonicalize package is the reference implementation.
-  test.prop([fc.jsonValue({ maxDepth: 6, stringUnit: 'binary' })], { numRuns: 500 })('gives what the reference implementation gives', (v) => {
-    let expected: string | undefined
-    try {
-      expected = canonicalize(v)
-    } catch {
-      expect(() => canonicalJson(v)).toThrow()
-      return
-    }
-    expect(canonicalJson(v)).toBe(expected)
-  })
+  test.prop([fc.jsonValue({ maxDepth: 6, stringUnit: 'binary' })], { numRuns: 500 })(
+    'gives what the reference implementation gives',
+    (v) => {
+      let expected: string | undefined
+      try {
+        expected = canonicalize(v)
+      } catch {
+        expect(() => canonicalJson(v)).toThrow()
+        return
+      }
+      expect(canonicalJson(v)).toBe(expected)
+    },
+  )
 
   it('refuses lone surrogates in values and keys, accepts pairs, and hands deep nesting to the reference', () => {
     expect(() => canonicalJson({ a: 'x\ud800' })).toThrow(/Lone surrogate/)
@@ -110,7 +122,9 @@ describe('canonicalJson (RFC 8785, JCS)', () => {
   })
 
   it('writes the §3.2.2.3 sample numbers 1e21, 1e-7 and 0.000001 in ECMAScript form', () => {
-    expect(canonicalJson({ a: 1e21, b: 1e-7, c: 0.000001, d: -0, e: 1e20 })).toBe('{"a":1e+21,"b":1e-7,"c":0.000001,"d":0,"e":100000000000000000000}')
+    expect(canonicalJson({ a: 1e21, b: 1e-7, c: 0.000001, d: -0, e: 1e20 })).toBe(
+      '{"a":1e+21,"b":1e-7,"c":0.000001,"d":0,"e":100000000000000000000}',
+    )
   })
 
   it('refuses NaN and Infinity (RFC 8785 Appendix B: error)', () => {
@@ -120,7 +134,9 @@ describe('canonicalJson (RFC 8785, JCS)', () => {
   })
 
   it('escapes only what JSON requires and keeps other characters as they are', () => {
-    expect(canonicalJson('\u0000\u001f\b\t\n\f\r"\\/\u007f\u00e9\u4e2d')).toBe('"\\u0000\\u001f\\b\\t\\n\\f\\r\\"\\\\/\u007f\u00e9\u4e2d"')
+    expect(canonicalJson('\u0000\u001f\b\t\n\f\r"\\/\u007f\u00e9\u4e2d')).toBe(
+      '"\\u0000\\u001f\\b\\t\\n\\f\\r\\"\\\\/\u007f\u00e9\u4e2d"',
+    )
   })
 
   it('refuses a lone surrogate (I-JSON strings must be valid Unicode)', () => {
@@ -133,10 +149,13 @@ describe('canonicalJson (RFC 8785, JCS)', () => {
     expect(() => canonicalJson(() => 1)).toThrow(TypeError)
   })
 
-  test.prop([fc.jsonValue(), fc.integer()])('gives identical output whatever the order keys were inserted in', (value, seed) => {
-    const shuffled = shuffleKeys(value, seededRandom(seed))
-    expect(canonicalJson(shuffled)).toBe(canonicalJson(value))
-  })
+  test.prop([fc.jsonValue(), fc.integer()])(
+    'gives identical output whatever the order keys were inserted in',
+    (value, seed) => {
+      const shuffled = shuffleKeys(value, seededRandom(seed))
+      expect(canonicalJson(shuffled)).toBe(canonicalJson(value))
+    },
+  )
 
   test.prop([fc.jsonValue()])('parses back to the same value and is a fixed point', (value) => {
     const once = canonicalJson(value)
@@ -181,11 +200,14 @@ describe('Ed25519 signatures over canonical JSON', () => {
     expect(ed25519.verify(keys.publicKey, flipBit(data, n % (data.length * 8)), sig)).toBe(false)
   })
 
-  test.prop([fc.jsonValue(), fc.integer({ min: 0, max: 511 })])('fails verification after a one-bit change in the signature', (value, bit) => {
-    const data = bytes(value)
-    const sig = Buffer.from(ed25519.sign(keys.privateKey, data), 'base64url')
-    expect(ed25519.verify(keys.publicKey, data, flipBit(sig, bit).toString('base64url'))).toBe(false)
-  })
+  test.prop([fc.jsonValue(), fc.integer({ min: 0, max: 511 })])(
+    'fails verification after a one-bit change in the signature',
+    (value, bit) => {
+      const data = bytes(value)
+      const sig = Buffer.from(ed25519.sign(keys.privateKey, data), 'base64url')
+      expect(ed25519.verify(keys.publicKey, data, flipBit(sig, bit).toString('base64url'))).toBe(false)
+    },
+  )
 
   it('answers false, never throws, for a malformed signature or key', () => {
     const data = bytes({ a: 1 })
@@ -209,7 +231,11 @@ describe('Ed25519 signatures over canonical JSON', () => {
   })
 
   it('derives key ids from the public key: 16 bytes of SHA-256, base64url', () => {
-    expect(keyId(keys.publicKey)).toBe(Buffer.from(sha256Hex(Buffer.from(keys.publicKey, 'base64url')), 'hex').subarray(0, 16).toString('base64url'))
+    expect(keyId(keys.publicKey)).toBe(
+      Buffer.from(sha256Hex(Buffer.from(keys.publicKey, 'base64url')), 'hex')
+        .subarray(0, 16)
+        .toString('base64url'),
+    )
     expect(keyId(keys.publicKey)).toHaveLength(22)
     expect(keyId(other.publicKey)).not.toBe(keyId(keys.publicKey))
   })
@@ -219,18 +245,35 @@ describe('Ed25519 known answers (RFC 8032 §7.1)', () => {
   const hex = (h: string) => Buffer.from(h, 'hex')
   const b64 = (h: string) => hex(h).toString('base64url')
   it.each([
-    ['TEST 1 (empty message)', '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60', 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a', '',
-      'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b'],
-    ['TEST 2 (one byte)', '4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb', '3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c', '72',
-      '92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00'],
-    ['TEST 3 (two bytes)', 'c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7', 'fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025', 'af82',
-      '6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a'],
+    [
+      'TEST 1 (empty message)',
+      '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60',
+      'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a',
+      '',
+      'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b',
+    ],
+    [
+      'TEST 2 (one byte)',
+      '4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb',
+      '3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c',
+      '72',
+      '92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00',
+    ],
+    [
+      'TEST 3 (two bytes)',
+      'c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7',
+      'fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025',
+      'af82',
+      '6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a',
+    ],
   ])('%s: signs to the published signature and verifies it', (_name, secret, publicKey, message, signature) => {
     expect(ed25519.sign(b64(secret), hex(message))).toBe(b64(signature))
     expect(ed25519.verify(b64(publicKey), hex(message), b64(signature))).toBe(true)
     expect(() => ed25519.parsePublicKey(b64(publicKey))).not.toThrow()
     // The key file check derives nothing else: the published pair is a pair.
-    expect(parseKeyFile(JSON.stringify({ alg: 'Ed25519', publicKey: b64(publicKey), privateKey: b64(secret) })).publicKey).toBe(b64(publicKey))
+    expect(
+      parseKeyFile(JSON.stringify({ alg: 'Ed25519', publicKey: b64(publicKey), privateKey: b64(secret) })).publicKey,
+    ).toBe(b64(publicKey))
     expect(ed25519.verify(b64(publicKey), Buffer.concat([hex(message), Buffer.from([0])]), b64(signature))).toBe(false)
   })
 })
@@ -258,8 +301,12 @@ describe('the algorithm registry and key files', () => {
     expect(() => parseKeyFile(JSON.stringify({ alg: 'toString', ...e }))).toThrow(/not supported/)
     expect(() => parseKeyFile(JSON.stringify({ alg: 'SM2', ...e }))).toThrow(/not an SM2 key pair/)
     expect(() => parseKeyFile(JSON.stringify({ alg: 'Ed25519', ...s }))).toThrow(/not an Ed25519 key pair/)
-    expect(() => parseKeyFile(JSON.stringify({ alg: 'SM2', publicKey: sm2.generate().publicKey, privateKey: s.privateKey }))).toThrow(/not an SM2 key pair/)
-    expect(() => parseKeyFile(JSON.stringify({ alg: 'SM2', privateKey: s.privateKey }))).toThrow(/publicKey and privateKey/)
+    expect(() =>
+      parseKeyFile(JSON.stringify({ alg: 'SM2', publicKey: sm2.generate().publicKey, privateKey: s.privateKey })),
+    ).toThrow(/not an SM2 key pair/)
+    expect(() => parseKeyFile(JSON.stringify({ alg: 'SM2', privateKey: s.privateKey }))).toThrow(
+      /publicKey and privateKey/,
+    )
     // Files of older versions without `alg` are Ed25519 files.
     expect(parseKeyFile(JSON.stringify(e)).alg).toBe(ed25519)
   })
@@ -306,7 +353,11 @@ describe('ed25519.parsePublicKey', () => {
 
   test.prop([fc.string({ maxLength: 60 })])('rejects or accepts any string without crashing the process', (s) => {
     let threw = false
-    try { ed25519.parsePublicKey(s) } catch { threw = true }
+    try {
+      ed25519.parsePublicKey(s)
+    } catch {
+      threw = true
+    }
     expect(threw || /^[A-Za-z0-9_-]{43}$/.test(s)).toBe(true)
   })
 

@@ -1,4 +1,12 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto'
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto'
 import canonicalize from 'canonicalize'
 import { sm2 } from './sm2.js'
 
@@ -112,7 +120,8 @@ export function isEd25519Point(bytes: Uint8Array): boolean {
 function ed25519Public(x: string): KeyObject {
   let key = publicKeyCache.get(x)
   if (!key) {
-    if (!/^[A-Za-z0-9_-]{43}$/.test(x)) throw new TypeError('Ed25519 public key must be 32 bytes in base64url (43 characters)')
+    if (!/^[A-Za-z0-9_-]{43}$/.test(x))
+      throw new TypeError('Ed25519 public key must be 32 bytes in base64url (43 characters)')
     if (!isEd25519Point(Buffer.from(x, 'base64url'))) throw new TypeError('not a point of the Ed25519 curve')
     key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' })
     if (publicKeyCache.size > 10_000) publicKeyCache.clear()
@@ -167,7 +176,11 @@ export const ALGORITHM_NAMES = ['Ed25519', 'SM2'] as const
 export type AlgorithmName = (typeof ALGORITHM_NAMES)[number]
 
 /** A card key file as `kouan card keygen` writes it: `{alg, publicKey, privateKey}`. */
-export interface KeyFile { alg: SignatureAlgorithm; publicKey: string; privateKey: string }
+export interface KeyFile {
+  alg: SignatureAlgorithm
+  publicKey: string
+  privateKey: string
+}
 
 /** Looks an algorithm up by name among the registered ones (own names only: `toString` is no algorithm). */
 export function algorithmNamed(name: unknown): SignatureAlgorithm | undefined {
@@ -179,9 +192,17 @@ export function algorithmNamed(name: unknown): SignatureAlgorithm | undefined {
  * (no downgrade to another registered one), which must be registered. What declarations, CEB messages and
  * entrustments check.
  */
-export function verifiesWithCard(card: { alg: string; publicKey: string }, signature: { alg: string; value: string }, data: string | Uint8Array): boolean {
+export function verifiesWithCard(
+  card: { alg: string; publicKey: string },
+  signature: { alg: string; value: string },
+  data: string | Uint8Array,
+): boolean {
   const alg = algorithmNamed(card.alg)
-  return !!alg && signature.alg === card.alg && alg.verify(card.publicKey, typeof data === 'string' ? Buffer.from(data, 'utf8') : data, signature.value)
+  return (
+    !!alg &&
+    signature.alg === card.alg &&
+    alg.verify(card.publicKey, typeof data === 'string' ? Buffer.from(data, 'utf8') : data, signature.value)
+  )
 }
 
 /**
@@ -191,16 +212,28 @@ export function verifiesWithCard(card: { alg: string; publicKey: string }, signa
  */
 export function parseKeyFile(text: string): KeyFile {
   let v: unknown
-  try { v = JSON.parse(text) } catch { throw new Error('not JSON') }
+  try {
+    v = JSON.parse(text)
+  } catch {
+    throw new Error('not JSON')
+  }
   const o = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>
   const name = o.alg ?? 'Ed25519'
   const alg = algorithmNamed(name)
-  if (!alg) throw new Error(`alg ${JSON.stringify(name)} is not supported; expected one of ${ALGORITHM_NAMES.join(', ')}`)
+  if (!alg)
+    throw new Error(`alg ${JSON.stringify(name)} is not supported; expected one of ${ALGORITHM_NAMES.join(', ')}`)
   const { publicKey, privateKey } = o
-  if (typeof privateKey !== 'string' || typeof publicKey !== 'string') throw new Error(`publicKey and privateKey must be ${alg.alg} keys in base64url, as \`kouan card keygen\` writes them`)
+  if (typeof privateKey !== 'string' || typeof publicKey !== 'string')
+    throw new Error(
+      `publicKey and privateKey must be ${alg.alg} keys in base64url, as \`kouan card keygen\` writes them`,
+    )
   const probe = Buffer.from('kouan key file check', 'utf8')
   let ok = false
-  try { ok = alg.verify(publicKey, probe, alg.sign(privateKey, probe)) } catch { /* a malformed private key */ }
+  try {
+    ok = alg.verify(publicKey, probe, alg.sign(privateKey, probe))
+  } catch {
+    /* a malformed private key */
+  }
   if (!ok) throw new Error(`privateKey and publicKey are not an ${alg.alg} key pair`)
   return { alg, publicKey, privateKey }
 }

@@ -4,7 +4,20 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fc, test } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
-import { SM2_DEFAULT_ID, SM2_N, fromBase64url, sm2, sm2Digest, sm2PublicKeyOf, sm2SignWithNonce, sm2SignatureFromDer, sm2WithId, sm2Z, sm3, toBase64url } from './sm2.js'
+import {
+  SM2_DEFAULT_ID,
+  SM2_N,
+  fromBase64url,
+  sm2,
+  sm2Digest,
+  sm2PublicKeyOf,
+  sm2SignWithNonce,
+  sm2SignatureFromDer,
+  sm2WithId,
+  sm2Z,
+  sm3,
+  toBase64url,
+} from './sm2.js'
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 const b64 = (h: string) => Buffer.from(h.replace(/\s+/g, ''), 'hex').toString('base64url')
@@ -90,31 +103,46 @@ describe('SM2 encodings', () => {
     expect(sm2.verify(keys.publicKey, data, b)).toBe(true)
   })
 
-  test.prop([fc.uint8Array({ maxLength: 300 })], { numRuns: 60 })('verifies what it signs, and not under another key', (data) => {
-    const sig = sm2.sign(keys.privateKey, data)
-    expect(sm2.verify(keys.publicKey, data, sig)).toBe(true)
-    expect(sm2.verify(other.publicKey, data, sig)).toBe(false)
-  })
+  test.prop([fc.uint8Array({ maxLength: 300 })], { numRuns: 60 })(
+    'verifies what it signs, and not under another key',
+    (data) => {
+      const sig = sm2.sign(keys.privateKey, data)
+      expect(sm2.verify(keys.publicKey, data, sig)).toBe(true)
+      expect(sm2.verify(other.publicKey, data, sig)).toBe(false)
+    },
+  )
 
-  test.prop([fc.uint8Array({ minLength: 1, maxLength: 300 }), fc.nat()], { numRuns: 60 })('fails after a one-bit change in the data', (data, n) => {
-    const sig = sm2.sign(keys.privateKey, data)
-    const changed = Buffer.from(data)
-    changed[(n >> 3) % changed.length]! ^= 1 << (n & 7)
-    expect(sm2.verify(keys.publicKey, changed, sig)).toBe(false)
-  })
+  test.prop([fc.uint8Array({ minLength: 1, maxLength: 300 }), fc.nat()], { numRuns: 60 })(
+    'fails after a one-bit change in the data',
+    (data, n) => {
+      const sig = sm2.sign(keys.privateKey, data)
+      const changed = Buffer.from(data)
+      changed[(n >> 3) % changed.length]! ^= 1 << (n & 7)
+      expect(sm2.verify(keys.publicKey, changed, sig)).toBe(false)
+    },
+  )
 
-  test.prop([fc.integer({ min: 0, max: 511 })], { numRuns: 60 })('fails after a one-bit change in the signature', (bit) => {
-    const data = utf8('one bit')
-    const sig = Buffer.from(sm2.sign(keys.privateKey, data), 'base64url')
-    sig[bit >> 3]! ^= 1 << (bit & 7)
-    expect(sm2.verify(keys.publicKey, data, sig.toString('base64url'))).toBe(false)
-  })
+  test.prop([fc.integer({ min: 0, max: 511 })], { numRuns: 60 })(
+    'fails after a one-bit change in the signature',
+    (bit) => {
+      const data = utf8('one bit')
+      const sig = Buffer.from(sm2.sign(keys.privateKey, data), 'base64url')
+      sig[bit >> 3]! ^= 1 << (bit & 7)
+      expect(sm2.verify(keys.publicKey, data, sig.toString('base64url'))).toBe(false)
+    },
+  )
 
   it('refuses r or s outside [1, n − 1], a non-canonical spelling and wrong lengths', () => {
     const data = utf8(A2.message)
     const [r, s] = [BigInt('0x' + A2.r.replace(/ /g, '')), BigInt('0x' + A2.s.replace(/ /g, ''))]
     expect(sm2.verify(A2_PUBLIC, data, b64(big32(r) + big32(s)))).toBe(true)
-    for (const [rr, ss] of [[0n, s], [r, 0n], [SM2_N, s], [r, SM2_N], [r, 2n ** 256n - 1n]]) {
+    for (const [rr, ss] of [
+      [0n, s],
+      [r, 0n],
+      [SM2_N, s],
+      [r, SM2_N],
+      [r, 2n ** 256n - 1n],
+    ]) {
       expect(sm2.verify(A2_PUBLIC, data, b64(big32(rr!) + big32(ss!))), `${rr} ${ss}`).toBe(false)
     }
     // 64 bytes leave 4 unused bits in the last character: setting one spells the same bytes differently.
@@ -128,12 +156,16 @@ describe('SM2 encodings', () => {
     expect(sm2.verify(A2_PUBLIC, data, '')).toBe(false)
   })
 
-  test.prop([fc.string({ maxLength: 100 }), fc.string({ maxLength: 100 })])('answers false, never throws, for any key and signature text', (key, sig) => {
-    expect(sm2.verify(key, utf8('x'), sig)).toBe(false)
-  })
+  test.prop([fc.string({ maxLength: 100 }), fc.string({ maxLength: 100 })])(
+    'answers false, never throws, for any key and signature text',
+    (key, sig) => {
+      expect(sm2.verify(key, utf8('x'), sig)).toBe(false)
+    },
+  )
 
   it('refuses private keys outside [1, n − 2]', () => {
-    for (const d of [0n, SM2_N - 1n, SM2_N, 2n ** 256n - 1n]) expect(() => sm2.sign(b64(big32(d)), utf8('x'))).toThrow(/private key/)
+    for (const d of [0n, SM2_N - 1n, SM2_N, 2n ** 256n - 1n])
+      expect(() => sm2.sign(b64(big32(d)), utf8('x'))).toThrow(/private key/)
     expect(() => sm2.sign(b64(big32(SM2_N - 2n)), utf8('x'))).not.toThrow()
     expect(() => sm2.sign('short', utf8('x'))).toThrow()
   })
@@ -158,7 +190,10 @@ describe('sm2.parsePublicKey', () => {
 
   it('accepts a generated key and the standard example key', () => {
     expect(() => sm2.parsePublicKey(sm2.generate().publicKey)).not.toThrow()
-    expect(sm2.parsePublicKey(A2_PUBLIC)).toEqual({ x: BigInt('0x' + A2.x.replace(/ /g, '')), y: BigInt('0x' + A2.y.replace(/ /g, '')) })
+    expect(sm2.parsePublicKey(A2_PUBLIC)).toEqual({
+      x: BigInt('0x' + A2.x.replace(/ /g, '')),
+      y: BigInt('0x' + A2.y.replace(/ /g, '')),
+    })
   })
 
   it.each([
@@ -173,7 +208,13 @@ describe('sm2.parsePublicKey', () => {
     ['y ≥ p (y + p, not reduced)', b64('04' + A2.x + big32(BigInt('0x' + A2.y.replace(/ /g, '')) + P).slice(-64))],
     ['hex instead of base64url', point.toString('hex')],
     ['standard base64 with padding', point.toString('base64')],
-    ['a non-canonical spelling (an unused trailing bit set)', A2_PUBLIC.slice(0, -1) + 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.indexOf(A2_PUBLIC.at(-1)!) | 1]],
+    [
+      'a non-canonical spelling (an unused trailing bit set)',
+      A2_PUBLIC.slice(0, -1) +
+        'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'[
+          'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.indexOf(A2_PUBLIC.at(-1)!) | 1
+        ],
+    ],
   ])('rejects %s', (_what, key) => {
     expect(() => sm2.parsePublicKey(key)).toThrow()
     expect(sm2.verify(key, utf8(A2.message), A2_SIGNATURE)).toBe(false)
@@ -183,7 +224,11 @@ describe('sm2.parsePublicKey', () => {
     // The smallest x with a point on the curve: y = (x³ + ax + b)^((p+1)/4) since p ≡ 3 (mod 4).
     const A = P - 3n
     const Bc = 0x28e9fa9e9d9f5e344d5a9e4bcf6509a7f39789f515ab8f92ddbcbd414d940e93n
-    const pow = (b: bigint, e: bigint) => { let r = 1n; for (b %= P; e > 0n; e >>= 1n, b = (b * b) % P) if (e & 1n) r = (r * b) % P; return r }
+    const pow = (b: bigint, e: bigint) => {
+      let r = 1n
+      for (b %= P; e > 0n; e >>= 1n, b = (b * b) % P) if (e & 1n) r = (r * b) % P
+      return r
+    }
     for (let x = 0n; ; x++) {
       const rhs = (x * x * x + A * x + Bc) % P
       const y = pow(rhs, (P + 1n) / 4n)
@@ -198,7 +243,11 @@ describe('sm2.parsePublicKey', () => {
 
 describe('SM2 against OpenSSL (sm2 key with distid)', () => {
   let openssl = false
-  try { openssl = /SM2/.test(execFileSync('openssl', ['list', '-public-key-algorithms'], { encoding: 'utf8' })) } catch { /* no openssl CLI */ }
+  try {
+    openssl = /SM2/.test(execFileSync('openssl', ['list', '-public-key-algorithms'], { encoding: 'utf8' }))
+  } catch {
+    /* no openssl CLI */
+  }
 
   const der = (sig: string) => {
     const int = (b: Buffer) => {
@@ -213,26 +262,76 @@ describe('SM2 against OpenSSL (sm2 key with distid)', () => {
     return Buffer.concat([Buffer.from([0x30, seq.length]), seq])
   }
 
-  it.skipIf(!openssl)('each verifies the other\'s signatures, with the default and with another signer ID', () => {
+  it.skipIf(!openssl)("each verifies the other's signatures, with the default and with another signer ID", () => {
     const dir = mkdtempSync(join(tmpdir(), 'kouan-sm2-'))
     try {
       const k = sm2.generate()
       const d = Buffer.from(k.privateKey, 'base64url')
       const pub = Buffer.from(k.publicKey, 'base64url')
       // PKCS#8 and SubjectPublicKeyInfo of an EC key on the SM2 curve (OID 1.2.156.10197.1.301).
-      writeFileSync(join(dir, 'key.der'), Buffer.concat([Buffer.from('308187020100301306072a8648ce3d020106082a811ccf5501822d046d306b0201010420', 'hex'), d, Buffer.from('a144034200', 'hex'), pub]))
-      writeFileSync(join(dir, 'pub.der'), Buffer.concat([Buffer.from('3059301306072a8648ce3d020106082a811ccf5501822d034200', 'hex'), pub]))
+      writeFileSync(
+        join(dir, 'key.der'),
+        Buffer.concat([
+          Buffer.from('308187020100301306072a8648ce3d020106082a811ccf5501822d046d306b0201010420', 'hex'),
+          d,
+          Buffer.from('a144034200', 'hex'),
+          pub,
+        ]),
+      )
+      writeFileSync(
+        join(dir, 'pub.der'),
+        Buffer.concat([Buffer.from('3059301306072a8648ce3d020106082a811ccf5501822d034200', 'hex'), pub]),
+      )
       const message = utf8('{"declaration":"口岸","n":1}')
       writeFileSync(join(dir, 'msg'), message)
       for (const id of [SM2_DEFAULT_ID, 'ALICE123@YAHOO.COM']) {
         const alg = sm2WithId(id)
-        execFileSync('openssl', ['pkeyutl', '-sign', '-rawin', '-digest', 'sm3', '-keyform', 'DER', '-inkey', join(dir, 'key.der'), '-in', join(dir, 'msg'), '-out', join(dir, 'sig'), '-pkeyopt', `distid:${id}`])
+        execFileSync('openssl', [
+          'pkeyutl',
+          '-sign',
+          '-rawin',
+          '-digest',
+          'sm3',
+          '-keyform',
+          'DER',
+          '-inkey',
+          join(dir, 'key.der'),
+          '-in',
+          join(dir, 'msg'),
+          '-out',
+          join(dir, 'sig'),
+          '-pkeyopt',
+          `distid:${id}`,
+        ])
         const theirs = sm2SignatureFromDer(readFileSync(join(dir, 'sig')))
         expect(alg.verify(k.publicKey, message, theirs)).toBe(true)
-        expect(sm2WithId(id === SM2_DEFAULT_ID ? 'other' : SM2_DEFAULT_ID).verify(k.publicKey, message, theirs)).toBe(false)
+        expect(sm2WithId(id === SM2_DEFAULT_ID ? 'other' : SM2_DEFAULT_ID).verify(k.publicKey, message, theirs)).toBe(
+          false,
+        )
 
         writeFileSync(join(dir, 'ours'), der(alg.sign(k.privateKey, message)))
-        const out = execFileSync('openssl', ['pkeyutl', '-verify', '-rawin', '-digest', 'sm3', '-pubin', '-keyform', 'DER', '-inkey', join(dir, 'pub.der'), '-in', join(dir, 'msg'), '-sigfile', join(dir, 'ours'), '-pkeyopt', `distid:${id}`], { encoding: 'utf8' })
+        const out = execFileSync(
+          'openssl',
+          [
+            'pkeyutl',
+            '-verify',
+            '-rawin',
+            '-digest',
+            'sm3',
+            '-pubin',
+            '-keyform',
+            'DER',
+            '-inkey',
+            join(dir, 'pub.der'),
+            '-in',
+            join(dir, 'msg'),
+            '-sigfile',
+            join(dir, 'ours'),
+            '-pkeyopt',
+            `distid:${id}`,
+          ],
+          { encoding: 'utf8' },
+        )
         expect(out).toMatch(/Signature Verified Successfully/)
       }
     } finally {
@@ -254,7 +353,10 @@ describe('sm2SignatureFromDer', () => {
   })
 
   it('left-pads short integers to 32 bytes', () => {
-    const raw = Buffer.from(sm2SignatureFromDer(Buffer.from('3026020101022100' + 'ff' + 'ee'.repeat(31), 'hex')), 'base64url')
+    const raw = Buffer.from(
+      sm2SignatureFromDer(Buffer.from('3026020101022100' + 'ff' + 'ee'.repeat(31), 'hex')),
+      'base64url',
+    )
     expect(raw.subarray(0, 32).toString('hex')).toBe('00'.repeat(31) + '01')
     expect(raw.subarray(32).toString('hex')).toBe('ff' + 'ee'.repeat(31))
   })

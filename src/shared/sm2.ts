@@ -80,7 +80,11 @@ function decodePoint(bytes: Uint8Array): { x: bigint; y: bigint } | undefined {
   return mod(y * y) === mod(x * x * x + A * x + B) ? { x, y } : undefined
 }
 
-interface PublicKeyState { hex: string; point: ReturnType<typeof lib.precomputePublicKey>; z: Map<string, Uint8Array> }
+interface PublicKeyState {
+  hex: string
+  point: ReturnType<typeof lib.precomputePublicKey>
+  z: Map<string, Uint8Array>
+}
 // Verification with a precomputed table (window 4, ~130 kB, ~6 ms to build) is ~5× faster than without; a card
 // that signs once pays the table once. Bounded, oldest dropped first.
 const publicKeys = new Map<string, PublicKeyState>()
@@ -90,7 +94,10 @@ function publicKeyState(publicKey: string): PublicKeyState {
   let st = publicKeys.get(publicKey)
   if (st) return st
   const bytes = fromBase64url(publicKey, 65)
-  if (!bytes) throw new TypeError('SM2 public key must be the 65-byte uncompressed point 04‖x‖y in canonical base64url (87 characters)')
+  if (!bytes)
+    throw new TypeError(
+      'SM2 public key must be the 65-byte uncompressed point 04‖x‖y in canonical base64url (87 characters)',
+    )
   if (!decodePoint(bytes)) throw new TypeError('not a point of the SM2 curve')
   const h = hex(bytes)
   st = { hex: h, point: lib.precomputePublicKey(h, 4), z: new Map() }
@@ -135,7 +142,8 @@ function privateScalar(privateKey: string): string {
   const bytes = fromBase64url(privateKey, 32)
   const d = bytes && toBig(bytes)
   // d = n − 1 has no (1 + d)⁻¹ mod n, so SM2 keys lie in [1, n − 2].
-  if (!d || d < 1n || d > SM2_N - 2n) throw new TypeError('SM2 private key must be 32 bytes in canonical base64url, 1 ≤ d ≤ n − 2')
+  if (!d || d < 1n || d > SM2_N - 2n)
+    throw new TypeError('SM2 private key must be 32 bytes in canonical base64url, 1 ≤ d ≤ n − 2')
   return big32(d)
 }
 
@@ -204,7 +212,10 @@ export function sm2WithId(id: string) {
         const k = lib.generateKeyPairHex()
         const d = BigInt('0x' + k.privateKey)
         if (d < 1n || d > SM2_N - 2n) continue
-        return { publicKey: toBase64url(fromHex(k.publicKey.padStart(130, '0'))), privateKey: toBase64url(fromHex(big32(d))) }
+        return {
+          publicKey: toBase64url(fromHex(k.publicKey.padStart(130, '0'))),
+          privateKey: toBase64url(fromHex(big32(d))),
+        }
       }
     },
     sign(privateKey: string, data: Uint8Array): string {
@@ -238,7 +249,9 @@ export function sm2SignWithNonce(privateKey: string, data: Uint8Array, k: bigint
  * otherwise.
  */
 export function sm2SignatureFromDer(der: Uint8Array): string {
-  const fail = () => { throw new TypeError('not a DER SM2 signature (SEQUENCE of two INTEGERs)') }
+  const fail = () => {
+    throw new TypeError('not a DER SM2 signature (SEQUENCE of two INTEGERs)')
+  }
   if (der.length < 8 || der[0] !== 0x30 || der[1]! >= 0x80 || der[1] !== der.length - 2) fail()
   let at = 2
   const int = (): Uint8Array => {

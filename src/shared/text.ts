@@ -16,7 +16,11 @@ export const jsonMayHoldBadText = (json: string) => /\\u(?:0000|[dD][89a-fA-F])/
 const describe = (s: string) => (s.includes('\u0000') ? 'a NUL character' : 'an unpaired surrogate')
 
 /** A JSON Pointer segment (RFC 6901); characters the pointer itself could not carry are shown as U+FFFD. */
-const segment = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1').replace(/[\u0000\uD800-\uDFFF]/gu, '\uFFFD')
+const segment = (key: string) =>
+  key
+    .replace(/~/g, '~0')
+    .replace(/\//g, '~1')
+    .replace(/[\u0000\uD800-\uDFFF]/gu, '\uFFFD')
 
 export interface TextProblem {
   /** JSON Pointer of the string (or of the object key) at fault, under `base`. */
@@ -33,11 +37,16 @@ export function textProblem(value: unknown, base: string): TextProblem | undefin
   if (typeof value === 'string') return BAD_TEXT.test(value) ? { pointer: base, what: describe(value) } : undefined
   if (value === null || typeof value !== 'object') return undefined
   // Depth-first with an explicit stack of [container, keys, next index] frames.
-  const stack: { node: object; keys: string[] | null; i: number }[] = [{ node: value, keys: Array.isArray(value) ? null : Object.keys(value), i: 0 }]
+  const stack: { node: object; keys: string[] | null; i: number }[] = [
+    { node: value, keys: Array.isArray(value) ? null : Object.keys(value), i: 0 },
+  ]
   while (stack.length > 0) {
     const top = stack[stack.length - 1]!
     const n = top.keys ? top.keys.length : (top.node as unknown[]).length
-    if (top.i >= n) { stack.pop(); continue }
+    if (top.i >= n) {
+      stack.pop()
+      continue
+    }
     const i = top.i++
     let child: unknown
     if (top.keys) {

@@ -92,10 +92,13 @@ describe('USCC check character (GB 32100-2015)', () => {
     },
   )
 
-  test.prop([validUscc, fc.integer({ min: 0, max: 17 })])('lowercasing any letter of a valid code is refused as CHARACTER', (code, i) => {
-    fc.pre(/[A-Z]/.test(code[i]!))
-    expect(usccProblem(replaceAt(code, i, code[i]!.toLowerCase()))).toBe('CHARACTER')
-  })
+  test.prop([validUscc, fc.integer({ min: 0, max: 17 })])(
+    'lowercasing any letter of a valid code is refused as CHARACTER',
+    (code, i) => {
+      fc.pre(/[A-Z]/.test(code[i]!))
+      expect(usccProblem(replaceAt(code, i, code[i]!.toLowerCase()))).toBe('CHARACTER')
+    },
+  )
 
   test.prop([fc.string({ unit: 'binary', maxLength: 40 })])('arbitrary strings never throw and get a verdict', (s) => {
     const p = usccProblem(s)
@@ -105,7 +108,9 @@ describe('USCC check character (GB 32100-2015)', () => {
   })
 
   // 18 UTF-16 code units, lone surrogates included.
-  const any18 = fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 18, maxLength: 18 }).map((units) => String.fromCharCode(...units))
+  const any18 = fc
+    .array(fc.integer({ min: 0, max: 0xffff }), { minLength: 18, maxLength: 18 })
+    .map((units) => String.fromCharCode(...units))
   test.prop([any18])('an 18-character string is valid only if its check character matches', (s) => {
     const p = usccProblem(s)
     if (p === undefined) expect(usccCheckChar(s.slice(0, 17))).toBe(s[17])

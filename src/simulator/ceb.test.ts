@@ -20,7 +20,16 @@ describe('e-commerce simulation against a live server', () => {
 
   it('registers the five parties and sends whole tickets that all get a verdict, planted defects returned', async () => {
     const logs: string[] = []
-    const stats = await runCebSimulation({ baseUrl, officer: admin, rate: 15, durationSec: 2, defectRate: 0.3, seed: 3, log: (m) => logs.push(m), date: () => '2026-05-11' })
+    const stats = await runCebSimulation({
+      baseUrl,
+      officer: admin,
+      rate: 15,
+      durationSec: 2,
+      defectRate: 0.3,
+      seed: 3,
+      log: (m) => logs.push(m),
+      date: () => '2026-05-11',
+    })
     expect(stats).toMatchObject({ tickets: 30, messages: 8, refusedMessages: 0, httpErrors: 0 })
     expect(stats.plantedDefects).toBeGreaterThan(0)
     expect(await countRows(t.db, 'enterprises')).toBe(5)

@@ -7,8 +7,20 @@ import type { DeclarationContent, Item } from '../modules/declarations/index.js'
 import type { CreditLevel } from '../modules/enterprises/index.js'
 import type { Disposal, FindingCategory, InspectionResult } from '../modules/inspections/index.js'
 import {
-  COUNTRY_CURRENCY, FTA_PARTNERS, MEASURE_UNITS, NON_FTA_ORIGINS, logNormal, perUsd, pick, pickCumulative, randInt, uniform,
-  type Rng, type SimEnterprise, type SimLine, type World,
+  COUNTRY_CURRENCY,
+  FTA_PARTNERS,
+  MEASURE_UNITS,
+  NON_FTA_ORIGINS,
+  logNormal,
+  perUsd,
+  pick,
+  pickCumulative,
+  randInt,
+  uniform,
+  type Rng,
+  type SimEnterprise,
+  type SimLine,
+  type World,
 } from './world.js'
 
 /** The kinds of fraud the simulator hides in declarations. */
@@ -20,7 +32,11 @@ export type FraudRates = Record<FraudKind, number>
 
 /** Default fraud rates per declaration (mean over traders). */
 export const DEFAULT_FRAUD_RATES: Readonly<FraudRates> = {
-  UNDERVALUATION: 0.03, MISCLASSIFICATION: 0.02, ORIGIN: 0.015, CONCEALMENT: 0.005, QUANTITY: 0.01,
+  UNDERVALUATION: 0.03,
+  MISCLASSIFICATION: 0.02,
+  ORIGIN: 0.015,
+  CONCEALMENT: 0.005,
+  QUANTITY: 0.01,
 }
 /** Cap on the per-declaration probability of one kind, however dishonest the trader. */
 const MAX_KIND_PROBABILITY = 0.9
@@ -145,7 +161,17 @@ function draftItem(rng: Rng, line: SimLine, origin: string): Draft {
   const truePriceUsd = line.priceUsd * Math.min(1.4, Math.max(0.7, logNormal(rng, 0.15)))
   const targetValue = Math.min(5_000_000, Math.max(200, 15_000 * logNormal(rng, 1.1)))
   const qty = roundQuantity(targetValue / truePriceUsd, line.unit)
-  return { trueLine: line, declLine: line, truePriceUsd, declPriceUsd: truePriceUsd, trueQty: qty, declQty: qty, trueOrigin: origin, declOrigin: origin, kinds: [] }
+  return {
+    trueLine: line,
+    declLine: line,
+    truePriceUsd,
+    declPriceUsd: truePriceUsd,
+    trueQty: qty,
+    declQty: qty,
+    trueOrigin: origin,
+    declOrigin: origin,
+    kinds: [],
+  }
 }
 
 function pickLine(rng: Rng, world: World, e: SimEnterprise): SimLine {
@@ -180,7 +206,10 @@ const taxFactor = (ratePct: number) => ratePct / 100 + VAT * (1 + ratePct / 100)
  */
 export function generateDeclaration(world: World, rng: Rng, opts: GenerateOptions = {}): GeneratedDeclaration {
   const rates = { ...DEFAULT_FRAUD_RATES, ...(opts.rates ?? {}) }
-  const e = opts.enterprise !== undefined ? world.enterprises[opts.enterprise] : world.enterprises[pickCumulative(rng, world.cumActivity)]
+  const e =
+    opts.enterprise !== undefined
+      ? world.enterprises[opts.enterprise]
+      : world.enterprises[pickCumulative(rng, world.cumActivity)]
   if (!e) throw new RangeError(`no enterprise ${opts.enterprise}`)
   const kinds = FRAUD_KINDS.filter((k) => rng() < Math.min(MAX_KIND_PROBABILITY, rates[k] * e.propensity))
 
@@ -198,7 +227,9 @@ export function generateDeclaration(world: World, rng: Rng, opts: GenerateOption
   }
 
   const evadedByKind: Partial<Record<FraudKind, number>> = {}
-  const addEvaded = (k: FraudKind, cny: number) => { evadedByKind[k] = (evadedByKind[k] ?? 0) + Math.max(0, cny) }
+  const addEvaded = (k: FraudKind, cny: number) => {
+    evadedByKind[k] = (evadedByKind[k] ?? 0) + Math.max(0, cny)
+  }
 
   if (kinds.includes('MISCLASSIFICATION')) {
     let i = items.findIndex((d) => world.model.lowerRateSibling(d.trueLine.code))
@@ -212,13 +243,17 @@ export function generateDeclaration(world: World, rng: Rng, opts: GenerateOption
     const d = items[i]!
     d.declLine = world.model.lowerRateSibling(d.trueLine.code)!
     d.kinds.push('MISCLASSIFICATION')
-    addEvaded('MISCLASSIFICATION', d.truePriceUsd * d.trueQty * CNY_PER_USD * ((d.trueLine.rate - d.declLine.rate) / 100) * (1 + VAT))
+    addEvaded(
+      'MISCLASSIFICATION',
+      d.truePriceUsd * d.trueQty * CNY_PER_USD * ((d.trueLine.rate - d.declLine.rate) / 100) * (1 + VAT),
+    )
   }
   if (kinds.includes('QUANTITY')) {
     const d = items[Math.floor(rng() * items.length)]!
     if (d.trueQty < 2 && !MEASURE_UNITS.has(d.trueLine.unit)) d.trueQty = randInt(rng, 2, 6)
     let declared = roundQuantity(d.trueQty * uniform(rng, 0.5, 0.85), d.trueLine.unit)
-    if (declared >= d.trueQty) declared = MEASURE_UNITS.has(d.trueLine.unit) ? roundQuantity(d.trueQty / 2, d.trueLine.unit) : d.trueQty - 1
+    if (declared >= d.trueQty)
+      declared = MEASURE_UNITS.has(d.trueLine.unit) ? roundQuantity(d.trueQty / 2, d.trueLine.unit) : d.trueQty - 1
     d.declQty = declared
     d.kinds.push('QUANTITY')
     addEvaded('QUANTITY', (d.trueQty - d.declQty) * d.truePriceUsd * CNY_PER_USD * taxFactor(d.trueLine.rate))
@@ -228,7 +263,10 @@ export function generateDeclaration(world: World, rng: Rng, opts: GenerateOption
       const d = items[i]!
       d.declPriceUsd = d.truePriceUsd * uniform(rng, 0.3, 0.6)
       d.kinds.push('UNDERVALUATION')
-      addEvaded('UNDERVALUATION', (d.truePriceUsd - d.declPriceUsd) * d.declQty * CNY_PER_USD * taxFactor(d.trueLine.rate))
+      addEvaded(
+        'UNDERVALUATION',
+        (d.truePriceUsd - d.declPriceUsd) * d.declQty * CNY_PER_USD * taxFactor(d.trueLine.rate),
+      )
     }
   }
   let transshipVia: string | undefined
@@ -287,18 +325,33 @@ export function generateDeclaration(world: World, rng: Rng, opts: GenerateOption
 
   const density = valueUsd / netKg
   const land = LAND_NEIGHBOURS.has(tradeCountry) && rng() < 0.4
-  const transportMode = land ? (tradeCountry === 'HKG' || rng() < 0.6 ? '4' : '3') : density > 80 && rng() < 0.75 ? '5' : '2'
-  const billNo = transportMode === '2' ? `${pick(rng, CARRIERS)}${digits(rng, 10)}`
-    : transportMode === '5' ? `${digits(rng, 3)}-${digits(rng, 8)}`
-    : `${transportMode === '3' ? 'RW' : 'RD'}${digits(rng, 10)}`
-  const voyageNo = transportMode === '2' ? `${digits(rng, 3)}${pick(rng, ['E', 'W', 'N', 'S'])}`
-    : transportMode === '5' ? `${pick(rng, AIRLINES)}${digits(rng, 4)}` : undefined
+  const transportMode = land
+    ? tradeCountry === 'HKG' || rng() < 0.6
+      ? '4'
+      : '3'
+    : density > 80 && rng() < 0.75
+      ? '5'
+      : '2'
+  const billNo =
+    transportMode === '2'
+      ? `${pick(rng, CARRIERS)}${digits(rng, 10)}`
+      : transportMode === '5'
+        ? `${digits(rng, 3)}-${digits(rng, 8)}`
+        : `${transportMode === '3' ? 'RW' : 'RD'}${digits(rng, 10)}`
+  const voyageNo =
+    transportMode === '2'
+      ? `${digits(rng, 3)}${pick(rng, ['E', 'W', 'N', 'S'])}`
+      : transportMode === '5'
+        ? `${pick(rng, AIRLINES)}${digits(rng, 4)}`
+        : undefined
 
   const t = rng()
   const transactionTerms = t < 0.55 ? '1' : t < 0.85 ? '3' : '2'
   const totalDeclared = declItems.reduce((s, it) => s + Number(it.totalValue), 0)
-  const freight = transactionTerms === '3'
-    ? { mark: 3 as const, amount: decimal(Math.max(1, totalDeclared * uniform(rng, 0.02, 0.08)), 2), currency } : undefined
+  const freight =
+    transactionTerms === '3'
+      ? { mark: 3 as const, amount: decimal(Math.max(1, totalDeclared * uniform(rng, 0.02, 0.08)), 2), currency }
+      : undefined
   const insurance = transactionTerms !== '1' ? { mark: 1 as const, amount: '0.3', currency } : undefined
 
   const office = pick(rng, e.offices)
@@ -329,7 +382,9 @@ export function generateDeclaration(world: World, rng: Rng, opts: GenerateOption
 
   const evadedTaxCny = Math.round(Object.values(evadedByKind).reduce((s, x) => s + x, 0) * 100) / 100
   for (const k of Object.keys(evadedByKind) as FraudKind[]) evadedByKind[k] = Math.round(evadedByKind[k]! * 100) / 100
-  const critical = concealed.some((c) => c.category === 'PROHIBITED') || evadedTaxCny >= (opts.criticalTaxCny ?? DEFAULT_CRITICAL_TAX_CNY)
+  const critical =
+    concealed.some((c) => c.category === 'PROHIBITED') ||
+    evadedTaxCny >= (opts.criticalTaxCny ?? DEFAULT_CRITICAL_TAX_CNY)
   return {
     content,
     truth: {
@@ -338,7 +393,13 @@ export function generateDeclaration(world: World, rng: Rng, opts: GenerateOption
       critical,
       evadedTaxCny,
       evadedByKind,
-      items: items.map((d) => ({ hsCode8: d.trueLine.code, unitPriceUsd: d.truePriceUsd, quantity: d.trueQty, originCountry: d.trueOrigin, kinds: d.kinds })),
+      items: items.map((d) => ({
+        hsCode8: d.trueLine.code,
+        unitPriceUsd: d.truePriceUsd,
+        quantity: d.trueQty,
+        originCountry: d.trueOrigin,
+        kinds: d.kinds,
+      })),
       concealed,
       enterprise: e.index,
       creditLevel: e.creditLevel,
@@ -363,7 +424,10 @@ export interface OfficerOptions {
 }
 
 const FINDING_OF: Readonly<Record<Exclude<FraudKind, 'CONCEALMENT'>, FindingCategory>> = {
-  UNDERVALUATION: 'UNDERVALUATION', MISCLASSIFICATION: 'MISCLASSIFICATION', ORIGIN: 'ORIGIN', QUANTITY: 'QUANTITY',
+  UNDERVALUATION: 'UNDERVALUATION',
+  MISCLASSIFICATION: 'MISCLASSIFICATION',
+  ORIGIN: 'ORIGIN',
+  QUANTITY: 'QUANTITY',
 }
 
 /**
@@ -374,7 +438,12 @@ const FINDING_OF: Readonly<Record<Exclude<FraudKind, 'CONCEALMENT'>, FindingCate
  * RETURN for restricted goods or a safety defect; TECHNICAL_TREATMENT for a labelling/quality defect;
  * otherwise RELEASE after back-tax. Nothing found: COMPLIANT.
  */
-export function officerResult(truth: Truth, rng: Rng, kind: 'PHYSICAL' | 'DOCUMENT' = 'PHYSICAL', opts: OfficerOptions = {}): InspectionResult {
+export function officerResult(
+  truth: Truth,
+  rng: Rng,
+  kind: 'PHYSICAL' | 'DOCUMENT' = 'PHYSICAL',
+  opts: OfficerOptions = {},
+): InspectionResult {
   const pPhysical = opts.physicalDetection ?? 0.9
   const pDocument = opts.documentDetection ?? 0.6
   const findings: InspectionResult['findings'] = []
@@ -391,14 +460,19 @@ export function officerResult(truth: Truth, rng: Rng, kind: 'PHYSICAL' | 'DOCUME
     foundTax += truth.evadedByKind[k] ?? 0
     if (k === 'CONCEALMENT') {
       for (const c of truth.concealed) {
-        findings.push({ category: c.category === 'PROHIBITED' ? 'PROHIBITED' : 'OTHER', note: `undeclared ${c.hsCode8} ${c.description}`.slice(0, 1000), affectedQuantity: decimal(c.quantity, 5) })
+        findings.push({
+          category: c.category === 'PROHIBITED' ? 'PROHIBITED' : 'OTHER',
+          note: `undeclared ${c.hsCode8} ${c.description}`.slice(0, 1000),
+          affectedQuantity: decimal(c.quantity, 5),
+        })
         if (c.category === 'PROHIBITED') escalate('CASE_OPENED')
         else if (c.category === 'RESTRICTED') escalate('RETURN')
       }
       continue
     }
     truth.items.forEach((it, i) => {
-      if (it.kinds.includes(k)) findings.push({ category: FINDING_OF[k], itemNo: i + 1, note: `false declaration: ${k.toLowerCase()}` })
+      if (it.kinds.includes(k))
+        findings.push({ category: FINDING_OF[k], itemNo: i + 1, note: `false declaration: ${k.toLowerCase()}` })
     })
   }
   if (foundTax > 0) notes.push(`back-tax assessed on about ${Math.round(foundTax)} CNY of evaded duty and VAT`)
@@ -406,10 +480,19 @@ export function officerResult(truth: Truth, rng: Rng, kind: 'PHYSICAL' | 'DOCUME
 
   if (kind === 'PHYSICAL' && rng() < (opts.qualityIssueRate ?? 0.02)) {
     const safety = rng() < 1 / 3
-    findings.push({ category: 'QUALITY_SAFETY', itemNo: 1 + Math.floor(rng() * truth.items.length), note: safety ? 'safety test failed' : 'Chinese labelling missing' })
+    findings.push({
+      category: 'QUALITY_SAFETY',
+      itemNo: 1 + Math.floor(rng() * truth.items.length),
+      note: safety ? 'safety test failed' : 'Chinese labelling missing',
+    })
     escalate(safety ? 'RETURN' : 'TECHNICAL_TREATMENT')
   }
   if (findings.length === 0) return { result: 'COMPLIANT', findings: [], disposal: 'RELEASE' }
   if (disposal === 'CASE_OPENED') notes.push('transferred to anti-smuggling')
-  return { result: 'NON_COMPLIANT', findings: findings.slice(0, 50), disposal, ...(notes.length ? { notes: notes.join('; ') } : {}) }
+  return {
+    result: 'NON_COMPLIANT',
+    findings: findings.slice(0, 50),
+    disposal,
+    ...(notes.length ? { notes: notes.join('; ') } : {}),
+  }
 }

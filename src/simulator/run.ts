@@ -15,7 +15,14 @@ import type { Enterprise } from '../modules/enterprises/index.js'
 import type { Inspection } from '../modules/inspections/index.js'
 import type { CreateRule, Rule } from '../modules/selectivity/index.js'
 import { Http, Session, cardLogin, passwordLogin, pause, type Credentials, type ErrorBody, type Res } from './http.js'
-import { generateDeclaration, officerResult, type FraudRates, type GeneratedDeclaration, type OfficerOptions, type Truth } from './generate.js'
+import {
+  generateDeclaration,
+  officerResult,
+  type FraudRates,
+  type GeneratedDeclaration,
+  type OfficerOptions,
+  type Truth,
+} from './generate.js'
 import { generateWorld, hash32, pick, restrictWorld, type Rng, type SimEnterprise, type World } from './world.js'
 
 /** Password login of an officer or admin. */
@@ -91,16 +98,58 @@ export interface SimStats {
 }
 
 /** Tracked declaration in progress. */
-interface Pending { truth: Truth; stage: 'REVIEW' | 'INSPECT' | 'DETAINED'; at: number; releaseAt?: number; tries: number }
+interface Pending {
+  truth: Truth
+  stage: 'REVIEW' | 'INSPECT' | 'DETAINED'
+  at: number
+  releaseAt?: number
+  tries: number
+}
 
 const LANE_KEYS: Lane[] = ['GREEN', 'BLUE', 'YELLOW', 'RED']
-const SURNAMES = ['Wang', 'Li', 'Zhang', 'Liu', 'Chen', 'Yang', 'Huang', 'Zhao', 'Wu', 'Zhou', 'Xu', 'Sun', 'Ma', 'Zhu', 'Hu', 'Guo']
-const GIVEN = ['Wei', 'Fang', 'Min', 'Jing', 'Lei', 'Jun', 'Yan', 'Hui', 'Qiang', 'Ping', 'Li', 'Na', 'Tao', 'Ming', 'Xia', 'Hong']
+const SURNAMES = [
+  'Wang',
+  'Li',
+  'Zhang',
+  'Liu',
+  'Chen',
+  'Yang',
+  'Huang',
+  'Zhao',
+  'Wu',
+  'Zhou',
+  'Xu',
+  'Sun',
+  'Ma',
+  'Zhu',
+  'Hu',
+  'Guo',
+]
+const GIVEN = [
+  'Wei',
+  'Fang',
+  'Min',
+  'Jing',
+  'Lei',
+  'Jun',
+  'Yan',
+  'Hui',
+  'Qiang',
+  'Ping',
+  'Li',
+  'Na',
+  'Tao',
+  'Ming',
+  'Xia',
+  'Hong',
+]
 
 /** Runs `fn` over `xs` with at most `limit` calls at a time. */
 async function mapLimit<T>(xs: readonly T[], limit: number, fn: (x: T) => Promise<void>): Promise<void> {
   let next = 0
-  const worker = async () => { while (next < xs.length) await fn(xs[next++]!) }
+  const worker = async () => {
+    while (next < xs.length) await fn(xs[next++]!)
+  }
   await Promise.all(Array.from({ length: Math.min(limit, xs.length) }, worker))
 }
 
@@ -115,16 +164,24 @@ export function cardSigner(privateKey: string, publicKey: string): (content: unk
 }
 
 /** An enterprise ready to declare: its server record and its operator's card. */
-interface Operator { sim: SimEnterprise; enterpriseId: string; cardNo: string; sign: (content: unknown) => string; session: Session }
+interface Operator {
+  sim: SimEnterprise
+  enterpriseId: string
+  cardNo: string
+  sign: (content: unknown) => string
+  session: Session
+}
 
 /** Targeting rules the simulation installs: credit list, risky chapters, value bands of the most traded lines. */
 export function simulationRules(world: World): CreateRule[] {
-  const rules: CreateRule[] = [{
-    name: `sim-${world.seed}-dishonest-yellow`,
-    description: 'Simulator: documents check for every declaration of a dishonest trader',
-    conditions: [{ field: 'traderCredit', op: 'in', value: ['DISHONEST'] }],
-    action: { lane: 'YELLOW', reason: 'dishonest trader' },
-  }]
+  const rules: CreateRule[] = [
+    {
+      name: `sim-${world.seed}-dishonest-yellow`,
+      description: 'Simulator: documents check for every declaration of a dishonest trader',
+      conditions: [{ field: 'traderCredit', op: 'in', value: ['DISHONEST'] }],
+      action: { lane: 'YELLOW', reason: 'dishonest trader' },
+    },
+  ]
   if (world.riskyChapters.length) {
     rules.push({
       name: `sim-${world.seed}-hs-risk`,
@@ -141,7 +198,10 @@ export function simulationRules(world: World): CreateRule[] {
     rules.push({
       name: `sim-${world.seed}-value-${code}`,
       description: `Simulator: value control for ${code} (${line.description.slice(0, 60)})`,
-      conditions: [{ field: 'hsCode', op: 'prefix', value: [code] }, { field: 'unitValueCny', op: 'lt', value: floorCny }],
+      conditions: [
+        { field: 'hsCode', op: 'prefix', value: [code] },
+        { field: 'unitValueCny', op: 'lt', value: floorCny },
+      ],
       action: { lane: 'RED', reason: `unit value below ${floorCny} CNY` },
     })
   }
@@ -149,9 +209,25 @@ export function simulationRules(world: World): CreateRule[] {
 }
 
 const emptyStats = (): SimStats => ({
-  submitted: 0, accepted: 0, refused: 0, duplicates: 0, httpErrors: 0, heldForReview: 0, reviewed: 0, inspected: 0, nonCompliant: 0,
-  releasedFromDetention: 0, byLane: { GREEN: 0, BLUE: 0, YELLOW: 0, RED: 0 }, fraudAccepted: 0, fraudInspected: 0, fraudCaught: 0,
-  truthForgotten: 0, skipped: 0, enterprises: 0, rulesActive: 0, elapsedSec: 0,
+  submitted: 0,
+  accepted: 0,
+  refused: 0,
+  duplicates: 0,
+  httpErrors: 0,
+  heldForReview: 0,
+  reviewed: 0,
+  inspected: 0,
+  nonCompliant: 0,
+  releasedFromDetention: 0,
+  byLane: { GREEN: 0, BLUE: 0, YELLOW: 0, RED: 0 },
+  fraudAccepted: 0,
+  fraudInspected: 0,
+  fraudCaught: 0,
+  truthForgotten: 0,
+  skipped: 0,
+  enterprises: 0,
+  rulesActive: 0,
+  elapsedSec: 0,
 })
 
 /**
@@ -196,8 +272,10 @@ export async function runSimulation(opts: SimulationOptions): Promise<SimStats> 
         if (stop.aborted) return finish()
         const r = await s.ensure()
         if (s.token) break
-        if (r.status === 401 || r.status === 400) throw new Error(`simulator: login of ${i === 0 ? 'officer' : 'officer2'} refused: ${r.code ?? r.status}`)
-        if (seconds() > 60) throw new Error(`simulator: server at ${opts.baseUrl} unreachable: ${r.message ?? r.status}`)
+        if (r.status === 401 || r.status === 400)
+          throw new Error(`simulator: login of ${i === 0 ? 'officer' : 'officer2'} refused: ${r.code ?? r.status}`)
+        if (seconds() > 60)
+          throw new Error(`simulator: server at ${opts.baseUrl} unreachable: ${r.message ?? r.status}`)
         await pause(500, stop)
       }
     }
@@ -213,21 +291,44 @@ export async function runSimulation(opts: SimulationOptions): Promise<SimStats> 
       const keys = ed25519.generate()
       const nameRng = seededRandom(hash32(`operator:${seed}:${sim.index}`))
       const card = await officer.call<{ id: string; cardNo: string }>('POST', '/api/v1/cards', {
-        enterpriseId: ent.id, operatorName: `${pick(nameRng, SURNAMES)} ${pick(nameRng, GIVEN)}`, publicKey: keys.publicKey,
+        enterpriseId: ent.id,
+        operatorName: `${pick(nameRng, SURNAMES)} ${pick(nameRng, GIVEN)}`,
+        publicKey: keys.publicKey,
       })
       if (card.status !== 201 || !card.body) return fail('card issue', card)
       const session = new Session(http, cardLogin(card.body.cardNo, keys.privateKey))
       const login = await session.ensure()
       if (!session.token) return fail('card login', login)
-      operators.push({ sim: { ...sim, customsCode: ent.customsCode }, enterpriseId: ent.id, cardNo: card.body.cardNo, sign: cardSigner(keys.privateKey, keys.publicKey), session })
+      operators.push({
+        sim: { ...sim, customsCode: ent.customsCode },
+        enterpriseId: ent.id,
+        cardNo: card.body.cardNo,
+        sign: cardSigner(keys.privateKey, keys.publicKey),
+        session,
+      })
     })
     async function registerEnterprise(sim: SimEnterprise): Promise<Enterprise | undefined> {
-      const body = { uscc: sim.uscc, customsCode: sim.customsCode, name: sim.name, creditLevel: sim.creditLevel, registeredDistrict: sim.registeredDistrict }
+      const body = {
+        uscc: sim.uscc,
+        customsCode: sim.customsCode,
+        name: sim.name,
+        creditLevel: sim.creditLevel,
+        registeredDistrict: sim.registeredDistrict,
+      }
       const r = await officer.call<Enterprise>('POST', '/api/v1/enterprises', body)
       if (r.status === 201 && r.body) return r.body
-      if (r.status !== 409) { fail('enterprise registration', r); return undefined }
-      for (const [q, match] of [[sim.customsCode, (e: Enterprise) => e.customsCode === sim.customsCode], [sim.uscc, (e: Enterprise) => e.uscc === sim.uscc]] as const) {
-        const found = await officer.call<{ items: Enterprise[] }>('GET', `/api/v1/enterprises?q=${encodeURIComponent(q)}&limit=10`)
+      if (r.status !== 409) {
+        fail('enterprise registration', r)
+        return undefined
+      }
+      for (const [q, match] of [
+        [sim.customsCode, (e: Enterprise) => e.customsCode === sim.customsCode],
+        [sim.uscc, (e: Enterprise) => e.uscc === sim.uscc],
+      ] as const) {
+        const found = await officer.call<{ items: Enterprise[] }>(
+          'GET',
+          `/api/v1/enterprises?q=${encodeURIComponent(q)}&limit=10`,
+        )
         const e = found.body?.items.find(match)
         if (e) return e
         if (found.status !== 200) fail('enterprise lookup', found)
@@ -241,7 +342,10 @@ export async function runSimulation(opts: SimulationOptions): Promise<SimStats> 
       log('simulator: no enterprise could be set up; stopping')
       return finish()
     }
-    const live = restrictWorld(world, operators.map((o) => o.sim))
+    const live = restrictWorld(
+      world,
+      operators.map((o) => o.sim),
+    )
     const operatorOf = new Map(operators.map((o) => [o.sim.index, o]))
 
     if (opts.officer2 && opts.installRules !== false) stats.rulesActive = await installRules(simulationRules(world))
@@ -261,10 +365,17 @@ export async function runSimulation(opts: SimulationOptions): Promise<SimStats> 
           id = found?.id
           isActive = !!found?.active
           authoredBy2 = found?.createdBy === `user:${opts.officer2!.username}`
-        } else if (r.status !== 201) { fail('rule creation', r); continue }
+        } else if (r.status !== 201) {
+          fail('rule creation', r)
+          continue
+        }
         if (!id) continue
         if (!isActive) {
-          const a = await (authoredBy2 ? author : checker).call<Rule>('POST', `/api/v1/selectivity/rules/${id}/activate`, undefined)
+          const a = await (authoredBy2 ? author : checker).call<Rule>(
+            'POST',
+            `/api/v1/selectivity/rules/${id}/activate`,
+            undefined,
+          )
           if (a.status === 200 || a.code === 'RULE_STATE_UNCHANGED') isActive = true
           else fail('rule activation', a)
         }
@@ -272,7 +383,9 @@ export async function runSimulation(opts: SimulationOptions): Promise<SimStats> 
       }
       return active
     }
-    log(`simulator: ${operators.length} enterprises ready, ${stats.rulesActive} targeting rules active; submitting ${opts.rate}/s${opts.batch ? ' in batches' : ''}`)
+    log(
+      `simulator: ${operators.length} enterprises ready, ${stats.rulesActive} targeting rules active; submitting ${opts.rate}/s${opts.batch ? ' in batches' : ''}`,
+    )
 
     // --- Traffic ------------------------------------------------------------------------------------------
     const runId = randomBytes(4).toString('hex')
@@ -290,7 +403,10 @@ export async function runSimulation(opts: SimulationOptions): Promise<SimStats> 
     }
     let seq = 0
     const nextDeclaration = (): GeneratedDeclaration =>
-      generateDeclaration(live, rng, { clientRef: `SIM${seed}-${runId}-${++seq}`, ...(opts.rates ? { rates: opts.rates } : {}) })
+      generateDeclaration(live, rng, {
+        clientRef: `SIM${seed}-${runId}-${++seq}`,
+        ...(opts.rates ? { rates: opts.rates } : {}),
+      })
     const sign = (g: GeneratedDeclaration): SubmitDeclaration => {
       const op = operatorOf.get(g.enterprise.index)!
       return { ...g.content, signature: { cardNo: op.cardNo, alg: 'Ed25519', value: op.sign(g.content) } }
@@ -313,37 +429,56 @@ export async function runSimulation(opts: SimulationOptions): Promise<SimStats> 
     const onResult = (g: GeneratedDeclaration, r: Res<Declaration>) => {
       if (r.status === 201 && r.body) onCreated(g, r.body)
       else if (r.status === 200) stats.duplicates++
-      else if (r.status >= 400 && r.status < 500) { stats.refused++; note('declaration', r) }
-      else fail('declaration', r)
+      else if (r.status >= 400 && r.status < 500) {
+        stats.refused++
+        note('declaration', r)
+      } else fail('declaration', r)
     }
 
     let inFlight = 0
     const inflight = new Set<Promise<void>>()
     const launch = (p: Promise<void>) => {
       inFlight++
-      const q = p.finally(() => { inFlight--; inflight.delete(q) })
+      const q = p.finally(() => {
+        inFlight--
+        inflight.delete(q)
+      })
       inflight.add(q)
     }
-    const submitOne = (g: GeneratedDeclaration) => launch((async () => {
-      const op = operatorOf.get(g.enterprise.index)!
-      stats.submitted++
-      onResult(g, await op.session.call<Declaration>('POST', '/api/v1/declarations', sign(g)))
-    })())
-    const submitBatch = (op: Operator, gs: GeneratedDeclaration[]) => launch((async () => {
-      stats.submitted += gs.length
-      const r = await op.session.call<{ results: Array<{ index: number; status: number; declaration?: Declaration; errors?: ErrorBody['errors'] }> }>(
-        'POST', '/api/v1/declarations/batch', { declarations: gs.map(sign) })
-      if (r.status !== 200 || !r.body) {
-        if (r.status >= 400 && r.status < 500) { stats.refused += gs.length; return note('batch', r) }
-        return fail('batch', r)
-      }
-      for (const x of r.body.results) {
-        const g = gs[x.index]
-        if (!g) continue
-        const e = x.errors?.[0]
-        onResult(g, { status: x.status, body: x.declaration, ...(e ? { code: e.code, message: `${e.message} at ${e.pointer}` } : {}) })
-      }
-    })())
+    const submitOne = (g: GeneratedDeclaration) =>
+      launch(
+        (async () => {
+          const op = operatorOf.get(g.enterprise.index)!
+          stats.submitted++
+          onResult(g, await op.session.call<Declaration>('POST', '/api/v1/declarations', sign(g)))
+        })(),
+      )
+    const submitBatch = (op: Operator, gs: GeneratedDeclaration[]) =>
+      launch(
+        (async () => {
+          stats.submitted += gs.length
+          const r = await op.session.call<{
+            results: Array<{ index: number; status: number; declaration?: Declaration; errors?: ErrorBody['errors'] }>
+          }>('POST', '/api/v1/declarations/batch', { declarations: gs.map(sign) })
+          if (r.status !== 200 || !r.body) {
+            if (r.status >= 400 && r.status < 500) {
+              stats.refused += gs.length
+              return note('batch', r)
+            }
+            return fail('batch', r)
+          }
+          for (const x of r.body.results) {
+            const g = gs[x.index]
+            if (!g) continue
+            const e = x.errors?.[0]
+            onResult(g, {
+              status: x.status,
+              body: x.declaration,
+              ...(e ? { code: e.code, message: `${e.message} at ${e.pointer}` } : {}),
+            })
+          }
+        })(),
+      )
 
     // Officers: every second, accept held declarations, work inspections, release detained goods.
     const detentionMs = (opts.detentionSec ?? 5) * 1000
@@ -365,7 +500,10 @@ export async function runSimulation(opts: SimulationOptions): Promise<SimStats> 
         const p = pending.get(id)
         if (!p || stop.aborted) return
         const r = await nextOfficer().call<Declaration>('POST', `/api/v1/declarations/${id}/accept`, undefined)
-        if (r.status === 200 && r.body) { stats.reviewed++; routed(r.body, p.truth) } else {
+        if (r.status === 200 && r.body) {
+          stats.reviewed++
+          routed(r.body, p.truth)
+        } else {
           fail('review acceptance', r)
           if (r.status === 409 || r.status === 404 || ++p.tries >= 3) pending.delete(id)
         }
@@ -376,7 +514,8 @@ export async function runSimulation(opts: SimulationOptions): Promise<SimStats> 
       const limit = Math.min(500, Math.max(100, inspecting.length))
       const list = await officer.call<{ items: Inspection[] }>('GET', `/api/v1/inspections?state=OPEN&limit=${limit}`)
       if (list.status !== 200) fail('inspection queue', list)
-      for (const t of list.body?.items ?? []) if (pending.get(t.declarationId)?.stage === 'INSPECT') tasks.set(t.declarationId, t)
+      for (const t of list.body?.items ?? [])
+        if (pending.get(t.declarationId)?.stage === 'INSPECT') tasks.set(t.declarationId, t)
       const missing = inspecting.filter((id) => !tasks.has(id)).slice(0, 100)
       await mapLimit(missing, 8, async (id) => {
         if (stop.aborted) return
@@ -411,14 +550,26 @@ export async function runSimulation(opts: SimulationOptions): Promise<SimStats> 
         }
         const d = result.disposal ?? 'RELEASE'
         if (d === 'RELEASE' || d === 'RETURN') pending.delete(task.declarationId)
-        else track(task.declarationId, { ...p, stage: 'DETAINED', at: performance.now(), releaseAt: performance.now() + (d === 'CASE_OPENED' ? 3 : 1) * detentionMs, tries: 0 })
+        else
+          track(task.declarationId, {
+            ...p,
+            stage: 'DETAINED',
+            at: performance.now(),
+            releaseAt: performance.now() + (d === 'CASE_OPENED' ? 3 : 1) * detentionMs,
+            tries: 0,
+          })
       })
 
       await mapLimit(detained.slice(0, 200), 8, async (id) => {
         const p = pending.get(id)
         if (!p || stop.aborted) return
-        const r = await nextOfficer().call<Declaration>('POST', `/api/v1/declarations/${id}/release`, { note: 'released after disposal (simulator)' })
-        if (r.status === 200) { stats.releasedFromDetention++; pending.delete(id) } else {
+        const r = await nextOfficer().call<Declaration>('POST', `/api/v1/declarations/${id}/release`, {
+          note: 'released after disposal (simulator)',
+        })
+        if (r.status === 200) {
+          stats.releasedFromDetention++
+          pending.delete(id)
+        } else {
           fail('release', r)
           if (r.status === 409 || r.status === 404 || ++p.tries >= 3) pending.delete(id)
         }
@@ -440,7 +591,11 @@ export async function runSimulation(opts: SimulationOptions): Promise<SimStats> 
       let due = Math.floor(((now - start) / 1000) * opts.rate) - scheduled
       // Never build a backlog of more than two seconds: what the server cannot take is skipped.
       const maxBacklog = Math.max(1, Math.ceil(opts.rate * 2))
-      if (due > maxBacklog) { stats.skipped += due - maxBacklog; scheduled += due - maxBacklog; due = maxBacklog }
+      if (due > maxBacklog) {
+        stats.skipped += due - maxBacklog
+        scheduled += due - maxBacklog
+        due = maxBacklog
+      }
       if (opts.batch) {
         const groups = new Map<number, GeneratedDeclaration[]>()
         for (; due > 0 && inFlight < maxInFlight; due--, scheduled++) {
@@ -448,7 +603,10 @@ export async function runSimulation(opts: SimulationOptions): Promise<SimStats> 
           const list = groups.get(g.enterprise.index) ?? []
           list.push(g)
           groups.set(g.enterprise.index, list)
-          if (list.length === 500) { submitBatch(operatorOf.get(g.enterprise.index)!, list); groups.delete(g.enterprise.index) }
+          if (list.length === 500) {
+            submitBatch(operatorOf.get(g.enterprise.index)!, list)
+            groups.delete(g.enterprise.index)
+          }
         }
         for (const [index, gs] of groups) submitBatch(operatorOf.get(index)!, gs)
       } else {
@@ -456,7 +614,11 @@ export async function runSimulation(opts: SimulationOptions): Promise<SimStats> 
       }
       if (now - lastOfficer >= 1000 && !officerBusy) {
         lastOfficer = now
-        officerBusy = officerPass().catch((e: unknown) => log(`simulator: officer pass failed: ${String(e)}`)).finally(() => { officerBusy = undefined })
+        officerBusy = officerPass()
+          .catch((e: unknown) => log(`simulator: officer pass failed: ${String(e)}`))
+          .finally(() => {
+            officerBusy = undefined
+          })
       }
       if (statusEvery > 0 && now - lastStatus >= statusEvery && now > start) {
         lastStatus = now
@@ -477,9 +639,11 @@ export async function runSimulation(opts: SimulationOptions): Promise<SimStats> 
 
     function progress() {
       const el = seconds()
-      return `${stats.submitted} submitted (${(stats.submitted / Math.max(1e-9, (performance.now() - start) / 1000)).toFixed(1)}/s), ${stats.accepted} accepted, `
-        + `${stats.refused} refused, ${stats.duplicates} duplicates, lanes ${LANE_KEYS.map((l) => `${l[0]}${stats.byLane[l]}`).join('/')}, `
-        + `${stats.inspected} inspected (${stats.nonCompliant} non-compliant), ${pending.size} in progress, ${stats.httpErrors} HTTP errors, ${el.toFixed(0)}s`
+      return (
+        `${stats.submitted} submitted (${(stats.submitted / Math.max(1e-9, (performance.now() - start) / 1000)).toFixed(1)}/s), ${stats.accepted} accepted, ` +
+        `${stats.refused} refused, ${stats.duplicates} duplicates, lanes ${LANE_KEYS.map((l) => `${l[0]}${stats.byLane[l]}`).join('/')}, ` +
+        `${stats.inspected} inspected (${stats.nonCompliant} non-compliant), ${pending.size} in progress, ${stats.httpErrors} HTTP errors, ${el.toFixed(0)}s`
+      )
     }
   } finally {
     stop.removeEventListener('abort', onStop)

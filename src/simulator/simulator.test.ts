@@ -16,7 +16,13 @@ import { resultProblems } from '../modules/inspections/service.js'
 import { loadReference } from '../modules/reference/data.js'
 import { CREDIT_LEVELS } from '../modules/enterprises/schema.js'
 import { DEFAULT_CREDIT_SHARES, allocateLevels, generateWorld, perUsd, priceModel } from './world.js'
-import { DEFAULT_FRAUD_RATES, FRAUD_KINDS, generateDeclaration, officerResult, type GeneratedDeclaration } from './generate.js'
+import {
+  DEFAULT_FRAUD_RATES,
+  FRAUD_KINDS,
+  generateDeclaration,
+  officerResult,
+  type GeneratedDeclaration,
+} from './generate.js'
 import { DATASET_COLUMNS, csvField, exportDataset } from './dataset.js'
 import { cardSigner, runSimulation, simulationRules } from './run.js'
 import { ed25519, signPayload } from '../shared/signing.js'
@@ -36,13 +42,23 @@ describe('simulator world and generation (pure)', () => {
     expect(JSON.stringify(b.enterprises)).toBe(JSON.stringify(a.enterprises))
     expect(b.riskyChapters).toEqual(a.riskyChapters)
     expect(JSON.stringify(generate(42, 200))).toBe(JSON.stringify(generate(42, 200)))
-    expect(JSON.stringify(generateWorld(ref, { seed: 43, enterprises: 30 }).enterprises)).not.toBe(JSON.stringify(a.enterprises))
+    expect(JSON.stringify(generateWorld(ref, { seed: 43, enterprises: 30 }).enterprises)).not.toBe(
+      JSON.stringify(a.enterprises),
+    )
   })
 
   it('gives enterprises valid, unique codes and every credit level in the configured shares', () => {
     const world = generateWorld(ref, { seed: 7, enterprises: 1000 })
-    const counts = Object.fromEntries(CREDIT_LEVELS.map((l) => [l, world.enterprises.filter((e) => e.creditLevel === l).length]))
-    expect(counts).toEqual({ ADVANCED_CERTIFIED: 50, CERTIFIED: 150, REGULAR: 700, DISHONEST: 80, SERIOUSLY_DISHONEST: 20 })
+    const counts = Object.fromEntries(
+      CREDIT_LEVELS.map((l) => [l, world.enterprises.filter((e) => e.creditLevel === l).length]),
+    )
+    expect(counts).toEqual({
+      ADVANCED_CERTIFIED: 50,
+      CERTIFIED: 150,
+      REGULAR: 700,
+      DISHONEST: 80,
+      SERIOUSLY_DISHONEST: 20,
+    })
     expect(new Set(world.enterprises.map((e) => e.customsCode)).size).toBe(1000)
     for (const e of world.enterprises) {
       expect(usccProblem(e.uscc)).toBeUndefined()
@@ -59,7 +75,13 @@ describe('simulator world and generation (pure)', () => {
     }
     expect(mean('DISHONEST')).toBeGreaterThan(3 * mean('REGULAR'))
     expect(mean('REGULAR')).toBeGreaterThan(2 * mean('ADVANCED_CERTIFIED'))
-    expect(allocateLevels(3, DEFAULT_CREDIT_SHARES, true)).toEqual({ ADVANCED_CERTIFIED: 0, CERTIFIED: 1, REGULAR: 2, DISHONEST: 0, SERIOUSLY_DISHONEST: 0 })
+    expect(allocateLevels(3, DEFAULT_CREDIT_SHARES, true)).toEqual({
+      ADVANCED_CERTIFIED: 0,
+      CERTIFIED: 1,
+      REGULAR: 2,
+      DISHONEST: 0,
+      SERIOUSLY_DISHONEST: 0,
+    })
   })
 
   it('prices and rates tariff lines deterministically, per unit, with lower-rate siblings in the same HS4', () => {
@@ -92,7 +114,9 @@ describe('simulator world and generation (pure)', () => {
     for (const k of FRAUD_KINDS) {
       const observed = gs.filter((g) => g.truth.kinds.includes(k)).length / n
       const expected = DEFAULT_FRAUD_RATES[k]
-      expect(Math.abs(observed - expected), `${k}: ${observed} vs ${expected}`).toBeLessThan(Math.max(0.003, expected * 0.25))
+      expect(Math.abs(observed - expected), `${k}: ${observed} vs ${expected}`).toBeLessThan(
+        Math.max(0.003, expected * 0.25),
+      )
     }
     const doubled = (() => {
       const world = generateWorld(ref, { seed: 11, enterprises: 200 })
@@ -118,7 +142,8 @@ describe('simulator world and generation (pure)', () => {
       })
       for (const [i, t] of g.truth.items.entries()) {
         const it = g.content.items[i]!
-        if (t.kinds.includes('MISCLASSIFICATION')) expect(m.tariffRate(it.hsCode.slice(0, 8))).toBeLessThan(m.tariffRate(t.hsCode8))
+        if (t.kinds.includes('MISCLASSIFICATION'))
+          expect(m.tariffRate(it.hsCode.slice(0, 8))).toBeLessThan(m.tariffRate(t.hsCode8))
         else expect(it.hsCode.slice(0, 8)).toBe(t.hsCode8)
         if (t.kinds.includes('QUANTITY')) expect(Number(it.quantity)).toBeLessThan(t.quantity)
         if (t.kinds.includes('ORIGIN')) expect(it.originCountry).not.toBe(t.originCountry)
@@ -135,7 +160,7 @@ describe('simulator world and generation (pure)', () => {
     expect(share(['DISHONEST', 'SERIOUSLY_DISHONEST'])).toBeGreaterThan(4 * share(['ADVANCED_CERTIFIED', 'CERTIFIED']))
   })
 
-  it('officer results are valid, find fraud with the check\'s probability, and open cases for critical fraud', () => {
+  it("officer results are valid, find fraud with the check's probability, and open cases for critical fraud", () => {
     const gs = generate(5, 20_000, 200)
     const rng = seededRandom(9)
     const fraud = gs.filter((g) => g.truth.fraud && !g.truth.kinds.includes('CONCEALMENT'))
@@ -146,14 +171,24 @@ describe('simulator world and generation (pure)', () => {
     expect(hit(physical)).toBeGreaterThan(0.88)
     expect(hit(document)).toBeGreaterThan(0.55)
     expect(hit(document)).toBeLessThan(hit(physical))
-    const honest = gs.filter((g) => !g.truth.fraud).slice(0, 2000).map((g) => officerResult(g.truth, rng, 'DOCUMENT'))
+    const honest = gs
+      .filter((g) => !g.truth.fraud)
+      .slice(0, 2000)
+      .map((g) => officerResult(g.truth, rng, 'DOCUMENT'))
     expect(honest.every((r) => r.result === 'COMPLIANT')).toBe(true)
-    const critical = gs.filter((g) => g.truth.critical).map((g) => officerResult(g.truth, rng, 'PHYSICAL', { physicalDetection: 1, qualityIssueRate: 0 }))
+    const critical = gs
+      .filter((g) => g.truth.critical)
+      .map((g) => officerResult(g.truth, rng, 'PHYSICAL', { physicalDetection: 1, qualityIssueRate: 0 }))
     expect(critical.length).toBeGreaterThan(10)
     expect(critical.every((r) => r.disposal === 'CASE_OPENED')).toBe(true)
-    const undervaluedOnly = gs.filter((g) => g.truth.kinds.join() === 'UNDERVALUATION' && !g.truth.critical)
+    const undervaluedOnly = gs
+      .filter((g) => g.truth.kinds.join() === 'UNDERVALUATION' && !g.truth.critical)
       .map((g) => officerResult(g.truth, rng, 'PHYSICAL', { physicalDetection: 1, qualityIssueRate: 0 }))
-    expect(undervaluedOnly.every((r) => r.disposal === 'RELEASE' && r.findings.every((f) => f.category === 'UNDERVALUATION'))).toBe(true)
+    expect(
+      undervaluedOnly.every(
+        (r) => r.disposal === 'RELEASE' && r.findings.every((f) => f.category === 'UNDERVALUATION'),
+      ),
+    ).toBe(true)
   })
 
   it('signs exactly as signPayload does', () => {
@@ -172,7 +207,9 @@ describe('simulator world and generation (pure)', () => {
 
 describe('dataset export', () => {
   let dir: string
-  beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'kouan-sim-')) })
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'kouan-sim-'))
+  })
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
   it('quotes CSV fields per RFC 4180', () => {
@@ -227,8 +264,17 @@ describe('simulation against a live server', () => {
   it('registers the world, submits declarations at the rate and works the inspections', async () => {
     const logs: string[] = []
     const stats = await runSimulation({
-      baseUrl, officer, officer2, rate: 50, durationSec: 3, enterprises: 8, seed: 5, log: (m) => logs.push(m), reference: ref,
-      rates: { UNDERVALUATION: 0.2, MISCLASSIFICATION: 0.1 }, detentionSec: 0.5,
+      baseUrl,
+      officer,
+      officer2,
+      rate: 50,
+      durationSec: 3,
+      enterprises: 8,
+      seed: 5,
+      log: (m) => logs.push(m),
+      reference: ref,
+      rates: { UNDERVALUATION: 0.2, MISCLASSIFICATION: 0.1 },
+      detentionSec: 0.5,
     })
     expect(stats.enterprises).toBe(8)
     expect(stats.rulesActive).toBeGreaterThanOrEqual(2)
@@ -246,7 +292,9 @@ describe('simulation against a live server', () => {
     // The wind-down finishes the officers' work: nothing is left open or detained.
     expect(await countRows(t.db, 'inspections', `state <> 'DONE'`)).toBe(0)
     expect(await countRows(t.db, 'declarations', `state in ('SUBMITTED', 'INSPECTING', 'DETAINED')`)).toBe(0)
-    expect(stats.releasedFromDetention).toBe(await countRows(t.db, 'inspections', `disposal in ('TECHNICAL_TREATMENT', 'CASE_OPENED', 'DESTROY')`))
+    expect(stats.releasedFromDetention).toBe(
+      await countRows(t.db, 'inspections', `disposal in ('TECHNICAL_TREATMENT', 'CASE_OPENED', 'DESTROY')`),
+    )
     expect((await verifyAudit(t.db)).problems).toEqual([])
     expect(logs.at(-1)).toMatch(/^simulator: done/)
   })
@@ -256,10 +304,22 @@ describe('simulation against a live server', () => {
     const before = await countRows(t.db, 'declarations')
     // Stopped once its first batch is in (not after a fixed time: setting up takes longer on a busy machine).
     const stopOnFirstBatch = (async () => {
-      while (!ctl.signal.aborted && await countRows(t.db, 'declarations') === before) await new Promise((r) => setTimeout(r, 100))
+      while (!ctl.signal.aborted && (await countRows(t.db, 'declarations')) === before)
+        await new Promise((r) => setTimeout(r, 100))
       ctl.abort()
     })()
-    const stats = await runSimulation({ baseUrl, officer, officer2, rate: 40, enterprises: 8, seed: 5, batch: true, signal: ctl.signal, log: () => {}, reference: ref })
+    const stats = await runSimulation({
+      baseUrl,
+      officer,
+      officer2,
+      rate: 40,
+      enterprises: 8,
+      seed: 5,
+      batch: true,
+      signal: ctl.signal,
+      log: () => {},
+      reference: ref,
+    })
     ctl.abort()
     await stopOnFirstBatch
     expect(stats.enterprises).toBe(8)
@@ -272,8 +332,16 @@ describe('simulation against a live server', () => {
   })
 
   it('refuses to start with bad officer credentials', async () => {
-    await expect(runSimulation({ baseUrl, officer: { username: 'nobody', password: 'x' }, rate: 1, durationSec: 1, log: () => {}, reference: ref }))
-      .rejects.toThrow(/refused/)
+    await expect(
+      runSimulation({
+        baseUrl,
+        officer: { username: 'nobody', password: 'x' },
+        rate: 1,
+        durationSec: 1,
+        log: () => {},
+        reference: ref,
+      }),
+    ).rejects.toThrow(/refused/)
   })
 })
 
@@ -281,17 +349,24 @@ describe('simulation against a failing server', () => {
   it('counts failed calls instead of throwing, and still stops on time', async () => {
     let n = 0
     const server = createServer((req, res) => {
-      const reply = (status: number, body: unknown) => { res.writeHead(status, { 'content-type': 'application/json' }); res.end(JSON.stringify(body)) }
+      const reply = (status: number, body: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json' })
+        res.end(JSON.stringify(body))
+      }
       let raw = ''
-      req.on('data', (c: Buffer) => { raw += c.toString() })
+      req.on('data', (c: Buffer) => {
+        raw += c.toString()
+      })
       req.on('end', () => {
-        const body = raw ? JSON.parse(raw) as Record<string, string> : {}
+        const body = raw ? (JSON.parse(raw) as Record<string, string>) : {}
         const url = req.url ?? ''
         if (url === '/api/v1/auth/login' || url === '/api/v1/auth/card-login') return reply(200, { token: 'tok' })
         if (url === '/api/v1/auth/challenge') return reply(200, { challengeId: randomUUID(), challenge: 'c' })
-        if (url === '/api/v1/enterprises') return reply(201, { id: randomUUID(), customsCode: body.customsCode, uscc: body.uscc })
+        if (url === '/api/v1/enterprises')
+          return reply(201, { id: randomUUID(), customsCode: body.customsCode, uscc: body.uscc })
         if (url === '/api/v1/cards') return reply(201, { id: randomUUID(), cardNo: `EP${++n}` })
-        if (url === '/api/v1/declarations') return ++n % 2 ? req.socket.destroy() : reply(500, { code: 'INTERNAL', message: 'boom' })
+        if (url === '/api/v1/declarations')
+          return ++n % 2 ? req.socket.destroy() : reply(500, { code: 'INTERNAL', message: 'boom' })
         return reply(503, { code: 'UNAVAILABLE', message: 'down' })
       })
     })
@@ -299,7 +374,15 @@ describe('simulation against a failing server', () => {
     const port = (server.address() as { port: number }).port
     try {
       const started = Date.now()
-      const stats = await runSimulation({ baseUrl: `http://127.0.0.1:${port}`, officer: { username: 'a', password: 'b' }, rate: 20, durationSec: 1.5, enterprises: 5, log: () => {}, reference: ref })
+      const stats = await runSimulation({
+        baseUrl: `http://127.0.0.1:${port}`,
+        officer: { username: 'a', password: 'b' },
+        rate: 20,
+        durationSec: 1.5,
+        enterprises: 5,
+        log: () => {},
+        reference: ref,
+      })
       expect(Date.now() - started).toBeLessThan(15_000)
       expect(stats.submitted).toBeGreaterThan(10)
       expect(stats.accepted).toBe(0)

@@ -30,7 +30,9 @@ interface OpenApiOperation {
   responses?: Record<string, { content?: Record<string, unknown> }>
 }
 
-export async function openApiDocument(app: FastifyInstance): Promise<{ paths: Record<string, Record<string, OpenApiOperation>> }> {
+export async function openApiDocument(
+  app: FastifyInstance,
+): Promise<{ paths: Record<string, Record<string, OpenApiOperation>> }> {
   const res = await app.inject({ method: 'GET', url: '/api/openapi.json' })
   if (res.statusCode !== 200) throw new Error(`GET /api/openapi.json: ${res.statusCode}`)
   return res.json()
@@ -46,9 +48,13 @@ export async function operations(app: FastifyInstance): Promise<Operation[]> {
       if (!METHODS.includes(m)) continue
       const ok = op.responses?.['200'] ?? op.responses?.['201']
       out.push({
-        key: `${m.toUpperCase()} ${path}`, method: m.toUpperCase(), path,
+        key: `${m.toUpperCase()} ${path}`,
+        method: m.toUpperCase(),
+        path,
         secured: Array.isArray(op.security) && op.security.length > 0,
-        ...(op.requestBody?.content?.['application/json']?.schema ? { jsonBody: op.requestBody.content['application/json'].schema } : {}),
+        ...(op.requestBody?.content?.['application/json']?.schema
+          ? { jsonBody: op.requestBody.content['application/json'].schema }
+          : {}),
         bodyRequired: op.requestBody?.required === true,
         produces: Object.keys(ok?.content ?? {}),
       })

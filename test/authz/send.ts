@@ -3,7 +3,12 @@ import type { Response } from 'light-my-request'
 import type { Call } from './requests.js'
 import type { Role, World } from './world.js'
 
-export interface Answer { status: number; body: string; contentType: string; res?: Response }
+export interface Answer {
+  status: number
+  body: string
+  contentType: string
+  res?: Response
+}
 
 let address: Promise<string> | undefined
 
@@ -22,9 +27,21 @@ export async function send(w: World, method: string, role: Role, call: Call): Pr
   }
   const payload = call.raw ? call.raw.payload : call.body === undefined ? undefined : JSON.stringify(call.body)
   if (payload !== undefined) headers['content-type'] = call.raw?.contentType ?? 'application/json'
-  const res = await w.t.app.inject({ method: method as 'GET', url: call.url, headers, ...(payload === undefined ? {} : { payload }) })
-  return { status: call.statusOf ? call.statusOf(res) : res.statusCode, body: res.body, contentType: String(res.headers['content-type'] ?? ''), res }
+  const res = await w.t.app.inject({
+    method: method as 'GET',
+    url: call.url,
+    headers,
+    ...(payload === undefined ? {} : { payload }),
+  })
+  return {
+    status: call.statusOf ? call.statusOf(res) : res.statusCode,
+    body: res.body,
+    contentType: String(res.headers['content-type'] ?? ''),
+    res,
+  }
 }
 
 /** Forget the listening address (the app of a test file is closed with the file). */
-export function resetTransport() { address = undefined }
+export function resetTransport() {
+  address = undefined
+}

@@ -9,10 +9,27 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { join } from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { ARTIFACTS, cli, client, launchBrowser, readJson, removeDir, startServer, tempDir, type Server } from './harness.js'
+import {
+  ARTIFACTS,
+  cli,
+  client,
+  launchBrowser,
+  readJson,
+  removeDir,
+  startServer,
+  tempDir,
+  type Server,
+} from './harness.js'
 
 const PASSWORD = { admin: 'e2e-admin-password', officer1: 'e2e-officer-one', officer2: 'e2e-officer-two' }
-interface ItemInput { hs: string; desc: string; qty: string; unit: string; price: string; origin: string }
+interface ItemInput {
+  hs: string
+  desc: string
+  qty: string
+  unit: string
+  price: string
+  origin: string
+}
 
 describe('Kouan console, end to end', () => {
   let dir: string
@@ -56,24 +73,48 @@ describe('Kouan console, end to end', () => {
 
   before(async () => {
     dir = tempDir()
-    for (const [u, role] of [['admin', 'admin'], ['officer1', 'officer'], ['officer2', 'officer']] as const) {
+    for (const [u, role] of [
+      ['admin', 'admin'],
+      ['officer1', 'officer'],
+      ['officer2', 'officer'],
+    ] as const) {
       cli(dir, ['user', 'add', u, '--role', role, '--password', PASSWORD[u]])
     }
     keyFile = join(dir, 'my-card.json')
     cli(dir, ['card', 'keygen', '-o', keyFile])
     server = await startServer(dir)
     const api = client(server.url)
-    const login = async (u: keyof typeof PASSWORD) => (await api<{ token: string }>('POST', '/api/v1/auth/login', undefined, { username: u, password: PASSWORD[u] })).token
+    const login = async (u: keyof typeof PASSWORD) =>
+      (await api<{ token: string }>('POST', '/api/v1/auth/login', undefined, { username: u, password: PASSWORD[u] }))
+        .token
     const officer1 = await login('officer1')
     const officer2 = await login('officer2')
     // Customs registers the trader and issues its port card for the public key of the key file.
-    const ent = await api<{ id: string }>('POST', '/api/v1/enterprises', officer1, { uscc: '91350100M000100Y43', customsCode: '4403960001', name: '深圳前海示范贸易有限公司', creditLevel: 'REGULAR', registeredDistrict: '5300' })
-    const card = await api<{ cardNo: string }>('POST', '/api/v1/cards', officer1, { enterpriseId: ent.id, operatorName: '李雷', publicKey: readJson<{ publicKey: string }>(keyFile).publicKey })
+    const ent = await api<{ id: string }>('POST', '/api/v1/enterprises', officer1, {
+      uscc: '91350100M000100Y43',
+      customsCode: '4403960001',
+      name: '深圳前海示范贸易有限公司',
+      creditLevel: 'REGULAR',
+      registeredDistrict: '5300',
+    })
+    const card = await api<{ cardNo: string }>('POST', '/api/v1/cards', officer1, {
+      enterpriseId: ent.id,
+      operatorName: '李雷',
+      publicKey: readJson<{ publicKey: string }>(keyFile).publicKey,
+    })
     cardNo = card.cardNo
     // Targeting rules, each authored by one officer and activated by another: smartphones get a physical
     // inspection; fresh apples (plant products, quarantine goods) a document check, which certifies them.
-    for (const [name, hs, lane, reason] of [['phones-physical', '8517', 'RED', '手机低报价格风险'], ['apples-documents', '0808', 'YELLOW', '植物检疫单证审核']] as const) {
-      const rule = await api<{ id: string }>('POST', '/api/v1/selectivity/rules', officer1, { name, description: reason, conditions: [{ field: 'hsCode', op: 'prefix', value: [hs] }], action: { lane, reason } })
+    for (const [name, hs, lane, reason] of [
+      ['phones-physical', '8517', 'RED', '手机低报价格风险'],
+      ['apples-documents', '0808', 'YELLOW', '植物检疫单证审核'],
+    ] as const) {
+      const rule = await api<{ id: string }>('POST', '/api/v1/selectivity/rules', officer1, {
+        name,
+        description: reason,
+        conditions: [{ field: 'hsCode', op: 'prefix', value: [hs] }],
+        action: { lane, reason },
+      })
       await api('POST', `/api/v1/selectivity/rules/${rule.id}/activate`, officer2)
     }
     browser = await launchBrowser()
@@ -99,7 +140,14 @@ describe('Kouan console, end to end', () => {
     await page.getByText('还没有报关单').waitFor()
     await shot(page, '02-portal-empty')
 
-    const total = await fillDeclaration(page, { hs: '8517130000', desc: '智能手机 Smartphones', qty: '200', unit: '001', price: '95.5', origin: 'VNM' })
+    const total = await fillDeclaration(page, {
+      hs: '8517130000',
+      desc: '智能手机 Smartphones',
+      qty: '200',
+      unit: '001',
+      price: '95.5',
+      origin: 'VNM',
+    })
     assert.equal(total, '19100.00', 'total = quantity × unit price, exactly')
     await shot(page, '03-portal-new-declaration')
     ;({ id: declarationId, entryId } = await submitDeclaration(page))
@@ -177,7 +225,14 @@ describe('Kouan console, end to end', () => {
 
   it('a compliant check of quarantine goods issues a certificate: its QR URL verifies as authentic, a tampered one as tampered; the archive prints', async () => {
     // The enterprise declares fresh apples in the portal (same page: the card key is still loaded).
-    await fillDeclaration(portal, { hs: '0808100000', desc: '鲜苹果 Fresh apples', qty: '12000', unit: '035', price: '1.25', origin: 'NZL' })
+    await fillDeclaration(portal, {
+      hs: '0808100000',
+      desc: '鲜苹果 Fresh apples',
+      qty: '12000',
+      unit: '035',
+      price: '1.25',
+      origin: 'NZL',
+    })
     const apples = await submitDeclaration(portal)
     // The officer passes the document check from the queue.
     const page = await officerCtx.newPage()
@@ -202,7 +257,12 @@ describe('Kouan console, end to end', () => {
     await shot(portal, '15-portal-certificates')
 
     // A buyer scans the QR code with a phone: the server's verify page.
-    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 })
+    const phone = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+      deviceScaleFactor: 2,
+    })
     const scan = await phone.newPage()
     const ok = await scan.goto(verifyUrl)
     assert.equal(ok?.headers()['x-kouan-verdict'], 'AUTHENTIC')
@@ -239,7 +299,10 @@ describe('Kouan console, end to end', () => {
     ])
     assert.equal(print.status(), 200)
     assert.equal(print.headers()['content-type'], 'application/pdf')
-    const [csv] = await Promise.all([portal.waitForEvent('download'), portal.getByRole('button', { name: '导出 CSV' }).click()])
+    const [csv] = await Promise.all([
+      portal.waitForEvent('download'),
+      portal.getByRole('button', { name: '导出 CSV' }).click(),
+    ])
     assert.equal(csv.suggestedFilename(), 'archives.csv')
     await shot(portal, '20-portal-archives')
   })

@@ -28,36 +28,64 @@ export async function freePort(): Promise<number> {
   })
 }
 
-export interface Server { url: string; dir: string; proc: ChildProcess; output(): string; stop(): Promise<void> }
+export interface Server {
+  url: string
+  dir: string
+  proc: ChildProcess
+  output(): string
+  stop(): Promise<void>
+}
 
 /** Runs the CLI against the temp data dir (before the server starts: PGlite has one owner at a time). */
 export function cli(dir: string, args: string[], env: Record<string, string> = {}): string {
-  return execFileSync(process.execPath, [CLI, ...args], { env: { ...process.env, DATABASE_URL: '', KOUAN_DATA_DIR: join(dir, 'data'), KOUAN_LOG_LEVEL: 'warn', ...env }, encoding: 'utf8' })
+  return execFileSync(process.execPath, [CLI, ...args], {
+    env: { ...process.env, DATABASE_URL: '', KOUAN_DATA_DIR: join(dir, 'data'), KOUAN_LOG_LEVEL: 'warn', ...env },
+    encoding: 'utf8',
+  })
 }
 
 /** Starts `kouan serve` (or `kouan start` with the simulator) on a free port and waits for its health check. */
-export async function startServer(dir: string, opts: { command?: 'serve' | 'start'; env?: Record<string, string> } = {}): Promise<Server> {
+export async function startServer(
+  dir: string,
+  opts: { command?: 'serve' | 'start'; env?: Record<string, string> } = {},
+): Promise<Server> {
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
   const proc = spawn(process.execPath, [CLI, opts.command ?? 'serve', '--port', String(port)], {
     // PGlite in the temp dir, whatever the environment says (an empty DATABASE_URL counts as unset).
-    env: { ...process.env, DATABASE_URL: '', KOUAN_DATA_DIR: join(dir, 'data'), KOUAN_LOG_LEVEL: 'warn', KOUAN_SIMULATE: 'false', ...opts.env },
+    env: {
+      ...process.env,
+      DATABASE_URL: '',
+      KOUAN_DATA_DIR: join(dir, 'data'),
+      KOUAN_LOG_LEVEL: 'warn',
+      KOUAN_SIMULATE: 'false',
+      ...opts.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''
-  proc.stdout!.on('data', (b: Buffer) => { output += b.toString() })
-  proc.stderr!.on('data', (b: Buffer) => { output += b.toString() })
+  proc.stdout!.on('data', (b: Buffer) => {
+    output += b.toString()
+  })
+  proc.stderr!.on('data', (b: Buffer) => {
+    output += b.toString()
+  })
   const exited = new Promise<void>((r) => proc.once('exit', () => r()))
   for (let i = 0; ; i++) {
     if (proc.exitCode !== null) throw new Error(`server exited: ${output}`)
     try {
       if ((await fetch(`${url}/api/v1/health`)).ok) break
-    } catch { /* not listening yet */ }
+    } catch {
+      /* not listening yet */
+    }
     if (i > 600) throw new Error(`server did not start: ${output}`)
     await new Promise((r) => setTimeout(r, 100))
   }
   return {
-    url, dir, proc, output: () => output,
+    url,
+    dir,
+    proc,
+    output: () => output,
     stop: async () => {
       if (proc.exitCode === null) proc.kill('SIGTERM')
       await exited
@@ -71,7 +99,9 @@ export function tempDir(): string {
   return dir
 }
 
-export function removeDir(dir: string) { rmSync(dir, { recursive: true, force: true }) }
+export function removeDir(dir: string) {
+  rmSync(dir, { recursive: true, force: true })
+}
 
 export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] })
@@ -79,9 +109,18 @@ export async function launchBrowser(): Promise<Browser> {
 
 /** A JSON API client for the setup steps a customs administrator does outside the console. */
 export function client(base: string) {
-  return async <T = Record<string, unknown>>(method: string, path: string, token?: string, body?: unknown): Promise<T> => {
+  return async <T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    token?: string,
+    body?: unknown,
+  ): Promise<T> => {
     const res = await fetch(base + path, {
-      method, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      method,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     })
     const text = await res.text()

@@ -16,13 +16,17 @@ export const MAY_WRITE_ON_REFUSAL: Record<string, readonly string[]> = {
 /** Tables written by timers, not by requests (signed audit checkpoints). */
 export const BACKGROUND_TABLES: readonly string[] = ['audit_checkpoints']
 
-export interface TableCounts { sql: string; tables: string[] }
+export interface TableCounts {
+  sql: string
+  tables: string[]
+}
 
 /** One statement counting the rows of every application table (partitioned tables counted at the parent). */
 export async function tableCounter(db: Db): Promise<TableCounts> {
   const rows = await db.query<{ name: string }>(
     `select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
-     where n.nspname = current_schema() and c.relkind in ('r', 'p') and not c.relispartition order by 1`)
+     where n.nspname = current_schema() and c.relkind in ('r', 'p') and not c.relispartition order by 1`,
+  )
   const tables = rows.map((r) => r.name)
   return { tables, sql: tables.map((t) => `select '${t}' as t, count(*)::int as n from "${t}"`).join(' union all ') }
 }
@@ -32,9 +36,15 @@ export async function countAll(db: Db, c: TableCounts): Promise<Map<string, numb
 }
 
 /** Tables whose row count changed, other than those `allowed`. */
-export function changedTables(before: Map<string, number>, after: Map<string, number>, allowed: readonly string[] = []): string[] {
+export function changedTables(
+  before: Map<string, number>,
+  after: Map<string, number>,
+  allowed: readonly string[] = [],
+): string[] {
   const out: string[] = []
-  for (const [t, n] of after) if (before.get(t) !== n && !allowed.includes(t) && !BACKGROUND_TABLES.includes(t)) out.push(`${t} ${before.get(t) ?? 0}→${n}`)
+  for (const [t, n] of after)
+    if (before.get(t) !== n && !allowed.includes(t) && !BACKGROUND_TABLES.includes(t))
+      out.push(`${t} ${before.get(t) ?? 0}→${n}`)
   return out
 }
 
@@ -46,12 +56,17 @@ export function errorShapeProblems(status: number, body: unknown): string[] {
   if (b.statusCode !== status) p.push(`statusCode ${String(b.statusCode)} ≠ ${status}`)
   if (typeof b.code !== 'string' || !/^[A-Z][A-Z0-9_]*$/.test(b.code)) p.push(`code ${JSON.stringify(b.code)}`)
   if (typeof b.message !== 'string') p.push('message is not a string')
-  if (typeof b.pointer !== 'string' || (b.pointer !== '' && !b.pointer.startsWith('/'))) p.push(`pointer ${JSON.stringify(b.pointer)}`)
+  if (typeof b.pointer !== 'string' || (b.pointer !== '' && !b.pointer.startsWith('/')))
+    p.push(`pointer ${JSON.stringify(b.pointer)}`)
   if (typeof b.requestId !== 'string' || !b.requestId) p.push('requestId missing')
   if (!Array.isArray(b.errors) || b.errors.length === 0) p.push('errors is not a non-empty array')
-  else for (const e of b.errors as Array<Record<string, unknown>>) {
-    if (typeof e?.code !== 'string' || typeof e?.message !== 'string' || typeof e?.pointer !== 'string') { p.push(`errors item ${JSON.stringify(e).slice(0, 200)}`); break }
-  }
+  else
+    for (const e of b.errors as Array<Record<string, unknown>>) {
+      if (typeof e?.code !== 'string' || typeof e?.message !== 'string' || typeof e?.pointer !== 'string') {
+        p.push(`errors item ${JSON.stringify(e).slice(0, 200)}`)
+        break
+      }
+    }
   return p
 }
 
@@ -60,7 +75,9 @@ export function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   return Promise.race([
     p.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms: ${what}`)), ms) }),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms: ${what}`)), ms)
+    }),
   ])
 }
 

@@ -2,10 +2,21 @@ import { getSession, setSession } from './session.js'
 import { SseParser } from './lib/sse.js'
 
 /** The server's one error shape (src/errors.ts). */
-export interface ApiErrorBody { statusCode: number; code: string; message: string; pointer: string; errors: Array<{ code: string; message: string; pointer: string }> }
+export interface ApiErrorBody {
+  statusCode: number
+  code: string
+  message: string
+  pointer: string
+  errors: Array<{ code: string; message: string; pointer: string }>
+}
 
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly body: ApiErrorBody) { super(body.message) }
+  constructor(
+    readonly status: number,
+    readonly body: ApiErrorBody,
+  ) {
+    super(body.message)
+  }
 }
 
 function headers(json: boolean): Record<string, string> {
@@ -20,15 +31,37 @@ function headers(json: boolean): Record<string, string> {
 export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH', path: string, body?: unknown): Promise<T> {
   let res: Response
   try {
-    res = await fetch(path, { method, headers: headers(body !== undefined), ...(body !== undefined ? { body: JSON.stringify(body) } : {}) })
+    res = await fetch(path, {
+      method,
+      headers: headers(body !== undefined),
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    })
   } catch {
     throw new ApiError(0, { statusCode: 0, code: 'NETWORK', message: 'network error', pointer: '', errors: [] })
   }
   const text = await res.text()
-  const parsed = text ? (() => { try { return JSON.parse(text) as unknown } catch { return text } })() : undefined
+  const parsed = text
+    ? (() => {
+        try {
+          return JSON.parse(text) as unknown
+        } catch {
+          return text
+        }
+      })()
+    : undefined
   if (!res.ok) {
-    const b = (typeof parsed === 'object' && parsed !== null ? parsed : { code: `HTTP_${res.status}`, message: String(parsed ?? res.statusText) }) as Partial<ApiErrorBody>
-    const err = new ApiError(res.status, { statusCode: res.status, code: b.code ?? `HTTP_${res.status}`, message: b.message ?? '', pointer: b.pointer ?? '', errors: b.errors ?? [] })
+    const b = (
+      typeof parsed === 'object' && parsed !== null
+        ? parsed
+        : { code: `HTTP_${res.status}`, message: String(parsed ?? res.statusText) }
+    ) as Partial<ApiErrorBody>
+    const err = new ApiError(res.status, {
+      statusCode: res.status,
+      code: b.code ?? `HTTP_${res.status}`,
+      message: b.message ?? '',
+      pointer: b.pointer ?? '',
+      errors: b.errors ?? [],
+    })
     if (res.status === 401 && getSession() && path !== '/api/v1/auth/login' && path !== '/api/v1/auth/card-login') {
       sessionStorage.setItem('kouan.expired', '1')
       setSession(null)
@@ -43,12 +76,20 @@ export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH', path: str
  * headers), reconnecting after the server's retry delay until `signal` aborts. `onState` reports whether
  * the stream is connected.
  */
-export async function followStream(path: string, onEvent: (event: string, data: string) => void, onState: (connected: boolean) => void, signal: AbortSignal) {
+export async function followStream(
+  path: string,
+  onEvent: (event: string, data: string) => void,
+  onState: (connected: boolean) => void,
+  signal: AbortSignal,
+) {
   let delay = 2000
   while (!signal.aborted) {
     try {
       const res = await fetch(path, { headers: headers(false), signal })
-      if (res.status === 401) { setSession(null); return }
+      if (res.status === 401) {
+        setSession(null)
+        return
+      }
       if (!res.ok || !res.body) throw new Error(`stream ${res.status}`)
       onState(true)
       const parser = new SseParser()

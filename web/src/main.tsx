@@ -14,7 +14,6 @@ import { NewDeclaration } from './pages/NewDeclaration.js'
 import { Archives, Certificates, Verify } from './pages/Documents.js'
 import './styles.css'
 
-
 function Redirect({ to }: { to: string }) {
   useEffect(() => navigate(to, { replace: true }), [to])
   return null
@@ -28,7 +27,8 @@ function App() {
   let m: Record<string, string> | undefined
 
   if (path === '/check') return <Verify />
-  if (path === '/login') return s ? <Redirect to={officer ? '/officer/dashboard' : '/portal/declarations'} /> : <Login />
+  if (path === '/login')
+    return s ? <Redirect to={officer ? '/officer/dashboard' : '/portal/declarations'} /> : <Login />
   if (!s) return <Redirect to="/login" />
   if (path === '/') return <Redirect to={officer ? '/officer/dashboard' : '/portal/declarations'} />
   if (officer) {
@@ -50,4 +50,8 @@ function App() {
 }
 
 setLang(getLang())
-createRoot(document.getElementById('root')!).render(<StrictMode><App /></StrictMode>)
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+)

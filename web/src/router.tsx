@@ -2,7 +2,9 @@ import { useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent } from
 
 /** A small history router: paths are the app's state; links keep middle-click and modifier keys working. */
 const listeners = new Set<() => void>()
-const notify = () => { for (const f of listeners) f() }
+const notify = () => {
+  for (const f of listeners) f()
+}
 window.addEventListener('popstate', notify)
 
 export function navigate(to: string, opts: { replace?: boolean } = {}) {
@@ -13,7 +15,13 @@ export function navigate(to: string, opts: { replace?: boolean } = {}) {
 }
 
 export function useLocation(): { path: string; query: URLSearchParams } {
-  const href = useSyncExternalStore((f) => { listeners.add(f); return () => listeners.delete(f) }, () => location.pathname + location.search)
+  const href = useSyncExternalStore(
+    (f) => {
+      listeners.add(f)
+      return () => listeners.delete(f)
+    },
+    () => location.pathname + location.search,
+  )
   const u = new URL(href, location.origin)
   return { path: u.pathname, query: u.searchParams }
 }

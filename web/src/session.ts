@@ -23,7 +23,9 @@ function read(): Session | null {
   try {
     const s = JSON.parse(localStorage.getItem(KEY) ?? 'null') as Session | null
     return s && Date.parse(s.expiresAt) > Date.now() ? s : null
-  } catch { return null }
+  } catch {
+    return null
+  }
 }
 
 export function setSession(s: Session | null) {
@@ -42,13 +44,28 @@ window.addEventListener('storage', (e) => {
 export const getSession = () => current
 
 export function useSession(): Session | null {
-  return useSyncExternalStore((f) => { listeners.add(f); return () => listeners.delete(f) }, () => current)
+  return useSyncExternalStore(
+    (f) => {
+      listeners.add(f)
+      return () => listeners.delete(f)
+    },
+    () => current,
+  )
 }
 
 // The card's signer for this page only, kept in memory: a non-extractable CryptoKey (Ed25519) or the JS SM2 signer.
 let cardKey: CardSigner | null = null
 const keyListeners = new Set<() => void>()
-export function setCardKey(k: CardSigner | null) { cardKey = k; for (const f of keyListeners) f() }
+export function setCardKey(k: CardSigner | null) {
+  cardKey = k
+  for (const f of keyListeners) f()
+}
 export function useCardKey(): CardSigner | null {
-  return useSyncExternalStore((f) => { keyListeners.add(f); return () => keyListeners.delete(f) }, () => cardKey)
+  return useSyncExternalStore(
+    (f) => {
+      keyListeners.add(f)
+      return () => keyListeners.delete(f)
+    },
+    () => cardKey,
+  )
 }

@@ -4,14 +4,19 @@ import { join } from 'node:path'
 import { describe, expect, inject, it } from 'vitest'
 import { T0, type TestApp } from '../../../test/app.js'
 import { countRows, freshDb } from '../../../test/db.js'
-import { buildEnterprise, buildOperator, loginUser, noRandomSelection, submitDeclaration } from '../../../test/factories.js'
+import {
+  buildEnterprise,
+  buildOperator,
+  loginUser,
+  noRandomSelection,
+  submitDeclaration,
+} from '../../../test/factories.js'
 import { buildApp } from '../../app.js'
 import { loadConfig } from '../../config.js'
 import { openPglite, type Db } from '../../db/index.js'
 import { fixedClock, systemIds } from '../../shared/clock.js'
 import { loadReference } from '../reference/data.js'
 import { cli } from '../../../test/cli.js'
-
 
 describe('kouan archive sweep', () => {
   it('archives what a stopped server left queued, in its own process', async () => {
@@ -32,7 +37,11 @@ describe('kouan archive sweep', () => {
       use = async (fn) => {
         const db = await openPglite(env.KOUAN_DATA_DIR, loaded ? undefined : new Blob([readFileSync(cfg.dump)]))
         loaded = true
-        try { return await fn(db) } finally { await db.close() }
+        try {
+          return await fn(db)
+        } finally {
+          await db.close()
+        }
       }
       drop = async () => rmSync(dir, { recursive: true, force: true })
     }
@@ -40,7 +49,12 @@ describe('kouan archive sweep', () => {
       // A server without its outbox dispatcher clears two declarations at intake, then stops.
       const ids = await use(async (db) => {
         const t: TestApp = { db, clock: fixedClock(T0), app: undefined as never }
-        t.app = await buildApp(loadConfig({}, { logLevel: 'silent', cebMatching: false, outboxDispatchMs: 0 }), { db, clock: t.clock, ids: systemIds, reference: loadReference() })
+        t.app = await buildApp(loadConfig({}, { logLevel: 'silent', cebMatching: false, outboxDispatchMs: 0 }), {
+          db,
+          clock: t.clock,
+          ids: systemIds,
+          reference: loadReference(),
+        })
         try {
           const officer = await loginUser(t, 'officer')
           await noRandomSelection(t, await loginUser(t, 'admin'))

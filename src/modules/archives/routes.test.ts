@@ -3,7 +3,16 @@ import { PDFDocument } from 'pdf-lib'
 import { useTestApp } from '../../../test/app.js'
 import { countRows } from '../../../test/db.js'
 import {
-  auditRows, buildEnterprise, buildOperator, cardLogin, decodePdfQr, loginUser, noRandomSelection, submitDeclaration, type Headers, type TestOperator,
+  auditRows,
+  buildEnterprise,
+  buildOperator,
+  cardLogin,
+  decodePdfQr,
+  loginUser,
+  noRandomSelection,
+  submitDeclaration,
+  type Headers,
+  type TestOperator,
 } from '../../../test/factories.js'
 import { verifyAudit } from '../../shared/audit.js'
 import { tokenOfPdf } from '../../shared/pdf.js'
@@ -15,7 +24,15 @@ import { clearedOf } from '../declarations/events.js'
 import { systemIds } from '../../shared/clock.js'
 
 type User = { id: string; username: string; headers: Headers }
-const TSHIRTS = { hsCode: '6109100000', description: 'Cotton T-shirts', quantity: '100', unit: '011', unitPrice: '5', totalValue: '500.00', originCountry: 'CHN' }
+const TSHIRTS = {
+  hsCode: '6109100000',
+  description: 'Cotton T-shirts',
+  quantity: '100',
+  unit: '011',
+  unitPrice: '5',
+  totalValue: '500.00',
+  originCountry: 'CHN',
+}
 
 describe('archives', () => {
   const t = useTestApp()
@@ -24,11 +41,16 @@ describe('archives', () => {
   let op: TestOperator
   let other: TestOperator
 
-  const get = (headers: Headers | undefined, url: string) => t.app.inject({ method: 'GET', url, ...(headers ? { headers } : {}) })
-  const post = (headers: Headers | undefined, url: string, payload?: object) => t.app.inject({ method: 'POST', url, ...(headers ? { headers } : {}), ...(payload ? { payload } : {}) })
+  const get = (headers: Headers | undefined, url: string) =>
+    t.app.inject({ method: 'GET', url, ...(headers ? { headers } : {}) })
+  const post = (headers: Headers | undefined, url: string, payload?: object) =>
+    t.app.inject({ method: 'POST', url, ...(headers ? { headers } : {}), ...(payload ? { payload } : {}) })
 
   /** A green-lane declaration, cleared at once (general trade) or by an officer (other trade modes). */
-  async function cleared(who: TestOperator, over: Record<string, unknown> = {}): Promise<{ id: string; entryId: string }> {
+  async function cleared(
+    who: TestOperator,
+    over: Record<string, unknown> = {},
+  ): Promise<{ id: string; entryId: string }> {
     const d = await submitDeclaration(t, who, { items: [TSHIRTS], ...over })
     expect(d.lane).toBe('GREEN')
     if (d.state !== 'CLEARED') {
@@ -62,11 +84,28 @@ describe('archives', () => {
       expect(res.statusCode).toBe(200)
       const a = res.json()
       expect(a).toMatchObject({
-        entryId: general.entryId, declarationId: general.id, traderId: op.enterprise.id, traderName: '厦门档案测试贸易有限公司', tradeMode: '0110',
-        retentionYears: 3, retainUntil: '2029-05-11', retentionBasis: 'all other trade modes (default)',
-        snapshot: { entryId: general.entryId, content: { tradeMode: '0110', items: [TSHIRTS] }, trader: { customsCode: op.enterprise.customsCode }, totalValue: '500.00' },
+        entryId: general.entryId,
+        declarationId: general.id,
+        traderId: op.enterprise.id,
+        traderName: '厦门档案测试贸易有限公司',
+        tradeMode: '0110',
+        retentionYears: 3,
+        retainUntil: '2029-05-11',
+        retentionBasis: 'all other trade modes (default)',
+        snapshot: {
+          entryId: general.entryId,
+          content: { tradeMode: '0110', items: [TSHIRTS] },
+          trader: { customsCode: op.enterprise.customsCode },
+          totalValue: '500.00',
+        },
       })
-      expect(await auditRows(t, 'archive', general.entryId)).toEqual([expect.objectContaining({ action: 'ARCHIVE_CREATED', actor: 'system:archives', data: expect.objectContaining({ retentionYears: 3, retainUntil: '2029-05-11' }) })])
+      expect(await auditRows(t, 'archive', general.entryId)).toEqual([
+        expect.objectContaining({
+          action: 'ARCHIVE_CREATED',
+          actor: 'system:archives',
+          data: expect.objectContaining({ retentionYears: 3, retainUntil: '2029-05-11' }),
+        }),
+      ])
     })
 
     it('archives a declaration once: its DeclarationCleared published again (a retry) adds nothing', async () => {
@@ -85,30 +124,67 @@ describe('archives', () => {
       expect(await years(equipment.entryId)).toMatchObject({ retentionYears: 11, retainUntil: '2037-05-11' })
       expect(await years(exempt.entryId)).toMatchObject({ retentionYears: 11, retainUntil: '2037-05-11' })
       const rules = (await get(op.headers, '/api/v1/archives/retention-rules')).json().items
-      expect(rules).toEqual(expect.arrayContaining([{ kind: 'TRADE_MODE', value: '0320', years: 11, basis: expect.any(String) }, { kind: 'DEFAULT', value: '*', years: 3, basis: 'all other trade modes' }]))
+      expect(rules).toEqual(
+        expect.arrayContaining([
+          { kind: 'TRADE_MODE', value: '0320', years: 11, basis: expect.any(String) },
+          { kind: 'DEFAULT', value: '*', years: 3, basis: 'all other trade modes' },
+        ]),
+      )
     })
 
     it('lets only admins replace the retention table, which must keep a default', async () => {
       const rules = (await get(admin.headers, '/api/v1/archives/retention-rules')).json().items
-      expect((await t.app.inject({ method: 'PUT', url: '/api/v1/archives/retention-rules', headers: officer.headers, payload: { items: rules } })).statusCode).toBe(403)
-      const noDefault = await t.app.inject({ method: 'PUT', url: '/api/v1/archives/retention-rules', headers: admin.headers, payload: { items: rules.filter((r: { kind: string }) => r.kind !== 'DEFAULT') } })
+      expect(
+        (
+          await t.app.inject({
+            method: 'PUT',
+            url: '/api/v1/archives/retention-rules',
+            headers: officer.headers,
+            payload: { items: rules },
+          })
+        ).statusCode,
+      ).toBe(403)
+      const noDefault = await t.app.inject({
+        method: 'PUT',
+        url: '/api/v1/archives/retention-rules',
+        headers: admin.headers,
+        payload: { items: rules.filter((r: { kind: string }) => r.kind !== 'DEFAULT') },
+      })
       expect(noDefault.json()).toMatchObject({ statusCode: 422, code: 'ARCHIVE_RETENTION_DEFAULT_REQUIRED' })
-      const res = await t.app.inject({ method: 'PUT', url: '/api/v1/archives/retention-rules', headers: admin.headers, payload: { items: rules } })
+      const res = await t.app.inject({
+        method: 'PUT',
+        url: '/api/v1/archives/retention-rules',
+        headers: admin.headers,
+        payload: { items: rules },
+      })
       expect(res.statusCode).toBe(200)
       expect(res.json().items).toHaveLength(rules.length)
-      expect((await auditRows(t, 'archive_retention_rules', 'table')).map((a) => a.action)).toEqual(['ARCHIVE_RETENTION_RULES_REPLACED'])
+      expect((await auditRows(t, 'archive_retention_rules', 'table')).map((a) => a.action)).toEqual([
+        'ARCHIVE_RETENTION_RULES_REPLACED',
+      ])
     })
   })
 
   describe('self-service query', () => {
-    it('lists the enterprise\'s archives, filtered by date, number, trade mode and port, paginated with the total', async () => {
+    it("lists the enterprise's archives, filtered by date, number, trade mode and port, paginated with the total", async () => {
       const all = (await get(op.headers, '/api/v1/archives')).json()
       expect(all.total).toBe(4)
-      expect(all.items.map((a: { entryId: string }) => a.entryId).sort()).toEqual([general, processing, equipment, exempt].map((d) => d.entryId).sort())
-      expect((await get(op.headers, `/api/v1/archives?entryId=${processing.entryId}`)).json()).toMatchObject({ total: 1, items: [{ entryId: processing.entryId, retentionYears: 5, itemCount: 1, currency: 'USD' }] })
-      expect((await get(op.headers, '/api/v1/archives?tradeMode=0320')).json().items.map((a: { entryId: string }) => a.entryId)).toEqual([equipment.entryId])
+      expect(all.items.map((a: { entryId: string }) => a.entryId).sort()).toEqual(
+        [general, processing, equipment, exempt].map((d) => d.entryId).sort(),
+      )
+      expect((await get(op.headers, `/api/v1/archives?entryId=${processing.entryId}`)).json()).toMatchObject({
+        total: 1,
+        items: [{ entryId: processing.entryId, retentionYears: 5, itemCount: 1, currency: 'USD' }],
+      })
+      expect(
+        (await get(op.headers, '/api/v1/archives?tradeMode=0320'))
+          .json()
+          .items.map((a: { entryId: string }) => a.entryId),
+      ).toEqual([equipment.entryId])
       expect((await get(op.headers, '/api/v1/archives?iePort=5345')).json().total).toBe(1)
-      expect((await get(op.headers, '/api/v1/archives?clearedFrom=2026-05-11&clearedTo=2026-05-11')).json().total).toBe(4)
+      expect((await get(op.headers, '/api/v1/archives?clearedFrom=2026-05-11&clearedTo=2026-05-11')).json().total).toBe(
+        4,
+      )
       expect((await get(op.headers, '/api/v1/archives?clearedFrom=2026-05-12')).json().total).toBe(0)
       expect((await get(op.headers, '/api/v1/archives?clearedTo=2026-05-10')).json().total).toBe(0)
       const page = (await get(op.headers, '/api/v1/archives?limit=3&offset=3')).json()
@@ -118,7 +194,10 @@ describe('archives', () => {
     })
 
     it('gives another enterprise a 404 for the archive and nothing in its list; officers see all', async () => {
-      expect((await get(other.headers, `/api/v1/archives/${general.entryId}`)).json()).toMatchObject({ statusCode: 404, code: 'ARCHIVE_NOT_FOUND' })
+      expect((await get(other.headers, `/api/v1/archives/${general.entryId}`)).json()).toMatchObject({
+        statusCode: 404,
+        code: 'ARCHIVE_NOT_FOUND',
+      })
       expect((await post(other.headers, `/api/v1/archives/${general.entryId}/print`)).statusCode).toBe(404)
       expect((await get(other.headers, '/api/v1/archives')).json()).toMatchObject({ total: 0, items: [] })
       expect((await get(officer.headers, `/api/v1/archives?enterpriseId=${op.enterprise.id}`)).json().total).toBe(4)
@@ -130,11 +209,35 @@ describe('archives', () => {
       const gone = await buildOperator(t, officer, await buildEnterprise(t, officer))
       const s = await cleared(shady)
       const g = await cleared(gone)
-      expect((await post(officer.headers, `/api/v1/enterprises/${shady.enterprise.id}/credit`, { creditLevel: 'DISHONEST', reason: 'administrative penalty' })).statusCode).toBe(200)
-      expect((await t.app.inject({ method: 'PATCH', url: `/api/v1/enterprises/${gone.enterprise.id}`, headers: officer.headers, payload: { reachable: false } })).statusCode).toBe(200)
+      expect(
+        (
+          await post(officer.headers, `/api/v1/enterprises/${shady.enterprise.id}/credit`, {
+            creditLevel: 'DISHONEST',
+            reason: 'administrative penalty',
+          })
+        ).statusCode,
+      ).toBe(200)
+      expect(
+        (
+          await t.app.inject({
+            method: 'PATCH',
+            url: `/api/v1/enterprises/${gone.enterprise.id}`,
+            headers: officer.headers,
+            payload: { reachable: false },
+          })
+        ).statusCode,
+      ).toBe(200)
       const prints = await countRows(t.db, 'archive_prints')
-      for (const [who, entryId, code] of [[shady, s.entryId, 'ARCHIVE_SELF_SERVICE_DISHONEST'], [gone, g.entryId, 'ARCHIVE_SELF_SERVICE_UNREACHABLE']] as const) {
-        for (const res of [await get(who.headers, '/api/v1/archives'), await get(who.headers, `/api/v1/archives/${entryId}`), await post(who.headers, `/api/v1/archives/${entryId}/print`), await get(who.headers, '/api/v1/archives/export')]) {
+      for (const [who, entryId, code] of [
+        [shady, s.entryId, 'ARCHIVE_SELF_SERVICE_DISHONEST'],
+        [gone, g.entryId, 'ARCHIVE_SELF_SERVICE_UNREACHABLE'],
+      ] as const) {
+        for (const res of [
+          await get(who.headers, '/api/v1/archives'),
+          await get(who.headers, `/api/v1/archives/${entryId}`),
+          await post(who.headers, `/api/v1/archives/${entryId}/print`),
+          await get(who.headers, '/api/v1/archives/export'),
+        ]) {
           expect(res.statusCode).toBe(403)
           expect(res.json()).toMatchObject({ code, message: expect.stringContaining('archive office') })
         }
@@ -159,19 +262,44 @@ describe('archives', () => {
       const { token, attachment } = await tokenOfPdf(pdf)
       expect(url!.endsWith(token!)).toBe(true)
       const printed = JSON.parse(Buffer.from(attachment!).toString('utf8'))
-      expect(printed).toMatchObject({ serial, printedAt: t.clock.now().toISOString(), retainUntil: '2029-05-11', archive: { entryId: general.entryId } })
+      expect(printed).toMatchObject({
+        serial,
+        printedAt: t.clock.now().toISOString(),
+        retainUntil: '2029-05-11',
+        archive: { entryId: general.entryId },
+      })
       printedToken = token!
       const p = parseToken(token!)
       expect(p.ok && p.token.digest).toBe(contentDigest(printed))
 
       const v = (await post(undefined, '/api/v1/certificates/verify', { token: url })).json()
-      expect(v).toMatchObject({ verdict: 'AUTHENTIC', reasons: ['OK'], kind: 'ARCHIVE_PRINT', number: serial, validUntil: '2029-05-11T16:00:00.000Z' })
-      expect(v.fields).toEqual(expect.arrayContaining([{ labelZh: '报关单号', labelEn: 'Entry No.', value: general.entryId }]))
+      expect(v).toMatchObject({
+        verdict: 'AUTHENTIC',
+        reasons: ['OK'],
+        kind: 'ARCHIVE_PRINT',
+        number: serial,
+        validUntil: '2029-05-11T16:00:00.000Z',
+      })
+      expect(v.fields).toEqual(
+        expect.arrayContaining([{ labelZh: '报关单号', labelEn: 'Entry No.', value: general.entryId }]),
+      )
       expect((await get(undefined, `/verify/${token}`)).body).toContain('报关单档案打印件')
 
       const log = (await get(op.headers, '/api/v1/archives/prints?kind=PRINT')).json()
-      expect(log.items[0]).toMatchObject({ kind: 'PRINT', serial, entryId: general.entryId, actor: `card:${op.cardNo}`, enterpriseId: op.enterprise.id, printedAt: t.clock.now().toISOString(), rowCount: 1 })
-      expect((await auditRows(t, 'archive', general.entryId)).at(-1)).toMatchObject({ action: 'ARCHIVE_PRINTED', actor: `card:${op.cardNo}`, data: { serial } })
+      expect(log.items[0]).toMatchObject({
+        kind: 'PRINT',
+        serial,
+        entryId: general.entryId,
+        actor: `card:${op.cardNo}`,
+        enterpriseId: op.enterprise.id,
+        printedAt: t.clock.now().toISOString(),
+        rowCount: 1,
+      })
+      expect((await auditRows(t, 'archive', general.entryId)).at(-1)).toMatchObject({
+        action: 'ARCHIVE_PRINTED',
+        actor: `card:${op.cardNo}`,
+        data: { serial },
+      })
       expect((await get(other.headers, '/api/v1/archives/prints')).json().total).toBe(0)
     })
 
@@ -180,20 +308,40 @@ describe('archives', () => {
       expect(res.statusCode).toBe(200)
       expect(res.headers['content-type']).toContain('text/csv')
       expect(res.headers['x-kouan-notice']).toBe('for internal management use only')
-      const lines = res.body.replace(/^\ufeff/, '').trimEnd().split('\r\n')
+      const lines = res.body
+        .replace(/^\ufeff/, '')
+        .trimEnd()
+        .split('\r\n')
       expect(lines[0]).toBe(EXPORT_NOTICE)
-      expect(lines[1]).toBe('entry_id,ie_flag,trade_mode,customs_district,ie_port,trader_code,trader_name,declared_at,cleared_at,items,total_value,currency,retention_years,retain_until')
-      expect(lines.slice(2).map((l) => l.split(',')[0]).sort()).toEqual([general.entryId, exempt.entryId].sort())
+      expect(lines[1]).toBe(
+        'entry_id,ie_flag,trade_mode,customs_district,ie_port,trader_code,trader_name,declared_at,cleared_at,items,total_value,currency,retention_years,retain_until',
+      )
+      expect(
+        lines
+          .slice(2)
+          .map((l) => l.split(',')[0])
+          .sort(),
+      ).toEqual([general.entryId, exempt.entryId].sort())
       expect(lines[2]).toContain(op.enterprise.customsCode)
       const log = (await get(op.headers, '/api/v1/archives/prints?kind=EXPORT')).json()
-      expect(log.items[0]).toMatchObject({ kind: 'EXPORT', actor: `card:${op.cardNo}`, query: { tradeMode: '0110' }, rowCount: 2, serial: null })
-      expect((await auditRows(t, 'archive_export', log.items[0].id))).toEqual([expect.objectContaining({ action: 'ARCHIVES_EXPORTED', data: { query: { tradeMode: '0110' }, rows: 2 } })])
+      expect(log.items[0]).toMatchObject({
+        kind: 'EXPORT',
+        actor: `card:${op.cardNo}`,
+        query: { tradeMode: '0110' },
+        rowCount: 2,
+        serial: null,
+      })
+      expect(await auditRows(t, 'archive_export', log.items[0].id)).toEqual([
+        expect.objectContaining({ action: 'ARCHIVES_EXPORTED', data: { query: { tradeMode: '0110' }, rows: 2 } }),
+      ])
     })
   })
 
   describe('retention enforcement', () => {
-    const purge = (headers: Headers, dryRun?: boolean) => post(headers, '/api/v1/archives/purge', dryRun === undefined ? undefined : { dryRun })
-    const due = async () => (await purge(admin.headers)).json() as { asOf: string; count: number; items: Array<{ entryId: string }> }
+    const purge = (headers: Headers, dryRun?: boolean) =>
+      post(headers, '/api/v1/archives/purge', dryRun === undefined ? undefined : { dryRun })
+    const due = async () =>
+      (await purge(admin.headers)).json() as { asOf: string; count: number; items: Array<{ entryId: string }> }
     // Sessions last hours: after moving the clock years ahead, log in again.
     const at = async (time: string) => {
       t.clock.set(time)
@@ -213,7 +361,11 @@ describe('archives', () => {
       await at('2029-05-11T15:59:59Z')
       expect(await due()).toMatchObject({ asOf: '2029-05-11', count: 0 })
       // Past years' partitions are empty (nothing is kept less than 3 years): dropped, not scanned again.
-      expect((await purge(admin.headers, false)).json()).toMatchObject({ dryRun: false, count: 0, droppedPartitions: ['archives_2024', 'archives_2025', 'archives_2026', 'archives_2027', 'archives_2028'] })
+      expect((await purge(admin.headers, false)).json()).toMatchObject({
+        dryRun: false,
+        count: 0,
+        droppedPartitions: ['archives_2024', 'archives_2025', 'archives_2026', 'archives_2027', 'archives_2028'],
+      })
       expect(await countRows(t.db, 'archives')).toBe(before)
       expect((await get(op.headers, `/api/v1/archives/${general.entryId}`)).statusCode).toBe(200)
 
@@ -233,16 +385,32 @@ describe('archives', () => {
       const r = res.json()
       expect(r).toMatchObject({ dryRun: false, count: listed.count })
       expect(r.droppedPartitions).toEqual([])
-      expect((await auditRows(t, 'archive_partition', 'archives_2024')).map((a) => a.action)).toEqual(['ARCHIVE_PARTITION_DROPPED'])
+      expect((await auditRows(t, 'archive_partition', 'archives_2024')).map((a) => a.action)).toEqual([
+        'ARCHIVE_PARTITION_DROPPED',
+      ])
       expect(await countRows(t.db, 'archives')).toBe(before - listed.count)
-      expect(await countRows(t.db, 'archives', 'entry_id = any($1::text[])', [[processing.entryId, equipment.entryId, exempt.entryId]])).toBe(3)
-      expect((await auditRows(t, 'archive', general.entryId)).at(-1)).toMatchObject({ action: 'ARCHIVE_PURGED', actor: `user:${admin.username}`, data: { retainUntil: '2029-05-11', asOf: '2029-05-12' } })
+      expect(
+        await countRows(t.db, 'archives', 'entry_id = any($1::text[])', [
+          [processing.entryId, equipment.entryId, exempt.entryId],
+        ]),
+      ).toBe(3)
+      expect((await auditRows(t, 'archive', general.entryId)).at(-1)).toMatchObject({
+        action: 'ARCHIVE_PURGED',
+        actor: `user:${admin.username}`,
+        data: { retainUntil: '2029-05-11', asOf: '2029-05-12' },
+      })
       expect(await due()).toMatchObject({ count: 0 })
     })
 
     it('keeps the print log, so a printout of a purged archive reads EXPIRED / RETENTION_ENDED', async () => {
       const v = (await post(undefined, '/api/v1/certificates/verify', { token: printedToken })).json()
-      expect(v).toMatchObject({ verdict: 'EXPIRED', reasons: ['RETENTION_ENDED'], kind: 'ARCHIVE_PRINT', statusChecked: true, fields: [] })
+      expect(v).toMatchObject({
+        verdict: 'EXPIRED',
+        reasons: ['RETENTION_ENDED'],
+        kind: 'ARCHIVE_PRINT',
+        statusChecked: true,
+        fields: [],
+      })
       const log = (await get(admin.headers, '/api/v1/archives/prints?kind=PRINT')).json()
       expect(log.items.map((i: { entryId: string }) => i.entryId)).toContain(general.entryId)
     })

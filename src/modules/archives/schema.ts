@@ -12,14 +12,23 @@ const ChinaDate = Type.String({ format: 'date', description: 'China date (Asia/S
 const EntryId = Type.String({ pattern: '^[0-9]{18}$', description: '18-digit entry number' })
 
 export const RETENTION_RULE_KINDS = ['TRADE_MODE', 'MANUAL_PREFIX', 'CUT_MODE', 'DEFAULT'] as const
-export const RetentionRuleSchema = Type.Object({
-  kind: Type.Enum(RETENTION_RULE_KINDS, { description: 'TRADE_MODE: 4-digit 监管方式; MANUAL_PREFIX: start of ManualNo (备案号); CUT_MODE: 3-digit 征免性质; DEFAULT: everything' }),
-  value: Type.String({ minLength: 1, maxLength: 12 }),
-  years: Type.Integer({ minimum: 1, maximum: 100 }),
-  basis: Type.String({ minLength: 1, maxLength: 200 }),
-}, { additionalProperties: false })
+export const RetentionRuleSchema = Type.Object(
+  {
+    kind: Type.Enum(RETENTION_RULE_KINDS, {
+      description:
+        'TRADE_MODE: 4-digit 监管方式; MANUAL_PREFIX: start of ManualNo (备案号); CUT_MODE: 3-digit 征免性质; DEFAULT: everything',
+    }),
+    value: Type.String({ minLength: 1, maxLength: 12 }),
+    years: Type.Integer({ minimum: 1, maximum: 100 }),
+    basis: Type.String({ minLength: 1, maxLength: 200 }),
+  },
+  { additionalProperties: false },
+)
 export type RetentionRule = Static<typeof RetentionRuleSchema>
-export const RetentionRulesSchema = Type.Object({ items: Type.Array(RetentionRuleSchema, { minItems: 1, maxItems: 1000 }) }, { additionalProperties: false })
+export const RetentionRulesSchema = Type.Object(
+  { items: Type.Array(RetentionRuleSchema, { minItems: 1, maxItems: 1000 }) },
+  { additionalProperties: false },
+)
 
 /** The archived declaration as frozen at clearance: the content as declared and the parties as registered then. */
 export const ArchiveSnapshotSchema = Type.Object({
@@ -50,9 +59,17 @@ const archiveFields = {
   clearedAt: UtcTime,
   retentionYears: Type.Integer(),
   retentionBasis: Type.String(),
-  retainUntil: Type.String({ format: 'date', description: 'last China date the archive is kept; eligible for disposal from the day after' }),
+  retainUntil: Type.String({
+    format: 'date',
+    description: 'last China date the archive is kept; eligible for disposal from the day after',
+  }),
 }
-export const ArchiveSummarySchema = Type.Object({ ...archiveFields, totalValue: Type.String(), currency: Type.String(), itemCount: Type.Integer() })
+export const ArchiveSummarySchema = Type.Object({
+  ...archiveFields,
+  totalValue: Type.String(),
+  currency: Type.String(),
+  itemCount: Type.Integer(),
+})
 export type ArchiveSummary = Static<typeof ArchiveSummarySchema>
 export const ArchiveSchema = Type.Object({ ...archiveFields, snapshot: ArchiveSnapshotSchema })
 export type Archive = Static<typeof ArchiveSchema>
@@ -66,19 +83,27 @@ const filters = {
   tradeMode: Type.Optional(Type.String({ pattern: '^[0-9]{4}$' })),
   iePort: Type.Optional(Type.String({ pattern: '^[0-9]{4}$' })),
   ieFlag: Type.Optional(Type.Enum(['I', 'E'])),
-  enterpriseId: Type.Optional(Type.String({ format: 'uuid', description: 'officers only: one enterprise (as consignee/consignor)' })),
+  enterpriseId: Type.Optional(
+    Type.String({ format: 'uuid', description: 'officers only: one enterprise (as consignee/consignor)' }),
+  ),
 }
-export const ListArchivesQuerySchema = Type.Object({
-  ...filters,
-  limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-  offset: Type.Integer({ minimum: 0, default: 0 }),
-}, { additionalProperties: false })
+export const ListArchivesQuerySchema = Type.Object(
+  {
+    ...filters,
+    limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+    offset: Type.Integer({ minimum: 0, default: 0 }),
+  },
+  { additionalProperties: false },
+)
 export type ArchiveFilters = Static<typeof ListArchivesQuerySchema>
 
-export const ExportArchivesQuerySchema = Type.Object({
-  ...filters,
-  limit: Type.Integer({ minimum: 1, maximum: EXPORT_MAX_ROWS, default: EXPORT_MAX_ROWS }),
-}, { additionalProperties: false })
+export const ExportArchivesQuerySchema = Type.Object(
+  {
+    ...filters,
+    limit: Type.Integer({ minimum: 1, maximum: EXPORT_MAX_ROWS, default: EXPORT_MAX_ROWS }),
+  },
+  { additionalProperties: false },
+)
 
 export const PrintLogSchema = Type.Object({
   id: Uuid,
@@ -91,22 +116,31 @@ export const PrintLogSchema = Type.Object({
   query: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
   rowCount: Type.Integer(),
 })
-export const ListPrintsQuerySchema = Type.Object({
-  kind: Type.Optional(Type.Enum(['PRINT', 'EXPORT'])),
-  from: Type.Optional(UtcTime),
-  to: Type.Optional(UtcTime),
-  limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-  offset: Type.Integer({ minimum: 0, default: 0 }),
-}, { additionalProperties: false })
+export const ListPrintsQuerySchema = Type.Object(
+  {
+    kind: Type.Optional(Type.Enum(['PRINT', 'EXPORT'])),
+    from: Type.Optional(UtcTime),
+    to: Type.Optional(UtcTime),
+    limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+    offset: Type.Integer({ minimum: 0, default: 0 }),
+  },
+  { additionalProperties: false },
+)
 
-export const PurgeRequestSchema = Type.Object({
-  dryRun: Type.Boolean({ default: true, description: 'list what would be removed, remove nothing' }),
-}, { additionalProperties: false })
+export const PurgeRequestSchema = Type.Object(
+  {
+    dryRun: Type.Boolean({ default: true, description: 'list what would be removed, remove nothing' }),
+  },
+  { additionalProperties: false },
+)
 export const PurgeResultSchema = Type.Object({
   asOf: Type.String({ format: 'date', description: 'China date of the run: archives kept until before it are due' }),
   dryRun: Type.Boolean(),
   count: Type.Integer({ description: 'archives due (dry run) or removed' }),
-  items: Type.Array(Type.Object({ entryId: Type.String(), retainUntil: Type.String(), retentionYears: Type.Integer() }), { description: `first ${PURGE_LIST_MAX}` }),
+  items: Type.Array(
+    Type.Object({ entryId: Type.String(), retainUntil: Type.String(), retentionYears: Type.Integer() }),
+    { description: `first ${PURGE_LIST_MAX}` },
+  ),
   droppedPartitions: Type.Array(Type.String()),
 })
 export type PurgeResult = Static<typeof PurgeResultSchema>

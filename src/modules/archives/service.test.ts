@@ -16,7 +16,10 @@ const RULES: RetentionRule[] = [
 
 describe('retention classes', () => {
   it('11 years for reduction/exemption and no-price equipment, whatever else applies', () => {
-    expect(retentionOf(RULES, { tradeMode: '0320' })).toEqual({ years: 11, basis: 'no-price equipment (TRADE_MODE 0320)' })
+    expect(retentionOf(RULES, { tradeMode: '0320' })).toEqual({
+      years: 11,
+      basis: 'no-price equipment (TRADE_MODE 0320)',
+    })
     expect(retentionOf(RULES, { tradeMode: '0110', manualNo: 'Z53012600001' }).years).toBe(11)
     expect(retentionOf(RULES, { tradeMode: '0110', cutMode: '789' }).years).toBe(11)
     // Exempt equipment imported under a processing-trade mode keeps the longer period.
@@ -24,14 +27,25 @@ describe('retention classes', () => {
   })
 
   it('5 years for other processing trade, 3 for all others', () => {
-    expect(retentionOf(RULES, { tradeMode: '0615', manualNo: 'C53012600001' })).toEqual({ years: 5, basis: 'processing trade (TRADE_MODE 0615)' })
+    expect(retentionOf(RULES, { tradeMode: '0615', manualNo: 'C53012600001' })).toEqual({
+      years: 5,
+      basis: 'processing trade (TRADE_MODE 0615)',
+    })
     expect(retentionOf(RULES, { tradeMode: '0214' }).years).toBe(5)
-    expect(retentionOf(RULES, { tradeMode: '0110', cutMode: '101' })).toEqual({ years: 3, basis: 'all others (default)' })
+    expect(retentionOf(RULES, { tradeMode: '0110', cutMode: '101' })).toEqual({
+      years: 3,
+      basis: 'all others (default)',
+    })
     expect(retentionOf(RULES, { tradeMode: '9610' }).years).toBe(3)
   })
 
   it('needs a DEFAULT rule', () => {
-    expect(() => retentionOf(RULES.filter((r) => r.kind !== 'DEFAULT'), { tradeMode: '0110' })).toThrow(/DEFAULT/)
+    expect(() =>
+      retentionOf(
+        RULES.filter((r) => r.kind !== 'DEFAULT'),
+        { tradeMode: '0110' },
+      ),
+    ).toThrow(/DEFAULT/)
   })
 })
 
@@ -52,23 +66,32 @@ describe('retention end', () => {
     expect(isDue('2029-05-11', '2029-05-12')).toBe(true)
   })
 
-  test.prop([fc.date({ min: new Date('2000-01-01'), max: new Date('2090-12-31'), noInvalidDate: true }), fc.integer({ min: 1, max: 20 })])(
-    'is never less than the years after clearance (China date)', (clearedAt, years) => {
-      const end = retainUntil(clearedAt, years)
-      const start = new Date(clearedAt.getTime() + 8 * 3600_000).toISOString().slice(0, 10)
-      expect(Number(end.slice(0, 4)) - Number(start.slice(0, 4))).toBe(years)
-      expect(end.slice(5) <= start.slice(5)).toBe(true)
-      expect(isDue(end, start)).toBe(false)
-    })
+  test.prop([
+    fc.date({ min: new Date('2000-01-01'), max: new Date('2090-12-31'), noInvalidDate: true }),
+    fc.integer({ min: 1, max: 20 }),
+  ])('is never less than the years after clearance (China date)', (clearedAt, years) => {
+    const end = retainUntil(clearedAt, years)
+    const start = new Date(clearedAt.getTime() + 8 * 3600_000).toISOString().slice(0, 10)
+    expect(Number(end.slice(0, 4)) - Number(start.slice(0, 4))).toBe(years)
+    expect(end.slice(5) <= start.slice(5)).toBe(true)
+    expect(isDue(end, start)).toBe(false)
+  })
 })
 
 describe('self-service eligibility', () => {
   it('refuses dishonest enterprises (both tiers) and unreachable ones, with the reason', () => {
     expect(selfServiceRefusal({ creditLevel: 'REGULAR', reachable: true })).toBeUndefined()
     expect(selfServiceRefusal({ creditLevel: 'ADVANCED_CERTIFIED', reachable: true })).toBeUndefined()
-    expect(selfServiceRefusal({ creditLevel: 'DISHONEST', reachable: true })).toMatchObject({ code: 'ARCHIVE_SELF_SERVICE_DISHONEST', message: expect.stringContaining('失信') })
-    expect(selfServiceRefusal({ creditLevel: 'SERIOUSLY_DISHONEST', reachable: true })?.code).toBe('ARCHIVE_SELF_SERVICE_DISHONEST')
-    expect(selfServiceRefusal({ creditLevel: 'REGULAR', reachable: false })).toMatchObject({ code: 'ARCHIVE_SELF_SERVICE_UNREACHABLE' })
+    expect(selfServiceRefusal({ creditLevel: 'DISHONEST', reachable: true })).toMatchObject({
+      code: 'ARCHIVE_SELF_SERVICE_DISHONEST',
+      message: expect.stringContaining('失信'),
+    })
+    expect(selfServiceRefusal({ creditLevel: 'SERIOUSLY_DISHONEST', reachable: true })?.code).toBe(
+      'ARCHIVE_SELF_SERVICE_DISHONEST',
+    )
+    expect(selfServiceRefusal({ creditLevel: 'REGULAR', reachable: false })).toMatchObject({
+      code: 'ARCHIVE_SELF_SERVICE_UNREACHABLE',
+    })
   })
 
   it('serials printouts by district and China year', () => {

@@ -2,7 +2,13 @@ import type { Db, Queryable, Tx } from '../../db/index.js'
 import type { Clock, Ids } from '../../shared/clock.js'
 import type { Metrics } from '../../shared/metrics.js'
 import { appendAudit } from '../../shared/audit.js'
-import { OutboxDispatcher, outboxBacklog, pendingEventIds, takeEvents, type AfterCommitSubscription } from '../../shared/events.js'
+import {
+  OutboxDispatcher,
+  outboxBacklog,
+  pendingEventIds,
+  takeEvents,
+  type AfterCommitSubscription,
+} from '../../shared/events.js'
 import { KouanError, notFound } from '../../errors.js'
 import { actorRef, type Actor } from '../auth/index.js'
 import type { Declaration, DeclarationContent } from '../declarations/index.js'
@@ -15,9 +21,21 @@ import { contentDigest, signToken, verifyUrl } from '../certificates/index.js'
 import { renderArchivePdf } from './pdf.js'
 import { archivePrintFields, type PrintContent } from './fields.js'
 import * as repo from './repo.js'
-import { EXPORT_NOTICE, PURGE_LIST_MAX, type Archive, type ArchiveFilters, type PurgeResult, type RetentionRule } from './schema.js'
+import {
+  EXPORT_NOTICE,
+  PURGE_LIST_MAX,
+  type Archive,
+  type ArchiveFilters,
+  type PurgeResult,
+  type RetentionRule,
+} from './schema.js'
 
-export interface Deps { db: Db; clock: Clock; ids: Ids; metrics?: Metrics | undefined }
+export interface Deps {
+  db: Db
+  clock: Clock
+  ids: Ids
+  metrics?: Metrics | undefined
+}
 
 // ---- rules (pure) -------------------------------------------------------------------------------------------
 
@@ -26,10 +44,17 @@ export interface Deps { db: Db; clock: Clock; ids: Ids; metrics?: Metrics | unde
  * `Z` for an exemption certificate, levy nature, and the default) gives a period; the longest wins, so when a
  * declaration is both processing trade and exempt it keeps the 11 years.
  */
-export function retentionOf(rules: readonly RetentionRule[], c: Pick<DeclarationContent, 'tradeMode' | 'manualNo' | 'cutMode'>): { years: number; basis: string } {
-  const hits = rules.filter((r) =>
-    r.kind === 'DEFAULT' || (r.kind === 'TRADE_MODE' && r.value === c.tradeMode) ||
-    (r.kind === 'MANUAL_PREFIX' && !!c.manualNo && c.manualNo.startsWith(r.value)) || (r.kind === 'CUT_MODE' && r.value === c.cutMode))
+export function retentionOf(
+  rules: readonly RetentionRule[],
+  c: Pick<DeclarationContent, 'tradeMode' | 'manualNo' | 'cutMode'>,
+): { years: number; basis: string } {
+  const hits = rules.filter(
+    (r) =>
+      r.kind === 'DEFAULT' ||
+      (r.kind === 'TRADE_MODE' && r.value === c.tradeMode) ||
+      (r.kind === 'MANUAL_PREFIX' && !!c.manualNo && c.manualNo.startsWith(r.value)) ||
+      (r.kind === 'CUT_MODE' && r.value === c.cutMode),
+  )
   if (hits.length === 0) throw new Error('the retention table has no DEFAULT rule')
   const best = hits.reduce((a, b) => (b.years > a.years ? b : a))
   return { years: best.years, basis: basisOf(best) }
@@ -63,12 +88,21 @@ export const isDue = (retainUntilDate: string, today: string) => retainUntilDate
  * Why an enterprise may not use self-service query and printing (DOMAIN §7), or undefined: dishonest enterprises
  * (both Order 282 tiers) and those not found at their registered address and unreachable. Checked at each use.
  */
-export function selfServiceRefusal(e: Pick<Enterprise, 'creditLevel' | 'reachable'>): { code: string; message: string } | undefined {
+export function selfServiceRefusal(
+  e: Pick<Enterprise, 'creditLevel' | 'reachable'>,
+): { code: string; message: string } | undefined {
   if (e.creditLevel === 'DISHONEST' || e.creditLevel === 'SERIOUSLY_DISHONEST') {
-    return { code: 'ARCHIVE_SELF_SERVICE_DISHONEST', message: `self-service archive query and printing is not available to enterprises with ${e.creditLevel === 'DISHONEST' ? 'dishonest' : 'seriously dishonest'} credit (失信企业); apply at the customs archive office` }
+    return {
+      code: 'ARCHIVE_SELF_SERVICE_DISHONEST',
+      message: `self-service archive query and printing is not available to enterprises with ${e.creditLevel === 'DISHONEST' ? 'dishonest' : 'seriously dishonest'} credit (失信企业); apply at the customs archive office`,
+    }
   }
   if (!e.reachable) {
-    return { code: 'ARCHIVE_SELF_SERVICE_UNREACHABLE', message: 'self-service archive query and printing is not available to an enterprise marked unreachable at its registered address and contacts (查无下落); update the registration or apply at the customs archive office' }
+    return {
+      code: 'ARCHIVE_SELF_SERVICE_UNREACHABLE',
+      message:
+        'self-service archive query and printing is not available to an enterprise marked unreachable at its registered address and contacts (查无下落); update the registration or apply at the customs archive office',
+    }
   }
   return undefined
 }
@@ -84,10 +118,13 @@ const csv = (v: string | number) => {
 // Retention rules, reloaded at most every 5 s (of the injected clock) and at once after a local change.
 let rulesCache: { at: number; rules: RetentionRule[] } | undefined
 async function retentionRules(q: Queryable, now: Date): Promise<RetentionRule[]> {
-  if (!rulesCache || now.getTime() - rulesCache.at > 5000 || now.getTime() < rulesCache.at) rulesCache = { at: now.getTime(), rules: await repo.loadRetentionRules(q) }
+  if (!rulesCache || now.getTime() - rulesCache.at > 5000 || now.getTime() < rulesCache.at)
+    rulesCache = { at: now.getTime(), rules: await repo.loadRetentionRules(q) }
   return rulesCache.rules
 }
-export function invalidateRetentionCache() { rulesCache = undefined }
+export function invalidateRetentionCache() {
+  rulesCache = undefined
+}
 
 /** The rules as the archive statement applies them (`retentionOf` in SQL: rules in table order, basis as recorded). */
 function rankedRules(rules: readonly RetentionRule[]): repo.RankedRule[] {
@@ -109,13 +146,34 @@ export type ClearedKeys = Pick<Declaration, 'id' | 'submittedAt'>
  * (as registered when archived), then one audit event per archive. A declaration archived before (by a read, or an
  * event published twice) is skipped, and so is one not cleared. Returns the number archived.
  */
-export async function archiveCleared(tx: Tx, deps: Pick<Deps, 'clock' | 'ids'>, ds: readonly ClearedKeys[]): Promise<number> {
+export async function archiveCleared(
+  tx: Tx,
+  deps: Pick<Deps, 'clock' | 'ids'>,
+  ds: readonly ClearedKeys[],
+): Promise<number> {
   if (ds.length === 0) return 0
   const now = deps.clock.now()
   const rules = rankedRules(await retentionRules(tx, now))
-  const inserted = await repo.insertArchives(tx, ds.map((d) => ({ id: deps.ids.uuid(), declarationId: d.id, submittedAt: d.submittedAt })), rules, now.toISOString())
+  const inserted = await repo.insertArchives(
+    tx,
+    ds.map((d) => ({ id: deps.ids.uuid(), declarationId: d.id, submittedAt: d.submittedAt })),
+    rules,
+    now.toISOString(),
+  )
   for (const a of inserted) {
-    appendAudit(tx, { at: now, actor: 'system:archives', action: 'ARCHIVE_CREATED', entityType: 'archive', entityId: a.entry_id, data: { declarationId: a.declaration_id, retentionYears: a.retention_years, retainUntil: a.retain_until, basis: a.retention_basis } })
+    appendAudit(tx, {
+      at: now,
+      actor: 'system:archives',
+      action: 'ARCHIVE_CREATED',
+      entityType: 'archive',
+      entityId: a.entry_id,
+      data: {
+        declarationId: a.declaration_id,
+        retentionYears: a.retention_years,
+        retainUntil: a.retain_until,
+        basis: a.retention_basis,
+      },
+    })
   }
   return inserted.length
 }
@@ -128,7 +186,11 @@ export async function archiveCleared(tx: Tx, deps: Pick<Deps, 'clock' | 'ids'>, 
  */
 export function onDeclarationsCleared(deps: Pick<Deps, 'clock' | 'ids' | 'metrics'>) {
   return async (tx: Tx, events: ReadonlyArray<{ payload: ClearedKeys }>): Promise<void> => {
-    const n = await archiveCleared(tx, deps, events.map((e) => e.payload))
+    const n = await archiveCleared(
+      tx,
+      deps,
+      events.map((e) => e.payload),
+    )
     // Counted as the batch's statement returns, so a commit failing after it (rare) would count it anyway.
     deps.metrics?.archives.inc(n)
   }
@@ -150,17 +212,24 @@ export const sweepBatch = (db: Pick<Db, 'kind'>) => (db.kind === 'pglite' ? 100 
  */
 export async function sweepArchives(deps: Deps, o: { batch?: number } = {}): Promise<number> {
   const subscription: AfterCommitSubscription = {
-    type: CLEARED, subscriber: ARCHIVES_SUBSCRIBER, batch: o.batch ?? sweepBatch(deps.db),
+    type: CLEARED,
+    subscriber: ARCHIVES_SUBSCRIBER,
+    batch: o.batch ?? sweepBatch(deps.db),
     handle: onDeclarationsCleared(deps) as unknown as AfterCommitSubscription['handle'],
   }
   const errors: unknown[] = []
-  const handled = await new OutboxDispatcher({ db: deps.db, clock: deps.clock, bus: { afterCommitSubscriptions: () => [subscription] } }, { log: (_msg, err) => errors.push(err) }).runOnce()
+  const handled = await new OutboxDispatcher(
+    { db: deps.db, clock: deps.clock, bus: { afterCommitSubscriptions: () => [subscription] } },
+    { log: (_msg, err) => errors.push(err) },
+  ).runOnce()
   if (errors.length) throw errors[0]
   return handled
 }
 
 /** How much waits for archiving: the archives subscriber's DeclarationCleared events in the outbox (failing ones too), and the oldest publish (clearance) time. */
-export async function queueState(db: Db): Promise<{ pending: number; failing: number; oldestClearedAt: string | null }> {
+export async function queueState(
+  db: Db,
+): Promise<{ pending: number; failing: number; oldestClearedAt: string | null }> {
   const b = (await outboxBacklog(db)).find((x) => x.subscriber === ARCHIVES_SUBSCRIBER && x.type === CLEARED)
   return { pending: b?.pending ?? 0, failing: b?.failing ?? 0, oldestClearedAt: b?.oldestPublishedAt ?? null }
 }
@@ -174,13 +243,27 @@ export const READ_ARCHIVES_MAX = 5000
  * archived from the moment it is cleared, dispatcher or not. Costs one query when nothing is pending. Returns how
  * many it archived.
  */
-export async function archivePending(deps: Deps, scope: { entryId?: string | undefined; traderId?: string | undefined }): Promise<number> {
-  const match = { ...(scope.entryId !== undefined ? { entryId: scope.entryId } : {}), ...(scope.traderId !== undefined ? { traderId: scope.traderId } : {}) }
+export async function archivePending(
+  deps: Deps,
+  scope: { entryId?: string | undefined; traderId?: string | undefined },
+): Promise<number> {
+  const match = {
+    ...(scope.entryId !== undefined ? { entryId: scope.entryId } : {}),
+    ...(scope.traderId !== undefined ? { traderId: scope.traderId } : {}),
+  }
   const ids = await pendingEventIds(deps.db, ARCHIVES_SUBSCRIBER, CLEARED, match, READ_ARCHIVES_MAX)
   const batch = sweepBatch(deps.db)
   let archived = 0
   for (let i = 0; i < ids.length; i += batch) {
-    const n = await deps.db.transaction(async (tx) => archiveCleared(tx, deps, (await takeEvents<ClearedKeys>(tx, ARCHIVES_SUBSCRIBER, CLEARED, ids.slice(i, i + batch))).map((e) => e.payload)))
+    const n = await deps.db.transaction(async (tx) =>
+      archiveCleared(
+        tx,
+        deps,
+        (await takeEvents<ClearedKeys>(tx, ARCHIVES_SUBSCRIBER, CLEARED, ids.slice(i, i + batch))).map(
+          (e) => e.payload,
+        ),
+      ),
+    )
     deps.metrics?.archives.inc(n)
     archived += n
   }
@@ -210,7 +293,8 @@ export async function getArchive(deps: Deps, actor: Actor, entryId: string): Pro
   const own = await eligibleEnterprise(deps.db, actor)
   await archivePending(deps, { entryId, traderId: own })
   const a = await repo.findArchive(deps.db, entryId)
-  if (!a || (own && a.traderId !== own) || isDue(a.retainUntil, chinaDateOf(deps.clock.now()))) throw notFound('ARCHIVE_NOT_FOUND', `archive of declaration ${entryId}`, '/params/entryId')
+  if (!a || (own && a.traderId !== own) || isDue(a.retainUntil, chinaDateOf(deps.clock.now())))
+    throw notFound('ARCHIVE_NOT_FOUND', `archive of declaration ${entryId}`, '/params/entryId')
   return a
 }
 
@@ -224,53 +308,156 @@ export function printSerial(district: string, at: Date, seq: number): string {
  * certificates, so the printout has the effect of a copy from the archive office), the log entry and an audit
  * event, then the PDF.
  */
-export async function printArchive(deps: Deps, actor: Actor, entryId: string, publicUrl: string): Promise<{ serial: string; pdf: Uint8Array }> {
+export async function printArchive(
+  deps: Deps,
+  actor: Actor,
+  entryId: string,
+  publicUrl: string,
+): Promise<{ serial: string; pdf: Uint8Array }> {
   const a = await getArchive(deps, actor, entryId)
   const who = actorRef(actor)
   const { content, token } = await deps.db.transaction(async (tx) => {
     const key = await lockSigningKey(tx, deps.clock)
     const at = deps.clock.now()
     const serial = printSerial(a.customsDistrict, at, await repo.nextPrintSeq(tx))
-    const content: PrintContent = { serial, printedAt: at.toISOString(), retainUntil: a.retainUntil, archive: a.snapshot }
+    const content: PrintContent = {
+      serial,
+      printedAt: at.toISOString(),
+      retainUntil: a.retainUntil,
+      archive: a.snapshot,
+    }
     const digest = contentDigest(content)
     const token = signToken({ kind: 'ARCHIVE_PRINT', number: serial, digest, kid: key.kid }, key)
     await repo.insertPrint(tx, {
-      id: deps.ids.uuid(), printedAt: content.printedAt, kind: 'PRINT', serial, archiveId: a.id, entryId: a.entryId, enterpriseId: a.traderId,
-      actor: who, query: null, rowCount: 1, digest, kid: key.kid, validUntil: a.retainUntil,
+      id: deps.ids.uuid(),
+      printedAt: content.printedAt,
+      kind: 'PRINT',
+      serial,
+      archiveId: a.id,
+      entryId: a.entryId,
+      enterpriseId: a.traderId,
+      actor: who,
+      query: null,
+      rowCount: 1,
+      digest,
+      kid: key.kid,
+      validUntil: a.retainUntil,
     })
-    appendAudit(tx, { at, actor: who, action: 'ARCHIVE_PRINTED', entityType: 'archive', entityId: a.entryId, data: { serial, digest, kid: key.kid } })
+    appendAudit(tx, {
+      at,
+      actor: who,
+      action: 'ARCHIVE_PRINTED',
+      entityType: 'archive',
+      entityId: a.entryId,
+      data: { serial, digest, kid: key.kid },
+    })
     return { content, token }
   })
   return { serial: content.serial, pdf: await renderArchivePdf(content, token, verifyUrl(publicUrl, token)) }
 }
 
-const EXPORT_COLUMNS = ['entry_id', 'ie_flag', 'trade_mode', 'customs_district', 'ie_port', 'trader_code', 'trader_name', 'declared_at', 'cleared_at',
-  'items', 'total_value', 'currency', 'retention_years', 'retain_until']
+const EXPORT_COLUMNS = [
+  'entry_id',
+  'ie_flag',
+  'trade_mode',
+  'customs_district',
+  'ie_port',
+  'trader_code',
+  'trader_name',
+  'declared_at',
+  'cleared_at',
+  'items',
+  'total_value',
+  'currency',
+  'retention_years',
+  'retain_until',
+]
 
 /**
  * Exports archives as CSV (UTF-8 with BOM, for spreadsheets). The first line is the notice that exported data is
  * for internal management only and has no evidential effect; the export is logged and audited.
  */
-export async function exportArchives(deps: Deps, actor: Actor, q: Omit<ArchiveFilters, 'offset'>): Promise<{ csv: string; rows: number }> {
+export async function exportArchives(
+  deps: Deps,
+  actor: Actor,
+  q: Omit<ArchiveFilters, 'offset'>,
+): Promise<{ csv: string; rows: number }> {
   const own = await eligibleEnterprise(deps.db, actor)
   await archivePending(deps, { traderId: own ?? q.enterpriseId, entryId: q.entryId })
-  const r = await repo.listArchives(deps.db, { ...q, offset: 0, traderId: own ?? q.enterpriseId, today: chinaDateOf(deps.clock.now()) })
-  const lines = [csv(EXPORT_NOTICE), EXPORT_COLUMNS.join(','), ...r.items.map((a) => [
-    a.entryId, a.ieFlag, a.tradeMode, a.customsDistrict, a.iePort, a.traderCode, a.traderName, a.declaredAt, a.clearedAt, a.itemCount, a.totalValue, a.currency, a.retentionYears, a.retainUntil,
-  ].map(csv).join(','))]
+  const r = await repo.listArchives(deps.db, {
+    ...q,
+    offset: 0,
+    traderId: own ?? q.enterpriseId,
+    today: chinaDateOf(deps.clock.now()),
+  })
+  const lines = [
+    csv(EXPORT_NOTICE),
+    EXPORT_COLUMNS.join(','),
+    ...r.items.map((a) =>
+      [
+        a.entryId,
+        a.ieFlag,
+        a.tradeMode,
+        a.customsDistrict,
+        a.iePort,
+        a.traderCode,
+        a.traderName,
+        a.declaredAt,
+        a.clearedAt,
+        a.itemCount,
+        a.totalValue,
+        a.currency,
+        a.retentionYears,
+        a.retainUntil,
+      ]
+        .map(csv)
+        .join(','),
+    ),
+  ]
   const who = actorRef(actor)
   const at = deps.clock.now()
   const { limit: _l, ...filters } = q
   await deps.db.transaction(async (tx) => {
     const id = deps.ids.uuid()
-    await repo.insertPrint(tx, { id, printedAt: at.toISOString(), kind: 'EXPORT', serial: null, archiveId: null, entryId: null, enterpriseId: own ?? q.enterpriseId ?? null, actor: who, query: filters, rowCount: r.items.length, digest: null, kid: null, validUntil: null })
-    appendAudit(tx, { at, actor: who, action: 'ARCHIVES_EXPORTED', entityType: 'archive_export', entityId: id, data: { query: filters, rows: r.items.length } })
+    await repo.insertPrint(tx, {
+      id,
+      printedAt: at.toISOString(),
+      kind: 'EXPORT',
+      serial: null,
+      archiveId: null,
+      entryId: null,
+      enterpriseId: own ?? q.enterpriseId ?? null,
+      actor: who,
+      query: filters,
+      rowCount: r.items.length,
+      digest: null,
+      kid: null,
+      validUntil: null,
+    })
+    appendAudit(tx, {
+      at,
+      actor: who,
+      action: 'ARCHIVES_EXPORTED',
+      entityType: 'archive_export',
+      entityId: id,
+      data: { query: filters, rows: r.items.length },
+    })
   })
   return { csv: '\ufeff' + lines.join('\r\n') + '\r\n', rows: r.items.length }
 }
 
 /** The print and export log: operators see their enterprise's, officers all. */
-export async function listPrints(deps: Pick<Deps, 'db' | 'clock'>, actor: Actor, q: { kind?: 'PRINT' | 'EXPORT' | undefined; from?: string | undefined; to?: string | undefined; limit: number; offset: number }) {
+export async function listPrints(
+  deps: Pick<Deps, 'db' | 'clock'>,
+  actor: Actor,
+  q: {
+    kind?: 'PRINT' | 'EXPORT' | undefined
+    from?: string | undefined
+    to?: string | undefined
+    limit: number
+    offset: number
+  },
+) {
   return repo.listPrints(deps.db, { ...q, ...(actor.kind === 'card' ? { enterpriseId: actor.enterpriseId } : {}) })
 }
 
@@ -298,7 +485,15 @@ export async function purgeArchives(deps: Deps, who: string, o: { dryRun: boolea
     const at = deps.clock.now()
     count += await deps.db.transaction(async (tx) => {
       const gone = await repo.deleteArchives(tx, due.items, today)
-      for (const g of gone) appendAudit(tx, { at, actor: who, action: 'ARCHIVE_PURGED', entityType: 'archive', entityId: g.entry_id, data: { retainUntil: g.retain_until, traderId: g.trader_id, asOf: today } })
+      for (const g of gone)
+        appendAudit(tx, {
+          at,
+          actor: who,
+          action: 'ARCHIVE_PURGED',
+          entityType: 'archive',
+          entityId: g.entry_id,
+          data: { retainUntil: g.retain_until, traderId: g.trader_id, asOf: today },
+        })
       return gone.length
     })
   }
@@ -307,7 +502,14 @@ export async function purgeArchives(deps: Deps, who: string, o: { dryRun: boolea
     if (p.upper > today) continue
     const dropped = await deps.db.transaction(async (tx) => {
       if (!(await repo.dropEmptyPartition(tx, p.name))) return false
-      appendAudit(tx, { at: deps.clock.now(), actor: who, action: 'ARCHIVE_PARTITION_DROPPED', entityType: 'archive_partition', entityId: p.name, data: { before: p.upper, asOf: today } })
+      appendAudit(tx, {
+        at: deps.clock.now(),
+        actor: who,
+        action: 'ARCHIVE_PARTITION_DROPPED',
+        entityType: 'archive_partition',
+        entityId: p.name,
+        data: { before: p.upper, asOf: today },
+      })
       return true
     })
     if (dropped) droppedPartitions.push(p.name)
@@ -317,12 +519,35 @@ export async function purgeArchives(deps: Deps, who: string, o: { dryRun: boolea
 
 /** Admins replace the retention table (audited); it must keep a DEFAULT rule. Applies to archives created from now on. */
 export async function replaceRetentionRules(deps: Deps, actor: Actor, rules: RetentionRule[]) {
-  if (!rules.some((r) => r.kind === 'DEFAULT')) throw new KouanError('ARCHIVE_RETENTION_DEFAULT_REQUIRED', 422, 'the retention table needs a DEFAULT rule for all other trade modes', { pointer: '/body/items' })
-  const bad = rules.findIndex((r) => (r.kind === 'TRADE_MODE' && !/^[0-9]{4}$/.test(r.value)) || (r.kind === 'CUT_MODE' && !/^[0-9]{3}$/.test(r.value)))
-  if (bad >= 0) throw new KouanError('ARCHIVE_RETENTION_BAD_VALUE', 422, `rule ${bad}: a TRADE_MODE value has 4 digits, a CUT_MODE value 3`, { pointer: `/body/items/${bad}/value` })
+  if (!rules.some((r) => r.kind === 'DEFAULT'))
+    throw new KouanError(
+      'ARCHIVE_RETENTION_DEFAULT_REQUIRED',
+      422,
+      'the retention table needs a DEFAULT rule for all other trade modes',
+      { pointer: '/body/items' },
+    )
+  const bad = rules.findIndex(
+    (r) =>
+      (r.kind === 'TRADE_MODE' && !/^[0-9]{4}$/.test(r.value)) ||
+      (r.kind === 'CUT_MODE' && !/^[0-9]{3}$/.test(r.value)),
+  )
+  if (bad >= 0)
+    throw new KouanError(
+      'ARCHIVE_RETENTION_BAD_VALUE',
+      422,
+      `rule ${bad}: a TRADE_MODE value has 4 digits, a CUT_MODE value 3`,
+      { pointer: `/body/items/${bad}/value` },
+    )
   await deps.db.transaction(async (tx) => {
     await repo.replaceRetentionRules(tx, rules)
-    appendAudit(tx, { at: deps.clock.now(), actor: actorRef(actor), action: 'ARCHIVE_RETENTION_RULES_REPLACED', entityType: 'archive_retention_rules', entityId: 'table', data: { items: rules } })
+    appendAudit(tx, {
+      at: deps.clock.now(),
+      actor: actorRef(actor),
+      action: 'ARCHIVE_RETENTION_RULES_REPLACED',
+      entityType: 'archive_retention_rules',
+      entityId: 'table',
+      data: { items: rules },
+    })
   })
   invalidateRetentionCache()
   return { items: await repo.loadRetentionRules(deps.db) }
@@ -347,8 +572,18 @@ export const printoutEntry: PrintoutLookup = async (db, serial) => {
   const p = await repo.findPrint(db, serial)
   if (!p) return null
   return {
-    storedDigest: p.digest, contentDigest: p.digest, kid: p.kid, issuedAt: p.printedAt, validFrom: p.printedAt, validUntil: endOfChinaDate(p.validUntil),
-    retention: true, revokedAt: null, revocationReason: null, replacedBy: null,
-    fields: p.snapshot ? archivePrintFields(p.snapshot, { serial: p.serial, printedAt: p.printedAt, retainUntil: p.validUntil }) : [],
+    storedDigest: p.digest,
+    contentDigest: p.digest,
+    kid: p.kid,
+    issuedAt: p.printedAt,
+    validFrom: p.printedAt,
+    validUntil: endOfChinaDate(p.validUntil),
+    retention: true,
+    revokedAt: null,
+    revocationReason: null,
+    replacedBy: null,
+    fields: p.snapshot
+      ? archivePrintFields(p.snapshot, { serial: p.serial, printedAt: p.printedAt, retainUntil: p.validUntil })
+      : [],
   }
 }

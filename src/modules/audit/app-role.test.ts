@@ -43,23 +43,55 @@ describe.skipIf(!onPostgres)('the application role on PostgreSQL', () => {
     await admin.close()
   })
 
-  it('runs the platform: start-up, requests, audit appends, checkpoints, partitions, the archive purge\'s partition drop', async () => {
+  it("runs the platform: start-up, requests, audit appends, checkpoints, partitions, the archive purge's partition drop", async () => {
     expect(await migrate(app)).toEqual([])
     await app.query(`select ensure_year_partitions('audit_log', 2042, 2042)`)
-    const [part] = await app.query<{ owner: string }>(`select pg_get_userbyid(relowner) as owner from pg_class where relname = 'audit_log_2042'`)
+    const [part] = await app.query<{ owner: string }>(
+      `select pg_get_userbyid(relowner) as owner from pg_class where relname = 'audit_log_2042'`,
+    )
     expect(part!.owner).toBe('postgres')
-    expect((await app.query<{ dropped: boolean }>(`select drop_empty_archive_partition('archives_2024') as dropped`))[0]!.dropped).toBe(true)
+    expect(
+      (await app.query<{ dropped: boolean }>(`select drop_empty_archive_partition('archives_2024') as dropped`))[0]!
+        .dropped,
+    ).toBe(true)
 
     const clock = fixedClock(T0)
-    const server = await buildApp(loadConfig({}, { logLevel: 'silent', cebMatching: false }), { db: app, clock, ids: systemIds })
+    const server = await buildApp(loadConfig({}, { logLevel: 'silent', cebMatching: false }), {
+      db: app,
+      clock,
+      ids: systemIds,
+    })
     try {
       await createUser(app, clock, systemIds, { username: 'role-admin', password: 'role-admin-pw', role: 'admin' })
-      const login = await server.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'role-admin', password: 'role-admin-pw' } })
+      const login = await server.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { username: 'role-admin', password: 'role-admin-pw' },
+      })
       expect(login.statusCode).toBe(200)
       const headers = { authorization: `Bearer ${login.json().token}` }
-      const ent = await server.inject({ method: 'POST', url: '/api/v1/enterprises', headers, payload: { uscc: randomUscc(), customsCode: randomCustomsCode(), name: 'Role Test Co.', registeredDistrict: '5300' } })
+      const ent = await server.inject({
+        method: 'POST',
+        url: '/api/v1/enterprises',
+        headers,
+        payload: {
+          uscc: randomUscc(),
+          customsCode: randomCustomsCode(),
+          name: 'Role Test Co.',
+          registeredDistrict: '5300',
+        },
+      })
       expect(ent.statusCode).toBe(201)
-      await app.transaction(async (tx) => { appendAudit(tx, { at: clock.now(), actor: 'user:tester', action: 'TESTED', entityType: 'test', entityId: 'x', data: {} }) })
+      await app.transaction(async (tx) => {
+        appendAudit(tx, {
+          at: clock.now(),
+          actor: 'user:tester',
+          action: 'TESTED',
+          entityType: 'test',
+          entityId: 'x',
+          data: {},
+        })
+      })
       expect((await takeCheckpoints(server.kouan)).written).toBeGreaterThan(0)
       expect((await server.inject({ method: 'GET', url: '/api/v1/audit/checkpoints', headers })).statusCode).toBe(200)
       expect(await verifyLog(app)).toMatchObject({ ok: true, problems: [], triggers: [] })
@@ -90,15 +122,18 @@ describe.skipIf(!onPostgres)('the application role on PostgreSQL', () => {
       `select kouan_grant_app_role('${role}')`,
     ]
     for (const sql of refusals) {
-      const err = await app.query(sql).then(() => undefined, (e: unknown) => e as { code?: string; message: string })
+      const err = await app.query(sql).then(
+        () => undefined,
+        (e: unknown) => e as { code?: string; message: string },
+      )
       expect(err, sql).toBeDefined()
       expect(err!.code, `${sql}: ${err!.message}`).toBe('42501')
     }
     expect((await verifyLog(owner)).triggers).toEqual([])
   })
 
-  it('is refused when it would hold the owner\'s rights; new tables of later migrations are granted to it', async () => {
-    await expect(grantAppRole(owner, 'postgres')).rejects.toThrow('would hold the owner\'s rights')
+  it("is refused when it would hold the owner's rights; new tables of later migrations are granted to it", async () => {
+    await expect(grantAppRole(owner, 'postgres')).rejects.toThrow("would hold the owner's rights")
     await expect(grantAppRole(owner, `${role}_missing`)).rejects.toThrow('does not exist')
     await owner.query('create table audit_role_probe (x int)')
     await expect(app.query('insert into audit_role_probe values (1)')).rejects.toMatchObject({ code: '42501' })

@@ -12,7 +12,6 @@ import { checkCheckpoints } from './checkpoints.js'
 import { takeCheckpoints } from './service.js'
 import { cli } from '../../../test/cli.js'
 
-
 describe('GET /api/v1/audit/checkpoints and /checkpoint-keys', () => {
   const t = useTestApp()
 
@@ -24,36 +23,72 @@ describe('GET /api/v1/audit/checkpoints and /checkpoint-keys', () => {
     const { written, kid } = await takeCheckpoints(t.app.kouan)
     expect(written).toBeGreaterThan(1)
 
-    const first = await t.app.inject({ method: 'GET', url: '/api/v1/audit/checkpoints?limit=1', headers: admin.headers })
+    const first = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/audit/checkpoints?limit=1',
+      headers: admin.headers,
+    })
     expect(first.statusCode).toBe(200)
     const items = [...first.json().items]
     let next: string | null = first.json().next
     while (next) {
-      const page = await t.app.inject({ method: 'GET', url: `/api/v1/audit/checkpoints?limit=1&after=${next}`, headers: admin.headers })
+      const page = await t.app.inject({
+        method: 'GET',
+        url: `/api/v1/audit/checkpoints?limit=1&after=${next}`,
+        headers: admin.headers,
+      })
       expect(page.statusCode).toBe(200)
       items.push(...page.json().items)
       next = page.json().next
     }
     expect(items).toHaveLength(written)
-    expect(items[0]).toEqual({ chain: expect.any(Number), seq: expect.any(Number), hash: expect.stringMatching(/^[0-9a-f]{64}$/), at: t.clock.now().toISOString(), kid, alg: 'Ed25519', publicKey: expect.any(String), signature: expect.any(String) })
+    expect(items[0]).toEqual({
+      chain: expect.any(Number),
+      seq: expect.any(Number),
+      hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      at: t.clock.now().toISOString(),
+      kid,
+      alg: 'Ed25519',
+      publicKey: expect.any(String),
+      signature: expect.any(String),
+    })
     const all = await t.app.inject({ method: 'GET', url: '/api/v1/audit/checkpoints', headers: admin.headers })
     expect(all.json()).toEqual({ items, next: null })
     expect(checkCheckpoints(items.map((c) => JSON.stringify(c)).join('\n'), { kids: [kid] }).problems).toEqual([])
 
     const keys = await t.app.inject({ method: 'GET', url: '/api/v1/audit/checkpoint-keys', headers: admin.headers })
     expect(keys.statusCode).toBe(200)
-    expect(keys.json().items).toEqual([{ kid, alg: 'Ed25519', publicKey: items[0].publicKey, status: 'ACTIVE', activatedAt: t.clock.now().toISOString(), retiredAt: null }])
+    expect(keys.json().items).toEqual([
+      {
+        kid,
+        alg: 'Ed25519',
+        publicKey: items[0].publicKey,
+        status: 'ACTIVE',
+        activatedAt: t.clock.now().toISOString(),
+        retiredAt: null,
+      },
+    ])
 
     for (const url of ['/api/v1/audit/checkpoints', '/api/v1/audit/checkpoint-keys']) {
       expect((await t.app.inject({ method: 'GET', url })).statusCode).toBe(401)
-      expect((await t.app.inject({ method: 'GET', url, headers: officer.headers })).json()).toMatchObject({ statusCode: 403, code: 'FORBIDDEN' })
-      expect((await t.app.inject({ method: 'GET', url, headers: op.headers })).json()).toMatchObject({ statusCode: 403, code: 'FORBIDDEN' })
+      expect((await t.app.inject({ method: 'GET', url, headers: officer.headers })).json()).toMatchObject({
+        statusCode: 403,
+        code: 'FORBIDDEN',
+      })
+      expect((await t.app.inject({ method: 'GET', url, headers: op.headers })).json()).toMatchObject({
+        statusCode: 403,
+        code: 'FORBIDDEN',
+      })
     }
   })
 
   it('answers a cursor it did not issue with 400 AUDIT_CURSOR_INVALID', async () => {
     const admin = await loginUser(t, 'admin')
-    const res = await t.app.inject({ method: 'GET', url: `/api/v1/audit/checkpoints?after=${Buffer.from('yesterday|1').toString('base64url')}`, headers: admin.headers })
+    const res = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/audit/checkpoints?after=${Buffer.from('yesterday|1').toString('base64url')}`,
+      headers: admin.headers,
+    })
     expect(res.json()).toMatchObject({ statusCode: 400, code: 'AUDIT_CURSOR_INVALID', pointer: '/querystring/after' })
   })
 })
@@ -62,7 +97,11 @@ describe('GET /api/v1/audit/checkpoints and /checkpoint-keys', () => {
  * A database the CLI can open in its own process: PostgreSQL by URL, or PGlite in a data directory (closed here
  * while the CLI runs, since PGlite belongs to one process).
  */
-async function cliDatabase(): Promise<{ env: Record<string, string>; use<T>(fn: (db: Db) => Promise<T>): Promise<T>; drop(): Promise<void> }> {
+async function cliDatabase(): Promise<{
+  env: Record<string, string>
+  use<T>(fn: (db: Db) => Promise<T>): Promise<T>
+  drop(): Promise<void>
+}> {
   const cfg = inject('db')
   if (cfg.kind === 'postgres') {
     const fresh = await freshDb()
@@ -76,7 +115,11 @@ async function cliDatabase(): Promise<{ env: Record<string, string>; use<T>(fn: 
     use: async (fn) => {
       const db = await openPglite(dataDir, loaded ? undefined : new Blob([readFileSync(cfg.dump)]))
       loaded = true
-      try { return await fn(db) } finally { await db.close() }
+      try {
+        return await fn(db)
+      } finally {
+        await db.close()
+      }
     },
     drop: async () => rmSync(dir, { recursive: true, force: true }),
   }
@@ -89,8 +132,19 @@ describe('kouan audit checkpoints export and kouan audit verify --checkpoints', 
     try {
       const at = new Date('2026-05-11T01:00:00Z')
       const chain = await d.use(async (db) => {
-        for (const id of ['decl-1', 'decl-2', 'decl-3', 'decl-1']) await db.transaction(async (tx) => { appendAudit(tx, { at, actor: 'user:tester', action: 'TESTED', entityType: 'test', entityId: id, data: { id } }) })
-        return (await db.query<{ chain: number }>(`select chain from audit_log where entity_id = 'decl-1' limit 1`))[0]!.chain
+        for (const id of ['decl-1', 'decl-2', 'decl-3', 'decl-1'])
+          await db.transaction(async (tx) => {
+            appendAudit(tx, {
+              at,
+              actor: 'user:tester',
+              action: 'TESTED',
+              entityType: 'test',
+              entityId: id,
+              data: { id },
+            })
+          })
+        return (await db.query<{ chain: number }>(`select chain from audit_log where entity_id = 'decl-1' limit 1`))[0]!
+          .chain
       })
       const take = await cli(d.env, 'audit', 'checkpoints', 'take')
       expect(take.code, take.err).toBe(0)
@@ -106,10 +160,18 @@ describe('kouan audit checkpoints export and kouan audit verify --checkpoints', 
 
       const clean = await cli(d.env, 'audit', 'verify', '--checkpoints', file, '--trust', kid)
       expect(clean.code, clean.out + clean.err).toBe(0)
-      expect(JSON.parse(clean.out)).toMatchObject({ ok: true, problems: [], triggers: [], checkpoints: { lines: written, used: written, problems: [], keys: [{ kid, pinned: true }] } })
+      expect(JSON.parse(clean.out)).toMatchObject({
+        ok: true,
+        problems: [],
+        triggers: [],
+        checkpoints: { lines: written, used: written, problems: [], keys: [{ kid, pinned: true }] },
+      })
 
       const seq = await d.use(async (db) => {
-        const [{ seq: s }] = await db.query<{ seq: number }>(`select seq from audit_log where chain = $1 and entity_id = 'decl-1' order by seq limit 1`, [chain]) as [{ seq: number }]
+        const [{ seq: s }] = (await db.query<{ seq: number }>(
+          `select seq from audit_log where chain = $1 and entity_id = 'decl-1' order by seq limit 1`,
+          [chain],
+        )) as [{ seq: number }]
         await rebuildChain(db, chain, s, { actor: 'user:someone-else' })
         return (await db.query<{ seq: number }>('select seq from audit_checkpoints where chain = $1', [chain]))[0]!.seq
       })
@@ -117,7 +179,11 @@ describe('kouan audit checkpoints export and kouan audit verify --checkpoints', 
       expect(plain.code, plain.out + plain.err).toBe(0)
       const caught = await cli(d.env, 'audit', 'verify', '--checkpoints', file, '--keys', keysFile)
       expect(caught.code).toBe(1)
-      expect(JSON.parse(caught.out)).toMatchObject({ ok: false, problems: [{ chain, seq, problem: 'CHECKPOINT_MISMATCH', firstDifferenceBetween: [1, seq] }], checkpoints: { keys: [{ kid, pinned: true }] } })
+      expect(JSON.parse(caught.out)).toMatchObject({
+        ok: false,
+        problems: [{ chain, seq, problem: 'CHECKPOINT_MISMATCH', firstDifferenceBetween: [1, seq] }],
+        checkpoints: { keys: [{ kid, pinned: true }] },
+      })
     } finally {
       rmSync(dir, { recursive: true, force: true })
       await d.drop()

@@ -13,19 +13,36 @@ import { checkpointKeys, checkpointPage } from './service.js'
 export default async function auditRoutes(fastify: FastifyInstance, ctx: AppContext) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
 
-  app.get('/checkpoints', {
-    schema: { tags: ['audit'], summary: 'Signed checkpoints of the audit chain heads, oldest first, paged by cursor (admins)', security,
-      querystring: CheckpointsQuerySchema, response: { 200: CheckpointPageSchema, ...errors(400, 401, 403) } },
-  }, async (req) => {
-    requireRole(await ctx.officer(req), 'admin')
-    return checkpointPage(ctx.db, req.query)
-  })
+  app.get(
+    '/checkpoints',
+    {
+      schema: {
+        tags: ['audit'],
+        summary: 'Signed checkpoints of the audit chain heads, oldest first, paged by cursor (admins)',
+        security,
+        querystring: CheckpointsQuerySchema,
+        response: { 200: CheckpointPageSchema, ...errors(400, 401, 403) },
+      },
+    },
+    async (req) => {
+      requireRole(await ctx.officer(req), 'admin')
+      return checkpointPage(ctx.db, req.query)
+    },
+  )
 
-  app.get('/checkpoint-keys', {
-    schema: { tags: ['audit'], summary: 'Public halves of the checkpoint keys with their windows, to pin (admins)', security,
-      response: { 200: CheckpointKeysSchema, ...errors(401, 403) } },
-  }, async (req) => {
-    requireRole(await ctx.officer(req), 'admin')
-    return { items: await checkpointKeys(ctx.db) }
-  })
+  app.get(
+    '/checkpoint-keys',
+    {
+      schema: {
+        tags: ['audit'],
+        summary: 'Public halves of the checkpoint keys with their windows, to pin (admins)',
+        security,
+        response: { 200: CheckpointKeysSchema, ...errors(401, 403) },
+      },
+    },
+    async (req) => {
+      requireRole(await ctx.officer(req), 'admin')
+      return { items: await checkpointKeys(ctx.db) }
+    },
+  )
 }

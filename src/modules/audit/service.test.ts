@@ -10,7 +10,14 @@ import { fixedClock } from '../../shared/clock.js'
 import { ed25519, keyId } from '../../shared/signing.js'
 import { checkCheckpoints } from './checkpoints.js'
 import { insertActiveKey, lockKeys } from './repo.js'
-import { allCheckpoints, checkpointKeys, rotateCheckpointKey, takeCheckpoints, verifyLog, type Deps } from './service.js'
+import {
+  allCheckpoints,
+  checkpointKeys,
+  rotateCheckpointKey,
+  takeCheckpoints,
+  verifyLog,
+  type Deps,
+} from './service.js'
 
 const T0 = '2026-05-11T01:00:00.000Z'
 const onPostgres = !!process.env.DATABASE_URL
@@ -28,11 +35,24 @@ afterEach(async () => {
 
 async function append(db: Db, entityId: string, n = 1) {
   for (let i = 0; i < n; i++) {
-    await db.transaction(async (tx) => { appendAudit(tx, { at: new Date(T0), actor: 'user:tester', action: `TEST_${i}`, entityType: 'test', entityId, data: { i } }) })
+    await db.transaction(async (tx) => {
+      appendAudit(tx, {
+        at: new Date(T0),
+        actor: 'user:tester',
+        action: `TEST_${i}`,
+        entityType: 'test',
+        entityId,
+        data: { i },
+      })
+    })
   }
 }
-const chainOf = async (db: Db, entityId: string) => (await db.query<{ chain: number }>('select chain from audit_log where entity_id = $1 limit 1', [entityId]))[0]!.chain
-const heads = (db: Db) => db.query<{ chain: number; seq: number; hash: string }>('select chain, seq, hash from audit_heads where seq > 0 order by chain')
+const chainOf = async (db: Db, entityId: string) =>
+  (await db.query<{ chain: number }>('select chain from audit_log where entity_id = $1 limit 1', [entityId]))[0]!.chain
+const heads = (db: Db) =>
+  db.query<{ chain: number; seq: number; hash: string }>(
+    'select chain, seq, hash from audit_heads where seq > 0 order by chain',
+  )
 async function exported(db: Db): Promise<string> {
   let text = ''
   for await (const c of allCheckpoints(db)) text += JSON.stringify(c) + '\n'
@@ -62,8 +82,12 @@ describe('takeCheckpoints', () => {
     const seqA = h.find((x) => x.chain === chainA)!.seq
     await append(deps.db, 'entity-a', 1)
     expect((await takeCheckpoints(deps)).written).toBe(1)
-    expect(await deps.db.query('select seq, at from audit_checkpoints where chain = $1 order by seq', [chainA]))
-      .toEqual([{ seq: seqA, at: new Date(T0) }, { seq: seqA + 1, at: deps.clock.now() }])
+    expect(
+      await deps.db.query('select seq, at from audit_checkpoints where chain = $1 order by seq', [chainA]),
+    ).toEqual([
+      { seq: seqA, at: new Date(T0) },
+      { seq: seqA + 1, at: deps.clock.now() },
+    ])
   })
 
   it.skipIf(!onPostgres)('waits for the key another process is making instead of making a second one', async () => {
@@ -71,9 +95,13 @@ describe('takeCheckpoints', () => {
     await append(deps.db, 'entity-i')
     const k = ed25519.generate()
     let release!: () => void
-    const held = new Promise<void>((r) => { release = r })
+    const held = new Promise<void>((r) => {
+      release = r
+    })
     let locked!: () => void
-    const inLock = new Promise<void>((r) => { locked = r })
+    const inLock = new Promise<void>((r) => {
+      locked = r
+    })
     const maker = deps.db.transaction(async (tx) => {
       await lockKeys(tx)
       await insertActiveKey(tx, { kid: keyId(k.publicKey), alg: 'Ed25519', ...k, createdBy: 'test', at: T0 })
@@ -83,7 +111,13 @@ describe('takeCheckpoints', () => {
     await inLock
     const taking = takeCheckpoints(deps)
     // Until the checkpoint's key transaction waits on a lock the maker holds.
-    while ((await deps.db.query<{ n: number }>(`select count(*)::int as n from pg_locks l join pg_stat_activity a on a.pid = l.pid where not l.granted and a.datname = current_database()`))[0]!.n === 0) {
+    while (
+      (
+        await deps.db.query<{ n: number }>(
+          `select count(*)::int as n from pg_locks l join pg_stat_activity a on a.pid = l.pid where not l.granted and a.datname = current_database()`,
+        )
+      )[0]!.n === 0
+    ) {
       await new Promise((r) => setTimeout(r, 10))
     }
     release()
@@ -96,13 +130,23 @@ describe('takeCheckpoints', () => {
     const deps = await newDeps()
     await append(deps.db, 'entity-c')
     await takeCheckpoints(deps)
-    for (const sql of ['update audit_checkpoints set hash = repeat(\'0\', 64)', 'delete from audit_checkpoints', 'truncate audit_checkpoints', 'delete from audit_checkpoint_keys', 'truncate audit_checkpoint_keys cascade']) {
+    for (const sql of [
+      "update audit_checkpoints set hash = repeat('0', 64)",
+      'delete from audit_checkpoints',
+      'truncate audit_checkpoints',
+      'delete from audit_checkpoint_keys',
+      'truncate audit_checkpoint_keys cascade',
+    ]) {
       await expect(deps.db.query(sql), sql).rejects.toMatchObject({ code: '42501' })
     }
     // A key can be retired, never changed or brought back.
-    await expect(deps.db.query(`update audit_checkpoint_keys set public_key = 'x'`)).rejects.toThrow('a key can only be retired')
+    await expect(deps.db.query(`update audit_checkpoint_keys set public_key = 'x'`)).rejects.toThrow(
+      'a key can only be retired',
+    )
     await rotateCheckpointKey(deps, 'user:admin')
-    await expect(deps.db.query(`update audit_checkpoint_keys set status = 'ACTIVE', retired_at = null where status = 'RETIRED'`)).rejects.toThrow('a key can only be retired')
+    await expect(
+      deps.db.query(`update audit_checkpoint_keys set status = 'ACTIVE', retired_at = null where status = 'RETIRED'`),
+    ).rejects.toThrow('a key can only be retired')
   })
 })
 
@@ -117,17 +161,26 @@ describe('a rebuilt chain against exported checkpoints', () => {
     const text = await exported(deps.db)
     const chain = await chainOf(deps.db, 'entity-d')
     const before = await verifyLog(deps.db, { checkpointsText: text, trust: { kids: [kid] } })
-    expect(before).toMatchObject({ ok: true, problems: [], triggers: [], checkpoints: { problems: [], keys: [{ kid, pinned: true }] } })
+    expect(before).toMatchObject({
+      ok: true,
+      problems: [],
+      triggers: [],
+      checkpoints: { problems: [], keys: [{ kid, pinned: true }] },
+    })
 
     // The first checkpoint of the chain holds seq 3 (4 if the key's activation landed on it too); the rewrite is after it.
-    const seqs = (await deps.db.query<{ seq: number }>('select seq from audit_checkpoints where chain = $1 order by seq', [chain])).map((r) => r.seq)
+    const seqs = (
+      await deps.db.query<{ seq: number }>('select seq from audit_checkpoints where chain = $1 order by seq', [chain])
+    ).map((r) => r.seq)
     expect(seqs).toHaveLength(2)
     await rebuildChain(deps.db, chain, seqs[0]! + 1, { actor: 'user:someone-else' })
     expect(await verifyAudit(deps.db)).toMatchObject({ problems: [] })
     expect(await verifyLog(deps.db)).toMatchObject({ ok: true, problems: [] })
     const after = await verifyLog(deps.db, { checkpointsText: text, trust: { kids: [kid] } })
     expect(after.ok).toBe(false)
-    expect(after.problems).toEqual([{ chain, seq: seqs[1], problem: 'CHECKPOINT_MISMATCH', firstDifferenceBetween: [seqs[0]! + 1, seqs[1]] }])
+    expect(after.problems).toEqual([
+      { chain, seq: seqs[1], problem: 'CHECKPOINT_MISMATCH', firstDifferenceBetween: [seqs[0]! + 1, seqs[1]] },
+    ])
   })
 
   it('reports disabled append-only triggers', async () => {
@@ -138,7 +191,9 @@ describe('a rebuilt chain against exported checkpoints', () => {
     expect(r.triggers).toContainEqual({ table: 'audit_log', trigger: 'audit_log_append_only', state: 'DISABLED' })
     await deps.db.query('alter table audit_log enable trigger audit_log_append_only')
     await deps.db.query('drop trigger audit_heads_no_truncate on audit_heads')
-    expect((await verifyLog(deps.db)).triggers).toEqual([{ table: 'audit_heads', trigger: 'audit_heads_no_truncate', state: 'MISSING' }])
+    expect((await verifyLog(deps.db)).triggers).toEqual([
+      { table: 'audit_heads', trigger: 'audit_heads_no_truncate', state: 'MISSING' },
+    ])
   })
 })
 
@@ -155,13 +210,25 @@ describe('checkpoint keys', () => {
     deps.clock.advance(60_000)
     expect((await takeCheckpoints(deps)).kid).toBe(r.activated)
     const keys = await checkpointKeys(deps.db)
-    expect(keys.map((k) => [k.kid, k.status, k.retiredAt])).toEqual([[first.kid, 'RETIRED', new Date(Date.parse(T0) + 60_000).toISOString()], [r.activated, 'ACTIVE', null]])
+    expect(keys.map((k) => [k.kid, k.status, k.retiredAt])).toEqual([
+      [first.kid, 'RETIRED', new Date(Date.parse(T0) + 60_000).toISOString()],
+      [r.activated, 'ACTIVE', null],
+    ])
     const checked = checkCheckpoints(await exported(deps.db), { keys })
     expect(checked.problems).toEqual([])
     expect(checked.keys.map((k) => k.kid).sort()).toEqual([first.kid, r.activated].sort())
-    expect((await deps.db.query<{ action: string }>(`select action from audit_log where entity_type = 'audit_checkpoint_key' order by chain, seq`)).map((x) => x.action).sort())
-      .toEqual(['AUDIT_CHECKPOINT_KEY_ACTIVATED', 'AUDIT_CHECKPOINT_KEY_ACTIVATED', 'AUDIT_CHECKPOINT_KEY_RETIRED'])
-    await expect(rotateCheckpointKey(deps, 'user:admin', 'RSA')).rejects.toMatchObject({ code: 'AUDIT_CHECKPOINT_ALG_UNSUPPORTED' })
+    expect(
+      (
+        await deps.db.query<{ action: string }>(
+          `select action from audit_log where entity_type = 'audit_checkpoint_key' order by chain, seq`,
+        )
+      )
+        .map((x) => x.action)
+        .sort(),
+    ).toEqual(['AUDIT_CHECKPOINT_KEY_ACTIVATED', 'AUDIT_CHECKPOINT_KEY_ACTIVATED', 'AUDIT_CHECKPOINT_KEY_RETIRED'])
+    await expect(rotateCheckpointKey(deps, 'user:admin', 'RSA')).rejects.toMatchObject({
+      code: 'AUDIT_CHECKPOINT_ALG_UNSUPPORTED',
+    })
   })
 
   it('can live in a key file out of the database: only its public half is stored; a new file retires the old key', async () => {
@@ -175,20 +242,33 @@ describe('checkpoint keys', () => {
     const deps = await newDeps({ auditCheckpointKeyFile: files[0]!.file })
     await append(deps.db, 'entity-f')
     expect((await takeCheckpoints(deps)).kid).toBe(files[0]!.kid)
-    expect(await deps.db.query('select kid, private_key from audit_checkpoint_keys')).toEqual([{ kid: files[0]!.kid, private_key: null }])
-    await expect(rotateCheckpointKey(deps, 'user:admin')).rejects.toMatchObject({ code: 'AUDIT_CHECKPOINT_KEY_IN_FILE' })
+    expect(await deps.db.query('select kid, private_key from audit_checkpoint_keys')).toEqual([
+      { kid: files[0]!.kid, private_key: null },
+    ])
+    await expect(rotateCheckpointKey(deps, 'user:admin')).rejects.toMatchObject({
+      code: 'AUDIT_CHECKPOINT_KEY_IN_FILE',
+    })
 
     const next = { ...deps, config: { ...deps.config, auditCheckpointKeyFile: files[1]!.file } }
     await append(deps.db, 'entity-f')
     deps.clock.advance(60_000)
     expect((await takeCheckpoints(next)).kid).toBe(files[1]!.kid)
-    expect((await checkpointKeys(deps.db)).map((k) => [k.kid, k.status])).toEqual([[files[0]!.kid, 'RETIRED'], [files[1]!.kid, 'ACTIVE']])
+    expect((await checkpointKeys(deps.db)).map((k) => [k.kid, k.status])).toEqual([
+      [files[0]!.kid, 'RETIRED'],
+      [files[1]!.kid, 'ACTIVE'],
+    ])
     expect(checkCheckpoints(await exported(deps.db), { kids: files.map((f) => f.kid) }).problems).toEqual([])
     // Going back to a retired key is refused; without a file, a key is generated in the database.
     await expect(takeCheckpoints(deps)).rejects.toMatchObject({ code: 'AUDIT_CHECKPOINT_KEY_RETIRED' })
     const generated = await takeCheckpoints({ ...deps, config })
     expect(files.map((f) => f.kid)).not.toContain(generated.kid)
-    expect((await deps.db.query<{ n: number }>('select count(*)::int as n from audit_checkpoint_keys where private_key is not null'))[0]!.n).toBe(1)
+    expect(
+      (
+        await deps.db.query<{ n: number }>(
+          'select count(*)::int as n from audit_checkpoint_keys where private_key is not null',
+        )
+      )[0]!.n,
+    ).toBe(1)
   })
 })
 
@@ -200,6 +280,9 @@ describe('the export and tampering by a superuser', () => {
     const text = await exported(deps.db)
     await tamper(deps.db, 'delete from audit_checkpoints')
     expect(await exported(deps.db)).toBe('')
-    expect(await verifyLog(deps.db, { checkpointsText: text, trust: { kids: [kid] } })).toMatchObject({ ok: true, problems: [] })
+    expect(await verifyLog(deps.db, { checkpointsText: text, trust: { kids: [kid] } })).toMatchObject({
+      ok: true,
+      problems: [],
+    })
   })
 })

@@ -5,12 +5,22 @@ import { KouanError, conflict } from '../../errors.js'
 import { appendAudit, verifyAudit, type AuditProblem } from '../../shared/audit.js'
 import type { Clock } from '../../shared/clock.js'
 import { algorithmNamed, keyId, parseKeyFile, type KeyFile } from '../../shared/signing.js'
-import { checkCheckpoints, signCheckpoints, type CheckedCheckpoints, type CheckpointSigner, type CheckpointTrust } from './checkpoints.js'
+import {
+  checkCheckpoints,
+  signCheckpoints,
+  type CheckedCheckpoints,
+  type CheckpointSigner,
+  type CheckpointTrust,
+} from './checkpoints.js'
 import * as repo from './repo.js'
 import type { Checkpoint } from './schema.js'
 
 type CheckpointConfig = Pick<Config, 'auditCheckpointAlg' | 'auditCheckpointKeyFile'>
-export interface Deps { db: Db; clock: Clock; config: Readonly<CheckpointConfig> }
+export interface Deps {
+  db: Db
+  clock: Clock
+  config: Readonly<CheckpointConfig>
+}
 
 // ---- keys --------------------------------------------------------------------------------------------------
 
@@ -21,7 +31,11 @@ function keyFromFile(path: string): CheckpointSigner & { publicKey: string } {
   let k = fileKeys.get(path)
   if (k) return k
   let f: KeyFile
-  try { f = parseKeyFile(readFileSync(path, 'utf8')) } catch (e) { throw new Error(`audit checkpoint key file ${path}: ${(e as Error).message}`) }
+  try {
+    f = parseKeyFile(readFileSync(path, 'utf8'))
+  } catch (e) {
+    throw new Error(`audit checkpoint key file ${path}: ${(e as Error).message}`)
+  }
   k = { kid: keyId(f.publicKey), alg: f.alg, privateKey: f.privateKey, publicKey: f.publicKey }
   fileKeys.set(path, k)
   return k
@@ -40,8 +54,17 @@ export async function checkpointSigner(deps: Deps, who = 'system:kouan'): Promis
       await deps.db.transaction(async (tx) => {
         const active = await repo.lockKeys(tx)
         if (active?.kid === k.kid) return
-        if (await repo.keyStatus(tx, k.kid)) throw conflict('AUDIT_CHECKPOINT_KEY_RETIRED', `the key in ${path} (${k.kid}) was retired; a retired key never signs again`)
-        await activate(tx, { kid: k.kid, alg: k.alg.alg, publicKey: k.publicKey, privateKey: null }, deps.clock.now(), who)
+        if (await repo.keyStatus(tx, k.kid))
+          throw conflict(
+            'AUDIT_CHECKPOINT_KEY_RETIRED',
+            `the key in ${path} (${k.kid}) was retired; a retired key never signs again`,
+          )
+        await activate(
+          tx,
+          { kid: k.kid, alg: k.alg.alg, publicKey: k.publicKey, privateKey: null },
+          deps.clock.now(),
+          who,
+        )
       })
     }
     return k
@@ -56,21 +79,49 @@ export async function checkpointSigner(deps: Deps, who = 'system:kouan'): Promis
   return { kid: active.kid, alg, privateKey: active.privateKey }
 }
 
-async function activate(tx: Tx, k: { kid: string; alg: string; publicKey: string; privateKey: string | null }, at: Date, who: string) {
+async function activate(
+  tx: Tx,
+  k: { kid: string; alg: string; publicKey: string; privateKey: string | null },
+  at: Date,
+  who: string,
+) {
   const retired = await repo.retireActiveKey(tx, at.toISOString())
-  if (retired) appendAudit(tx, { at, actor: who, action: 'AUDIT_CHECKPOINT_KEY_RETIRED', entityType: 'audit_checkpoint_key', entityId: retired, data: {} })
+  if (retired)
+    appendAudit(tx, {
+      at,
+      actor: who,
+      action: 'AUDIT_CHECKPOINT_KEY_RETIRED',
+      entityType: 'audit_checkpoint_key',
+      entityId: retired,
+      data: {},
+    })
   if (!(await repo.insertActiveKey(tx, { ...k, createdBy: who, at: at.toISOString() }))) {
     throw conflict('AUDIT_CHECKPOINT_KEY_ROTATION_RACE', 'another key rotation happened at the same moment; retry')
   }
-  appendAudit(tx, { at, actor: who, action: 'AUDIT_CHECKPOINT_KEY_ACTIVATED', entityType: 'audit_checkpoint_key', entityId: k.kid, data: { alg: k.alg, publicKey: k.publicKey, inDatabase: k.privateKey !== null } })
+  appendAudit(tx, {
+    at,
+    actor: who,
+    action: 'AUDIT_CHECKPOINT_KEY_ACTIVATED',
+    entityType: 'audit_checkpoint_key',
+    entityId: k.kid,
+    data: { alg: k.alg, publicKey: k.publicKey, inDatabase: k.privateKey !== null },
+  })
 }
 
-interface Rotation { retired: string | null; activated: string; alg: string; publicKey: string }
+interface Rotation {
+  retired: string | null
+  activated: string
+  alg: string
+  publicKey: string
+}
 
 /** Makes a key of algorithm `name` the active one (`keepUsable`: unless the active key is in the database already). */
 async function generateKey(deps: Deps, who: string, name: string, keepUsable: boolean): Promise<Rotation | undefined> {
   const alg = algorithmNamed(name)
-  if (!alg) throw new KouanError('AUDIT_CHECKPOINT_ALG_UNSUPPORTED', 422, `algorithm ${name} is not supported`, { pointer: '/alg' })
+  if (!alg)
+    throw new KouanError('AUDIT_CHECKPOINT_ALG_UNSUPPORTED', 422, `algorithm ${name} is not supported`, {
+      pointer: '/alg',
+    })
   return deps.db.transaction(async (tx) => {
     const active = await repo.lockKeys(tx)
     if (keepUsable && active?.privateKey) return undefined
@@ -88,7 +139,10 @@ async function generateKey(deps: Deps, who: string, name: string, keepUsable: bo
  */
 export async function rotateCheckpointKey(deps: Deps, who: string, alg?: string): Promise<Rotation> {
   if (deps.config.auditCheckpointKeyFile) {
-    throw conflict('AUDIT_CHECKPOINT_KEY_IN_FILE', `the checkpoint key lives in ${deps.config.auditCheckpointKeyFile} (KOUAN_AUDIT_CHECKPOINT_KEY_FILE): put a new key pair there and restart`)
+    throw conflict(
+      'AUDIT_CHECKPOINT_KEY_IN_FILE',
+      `the checkpoint key lives in ${deps.config.auditCheckpointKeyFile} (KOUAN_AUDIT_CHECKPOINT_KEY_FILE): put a new key pair there and restart`,
+    )
   }
   return (await generateKey(deps, who, alg ?? deps.config.auditCheckpointAlg, false))!
 }
@@ -107,7 +161,8 @@ export async function takeCheckpoints(deps: Deps): Promise<{ written: number; at
   const signer = await checkpointSigner(deps)
   return deps.db.transaction(async (tx) => {
     const active = await repo.activeKey(tx, 'for share')
-    if (active?.kid !== signer.kid) throw conflict('AUDIT_CHECKPOINT_KEY_ROTATION_RACE', 'the checkpoint key was rotated meanwhile; retry')
+    if (active?.kid !== signer.kid)
+      throw conflict('AUDIT_CHECKPOINT_KEY_ROTATION_RACE', 'the checkpoint key was rotated meanwhile; retry')
     const at = deps.clock.now().toISOString()
     const due = await repo.headsDue(tx)
     const written = await repo.insertCheckpoints(tx, signCheckpoints(signer, due, at))
@@ -121,20 +176,36 @@ export function checkpointTimer(deps: Deps, onError: (err: unknown) => void): ()
   return () => {
     if (running) return
     running = true
-    takeCheckpoints(deps).catch(onError).finally(() => { running = false })
+    takeCheckpoints(deps)
+      .catch(onError)
+      .finally(() => {
+        running = false
+      })
   }
 }
 
-const encodeCursor = (c: { at: string; chain: number }) => Buffer.from(`${c.at}|${c.chain}`, 'utf8').toString('base64url')
+const encodeCursor = (c: { at: string; chain: number }) =>
+  Buffer.from(`${c.at}|${c.chain}`, 'utf8').toString('base64url')
 function decodeCursor(s: string): { at: string; chain: number } {
-  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)\|(\d{1,5})$/.exec(Buffer.from(s, 'base64url').toString('utf8'))
-  if (!m || Number.isNaN(Date.parse(m[1]!))) throw new KouanError('AUDIT_CURSOR_INVALID', 400, 'after: not a cursor this API returned', { pointer: '/querystring/after' })
+  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)\|(\d{1,5})$/.exec(
+    Buffer.from(s, 'base64url').toString('utf8'),
+  )
+  if (!m || Number.isNaN(Date.parse(m[1]!)))
+    throw new KouanError('AUDIT_CURSOR_INVALID', 400, 'after: not a cursor this API returned', {
+      pointer: '/querystring/after',
+    })
   return { at: m[1]!, chain: Number(m[2]) }
 }
 
 /** One page of checkpoints in (at, chain) order, each with its key's public half; `next` continues after it. */
-export async function checkpointPage(db: Queryable, q: { after?: string | undefined; limit: number }): Promise<{ items: Checkpoint[]; next: string | null }> {
-  const items = await repo.listCheckpoints(db, { after: q.after === undefined ? undefined : decodeCursor(q.after), limit: q.limit })
+export async function checkpointPage(
+  db: Queryable,
+  q: { after?: string | undefined; limit: number },
+): Promise<{ items: Checkpoint[]; next: string | null }> {
+  const items = await repo.listCheckpoints(db, {
+    after: q.after === undefined ? undefined : decodeCursor(q.after),
+    limit: q.limit,
+  })
   const last = items.at(-1)
   return { items: items.map(toLine), next: items.length === q.limit && last ? encodeCursor(last) : null }
 }
@@ -150,8 +221,16 @@ export async function* allCheckpoints(db: Queryable, since?: string): AsyncGener
   }
 }
 
-const toLine = (c: repo.StoredCheckpoint): Checkpoint =>
-  ({ chain: c.chain, seq: c.seq, hash: c.hash, at: c.at, kid: c.kid, alg: c.alg, publicKey: c.publicKey, signature: c.signature })
+const toLine = (c: repo.StoredCheckpoint): Checkpoint => ({
+  chain: c.chain,
+  seq: c.seq,
+  hash: c.hash,
+  at: c.at,
+  kid: c.kid,
+  alg: c.alg,
+  publicKey: c.publicKey,
+  signature: c.signature,
+})
 
 // ---- verification ------------------------------------------------------------------------------------------
 
@@ -169,11 +248,19 @@ export interface AuditReport {
  * and, given an export of checkpoints (`checkpointsText`, kept where the database's administrators cannot write),
  * authenticates them against the pinned keys (`trust`) and compares each chain with them.
  */
-export async function verifyLog(db: Queryable, o: { checkpointsText?: string; trust?: CheckpointTrust } = {}): Promise<AuditReport> {
+export async function verifyLog(
+  db: Queryable,
+  o: { checkpointsText?: string; trust?: CheckpointTrust } = {},
+): Promise<AuditReport> {
   const checked = o.checkpointsText === undefined ? undefined : checkCheckpoints(o.checkpointsText, o.trust)
   const r = await verifyAudit(db, 5000, checked?.checkpoints ?? [])
   const triggers = await repo.triggerProblems(db)
-  const report: AuditReport = { ok: r.problems.length === 0 && triggers.length === 0, rows: r.rows, problems: r.problems, triggers }
+  const report: AuditReport = {
+    ok: r.problems.length === 0 && triggers.length === 0,
+    rows: r.rows,
+    problems: r.problems,
+    triggers,
+  }
   if (checked) {
     const { checkpoints, ...rest } = checked
     report.checkpoints = { ...rest, used: checkpoints.length }
@@ -190,7 +277,13 @@ export async function verifyLog(db: Queryable, o: { checkpointsText?: string; tr
  * migrations grant it their new tables. Refuses a role holding the owner's rights.
  */
 export async function grantAppRole(db: Db, role: string): Promise<{ role: string; owner: string }> {
-  if (db.kind !== 'postgres') throw new KouanError('DB_ROLES_POSTGRES_ONLY', 422, 'roles exist on PostgreSQL only; embedded PGlite has one user', { pointer: '/role' })
+  if (db.kind !== 'postgres')
+    throw new KouanError(
+      'DB_ROLES_POSTGRES_ONLY',
+      422,
+      'roles exist on PostgreSQL only; embedded PGlite has one user',
+      { pointer: '/role' },
+    )
   await db.transaction((tx) => repo.grantAppRole(tx, role))
   return { role, owner: (await repo.connectionRole(db)).role }
 }

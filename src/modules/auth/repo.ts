@@ -1,7 +1,12 @@
 import type { Queryable } from '../../db/index.js'
 
 /** One throttle: `threshold` attempts within `windowSeconds` of each other, then a lock of `baseSeconds`, doubled per further attempt up to `capSeconds`. */
-export interface ThrottlePolicy { threshold: number; baseSeconds: number; capSeconds: number; windowSeconds: number }
+export interface ThrottlePolicy {
+  threshold: number
+  baseSeconds: number
+  capSeconds: number
+  windowSeconds: number
+}
 
 /**
  * Takes one attempt on `key` unless it is locked, in one statement (atomic across processes): the count restarts
@@ -9,8 +14,14 @@ export interface ThrottlePolicy { threshold: number; baseSeconds: number; capSec
  * min(cap, base × 2^(count − threshold)) seconds, before the attempt is evaluated (a burst in parallel cannot slip
  * past the threshold). Returns `{ taken: true }`, or `{ taken: false, lockedUntil }` for a locked key.
  */
-export async function takeAttempt(db: Queryable, key: string, p: ThrottlePolicy, now: Date): Promise<{ taken: true } | { taken: false; lockedUntil: Date | null }> {
-  const lock = (a: string) => `case when ${a} >= $3::int then $2::timestamptz + make_interval(secs => least($5::float8, $4::float8 * power(2, ${a} - $3::int))) end`
+export async function takeAttempt(
+  db: Queryable,
+  key: string,
+  p: ThrottlePolicy,
+  now: Date,
+): Promise<{ taken: true } | { taken: false; lockedUntil: Date | null }> {
+  const lock = (a: string) =>
+    `case when ${a} >= $3::int then $2::timestamptz + make_interval(secs => least($5::float8, $4::float8 * power(2, ${a} - $3::int))) end`
   const [row] = await db.query<{ taken: boolean; locked_until: Date | null }>(
     `with taken as (
        insert into auth_throttle as t (key, attempts, last_at, locked_until)
@@ -22,13 +33,16 @@ export async function takeAttempt(db: Queryable, key: string, p: ThrottlePolicy,
        returning 1
      )
      select exists (select 1 from taken) as taken, (select locked_until from auth_throttle where key = $1) as locked_until`,
-    [key, now.toISOString(), p.threshold, p.baseSeconds, p.capSeconds, p.windowSeconds])
+    [key, now.toISOString(), p.threshold, p.baseSeconds, p.capSeconds, p.windowSeconds],
+  )
   return row!.taken ? { taken: true } : { taken: false, lockedUntil: row!.locked_until && new Date(row!.locked_until) }
 }
 
 /** Gives back an attempt that succeeded or was not evaluated: the count goes down by one and any lock it set goes. */
 export async function releaseAttempt(db: Queryable, key: string): Promise<void> {
-  await db.query('update auth_throttle set attempts = greatest(attempts - 1, 0), locked_until = null where key = $1', [key])
+  await db.query('update auth_throttle set attempts = greatest(attempts - 1, 0), locked_until = null where key = $1', [
+    key,
+  ])
 }
 
 /** Forgets a key (a successful login to the account, a password set again). */
@@ -38,7 +52,10 @@ export async function clearThrottle(db: Queryable, key: string): Promise<void> {
 
 /** When `key`'s lock ends, if it is locked at `now`. */
 export async function lockedUntil(db: Queryable, key: string, now: Date): Promise<Date | undefined> {
-  const [row] = await db.query<{ locked_until: Date }>('select locked_until from auth_throttle where key = $1 and locked_until > $2', [key, now.toISOString()])
+  const [row] = await db.query<{ locked_until: Date }>(
+    'select locked_until from auth_throttle where key = $1 and locked_until > $2',
+    [key, now.toISOString()],
+  )
   return row ? new Date(row.locked_until) : undefined
 }
 
@@ -46,7 +63,10 @@ export async function lockedUntil(db: Queryable, key: string, now: Date): Promis
  * Stores a challenge for `cardNo` whatever the card (card_id null for a number no card has: the same statement,
  * the same work) and, in the same statement, deletes up to `purgeLimit` challenges expired before `purgeBefore`.
  */
-export async function insertChallenge(db: Queryable, c: { id: string; cardNo: string; nonce: string; expiresAt: Date; purgeBefore: Date; purgeLimit: number }): Promise<void> {
+export async function insertChallenge(
+  db: Queryable,
+  c: { id: string; cardNo: string; nonce: string; expiresAt: Date; purgeBefore: Date; purgeLimit: number },
+): Promise<void> {
   await db.query(
     `with purged as (
        delete from auth_challenges where id in (
@@ -54,12 +74,18 @@ export async function insertChallenge(db: Queryable, c: { id: string; cardNo: st
      )
      insert into auth_challenges (id, card_id, nonce, expires_at)
      select $1, (select id from port_cards where card_no = $2), $3, $4`,
-    [c.id, c.cardNo, c.nonce, c.expiresAt.toISOString(), c.purgeBefore.toISOString(), c.purgeLimit])
+    [c.id, c.cardNo, c.nonce, c.expiresAt.toISOString(), c.purgeBefore.toISOString(), c.purgeLimit],
+  )
 }
 
 export interface SpentChallenge {
-  card_id: string | null; nonce: string; expires_at: Date
-  card_no: string | null; status: string | null; public_key: string | null; alg: string | null
+  card_id: string | null
+  nonce: string
+  expires_at: Date
+  card_no: string | null
+  status: string | null
+  public_key: string | null
+  alg: string | null
 }
 
 /** Marks a challenge used (once only: a second call finds nothing) and returns it with its card, if any. */
@@ -67,12 +93,16 @@ export async function spendChallenge(db: Queryable, id: string, at: Date): Promi
   const [row] = await db.query<SpentChallenge>(
     `with spent as (update auth_challenges set used_at = $2 where id = $1 and used_at is null returning card_id, nonce, expires_at)
      select s.card_id, s.nonce, s.expires_at, p.card_no, p.status, p.public_key, p.alg from spent s left join port_cards p on p.id = s.card_id`,
-    [id, at.toISOString()])
+    [id, at.toISOString()],
+  )
   return row
 }
 
 /** Deletes challenges expired before `challengesBefore` and throttle rows quiet since `throttleBefore` and unlocked at `now`, at most `limit` of each. */
-export async function sweep(db: Queryable, o: { challengesBefore: Date; throttleBefore: Date; now: Date; limit: number }): Promise<{ challenges: number; throttle: number }> {
+export async function sweep(
+  db: Queryable,
+  o: { challengesBefore: Date; throttleBefore: Date; now: Date; limit: number },
+): Promise<{ challenges: number; throttle: number }> {
   const [row] = await db.query<{ challenges: number; throttle: number }>(
     `with c as (
        delete from auth_challenges where id in (
@@ -84,6 +114,7 @@ export async function sweep(db: Queryable, o: { challengesBefore: Date; throttle
        returning 1
      )
      select (select count(*) from c)::int as challenges, (select count(*) from t)::int as throttle`,
-    [o.challengesBefore.toISOString(), o.throttleBefore.toISOString(), o.now.toISOString(), o.limit])
+    [o.challengesBefore.toISOString(), o.throttleBefore.toISOString(), o.now.toISOString(), o.limit],
+  )
   return row!
 }

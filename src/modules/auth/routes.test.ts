@@ -4,7 +4,16 @@ import { buildEnterprise, buildOperator, loginUser, type Headers, type TestOpera
 import { buildApp } from '../../app.js'
 import { loadConfig } from '../../config.js'
 import { countRows } from '../../../test/db.js'
-import { addressKey, checkPassword, createUser, DUMMY_PASSWORD_HASH, hashPassword, issueToken, loginHash, sweepAuth } from './service.js'
+import {
+  addressKey,
+  checkPassword,
+  createUser,
+  DUMMY_PASSWORD_HASH,
+  hashPassword,
+  issueToken,
+  loginHash,
+  sweepAuth,
+} from './service.js'
 import { systemIds } from '../../shared/clock.js'
 
 const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
@@ -27,8 +36,14 @@ describe('auth API', () => {
     op = await buildOperator(t, officer, await buildEnterprise(t, officer))
   })
   const login = (username: string, password: string, remoteAddress?: string) =>
-    t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username, password }, ...(remoteAddress ? { remoteAddress } : {}) })
-  const me = (headers?: Record<string, string>) => t.app.inject({ method: 'GET', url: '/api/v1/auth/me', ...(headers ? { headers } : {}) })
+    t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username, password },
+      ...(remoteAddress ? { remoteAddress } : {}),
+    })
+  const me = (headers?: Record<string, string>) =>
+    t.app.inject({ method: 'GET', url: '/api/v1/auth/me', ...(headers ? { headers } : {}) })
   const newUser = async (role: 'officer' | 'admin' = 'officer') => {
     const username = `user-${systemIds.token(6)}`
     const password = `pw-${systemIds.token(12)}`
@@ -42,7 +57,10 @@ describe('auth API', () => {
       const res = await login(u.username, u.password)
       expect(res.statusCode).toBe(200)
       const s = res.json()
-      expect(s).toMatchObject({ role: 'admin', expiresAt: new Date(t.clock.now().getTime() + EIGHT_HOURS).toISOString() })
+      expect(s).toMatchObject({
+        role: 'admin',
+        expiresAt: new Date(t.clock.now().getTime() + EIGHT_HOURS).toISOString(),
+      })
       expect(s.token).toMatch(/^v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/)
       expect((await me(bearer(s.token))).json()).toEqual({ kind: 'user', id: u.id, role: 'admin', name: u.username })
     })
@@ -65,12 +83,14 @@ describe('auth API', () => {
 
     it('checks an unknown username against a dummy scrypt hash made like real ones, which no password matches', async () => {
       const real = hashPassword('some password')
-      const shape = (h: string) => h.split('$').map((part, i) => (i === 0 ? part : Buffer.from(part, 'base64url').length))
+      const shape = (h: string) =>
+        h.split('$').map((part, i) => (i === 0 ? part : Buffer.from(part, 'base64url').length))
       expect(loginHash(undefined)).toBe(DUMMY_PASSWORD_HASH)
       expect(shape(DUMMY_PASSWORD_HASH)).toEqual(['scrypt', 16, 64])
       expect(shape(DUMMY_PASSWORD_HASH)).toEqual(shape(real))
       expect(loginHash({ password_hash: real })).toBe(real)
-      for (const pw of ['', 'some password', 'not-the-password']) expect(checkPassword(pw, DUMMY_PASSWORD_HASH)).toBe(false)
+      for (const pw of ['', 'some password', 'not-the-password'])
+        expect(checkPassword(pw, DUMMY_PASSWORD_HASH)).toBe(false)
     })
 
     it('refuses a disabled account at login and ends its open sessions', async () => {
@@ -121,7 +141,10 @@ describe('auth API', () => {
       const locks: string[] = []
       for (let failures = 0; failures < 12;) {
         const res = await login(u.username, wrong, addr)
-        if (res.statusCode === 401) { failures++; continue }
+        if (res.statusCode === 401) {
+          failures++
+          continue
+        }
         expect(res.statusCode).toBe(429)
         locks.push(res.headers['retry-after'] as string)
         t.clock.advance(Number(res.headers['retry-after']) * 1000)
@@ -166,7 +189,9 @@ describe('auth API', () => {
 
     it('limits a client address to 50 failures over any accounts, leaving other addresses alone', async () => {
       const addr = '198.51.100.20'
-      const rs = await Promise.all(Array.from({ length: 50 }, (_, i) => login(`spray-${i}-${systemIds.token(4)}`, wrong, addr)))
+      const rs = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => login(`spray-${i}-${systemIds.token(4)}`, wrong, addr)),
+      )
       expect(new Set(statuses(rs))).toEqual(new Set([401]))
       const u = await newUser()
       const refused = await login(u.username, u.password, addr)
@@ -181,7 +206,9 @@ describe('auth API', () => {
     it('does not count successful logins against the address', async () => {
       const u = await newUser()
       for (let i = 0; i < 55; i++) expect((await login(u.username, u.password, '198.51.100.30')).statusCode).toBe(200)
-      const [row] = await t.db.query<{ attempts: number }>('select attempts from auth_throttle where key = $1', [addressKey('198.51.100.30')])
+      const [row] = await t.db.query<{ attempts: number }>('select attempts from auth_throttle where key = $1', [
+        addressKey('198.51.100.30'),
+      ])
       expect(row?.attempts ?? 0).toBe(0)
     })
 
@@ -189,9 +216,18 @@ describe('auth API', () => {
       const u = await newUser()
       const addr = '203.0.113.15'
       for (let i = 0; i < 5; i++) await login(u.username, wrong, addr)
-      const other = await buildApp(loadConfig({}, { logLevel: 'silent', cebMatching: false }), { db: t.db, clock: t.clock, ids: systemIds })
+      const other = await buildApp(loadConfig({}, { logLevel: 'silent', cebMatching: false }), {
+        db: t.db,
+        clock: t.clock,
+        ids: systemIds,
+      })
       try {
-        const res = await other.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: u.username, password: u.password }, remoteAddress: addr })
+        const res = await other.inject({
+          method: 'POST',
+          url: '/api/v1/auth/login',
+          payload: { username: u.username, password: u.password },
+          remoteAddress: addr,
+        })
         expect(res.statusCode).toBe(429)
         expect(res.json().code).toBe('RATE_LIMITED')
       } finally {
@@ -228,11 +264,23 @@ describe('auth API', () => {
 
   describe('/api/v1/auth/me', () => {
     it('names an officer', async () => {
-      expect((await me(officer.headers)).json()).toEqual({ kind: 'user', id: officer.id, role: 'officer', name: officer.username })
+      expect((await me(officer.headers)).json()).toEqual({
+        kind: 'user',
+        id: officer.id,
+        role: 'officer',
+        name: officer.username,
+      })
     })
 
     it('names a card holder with the card and its enterprise', async () => {
-      expect((await me(op.headers)).json()).toEqual({ kind: 'card', id: op.cardId, role: 'operator', name: 'Li Lei', enterpriseId: op.enterprise.id, cardNo: op.cardNo })
+      expect((await me(op.headers)).json()).toEqual({
+        kind: 'card',
+        id: op.cardId,
+        role: 'operator',
+        name: 'Li Lei',
+        enterpriseId: op.enterprise.id,
+        cardNo: op.cardNo,
+      })
     })
 
     it('requires a token: 401 AUTH_REQUIRED at /headers/authorization', async () => {
@@ -268,7 +316,12 @@ describe('auth API', () => {
       const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'))
       const longer = Buffer.from(JSON.stringify({ ...claims, e: claims.e + 365 * 86400 })).toString('base64url')
       const asCard = Buffer.from(JSON.stringify({ ...claims, k: 'c', s: op.cardId })).toString('base64url')
-      for (const forged of [`${v}.${longer}.${mac}`, `${v}.${asCard}.${mac}`, `v2.${payload}.${mac}`, `${v}.${payload}.`]) {
+      for (const forged of [
+        `${v}.${longer}.${mac}`,
+        `${v}.${asCard}.${mac}`,
+        `v2.${payload}.${mac}`,
+        `${v}.${payload}.`,
+      ]) {
         const res = await me(bearer(forged))
         expect(res.statusCode).toBe(401)
         expect(res.json().code).toBe('AUTH_INVALID_TOKEN')
@@ -276,7 +329,12 @@ describe('auth API', () => {
     })
 
     it('refuses a well-formed token made with another secret', async () => {
-      const forged = issueToken('not-the-installation-secret', 'user', officer.id, new Date(t.clock.now().getTime() + EIGHT_HOURS))
+      const forged = issueToken(
+        'not-the-installation-secret',
+        'user',
+        officer.id,
+        new Date(t.clock.now().getTime() + EIGHT_HOURS),
+      )
       const res = await me(bearer(forged))
       expect(res.statusCode).toBe(401)
       expect(res.json().code).toBe('AUTH_INVALID_TOKEN')

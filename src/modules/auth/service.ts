@@ -32,7 +32,8 @@ export function hashPassword(password: string, salt = randomBytes(16)): string {
 export const DUMMY_PASSWORD_HASH = hashPassword(randomBytes(32).toString('base64url'))
 
 /** The hash a login attempt is checked against: the account's, or {@link DUMMY_PASSWORD_HASH} without one. */
-export const loginHash = (user: { password_hash: string } | undefined): string => user?.password_hash ?? DUMMY_PASSWORD_HASH
+export const loginHash = (user: { password_hash: string } | undefined): string =>
+  user?.password_hash ?? DUMMY_PASSWORD_HASH
 
 export function checkPassword(password: string, stored: string): boolean {
   const [scheme, salt, hash] = stored.split('$')
@@ -42,15 +43,29 @@ export function checkPassword(password: string, stored: string): boolean {
   return timingSafeEqual(expected, actual)
 }
 
-interface TokenPayload { k: 'u' | 'c'; s: string; e: number }
+interface TokenPayload {
+  k: 'u' | 'c'
+  s: string
+  e: number
+}
 
 /** Session tokens: `v1.<payload>.<HMAC-SHA256>`, stateless; status (revoked card, disabled user) is checked per request. */
 export function issueToken(secret: string, kind: 'user' | 'card', subject: string, expiresAt: Date): string {
-  const payload = Buffer.from(JSON.stringify({ k: kind === 'user' ? 'u' : 'c', s: subject, e: Math.floor(expiresAt.getTime() / 1000) } satisfies TokenPayload)).toString('base64url')
+  const payload = Buffer.from(
+    JSON.stringify({
+      k: kind === 'user' ? 'u' : 'c',
+      s: subject,
+      e: Math.floor(expiresAt.getTime() / 1000),
+    } satisfies TokenPayload),
+  ).toString('base64url')
   return `v1.${payload}.${createHmac('sha256', secret).update(payload).digest('base64url')}`
 }
 
-export function readToken(secret: string, token: string, now: Date): { kind: 'user' | 'card'; subject: string } | undefined {
+export function readToken(
+  secret: string,
+  token: string,
+  now: Date,
+): { kind: 'user' | 'card'; subject: string } | undefined {
   const [v, payload, mac, extra] = token.split('.')
   if (v !== 'v1' || !payload || !mac || extra !== undefined) return undefined
   // Compare the text, not decoded bytes: base64url decoding ignores a last character's unused bits.
@@ -58,40 +73,73 @@ export function readToken(secret: string, token: string, now: Date): { kind: 'us
   const given = Buffer.from(mac)
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined
   let p: TokenPayload
-  try { p = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as TokenPayload } catch { return undefined }
+  try {
+    p = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as TokenPayload
+  } catch {
+    return undefined
+  }
   if (typeof p.e !== 'number' || p.e * 1000 < now.getTime()) return undefined
   return { kind: p.k === 'u' ? 'user' : 'card', subject: p.s }
 }
 
 /** The per-installation secret that signs session tokens, shared by all processes through the database. */
 export async function sessionSecret(db: Db, ids: Ids): Promise<string> {
-  await db.query(`insert into settings (key, value) values ('session_secret', $1::jsonb) on conflict (key) do nothing`, [JSON.stringify(ids.token(32))])
+  await db.query(
+    `insert into settings (key, value) values ('session_secret', $1::jsonb) on conflict (key) do nothing`,
+    [JSON.stringify(ids.token(32))],
+  )
   const [row] = await db.query<{ value: string }>(`select value from settings where key = 'session_secret'`)
   return row!.value
 }
 
 /** Reads the bearer token of an Authorization header (signature and expiry only), or throws 401. */
-export function readSession(secret: string, header: string | undefined, now: Date): { kind: 'user' | 'card'; subject: string } {
+export function readSession(
+  secret: string,
+  header: string | undefined,
+  now: Date,
+): { kind: 'user' | 'card'; subject: string } {
   if (!header) throw unauthorized('AUTH_REQUIRED', 'a bearer token is required', '/headers/authorization')
   const m = /^Bearer\s+(\S+)$/i.exec(header)
   const tok = m ? readToken(secret, m[1]!, now) : undefined
-  if (!tok) throw unauthorized('AUTH_INVALID_TOKEN', 'the session token is invalid or expired', '/headers/authorization')
+  if (!tok)
+    throw unauthorized('AUTH_INVALID_TOKEN', 'the session token is invalid or expired', '/headers/authorization')
   return tok
 }
 
 /** Resolves a bearer token to a live actor (card active, account enabled), or throws 401. */
-export async function authenticate(db: Queryable, secret: string, header: string | undefined, now: Date): Promise<Actor> {
+export async function authenticate(
+  db: Queryable,
+  secret: string,
+  header: string | undefined,
+  now: Date,
+): Promise<Actor> {
   const tok = readSession(secret, header, now)
   if (tok.kind === 'user') {
     const [u] = await db.query<{ id: string; role: 'admin' | 'officer'; username: string; disabled_at: Date | null }>(
-      'select id, role, username, disabled_at from users where id = $1', [tok.subject])
-    if (!u || u.disabled_at) throw unauthorized('AUTH_ACCOUNT_DISABLED', 'the account is disabled', '/headers/authorization')
+      'select id, role, username, disabled_at from users where id = $1',
+      [tok.subject],
+    )
+    if (!u || u.disabled_at)
+      throw unauthorized('AUTH_ACCOUNT_DISABLED', 'the account is disabled', '/headers/authorization')
     return { kind: 'user', id: u.id, role: u.role, name: u.username }
   }
-  const [c] = await db.query<{ id: string; enterprise_id: string; card_no: string; status: string; operator_name: string }>(
-    'select id, enterprise_id, card_no, status, operator_name from port_cards where id = $1', [tok.subject])
-  if (!c || c.status !== 'ACTIVE') throw unauthorized('CARD_REVOKED', 'the port card of this session is revoked', '/headers/authorization')
-  return { kind: 'card', id: c.id, role: 'operator', enterpriseId: c.enterprise_id, cardNo: c.card_no, name: c.operator_name }
+  const [c] = await db.query<{
+    id: string
+    enterprise_id: string
+    card_no: string
+    status: string
+    operator_name: string
+  }>('select id, enterprise_id, card_no, status, operator_name from port_cards where id = $1', [tok.subject])
+  if (!c || c.status !== 'ACTIVE')
+    throw unauthorized('CARD_REVOKED', 'the port card of this session is revoked', '/headers/authorization')
+  return {
+    kind: 'card',
+    id: c.id,
+    role: 'operator',
+    enterpriseId: c.enterprise_id,
+    cardNo: c.card_no,
+    name: c.operator_name,
+  }
 }
 
 /** Throws 403 unless the actor has one of `roles`. */
@@ -99,7 +147,13 @@ export function requireRole<R extends Role>(actor: Actor, ...roles: R[]): assert
   if (!(roles as Role[]).includes(actor.role)) throw forbidden(`requires role ${roles.join(' or ')}`)
 }
 
-export interface AuthDeps { db: Db; clock: Clock; ids: Ids; secret: string; sessionTtl: number }
+export interface AuthDeps {
+  db: Db
+  clock: Clock
+  ids: Ids
+  secret: string
+  sessionTtl: number
+}
 
 /**
  * Login throttling (ARCHITECTURE.md, Security). Per account (any username, known or not, so a lock tells nothing
@@ -118,7 +172,11 @@ const accountKey = (username: string) => `user:${username}`
 export function addressKey(ip: string): string {
   try {
     const a = ipaddr.process(ip)
-    if (a.kind() === 'ipv6') return `addr:${(a as ipaddr.IPv6).parts.slice(0, 4).map((p) => p.toString(16)).join(':')}::/64`
+    if (a.kind() === 'ipv6')
+      return `addr:${(a as ipaddr.IPv6).parts
+        .slice(0, 4)
+        .map((p) => p.toString(16))
+        .join(':')}::/64`
     return `addr:${a.toString()}`
   } catch {
     return `addr:${ip}`
@@ -150,7 +208,9 @@ export async function passwordLogin(deps: AuthDeps, username: string, password: 
     throw e
   }
   const [u] = await deps.db.query<{ id: string; password_hash: string; role: string; disabled_at: Date | null }>(
-    'select id, password_hash, role, disabled_at from users where username = $1', [username])
+    'select id, password_hash, role, disabled_at from users where username = $1',
+    [username],
+  )
   // Always one scrypt: against the dummy hash for an unknown username, and before looking at disabled_at.
   const matches = checkPassword(password, loginHash(u))
   if (!u || u.disabled_at || !matches) {
@@ -180,7 +240,14 @@ export async function createChallenge(deps: AuthDeps, cardNo: string, ip: string
   const id = deps.ids.uuid()
   const nonce = deps.ids.token(32)
   const expiresAt = new Date(now.getTime() + CHALLENGE_TTL_MS)
-  await repo.insertChallenge(deps.db, { id, cardNo, nonce, expiresAt, purgeBefore: new Date(now.getTime() - CHALLENGE_KEEP_MS), purgeLimit: PURGE_ON_INSERT })
+  await repo.insertChallenge(deps.db, {
+    id,
+    cardNo,
+    nonce,
+    expiresAt,
+    purgeBefore: new Date(now.getTime() - CHALLENGE_KEEP_MS),
+    purgeLimit: PURGE_ON_INSERT,
+  })
   return { challengeId: id, challenge: `kouan-login:${cardNo}:${nonce}`, expiresAt: expiresAt.toISOString() }
 }
 
@@ -200,32 +267,54 @@ export async function cardLogin(deps: AuthDeps, challengeId: string, signature: 
   // cannot be retried against the same challenge.
   const row = await repo.spendChallenge(deps.db, challengeId, now)
   if (!row) throw unauthorized('AUTH_CHALLENGE_INVALID', 'unknown or already used challenge', '/body/challengeId')
-  if (new Date(row.expires_at).getTime() < now.getTime()) throw unauthorized('AUTH_CHALLENGE_EXPIRED', 'the challenge has expired', '/body/challengeId')
+  if (new Date(row.expires_at).getTime() < now.getTime())
+    throw unauthorized('AUTH_CHALLENGE_EXPIRED', 'the challenge has expired', '/body/challengeId')
   const text = Buffer.from(`kouan-login:${row.card_no ?? ''}:${row.nonce}`, 'utf8')
   const alg = row.alg ? algorithms[row.alg] : ed25519
   let verified = false
-  try { verified = !!alg && alg.verify(row.public_key ?? NO_CARD_KEY, text, signature) && row.card_id !== null } catch { verified = false }
-  if (!verified) throw unauthorized('AUTH_BAD_SIGNATURE', 'the signature does not verify against the card key', '/body/signature')
+  try {
+    verified = !!alg && alg.verify(row.public_key ?? NO_CARD_KEY, text, signature) && row.card_id !== null
+  } catch {
+    verified = false
+  }
+  if (!verified)
+    throw unauthorized('AUTH_BAD_SIGNATURE', 'the signature does not verify against the card key', '/body/signature')
   // Only the holder of the card's key learns that the card is revoked.
-  if (row.status !== 'ACTIVE') throw unauthorized('CARD_REVOKED', `port card ${row.card_no} is revoked`, '/body/challengeId')
+  if (row.status !== 'ACTIVE')
+    throw unauthorized('CARD_REVOKED', `port card ${row.card_no} is revoked`, '/body/challengeId')
   await repo.releaseAttempt(deps.db, address)
   const expiresAt = new Date(now.getTime() + deps.sessionTtl * 1000)
-  return { token: issueToken(deps.secret, 'card', row.card_id!, expiresAt), expiresAt: expiresAt.toISOString(), role: 'operator' }
+  return {
+    token: issueToken(deps.secret, 'card', row.card_id!, expiresAt),
+    expiresAt: expiresAt.toISOString(),
+    role: 'operator',
+  }
 }
 
 /** Deletes expired challenges and throttle counters quiet for their window and unlocked (bounded per call). */
 export async function sweepAuth(deps: { db: Queryable; clock: Clock }, limit = 10_000) {
   const now = deps.clock.now()
   const window = Math.max(THROTTLE.account.windowSeconds, THROTTLE.address.windowSeconds) * 1000
-  return repo.sweep(deps.db, { challengesBefore: new Date(now.getTime() - CHALLENGE_KEEP_MS), throttleBefore: new Date(now.getTime() - window), now, limit })
+  return repo.sweep(deps.db, {
+    challengesBefore: new Date(now.getTime() - CHALLENGE_KEEP_MS),
+    throttleBefore: new Date(now.getTime() - window),
+    now,
+    limit,
+  })
 }
 
-export async function createUser(db: Db, clock: Clock, ids: Ids, u: { username: string; password: string; role: 'admin' | 'officer'; displayName?: string }) {
+export async function createUser(
+  db: Db,
+  clock: Clock,
+  ids: Ids,
+  u: { username: string; password: string; role: 'admin' | 'officer'; displayName?: string },
+) {
   const id = ids.uuid()
   await db.query(
     `insert into users (id, username, display_name, role, password_hash, created_at) values ($1, $2, $3, $4, $5, $6)
      on conflict (username) do update set password_hash = excluded.password_hash, role = excluded.role, disabled_at = null`,
-    [id, u.username, u.displayName ?? u.username, u.role, hashPassword(u.password), clock.now().toISOString()])
+    [id, u.username, u.displayName ?? u.username, u.role, hashPassword(u.password), clock.now().toISOString()],
+  )
   const [row] = await db.query<{ id: string }>('select id from users where username = $1', [u.username])
   // Setting the password again lifts a login lock on the account.
   await repo.clearThrottle(db, accountKey(u.username))

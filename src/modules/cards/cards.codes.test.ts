@@ -15,7 +15,17 @@ describe('port card error codes', () => {
     enterprise = await buildEnterprise(t, officer)
   })
   const issue = (kind: 'LEGAL' | 'OPERATOR') =>
-    t.app.inject({ method: 'POST', url: '/api/v1/cards', headers: officer.headers, payload: { enterpriseId: enterprise.id, operatorName: 'Wang Fang', kind, publicKey: ed25519.generate().publicKey } })
+    t.app.inject({
+      method: 'POST',
+      url: '/api/v1/cards',
+      headers: officer.headers,
+      payload: {
+        enterpriseId: enterprise.id,
+        operatorName: 'Wang Fang',
+        kind,
+        publicKey: ed25519.generate().publicKey,
+      },
+    })
 
   it('CARD_LEGAL_EXISTS: a second active legal-entity card for one enterprise, 409 at /body/kind, nothing issued', async () => {
     expect((await issue('LEGAL')).statusCode).toBe(201)

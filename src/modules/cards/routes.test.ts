@@ -1,7 +1,15 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { T0, useTestApp, type TestApp } from '../../../test/app.js'
 import { countRows } from '../../../test/db.js'
-import { auditRows, buildEnterprise, buildOperator, cardLogin, loginUser, type Headers, type TestEnterprise } from '../../../test/factories.js'
+import {
+  auditRows,
+  buildEnterprise,
+  buildOperator,
+  cardLogin,
+  loginUser,
+  type Headers,
+  type TestEnterprise,
+} from '../../../test/factories.js'
 import { ed25519, keyId } from '../../shared/signing.js'
 import { sweepAuth } from '../auth/service.js'
 
@@ -10,7 +18,11 @@ const UNKNOWN_ID = '00000000-0000-7000-8000-000000000000'
 /** 32 bytes that are no Ed25519 point: y = 2 has no x on the curve (checked in src/shared/signing.test.ts). */
 function offCurveKey(): string {
   const P = 2n ** 255n - 19n
-  const pow = (b: bigint, e: bigint) => { let r = 1n; for (b %= P; e > 0n; e >>= 1n, b = (b * b) % P) if (e & 1n) r = (r * b) % P; return r }
+  const pow = (b: bigint, e: bigint) => {
+    let r = 1n
+    for (b %= P; e > 0n; e >>= 1n, b = (b * b) % P) if (e & 1n) r = (r * b) % P
+    return r
+  }
   const d = (((-121665n * pow(121666n, P - 2n)) % P) + P) % P
   for (let y = 2n; ; y++) {
     const x2 = ((y * y - 1n) * pow(d * y * y + 1n, P - 2n)) % P
@@ -22,8 +34,10 @@ function offCurveKey(): string {
   }
 }
 
-const issue = (t: TestApp, headers: Headers, payload: object) => t.app.inject({ method: 'POST', url: '/api/v1/cards', headers, payload })
-const challenge = (t: TestApp, cardNo: string) => t.app.inject({ method: 'POST', url: '/api/v1/auth/challenge', payload: { cardNo } })
+const issue = (t: TestApp, headers: Headers, payload: object) =>
+  t.app.inject({ method: 'POST', url: '/api/v1/cards', headers, payload })
+const challenge = (t: TestApp, cardNo: string) =>
+  t.app.inject({ method: 'POST', url: '/api/v1/auth/challenge', payload: { cardNo } })
 const answer = (t: TestApp, challengeId: string, signature: string) =>
   t.app.inject({ method: 'POST', url: '/api/v1/auth/card-login', payload: { challengeId, signature } })
 const signChallenge = (privateKey: string, text: string) => ed25519.sign(privateKey, Buffer.from(text, 'utf8'))
@@ -47,23 +61,49 @@ describe('port cards API', () => {
   describe('issuing', () => {
     it('issues a card: 201, stored ACTIVE and NEW, audited', async () => {
       const keys = ed25519.generate()
-      const res = await issue(t, officer.headers, { enterpriseId: ent.id, operatorName: 'Li Lei', publicKey: keys.publicKey })
+      const res = await issue(t, officer.headers, {
+        enterpriseId: ent.id,
+        operatorName: 'Li Lei',
+        publicKey: keys.publicKey,
+      })
       expect(res.statusCode).toBe(201)
       const card = res.json()
       expect(card).toMatchObject({
-        enterpriseId: ent.id, kind: 'OPERATOR', operatorName: 'Li Lei', alg: 'Ed25519', publicKey: keys.publicKey, keyId: keyId(keys.publicKey),
-        status: 'ACTIVE', issueType: 'NEW', replaces: null, issuedAt: T0, revokedAt: null, revokeReason: null,
+        enterpriseId: ent.id,
+        kind: 'OPERATOR',
+        operatorName: 'Li Lei',
+        alg: 'Ed25519',
+        publicKey: keys.publicKey,
+        keyId: keyId(keys.publicKey),
+        status: 'ACTIVE',
+        issueType: 'NEW',
+        replaces: null,
+        issuedAt: T0,
+        revokedAt: null,
+        revokeReason: null,
       })
       expect(card.cardNo).toMatch(new RegExp(`^EP${ent.customsCode}[0-9A-Z]{6}$`))
-      const [row] = await t.db.query('select card_no, status, issue_type, public_key from port_cards where id = $1', [card.id])
+      const [row] = await t.db.query('select card_no, status, issue_type, public_key from port_cards where id = $1', [
+        card.id,
+      ])
       expect(row).toEqual({ card_no: card.cardNo, status: 'ACTIVE', issue_type: 'NEW', public_key: keys.publicKey })
       const audit = await auditRows(t, 'card', card.id)
-      expect(audit).toEqual([expect.objectContaining({ action: 'CARD_ISSUED', actor: `user:${officer.username}`, data: { cardNo: card.cardNo, enterpriseId: ent.id, alg: 'Ed25519', keyId: card.keyId, kind: 'OPERATOR' } })])
+      expect(audit).toEqual([
+        expect.objectContaining({
+          action: 'CARD_ISSUED',
+          actor: `user:${officer.username}`,
+          data: { cardNo: card.cardNo, enterpriseId: ent.id, alg: 'Ed25519', keyId: card.keyId, kind: 'OPERATOR' },
+        }),
+      ])
     })
 
     it('refuses a public key that is not 43 base64url characters: 400 at /body/publicKey, nothing written', async () => {
       const before = await cardsOf(ent.id)
-      const res = await issue(t, officer.headers, { enterpriseId: ent.id, operatorName: 'Li Lei', publicKey: ed25519.generate().publicKey.slice(1) })
+      const res = await issue(t, officer.headers, {
+        enterpriseId: ent.id,
+        operatorName: 'Li Lei',
+        publicKey: ed25519.generate().publicKey.slice(1),
+      })
       expect(res.statusCode).toBe(400)
       expect(res.json()).toMatchObject({ code: 'VALIDATION_FAILED', pointer: '/body/publicKey' })
       expect(await cardsOf(ent.id)).toBe(before)
@@ -71,14 +111,22 @@ describe('port cards API', () => {
 
     it('refuses a 32-byte key that is no Ed25519 point: 422 CARD_BAD_PUBLIC_KEY at /body/publicKey, nothing written', async () => {
       const before = await cardsOf(ent.id)
-      const res = await issue(t, officer.headers, { enterpriseId: ent.id, operatorName: 'Li Lei', publicKey: offCurveKey() })
+      const res = await issue(t, officer.headers, {
+        enterpriseId: ent.id,
+        operatorName: 'Li Lei',
+        publicKey: offCurveKey(),
+      })
       expect(res.statusCode).toBe(422)
       expect(res.json()).toMatchObject({ code: 'CARD_BAD_PUBLIC_KEY', pointer: '/body/publicKey' })
       expect(await cardsOf(ent.id)).toBe(before)
     })
 
     it('refuses an unknown enterprise: 404 at /body/enterpriseId', async () => {
-      const res = await issue(t, officer.headers, { enterpriseId: UNKNOWN_ID, operatorName: 'Li Lei', publicKey: ed25519.generate().publicKey })
+      const res = await issue(t, officer.headers, {
+        enterpriseId: UNKNOWN_ID,
+        operatorName: 'Li Lei',
+        publicKey: ed25519.generate().publicKey,
+      })
       expect(res.statusCode).toBe(404)
       expect(res.json()).toMatchObject({ code: 'ENTERPRISE_NOT_FOUND', pointer: '/body/enterpriseId' })
       expect(await cardsOf(UNKNOWN_ID)).toBe(0)
@@ -87,7 +135,11 @@ describe('port cards API', () => {
     it('lets no operator issue cards, not even for its own enterprise', async () => {
       const op = await buildOperator(t, officer, ent)
       const before = await cardsOf(ent.id)
-      const res = await issue(t, op.headers, { enterpriseId: ent.id, operatorName: 'Self Service', publicKey: ed25519.generate().publicKey })
+      const res = await issue(t, op.headers, {
+        enterpriseId: ent.id,
+        operatorName: 'Self Service',
+        publicKey: ed25519.generate().publicKey,
+      })
       expect(res.statusCode).toBe(403)
       expect(await cardsOf(ent.id)).toBe(before)
     })
@@ -104,9 +156,21 @@ describe('port cards API', () => {
       const res = await answer(t, challengeId, signChallenge(privateKey, text))
       expect(res.statusCode).toBe(200)
       expect(res.json()).toMatchObject({ role: 'operator' })
-      const me = await t.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { authorization: `Bearer ${res.json().token}` } })
-      expect(me.json()).toMatchObject({ kind: 'card', id: card.id, cardNo: card.cardNo, enterpriseId: ent.id, role: 'operator' })
-      const [row] = await t.db.query<{ used_at: Date | null }>('select used_at from auth_challenges where id = $1', [challengeId])
+      const me = await t.app.inject({
+        method: 'GET',
+        url: '/api/v1/auth/me',
+        headers: { authorization: `Bearer ${res.json().token}` },
+      })
+      expect(me.json()).toMatchObject({
+        kind: 'card',
+        id: card.id,
+        cardNo: card.cardNo,
+        enterpriseId: ent.id,
+        role: 'operator',
+      })
+      const [row] = await t.db.query<{ used_at: Date | null }>('select used_at from auth_challenges where id = $1', [
+        challengeId,
+      ])
       expect(row!.used_at).not.toBeNull()
     })
 
@@ -166,8 +230,11 @@ describe('port cards API', () => {
       const known = await challenge(t, card.cardNo)
       const unknown = await challenge(t, unknownNo)
       expect(unknown.statusCode).toBe(200)
-      const shape = (body: { challengeId: string; challenge: string; expiresAt: string }, cardNo: string) =>
-        ({ ...body, challengeId: /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(body.challengeId), challenge: body.challenge.replace(cardNo, 'CARD').replace(/[A-Za-z0-9_-]{43}$/, 'NONCE') })
+      const shape = (body: { challengeId: string; challenge: string; expiresAt: string }, cardNo: string) => ({
+        ...body,
+        challengeId: /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(body.challengeId),
+        challenge: body.challenge.replace(cardNo, 'CARD').replace(/[A-Za-z0-9_-]{43}$/, 'NONCE'),
+      })
       expect(shape(unknown.json(), unknownNo)).toEqual(shape(known.json(), card.cardNo))
       const someKey = ed25519.generate().privateKey
       const a = await answer(t, known.json().challengeId, signChallenge(someKey, known.json().challenge))
@@ -184,8 +251,12 @@ describe('port cards API', () => {
 
     it('purges expired challenges when new ones are issued: rows stay bounded', async () => {
       const { card } = await newCard()
-      for (let i = 0; i < 5; i++) expect((await challenge(t, i % 2 ? card.cardNo : `EP${ent.customsCode}Q${i}Q${i}Q${i}`)).statusCode).toBe(200)
-      const stale = () => countRows(t.db, 'auth_challenges', 'expires_at < $1', [new Date(t.clock.now().getTime() - 5 * 60_000).toISOString()])
+      for (let i = 0; i < 5; i++)
+        expect((await challenge(t, i % 2 ? card.cardNo : `EP${ent.customsCode}Q${i}Q${i}Q${i}`)).statusCode).toBe(200)
+      const stale = () =>
+        countRows(t.db, 'auth_challenges', 'expires_at < $1', [
+          new Date(t.clock.now().getTime() - 5 * 60_000).toISOString(),
+        ])
       t.clock.advance(8 * 60_000)
       expect(await stale()).toBeGreaterThanOrEqual(5)
       expect((await challenge(t, card.cardNo)).statusCode).toBe(200)
@@ -203,7 +274,7 @@ describe('port cards API', () => {
   })
 
   describe('reading a card', () => {
-    it('shows an operator its own enterprise\'s card; another enterprise\'s answers exactly like a card that does not exist (404)', async () => {
+    it("shows an operator its own enterprise's card; another enterprise's answers exactly like a card that does not exist (404)", async () => {
       const op = await buildOperator(t, officer, ent)
       const foreign = await buildOperator(t, officer, await buildEnterprise(t, officer))
       const get = (headers: Headers, id: string) => t.app.inject({ method: 'GET', url: `/api/v1/cards/${id}`, headers })
@@ -221,10 +292,16 @@ describe('port cards API', () => {
 
   describe('replacement and revocation', () => {
     const replace = (id: string, publicKey: string, reason = 'UKey lost on site') =>
-      t.app.inject({ method: 'POST', url: `/api/v1/cards/${id}/replace`, headers: officer.headers, payload: { publicKey, reason } })
+      t.app.inject({
+        method: 'POST',
+        url: `/api/v1/cards/${id}/replace`,
+        headers: officer.headers,
+        payload: { publicKey, reason },
+      })
     const revoke = (headers: Headers, id: string, reason = 'LOST') =>
       t.app.inject({ method: 'POST', url: `/api/v1/cards/${id}/revoke`, headers, payload: { reason } })
-    const getCard = async (id: string) => (await t.app.inject({ method: 'GET', url: `/api/v1/cards/${id}`, headers: officer.headers })).json()
+    const getCard = async (id: string) =>
+      (await t.app.inject({ method: 'GET', url: `/api/v1/cards/${id}`, headers: officer.headers })).json()
 
     it('replaces a card: the old one REVOKED as SUPERSEDED, the new one a REPLACEMENT pointing back, both audited', async () => {
       const op = await buildOperator(t, officer, ent)
@@ -234,16 +311,29 @@ describe('port cards API', () => {
       const res = await replace(op.cardId, keys.publicKey)
       expect(res.statusCode).toBe(201)
       const fresh = res.json()
-      expect(fresh).toMatchObject({ status: 'ACTIVE', issueType: 'REPLACEMENT', replaces: op.cardId, enterpriseId: ent.id, operatorName: 'Li Lei', publicKey: keys.publicKey, issuedAt: at })
+      expect(fresh).toMatchObject({
+        status: 'ACTIVE',
+        issueType: 'REPLACEMENT',
+        replaces: op.cardId,
+        enterpriseId: ent.id,
+        operatorName: 'Li Lei',
+        publicKey: keys.publicKey,
+        issuedAt: at,
+      })
       expect(fresh.cardNo).not.toBe(op.cardNo)
       expect(await getCard(op.cardId)).toMatchObject({ status: 'REVOKED', revokeReason: 'SUPERSEDED', revokedAt: at })
 
-      expect((await auditRows(t, 'card', op.cardId)).map((a) => [a.action, a.data.reason])).toEqual([['CARD_ISSUED', undefined], ['CARD_REVOKED', 'SUPERSEDED']])
+      expect((await auditRows(t, 'card', op.cardId)).map((a) => [a.action, a.data.reason])).toEqual([
+        ['CARD_ISSUED', undefined],
+        ['CARD_REVOKED', 'SUPERSEDED'],
+      ])
       expect((await auditRows(t, 'card', op.cardId))[1]!.data).toMatchObject({ replacedBy: fresh.id })
-      expect(await auditRows(t, 'card', fresh.id)).toEqual([expect.objectContaining({ action: 'CARD_ISSUED', data: expect.objectContaining({ replaces: op.cardId }) })])
+      expect(await auditRows(t, 'card', fresh.id)).toEqual([
+        expect.objectContaining({ action: 'CARD_ISSUED', data: expect.objectContaining({ replaces: op.cardId }) }),
+      ])
     })
 
-    it('ends the old card\'s session and logins at once; the new card logs in', async () => {
+    it("ends the old card's session and logins at once; the new card logs in", async () => {
       const op = await buildOperator(t, officer, ent)
       const keys = ed25519.generate()
       const fresh = (await replace(op.cardId, keys.publicKey)).json()
@@ -253,14 +343,21 @@ describe('port cards API', () => {
       // The challenge does not say the card is revoked (nor that it exists); only its key holder learns it.
       const ch = await challenge(t, op.cardNo)
       expect(ch.statusCode).toBe(200)
-      const stranger = await answer(t, ch.json().challengeId, signChallenge(ed25519.generate().privateKey, ch.json().challenge))
+      const stranger = await answer(
+        t,
+        ch.json().challengeId,
+        signChallenge(ed25519.generate().privateKey, ch.json().challenge),
+      )
       expect(stranger.json()).toMatchObject({ code: 'AUTH_BAD_SIGNATURE', pointer: '/body/signature' })
       const again = (await challenge(t, op.cardNo)).json()
       const holder = await answer(t, again.challengeId, signChallenge(op.privateKey, again.challenge))
       expect(holder.statusCode).toBe(401)
       expect(holder.json()).toMatchObject({ code: 'CARD_REVOKED', pointer: '/body/challengeId' })
       const headers = await cardLogin(t, fresh.cardNo, keys.privateKey)
-      expect((await t.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers })).json()).toMatchObject({ id: fresh.id, cardNo: fresh.cardNo })
+      expect((await t.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers })).json()).toMatchObject({
+        id: fresh.id,
+        cardNo: fresh.cardNo,
+      })
     })
 
     it('refuses to replace a revoked card: 409 CARD_NOT_ACTIVE, no new card', async () => {
@@ -288,7 +385,7 @@ describe('port cards API', () => {
       expect((await auditRows(t, 'card', card.id)).map((a) => a.action)).toEqual(['CARD_ISSUED', 'CARD_REVOKED'])
     })
 
-    it('lets an operator report the loss of its own enterprise\'s card, not another\'s', async () => {
+    it("lets an operator report the loss of its own enterprise's card, not another's", async () => {
       const op = await buildOperator(t, officer, ent)
       const { card } = await newCard()
       const foreign = await buildOperator(t, officer, await buildEnterprise(t, officer))
@@ -302,7 +399,10 @@ describe('port cards API', () => {
       expect(await getCard(card.id)).toMatchObject({ status: 'ACTIVE' })
       const own = await revoke(op.headers, card.id)
       expect(own.statusCode).toBe(200)
-      expect((await auditRows(t, 'card', card.id)).at(-1)).toMatchObject({ action: 'CARD_REVOKED', actor: `card:${op.cardNo}` })
+      expect((await auditRows(t, 'card', card.id)).at(-1)).toMatchObject({
+        action: 'CARD_REVOKED',
+        actor: `card:${op.cardNo}`,
+      })
     })
   })
 })
@@ -318,8 +418,15 @@ describe('port card statistics', () => {
     return (await loginUser(t, 'officer')).headers
   }
   const newCard = async (headers: Headers) =>
-    (await issue(t, headers, { enterpriseId: ent.id, operatorName: 'Zhang Wei', publicKey: ed25519.generate().publicKey })).json() as { id: string }
-  const stats = (headers: Headers, query: string) => t.app.inject({ method: 'GET', url: `/api/v1/cards/stats?${query}`, headers })
+    (
+      await issue(t, headers, {
+        enterpriseId: ent.id,
+        operatorName: 'Zhang Wei',
+        publicKey: ed25519.generate().publicKey,
+      })
+    ).json() as { id: string }
+  const stats = (headers: Headers, query: string) =>
+    t.app.inject({ method: 'GET', url: `/api/v1/cards/stats?${query}`, headers })
 
   beforeAll(async () => {
     let h = await at('2026-05-11T01:00:00.000Z')
@@ -329,9 +436,19 @@ describe('port card statistics', () => {
     await newCard(h)
     // 2026-05-31 17:30 UTC is 2026-06-01 01:30 in China: a June event.
     h = await at('2026-05-31T17:30:00.000Z')
-    await t.app.inject({ method: 'POST', url: `/api/v1/cards/${a.id}/replace`, headers: h, payload: { publicKey: ed25519.generate().publicKey, reason: 'damaged' } })
+    await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/cards/${a.id}/replace`,
+      headers: h,
+      payload: { publicKey: ed25519.generate().publicKey, reason: 'damaged' },
+    })
     h = await at('2026-06-15T03:00:00.000Z')
-    await t.app.inject({ method: 'POST', url: `/api/v1/cards/${b.id}/revoke`, headers: h, payload: { reason: 'EMPLOYEE_LEFT' } })
+    await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/cards/${b.id}/revoke`,
+      headers: h,
+      payload: { reason: 'EMPLOYEE_LEFT' },
+    })
     await newCard(h)
     // 2026-06-30 16:30 UTC is already 1 July in China: outside a range ending 30 June.
     h = await at('2026-06-30T16:30:00.000Z')
@@ -368,7 +485,10 @@ describe('port card statistics', () => {
 
   it('answers an empty range with no rows and zero totals', async () => {
     const h = await at('2026-07-10T02:00:00.000Z')
-    expect((await stats(h, 'from=2025-01-01&to=2025-12-31&period=month')).json()).toEqual({ items: [], total: { newCards: 0, replacements: 0, revocations: 0 } })
+    expect((await stats(h, 'from=2025-01-01&to=2025-12-31&period=month')).json()).toEqual({
+      items: [],
+      total: { newCards: 0, replacements: 0, revocations: 0 },
+    })
   })
 
   it('is for officers: an operator gets 403', async () => {

@@ -8,7 +8,11 @@ import { findEnterprise } from '../enterprises/index.js'
 import type { Card, IssueCard } from './schema.js'
 import * as repo from './repo.js'
 
-export interface Deps { db: Db; clock: Clock; ids: Ids }
+export interface Deps {
+  db: Db
+  clock: Clock
+  ids: Ids
+}
 
 const CARD_NO_ALPHABET = '0123456789ABCDEFGHJKLMNPQRSTUVWXYZ'
 
@@ -36,15 +40,42 @@ export async function issueCard(deps: Deps, actor: Actor, input: IssueCard): Pro
   return deps.db.transaction(async (tx) => {
     const ent = await findEnterprise(tx, input.enterpriseId)
     if (!ent) throw notFound('ENTERPRISE_NOT_FOUND', `enterprise ${input.enterpriseId}`, '/body/enterpriseId')
-    if (input.kind === 'LEGAL' && (await repo.listCards(tx, { enterpriseId: ent.id, status: 'ACTIVE', limit: 500, offset: 0 })).items.some((c) => c.kind === 'LEGAL')) {
-      throw conflict('CARD_LEGAL_EXISTS', 'the enterprise already has an active legal-entity card; replace it instead', '/body/kind')
+    if (
+      input.kind === 'LEGAL' &&
+      (await repo.listCards(tx, { enterpriseId: ent.id, status: 'ACTIVE', limit: 500, offset: 0 })).items.some(
+        (c) => c.kind === 'LEGAL',
+      )
+    ) {
+      throw conflict(
+        'CARD_LEGAL_EXISTS',
+        'the enterprise already has an active legal-entity card; replace it instead',
+        '/body/kind',
+      )
     }
     const card = await repo.insertCard(tx, {
-      id: deps.ids.uuid(), cardNo: cardNumber(ent.customsCode, deps.ids), enterpriseId: ent.id, kind: input.kind, operatorName: input.operatorName,
-      alg: input.alg, publicKey: input.publicKey, keyId: keyId(input.publicKey), status: 'ACTIVE', issueType: 'NEW', replaces: null,
-      issuedAt: now, revokedAt: null, revokeReason: null,
+      id: deps.ids.uuid(),
+      cardNo: cardNumber(ent.customsCode, deps.ids),
+      enterpriseId: ent.id,
+      kind: input.kind,
+      operatorName: input.operatorName,
+      alg: input.alg,
+      publicKey: input.publicKey,
+      keyId: keyId(input.publicKey),
+      status: 'ACTIVE',
+      issueType: 'NEW',
+      replaces: null,
+      issuedAt: now,
+      revokedAt: null,
+      revokeReason: null,
     })
-    appendAudit(tx, { at: new Date(now), actor: actorRef(actor), action: 'CARD_ISSUED', entityType: 'card', entityId: card.id, data: { cardNo: card.cardNo, enterpriseId: ent.id, alg: card.alg, keyId: card.keyId, kind: card.kind } })
+    appendAudit(tx, {
+      at: new Date(now),
+      actor: actorRef(actor),
+      action: 'CARD_ISSUED',
+      entityType: 'card',
+      entityId: card.id,
+      data: { cardNo: card.cardNo, enterpriseId: ent.id, alg: card.alg, keyId: card.keyId, kind: card.kind },
+    })
     return card
   })
 }
@@ -53,7 +84,14 @@ export async function issueCard(deps: Deps, actor: Actor, input: IssueCard): Pro
  * Replacement (补办): the old card is revoked as SUPERSEDED and a new one issued to the same operator, with the old
  * card's alg unless another is given (an Ed25519 card replaced by an SM2 card).
  */
-export async function replaceCard(deps: Deps, actor: Actor, id: string, publicKey: string, reason: string, alg?: string): Promise<Card> {
+export async function replaceCard(
+  deps: Deps,
+  actor: Actor,
+  id: string,
+  publicKey: string,
+  reason: string,
+  alg?: string,
+): Promise<Card> {
   const now = deps.clock.now().toISOString()
   return deps.db.transaction(async (tx) => {
     const old = await repo.findCard(tx, id)
@@ -64,12 +102,37 @@ export async function replaceCard(deps: Deps, actor: Actor, id: string, publicKe
     if (!revoked) throw conflict('CARD_NOT_ACTIVE', `card ${old.cardNo} is already revoked`, '/params/id')
     const ent = (await findEnterprise(tx, old.enterpriseId))!
     const card = await repo.insertCard(tx, {
-      id: deps.ids.uuid(), cardNo: cardNumber(ent.customsCode, deps.ids), enterpriseId: ent.id, kind: old.kind, operatorName: old.operatorName,
-      alg: newAlg, publicKey, keyId: keyId(publicKey), status: 'ACTIVE', issueType: 'REPLACEMENT', replaces: old.id,
-      issuedAt: now, revokedAt: null, revokeReason: null,
+      id: deps.ids.uuid(),
+      cardNo: cardNumber(ent.customsCode, deps.ids),
+      enterpriseId: ent.id,
+      kind: old.kind,
+      operatorName: old.operatorName,
+      alg: newAlg,
+      publicKey,
+      keyId: keyId(publicKey),
+      status: 'ACTIVE',
+      issueType: 'REPLACEMENT',
+      replaces: old.id,
+      issuedAt: now,
+      revokedAt: null,
+      revokeReason: null,
     })
-    appendAudit(tx, { at: new Date(now), actor: actorRef(actor), action: 'CARD_REVOKED', entityType: 'card', entityId: old.id, data: { cardNo: old.cardNo, reason: 'SUPERSEDED', replacedBy: card.id } })
-    appendAudit(tx, { at: new Date(now), actor: actorRef(actor), action: 'CARD_ISSUED', entityType: 'card', entityId: card.id, data: { cardNo: card.cardNo, enterpriseId: ent.id, alg: card.alg, keyId: card.keyId, replaces: old.id, reason } })
+    appendAudit(tx, {
+      at: new Date(now),
+      actor: actorRef(actor),
+      action: 'CARD_REVOKED',
+      entityType: 'card',
+      entityId: old.id,
+      data: { cardNo: old.cardNo, reason: 'SUPERSEDED', replacedBy: card.id },
+    })
+    appendAudit(tx, {
+      at: new Date(now),
+      actor: actorRef(actor),
+      action: 'CARD_ISSUED',
+      entityType: 'card',
+      entityId: card.id,
+      data: { cardNo: card.cardNo, enterpriseId: ent.id, alg: card.alg, keyId: card.keyId, replaces: old.id, reason },
+    })
     return card
   })
 }
@@ -80,10 +143,18 @@ export async function revokeCard(deps: Deps, actor: Actor, id: string, reason: s
   return deps.db.transaction(async (tx) => {
     const old = await repo.findCard(tx, id)
     // An operator may report the loss of a card of their own enterprise; another's answers as a missing card.
-    if (!old || (actor.kind === 'card' && actor.enterpriseId !== old.enterpriseId)) throw notFound('CARD_NOT_FOUND', `card ${id}`, '/params/id')
+    if (!old || (actor.kind === 'card' && actor.enterpriseId !== old.enterpriseId))
+      throw notFound('CARD_NOT_FOUND', `card ${id}`, '/params/id')
     const card = await repo.revokeCard(tx, id, now, reason)
     if (!card) throw conflict('CARD_NOT_ACTIVE', `card ${old.cardNo} is already revoked`, '/params/id')
-    appendAudit(tx, { at: new Date(now), actor: actorRef(actor), action: 'CARD_REVOKED', entityType: 'card', entityId: id, data: { cardNo: old.cardNo, reason, note: note ?? null } })
+    appendAudit(tx, {
+      at: new Date(now),
+      actor: actorRef(actor),
+      action: 'CARD_REVOKED',
+      entityType: 'card',
+      entityId: id,
+      data: { cardNo: old.cardNo, reason, note: note ?? null },
+    })
     return card
   })
 }

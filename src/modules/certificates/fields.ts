@@ -6,7 +6,11 @@ let ref: Reference | undefined
 export const reference = (): Reference => (ref ??= loadReference())
 
 /** One printed field: bilingual label and its value as shown on paper and on the verify page. */
-export interface PrintedField { labelZh: string; labelEn: string; value: string }
+export interface PrintedField {
+  labelZh: string
+  labelEn: string
+  value: string
+}
 
 /** An instant as printed: China time (UTC+8, no DST), to the minute. */
 export function chinaDateTime(iso: string): string {
@@ -48,11 +52,18 @@ const OFFICES: Record<string, { zh: string; en: string }> = {
 /** The issuing office of a customs district code. */
 export function officeOf(code: string): { code: string; name: string; nameEn: string } {
   const o = OFFICES[code]
-  return { code, name: o ? `${o.zh}（${code}）` : `海关关区 ${code}`, nameEn: o ? `${o.en} (${code})` : `Customs district ${code}` }
+  return {
+    code,
+    name: o ? `${o.zh}（${code}）` : `海关关区 ${code}`,
+    nameEn: o ? `${o.en} (${code})` : `Customs district ${code}`,
+  }
 }
 
 export const INSPECTION_RESULT_TEXT: Record<CertificateContent['inspection']['result'], { zh: string; en: string }> = {
-  COMPLIANT: { zh: '经检验检疫合格，准予销售、使用', en: 'Inspected and quarantined: compliant, permitted for sale and use' },
+  COMPLIANT: {
+    zh: '经检验检疫合格，准予销售、使用',
+    en: 'Inspected and quarantined: compliant, permitted for sale and use',
+  },
   OFFICER_DECISION: { zh: '经审核，准予销售、使用', en: 'Examined by an officer: permitted for sale and use' },
 }
 
@@ -63,11 +74,21 @@ export function certificateFields(c: CertificateContent): PrintedField[] {
   return [
     f('证明编号', 'Certificate No.', c.number),
     f('报关单号', 'Entry No.', c.entryId),
-    f('收货人', 'Consignee', `${c.consignee.name}${c.consignee.nameEn ? ` / ${c.consignee.nameEn}` : ''}（${c.consignee.customsCode}）`),
+    f(
+      '收货人',
+      'Consignee',
+      `${c.consignee.name}${c.consignee.nameEn ? ` / ${c.consignee.nameEn}` : ''}（${c.consignee.customsCode}）`,
+    ),
     f('输出国家或地区', 'Country of dispatch', countryLabel(c.tradeCountry)),
     f('入境口岸', 'Port of entry', c.iePort),
     ...(c.billNo ? [f('提运单号', 'B/L No.', c.billNo)] : []),
-    ...c.goods.map((g) => f(`货物 ${g.gNo}`, `Goods ${g.gNo}`, `${g.hsCode} ${g.description}, ${quantityLabel(g.quantity, g.unit)}, ${countryLabel(g.originCountry)}`)),
+    ...c.goods.map((g) =>
+      f(
+        `货物 ${g.gNo}`,
+        `Goods ${g.gNo}`,
+        `${g.hsCode} ${g.description}, ${quantityLabel(g.quantity, g.unit)}, ${countryLabel(g.originCountry)}`,
+      ),
+    ),
     f('检验检疫结果', 'Result', `${result.zh} / ${result.en}`),
     f('签证机关', 'Issuing office', `${c.issuingOffice.name} / ${c.issuingOffice.nameEn}`),
     f('签发日期', 'Date of issue', chinaDateTime(c.issuedAt)),

@@ -12,12 +12,18 @@ export const VERDICT_TEXT: Record<Verdict, { zh: string; en: string; colour: str
 }
 
 export const REASON_TEXT: Record<Reason, { zh: string; en: string }> = {
-  OK: { zh: '签名有效，签发者可信，已在登记系统中核对，未撤销，在有效期内', en: 'Signature valid, issuer trusted, matches the registry, not revoked, within validity' },
+  OK: {
+    zh: '签名有效，签发者可信，已在登记系统中核对，未撤销，在有效期内',
+    en: 'Signature valid, issuer trusted, matches the registry, not revoked, within validity',
+  },
   MALFORMED: { zh: '核验码格式错误或不完整', en: 'The code is malformed or truncated' },
   UNSUPPORTED_VERSION: { zh: '核验码版本不受支持', en: 'Unsupported code version' },
   UNSUPPORTED_ALGORITHM: { zh: '签名算法不受支持', en: 'Unsupported signature algorithm' },
   KEY_UNKNOWN: { zh: '签名密钥不在公布的密钥列表中', en: 'The signing key is not among the published keys' },
-  KEY_NOT_VALID_AT_SIGNING: { zh: '签发时该密钥不在有效期内', en: 'The key was not valid when the document was issued' },
+  KEY_NOT_VALID_AT_SIGNING: {
+    zh: '签发时该密钥不在有效期内',
+    en: 'The key was not valid when the document was issued',
+  },
   SIGNATURE_INVALID: { zh: '签名与内容不符', en: 'The signature does not match' },
   CONTENT_MISMATCH: { zh: '内容与登记记录不符', en: 'The content differs from the registry record' },
   NOT_FOUND: { zh: '登记系统中无此编号', en: 'No such number in the registry' },
@@ -28,10 +34,14 @@ export const REASON_TEXT: Record<Reason, { zh: string; en: string }> = {
 }
 
 const REVOCATION_TEXT: Record<string, string> = {
-  WITHDRAWN: '撤回 Withdrawn', SUPERSEDED: '已被替代 Superseded', ISSUED_IN_ERROR: '签发错误 Issued in error', GOODS_NONCOMPLIANT: '货物不合格 Goods non-compliant',
+  WITHDRAWN: '撤回 Withdrawn',
+  SUPERSEDED: '已被替代 Superseded',
+  ISSUED_IN_ERROR: '签发错误 Issued in error',
+  GOODS_NONCOMPLIANT: '货物不合格 Goods non-compliant',
 }
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
+const esc = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
 
 /**
  * The public verify page (`GET /verify/{token}`): server-rendered HTML, Chinese and English, readable on a phone,
@@ -40,10 +50,18 @@ const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&
  */
 export function renderVerifyPage(v: Verification): string {
   const t = VERDICT_TEXT[v.verdict]
-  const kind = v.kind === 'ARCHIVE_PRINT' ? '报关单档案打印件 Archived declaration printout' : v.kind === 'CERTIFICATE' ? '入境货物检验检疫证明 Entry inspection and quarantine certificate' : ''
-  const rows = v.fields.map((f) => `<tr><th>${esc(f.labelZh)}<br><small>${esc(f.labelEn)}</small></th><td>${esc(f.value)}</td></tr>`).join('')
+  const kind =
+    v.kind === 'ARCHIVE_PRINT'
+      ? '报关单档案打印件 Archived declaration printout'
+      : v.kind === 'CERTIFICATE'
+        ? '入境货物检验检疫证明 Entry inspection and quarantine certificate'
+        : ''
+  const rows = v.fields
+    .map((f) => `<tr><th>${esc(f.labelZh)}<br><small>${esc(f.labelEn)}</small></th><td>${esc(f.value)}</td></tr>`)
+    .join('')
   const revoked = v.revokedAt
-    ? `<p class="note">撤销时间 Revoked at: ${esc(chinaDateTime(v.revokedAt))}<br>原因 Reason: ${esc(REVOCATION_TEXT[v.revocationReason ?? ''] ?? v.revocationReason ?? '')}${v.replacedBy ? `<br>替代证明 Replaced by: ${esc(v.replacedBy)}` : ''}</p>` : ''
+    ? `<p class="note">撤销时间 Revoked at: ${esc(chinaDateTime(v.revokedAt))}<br>原因 Reason: ${esc(REVOCATION_TEXT[v.revocationReason ?? ''] ?? v.revocationReason ?? '')}${v.replacedBy ? `<br>替代证明 Replaced by: ${esc(v.replacedBy)}` : ''}</p>`
+    : ''
   return `<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex"><title>核验结果 Verification — ${esc(t.en)}</title>

@@ -18,8 +18,19 @@ export type Verdict = (typeof VERDICTS)[number]
 
 /** Every check that can fail, each belonging to one verdict; `OK` only with AUTHENTIC. */
 export const REASONS = [
-  'OK', 'MALFORMED', 'UNSUPPORTED_VERSION', 'UNSUPPORTED_ALGORITHM', 'KEY_UNKNOWN', 'KEY_NOT_VALID_AT_SIGNING',
-  'SIGNATURE_INVALID', 'CONTENT_MISMATCH', 'NOT_FOUND', 'REVOKED', 'EXPIRED', 'NOT_YET_VALID', 'RETENTION_ENDED',
+  'OK',
+  'MALFORMED',
+  'UNSUPPORTED_VERSION',
+  'UNSUPPORTED_ALGORITHM',
+  'KEY_UNKNOWN',
+  'KEY_NOT_VALID_AT_SIGNING',
+  'SIGNATURE_INVALID',
+  'CONTENT_MISMATCH',
+  'NOT_FOUND',
+  'REVOKED',
+  'EXPIRED',
+  'NOT_YET_VALID',
+  'RETENTION_ENDED',
 ] as const
 export type Reason = (typeof REASONS)[number]
 
@@ -45,15 +56,19 @@ export const CertificateContentSchema = Type.Object({
   tradeCountry: Type.String(),
   iePort: Type.String(),
   billNo: Type.Optional(Type.String()),
-  goods: Type.Array(Type.Object({
-    gNo: Type.Integer({ minimum: 1 }),
-    hsCode: Type.String(),
-    description: Type.String(),
-    quantity: Type.String(),
-    unit: Type.String(),
-    originCountry: Type.String(),
-    category: Type.String({ description: 'quarantine category of the HS range that applies: ANIMAL, PLANT, FOOD, OTHER' }),
-  })),
+  goods: Type.Array(
+    Type.Object({
+      gNo: Type.Integer({ minimum: 1 }),
+      hsCode: Type.String(),
+      description: Type.String(),
+      quantity: Type.String(),
+      unit: Type.String(),
+      originCountry: Type.String(),
+      category: Type.String({
+        description: 'quarantine category of the HS range that applies: ANIMAL, PLANT, FOOD, OTHER',
+      }),
+    }),
+  ),
   inspection: Type.Object({
     result: Type.Enum(['COMPLIANT', 'OFFICER_DECISION']),
     finishedAt: Type.Union([UtcTime, Type.Null()]),
@@ -88,39 +103,67 @@ export const CertificateSchema = Type.Object({
 })
 export type Certificate = Static<typeof CertificateSchema>
 
-export const NumberParams = Type.Object({
-  number: Type.String({ pattern: CERTIFICATE_NUMBER_PATTERN, description: 'certificate number' }),
-}, { additionalProperties: false })
+export const NumberParams = Type.Object(
+  {
+    number: Type.String({ pattern: CERTIFICATE_NUMBER_PATTERN, description: 'certificate number' }),
+  },
+  { additionalProperties: false },
+)
 
-export const ListCertificatesQuerySchema = Type.Object({
-  declarationId: Type.Optional(Uuid),
-  revoked: Type.Optional(Type.Boolean()),
-  from: Type.Optional(UtcTime),
-  to: Type.Optional(UtcTime),
-  limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-  offset: Type.Integer({ minimum: 0, default: 0 }),
-}, { additionalProperties: false })
+export const ListCertificatesQuerySchema = Type.Object(
+  {
+    declarationId: Type.Optional(Uuid),
+    revoked: Type.Optional(Type.Boolean()),
+    from: Type.Optional(UtcTime),
+    to: Type.Optional(UtcTime),
+    limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+    offset: Type.Integer({ minimum: 0, default: 0 }),
+  },
+  { additionalProperties: false },
+)
 
-export const IssueCertificateSchema = Type.Object({
-  declarationId: Uuid,
-  note: Type.Optional(Type.String({ minLength: 1, maxLength: NOTE_MAX })),
-}, { additionalProperties: false })
+export const IssueCertificateSchema = Type.Object(
+  {
+    declarationId: Uuid,
+    note: Type.Optional(Type.String({ minLength: 1, maxLength: NOTE_MAX })),
+  },
+  { additionalProperties: false },
+)
 
-export const RevokeCertificateSchema = Type.Object({
-  reason: Type.Enum(['WITHDRAWN', 'ISSUED_IN_ERROR', 'GOODS_NONCOMPLIANT'], { description: 'SUPERSEDED is set by re-issue' }),
-  note: Type.Optional(Type.String({ minLength: 1, maxLength: NOTE_MAX })),
-}, { additionalProperties: false })
+export const RevokeCertificateSchema = Type.Object(
+  {
+    reason: Type.Enum(['WITHDRAWN', 'ISSUED_IN_ERROR', 'GOODS_NONCOMPLIANT'], {
+      description: 'SUPERSEDED is set by re-issue',
+    }),
+    note: Type.Optional(Type.String({ minLength: 1, maxLength: NOTE_MAX })),
+  },
+  { additionalProperties: false },
+)
 
-export const ReissueCertificateSchema = Type.Object({
-  note: Type.Optional(Type.String({ minLength: 1, maxLength: NOTE_MAX, description: 'printed as remarks on the new certificate' })),
-}, { additionalProperties: false })
+export const ReissueCertificateSchema = Type.Object(
+  {
+    note: Type.Optional(
+      Type.String({ minLength: 1, maxLength: NOTE_MAX, description: 'printed as remarks on the new certificate' }),
+    ),
+  },
+  { additionalProperties: false },
+)
 
-export const VerifyRequestSchema = Type.Object({
-  token: Type.String({ minLength: 1, maxLength: TOKEN_MAX, description: 'the token, or the whole verify URL scanned from the QR code' }),
-}, { additionalProperties: false })
+export const VerifyRequestSchema = Type.Object(
+  {
+    token: Type.String({
+      minLength: 1,
+      maxLength: TOKEN_MAX,
+      description: 'the token, or the whole verify URL scanned from the QR code',
+    }),
+  },
+  { additionalProperties: false },
+)
 
 /** Printed fields shown to a verifier: those of the certificate, or of the archived declaration printout. */
-export const PrintedFieldsSchema = Type.Array(Type.Object({ labelZh: Type.String(), labelEn: Type.String(), value: Type.String() }))
+export const PrintedFieldsSchema = Type.Array(
+  Type.Object({ labelZh: Type.String(), labelEn: Type.String(), value: Type.String() }),
+)
 
 export const VerificationSchema = Type.Object({
   verdict: Type.Enum(VERDICTS),
@@ -128,7 +171,9 @@ export const VerificationSchema = Type.Object({
   kind: Type.Union([Type.Enum(['CERTIFICATE', 'ARCHIVE_PRINT']), Type.Null()]),
   number: Type.Union([Type.String(), Type.Null()]),
   keyId: Type.Union([Type.String(), Type.Null()]),
-  statusChecked: Type.Boolean({ description: 'whether the registry was consulted (false when the token failed before that)' }),
+  statusChecked: Type.Boolean({
+    description: 'whether the registry was consulted (false when the token failed before that)',
+  }),
   checkedAt: UtcTime,
   issuedAt: Type.Union([UtcTime, Type.Null()]),
   validUntil: Type.Union([UtcTime, Type.Null()]),
@@ -147,22 +192,39 @@ const jwkWindow = {
   retiredAt: Type.Union([UtcTime, Type.Null()]),
 }
 export const JwkSchema = Type.Union([
-  Type.Object({ kty: Type.Literal('OKP'), crv: Type.Literal('Ed25519'), alg: Type.Literal('EdDSA'), x: Type.String(), ...jwkWindow }),
   Type.Object({
-    kty: Type.Literal('EC'), crv: Type.Literal('SM2', { description: 'not an IANA-registered curve name: the SM2 recommended curve (GB/T 32918.5)' }),
+    kty: Type.Literal('OKP'),
+    crv: Type.Literal('Ed25519'),
+    alg: Type.Literal('EdDSA'),
+    x: Type.String(),
+    ...jwkWindow,
+  }),
+  Type.Object({
+    kty: Type.Literal('EC'),
+    crv: Type.Literal('SM2', {
+      description: 'not an IANA-registered curve name: the SM2 recommended curve (GB/T 32918.5)',
+    }),
     alg: Type.Literal('SM2', { description: 'SM2 with SM3, signer ID 1234567812345678, signature r‖s (64 bytes)' }),
-    x: Type.String({ description: '32 bytes, base64url' }), y: Type.String({ description: '32 bytes, base64url' }), ...jwkWindow,
+    x: Type.String({ description: '32 bytes, base64url' }),
+    y: Type.String({ description: '32 bytes, base64url' }),
+    ...jwkWindow,
   }),
 ])
 export const JwksSchema = Type.Object({ keys: Type.Array(JwkSchema) })
 export type Jwks = Static<typeof JwksSchema>
 
-export const QuarantineRangeSchema = Type.Object({
-  hsFrom: Type.String({ pattern: '^[0-9]{2,10}$' }),
-  hsTo: Type.String({ pattern: '^[0-9]{2,10}$' }),
-  ciqCode: Type.Optional(Type.Union([Type.String({ pattern: '^[0-9]{3}$' }), Type.Null()])),
-  category: Type.Enum(['ANIMAL', 'PLANT', 'FOOD', 'OTHER']),
-  description: Type.String({ minLength: 1, maxLength: 200 }),
-}, { additionalProperties: false })
+export const QuarantineRangeSchema = Type.Object(
+  {
+    hsFrom: Type.String({ pattern: '^[0-9]{2,10}$' }),
+    hsTo: Type.String({ pattern: '^[0-9]{2,10}$' }),
+    ciqCode: Type.Optional(Type.Union([Type.String({ pattern: '^[0-9]{3}$' }), Type.Null()])),
+    category: Type.Enum(['ANIMAL', 'PLANT', 'FOOD', 'OTHER']),
+    description: Type.String({ minLength: 1, maxLength: 200 }),
+  },
+  { additionalProperties: false },
+)
 export type QuarantineRange = Static<typeof QuarantineRangeSchema>
-export const QuarantineRangesSchema = Type.Object({ items: Type.Array(QuarantineRangeSchema, { maxItems: 2000 }) }, { additionalProperties: false })
+export const QuarantineRangesSchema = Type.Object(
+  { items: Type.Array(QuarantineRangeSchema, { maxItems: 2000 }) },
+  { additionalProperties: false },
+)

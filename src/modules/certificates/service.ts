@@ -10,10 +10,31 @@ import { chinaYear } from '../declarations/index.js'
 import { findDeclaration } from '../declarations/index.js'
 import { certificateFields, officeOf, type PrintedField } from './fields.js'
 import * as repo from './repo.js'
-import type { CertificateContent, Jwks, QuarantineRange, Reason, RevocationReason, Verdict, Verification } from './schema.js'
-import { contentDigest, parseToken, signToken, signatureValid, tokenFromInput, type ParseResult, type SigningKey, type TokenKind } from './token.js'
+import type {
+  CertificateContent,
+  Jwks,
+  QuarantineRange,
+  Reason,
+  RevocationReason,
+  Verdict,
+  Verification,
+} from './schema.js'
+import {
+  contentDigest,
+  parseToken,
+  signToken,
+  signatureValid,
+  tokenFromInput,
+  type ParseResult,
+  type SigningKey,
+  type TokenKind,
+} from './token.js'
 
-export interface Deps { db: Db; clock: Clock; ids: Ids }
+export interface Deps {
+  db: Db
+  clock: Clock
+  ids: Ids
+}
 
 /** The type of certificate issued on release of quarantine goods (入境货物检验检疫证明). */
 export const ENTRY_CERTIFICATE = 'ENTRY_IQ'
@@ -22,7 +43,10 @@ export const SYSTEM_ISSUER = 'system:certificates'
 // ---- rules (pure) -------------------------------------------------------------------------------------------
 
 /** The quarantine range an item falls in: its HS prefix of the range's length within the range, and the CIQ code if the range names one. */
-export function quarantineRangeOf(ranges: readonly QuarantineRange[], item: { hsCode: string; ciqCode?: string | undefined }): QuarantineRange | undefined {
+export function quarantineRangeOf(
+  ranges: readonly QuarantineRange[],
+  item: { hsCode: string; ciqCode?: string | undefined },
+): QuarantineRange | undefined {
   return ranges.find((r) => {
     const p = item.hsCode.slice(0, r.hsFrom.length)
     return p >= r.hsFrom && p <= r.hsTo && (!r.ciqCode || r.ciqCode === item.ciqCode)
@@ -30,10 +54,25 @@ export function quarantineRangeOf(ranges: readonly QuarantineRange[], item: { hs
 }
 
 /** The goods lines of a declaration that need quarantine, as printed on a certificate. */
-export function quarantineGoods(ranges: readonly QuarantineRange[], c: DeclarationContent): CertificateContent['goods'] {
+export function quarantineGoods(
+  ranges: readonly QuarantineRange[],
+  c: DeclarationContent,
+): CertificateContent['goods'] {
   return c.items.flatMap((it, i) => {
     const r = quarantineRangeOf(ranges, it)
-    return r ? [{ gNo: i + 1, hsCode: it.hsCode, description: it.description, quantity: it.quantity, unit: it.unit, originCountry: it.originCountry, category: r.category }] : []
+    return r
+      ? [
+          {
+            gNo: i + 1,
+            hsCode: it.hsCode,
+            description: it.description,
+            quantity: it.quantity,
+            unit: it.unit,
+            originCountry: it.originCountry,
+            category: r.category,
+          },
+        ]
+      : []
   })
 }
 
@@ -66,9 +105,19 @@ export interface RegistryEntry {
 }
 
 const GROUP: Record<Reason, Verdict> = {
-  OK: 'AUTHENTIC', MALFORMED: 'MALFORMED', UNSUPPORTED_VERSION: 'MALFORMED', UNSUPPORTED_ALGORITHM: 'MALFORMED',
-  KEY_UNKNOWN: 'UNKNOWN_ISSUER', KEY_NOT_VALID_AT_SIGNING: 'UNKNOWN_ISSUER', SIGNATURE_INVALID: 'TAMPERED', CONTENT_MISMATCH: 'TAMPERED',
-  NOT_FOUND: 'TAMPERED', REVOKED: 'REVOKED', EXPIRED: 'EXPIRED', NOT_YET_VALID: 'EXPIRED', RETENTION_ENDED: 'EXPIRED',
+  OK: 'AUTHENTIC',
+  MALFORMED: 'MALFORMED',
+  UNSUPPORTED_VERSION: 'MALFORMED',
+  UNSUPPORTED_ALGORITHM: 'MALFORMED',
+  KEY_UNKNOWN: 'UNKNOWN_ISSUER',
+  KEY_NOT_VALID_AT_SIGNING: 'UNKNOWN_ISSUER',
+  SIGNATURE_INVALID: 'TAMPERED',
+  CONTENT_MISMATCH: 'TAMPERED',
+  NOT_FOUND: 'TAMPERED',
+  REVOKED: 'REVOKED',
+  EXPIRED: 'EXPIRED',
+  NOT_YET_VALID: 'EXPIRED',
+  RETENTION_ENDED: 'EXPIRED',
 }
 const PRECEDENCE: Verdict[] = ['MALFORMED', 'UNKNOWN_ISSUER', 'TAMPERED', 'REVOKED', 'EXPIRED']
 
@@ -81,14 +130,26 @@ const PRECEDENCE: Verdict[] = ['MALFORMED', 'UNKNOWN_ISSUER', 'TAMPERED', 'REVOK
  * Printed fields are shown only for authentic, revoked or expired documents.
  */
 export function judge(i: {
-  now: Date; parsed: ParseResult
+  now: Date
+  parsed: ParseResult
   key?: { alg: string; publicKey: string; activatedAt: string; retiredAt: string | null } | undefined
   entry?: RegistryEntry | null | undefined
 }): Verification {
   const reasons: Reason[] = []
   const out: Verification = {
-    verdict: 'AUTHENTIC', reasons, kind: null, number: null, keyId: null, statusChecked: false, checkedAt: i.now.toISOString(),
-    issuedAt: null, validUntil: null, revokedAt: null, revocationReason: null, replacedBy: null, fields: [],
+    verdict: 'AUTHENTIC',
+    reasons,
+    kind: null,
+    number: null,
+    keyId: null,
+    statusChecked: false,
+    checkedAt: i.now.toISOString(),
+    issuedAt: null,
+    validUntil: null,
+    revokedAt: null,
+    revocationReason: null,
+    replacedBy: null,
+    fields: [],
   }
   if (!i.parsed.ok) reasons.push(i.parsed.reason)
   else {
@@ -97,25 +158,38 @@ export function judge(i: {
     if (!i.key) reasons.push('KEY_UNKNOWN')
     else if (!algorithms[i.key.alg]) reasons.push('UNSUPPORTED_ALGORITHM')
     else if (!signatureValid(t, i.key)) reasons.push('SIGNATURE_INVALID')
-    else if (i.entry === undefined) throw new Error('a token with a valid signature is judged only against the registry')
-    else if (i.entry === null) { out.statusChecked = true; reasons.push('NOT_FOUND') }
-    else {
+    else if (i.entry === undefined)
+      throw new Error('a token with a valid signature is judged only against the registry')
+    else if (i.entry === null) {
+      out.statusChecked = true
+      reasons.push('NOT_FOUND')
+    } else {
       const e = i.entry
       out.statusChecked = true
-      if (e.storedDigest !== t.digest || e.contentDigest !== e.storedDigest || e.kid !== t.kid) reasons.push('CONTENT_MISMATCH')
+      if (e.storedDigest !== t.digest || e.contentDigest !== e.storedDigest || e.kid !== t.kid)
+        reasons.push('CONTENT_MISMATCH')
       const issued = Date.parse(e.issuedAt)
-      if (issued < Date.parse(i.key.activatedAt) || (i.key.retiredAt && issued > Date.parse(i.key.retiredAt))) reasons.push('KEY_NOT_VALID_AT_SIGNING')
+      if (issued < Date.parse(i.key.activatedAt) || (i.key.retiredAt && issued > Date.parse(i.key.retiredAt)))
+        reasons.push('KEY_NOT_VALID_AT_SIGNING')
       if (e.revokedAt) reasons.push('REVOKED')
       const now = i.now.getTime()
       if (now >= Date.parse(e.validUntil)) reasons.push(e.retention ? 'RETENTION_ENDED' : 'EXPIRED')
       else if (now < Date.parse(e.validFrom)) reasons.push('NOT_YET_VALID')
-      Object.assign(out, { issuedAt: e.issuedAt, validUntil: e.validUntil, revokedAt: e.revokedAt, revocationReason: e.revocationReason, replacedBy: e.replacedBy })
+      Object.assign(out, {
+        issuedAt: e.issuedAt,
+        validUntil: e.validUntil,
+        revokedAt: e.revokedAt,
+        revocationReason: e.revocationReason,
+        replacedBy: e.replacedBy,
+      })
     }
   }
   if (reasons.length === 0) reasons.push('OK')
   else out.verdict = PRECEDENCE.find((v) => reasons.some((r) => GROUP[r] === v))!
-  if (out.verdict === 'AUTHENTIC' || out.verdict === 'REVOKED' || out.verdict === 'EXPIRED') out.fields = i.entry?.fields ?? []
-  else Object.assign(out, { issuedAt: null, validUntil: null, revokedAt: null, revocationReason: null, replacedBy: null })
+  if (out.verdict === 'AUTHENTIC' || out.verdict === 'REVOKED' || out.verdict === 'EXPIRED')
+    out.fields = i.entry?.fields ?? []
+  else
+    Object.assign(out, { issuedAt: null, validUntil: null, revokedAt: null, revocationReason: null, replacedBy: null })
   return out
 }
 
@@ -124,10 +198,13 @@ export function judge(i: {
 // Quarantine ranges, reloaded at most every 5 s (of the injected clock) and at once after a local change.
 let ranges: { at: number; items: QuarantineRange[] } | undefined
 async function quarantineRanges(q: Queryable, now: Date): Promise<QuarantineRange[]> {
-  if (!ranges || now.getTime() - ranges.at > 5000 || now.getTime() < ranges.at) ranges = { at: now.getTime(), items: await repo.loadQuarantineRanges(q) }
+  if (!ranges || now.getTime() - ranges.at > 5000 || now.getTime() < ranges.at)
+    ranges = { at: now.getTime(), items: await repo.loadQuarantineRanges(q) }
   return ranges.items
 }
-export function invalidateQuarantineCache() { ranges = undefined }
+export function invalidateQuarantineCache() {
+  ranges = undefined
+}
 
 /**
  * Public keys for verification, per process: reloaded every 5 s, and on a key id it does not know (at most once
@@ -144,18 +221,33 @@ class KeyRing {
     }
     return this.keys.get(kid)
   }
-  invalidate() { this.loadedAt = -Infinity }
+  invalidate() {
+    this.loadedAt = -Infinity
+  }
 }
 const keyRing = new KeyRing()
 
 // ---- keys --------------------------------------------------------------------------------------------------
 
-async function createKey(tx: Tx, at: Date, actor: string, algName: AlgorithmName = 'Ed25519'): Promise<string | undefined> {
+async function createKey(
+  tx: Tx,
+  at: Date,
+  actor: string,
+  algName: AlgorithmName = 'Ed25519',
+): Promise<string | undefined> {
   const alg = algorithms[algName] ?? ed25519
   const k = alg.generate()
   const kid = keyId(k.publicKey)
-  if (!(await repo.insertActiveKey(tx, { kid, alg: alg.alg, ...k, createdBy: actor, at: at.toISOString() }))) return undefined
-  appendAudit(tx, { at, actor, action: 'CERTIFICATE_KEY_ACTIVATED', entityType: 'certificate_key', entityId: kid, data: { alg: alg.alg, publicKey: k.publicKey } })
+  if (!(await repo.insertActiveKey(tx, { kid, alg: alg.alg, ...k, createdBy: actor, at: at.toISOString() })))
+    return undefined
+  appendAudit(tx, {
+    at,
+    actor,
+    action: 'CERTIFICATE_KEY_ACTIVATED',
+    entityType: 'certificate_key',
+    entityId: kid,
+    data: { alg: alg.alg, publicKey: k.publicKey },
+  })
   return kid
 }
 
@@ -186,14 +278,27 @@ export async function lockSigningKey(tx: Tx, clock: Clock): Promise<SigningKey> 
  * time is read after the lock, so none of them carries a later issue time than the retirement. The new key is of
  * `alg` (Ed25519 by default, or SM2); tokens signed by retired keys of either algorithm keep verifying.
  */
-export async function rotateKey(deps: Deps, who: string, alg: AlgorithmName = 'Ed25519'): Promise<{ retired: string | null; activated: string }> {
+export async function rotateKey(
+  deps: Deps,
+  who: string,
+  alg: AlgorithmName = 'Ed25519',
+): Promise<{ retired: string | null; activated: string }> {
   const r = await deps.db.transaction(async (tx) => {
     await tx.query(`select kid from certificate_keys where status = 'ACTIVE' for update`)
     const at = deps.clock.now()
     const retired = (await repo.retireActiveKey(tx, at.toISOString())) ?? null
-    if (retired) appendAudit(tx, { at, actor: who, action: 'CERTIFICATE_KEY_RETIRED', entityType: 'certificate_key', entityId: retired, data: {} })
+    if (retired)
+      appendAudit(tx, {
+        at,
+        actor: who,
+        action: 'CERTIFICATE_KEY_RETIRED',
+        entityType: 'certificate_key',
+        entityId: retired,
+        data: {},
+      })
     const activated = await createKey(tx, at, who, alg)
-    if (!activated) throw conflict('CERTIFICATE_KEY_ROTATION_RACE', 'another rotation happened at the same moment; retry')
+    if (!activated)
+      throw conflict('CERTIFICATE_KEY_ROTATION_RACE', 'another rotation happened at the same moment; retry')
     return { retired, activated }
   })
   keyRing.invalidate()
@@ -208,7 +313,13 @@ export async function rotateKey(deps: Deps, who: string, alg: AlgorithmName = 'E
 export async function publicKeys(db: Queryable): Promise<Jwks> {
   const keys: Jwks['keys'] = []
   for (const k of await repo.listKeys(db)) {
-    const window = { use: 'sig' as const, kid: k.kid, status: k.status, activatedAt: k.activatedAt, retiredAt: k.retiredAt }
+    const window = {
+      use: 'sig' as const,
+      kid: k.kid,
+      status: k.status,
+      activatedAt: k.activatedAt,
+      retiredAt: k.retiredAt,
+    }
     if (k.alg === 'Ed25519') keys.push({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', x: k.publicKey, ...window })
     else if (k.alg === 'SM2') {
       const { x, y } = sm2.parsePublicKey(k.publicKey)
@@ -234,7 +345,11 @@ interface IssueInput {
  * Issues a certificate inside `tx`: number, content, digest, signed token, claim and audit. Returns undefined
  * when the declaration already has a current certificate (idempotent).
  */
-async function issueInTx(tx: Tx, deps: Pick<Deps, 'clock' | 'ids'>, i: IssueInput): Promise<repo.StoredCertificate | undefined> {
+async function issueInTx(
+  tx: Tx,
+  deps: Pick<Deps, 'clock' | 'ids'>,
+  i: IssueInput,
+): Promise<repo.StoredCertificate | undefined> {
   const d = i.declaration
   let ctx = await repo.issuingContext(tx, ENTRY_CERTIFICATE, d.traderId)
   if (!ctx) {
@@ -248,24 +363,67 @@ async function issueInTx(tx: Tx, deps: Pick<Deps, 'clock' | 'ids'>, i: IssueInpu
   const validUntil = new Date(at.getTime() + ctx.validityDays * 86_400_000).toISOString()
   const number = certificateNumber(d.content.customsDistrict, at, ctx.seq)
   const content: CertificateContent = {
-    type: ENTRY_CERTIFICATE, number, entryId: d.entryId ?? '', issuedAt, validUntil, issuingOffice: officeOf(d.content.customsDistrict),
-    consignee: ctx.consignee, tradeCountry: d.content.tradeCountry, iePort: d.content.iePort, ...(d.content.billNo ? { billNo: d.content.billNo } : {}),
-    goods: i.goods, inspection: i.inspection, ...(i.replaces ? { replaces: i.replaces } : {}), ...(i.remarks ? { remarks: i.remarks } : {}),
+    type: ENTRY_CERTIFICATE,
+    number,
+    entryId: d.entryId ?? '',
+    issuedAt,
+    validUntil,
+    issuingOffice: officeOf(d.content.customsDistrict),
+    consignee: ctx.consignee,
+    tradeCountry: d.content.tradeCountry,
+    iePort: d.content.iePort,
+    ...(d.content.billNo ? { billNo: d.content.billNo } : {}),
+    goods: i.goods,
+    inspection: i.inspection,
+    ...(i.replaces ? { replaces: i.replaces } : {}),
+    ...(i.remarks ? { remarks: i.remarks } : {}),
   }
   const digest = contentDigest(content)
   const id = deps.ids.uuid()
   if (!(await repo.claimCertificate(tx, { declarationId: d.id, certificateId: id, number, issuedAt }))) return undefined
   const token = signToken({ kind: 'CERTIFICATE', number, digest, kid: ctx.key.kid }, ctx.key)
   const row: repo.NewCertificate = {
-    id, issuedAt, number, type: ENTRY_CERTIFICATE, declarationId: d.id, declarationSubmittedAt: d.submittedAt, entryId: content.entryId,
-    consigneeId: d.traderId, content, digest, kid: ctx.key.kid, token, issuedBy: i.issuedBy, validFrom: issuedAt, validUntil, replaces: i.replaces ?? null,
+    id,
+    issuedAt,
+    number,
+    type: ENTRY_CERTIFICATE,
+    declarationId: d.id,
+    declarationSubmittedAt: d.submittedAt,
+    entryId: content.entryId,
+    consigneeId: d.traderId,
+    content,
+    digest,
+    kid: ctx.key.kid,
+    token,
+    issuedBy: i.issuedBy,
+    validFrom: issuedAt,
+    validUntil,
+    replaces: i.replaces ?? null,
   }
   await repo.insertCertificate(tx, row)
-  appendAudit(tx, { at, actor: i.issuedBy, action: 'CERTIFICATE_ISSUED', entityType: 'certificate', entityId: number, data: { declarationId: d.id, entryId: content.entryId, digest, kid: ctx.key.kid, ...(i.replaces ? { replaces: i.replaces } : {}) } })
+  appendAudit(tx, {
+    at,
+    actor: i.issuedBy,
+    action: 'CERTIFICATE_ISSUED',
+    entityType: 'certificate',
+    entityId: number,
+    data: {
+      declarationId: d.id,
+      entryId: content.entryId,
+      digest,
+      kid: ctx.key.kid,
+      ...(i.replaces ? { replaces: i.replaces } : {}),
+    },
+  })
   return { ...row, revokedAt: null, revocationReason: null, revocationNote: null, revokedBy: null, replacedBy: null }
 }
 
-const latest = (xs: Array<{ finishedAt: string | null }>) => xs.map((x) => x.finishedAt).filter((x): x is string => !!x).sort().at(-1) ?? null
+const latest = (xs: Array<{ finishedAt: string | null }>) =>
+  xs
+    .map((x) => x.finishedAt)
+    .filter((x): x is string => !!x)
+    .sort()
+    .at(-1) ?? null
 
 /**
  * Called in the release transaction of every declaration: an import whose goods need quarantine, released after
@@ -279,46 +437,93 @@ export async function issueOnRelease(tx: Tx, deps: Pick<Deps, 'clock' | 'ids'>, 
   if (goods.length === 0) return
   const inspections = await repo.inspectionsOf(tx, d.id)
   if (!inspectionsPassed(inspections)) return
-  await issueInTx(tx, deps, { declaration: d, goods, inspection: { result: 'COMPLIANT', finishedAt: latest(inspections) }, issuedBy: SYSTEM_ISSUER })
+  await issueInTx(tx, deps, {
+    declaration: d,
+    goods,
+    inspection: { result: 'COMPLIANT', finishedAt: latest(inspections) },
+    issuedBy: SYSTEM_ISSUER,
+  })
 }
 
 /**
  * An officer issues the certificate of a released import of quarantine goods (when automatic issuance did not,
  * e.g. after a disposal). Idempotent: a declaration with a current certificate gets it back (200).
  */
-export async function issueCertificate(deps: Deps, actor: Actor, input: { declarationId: string; note?: string | undefined }): Promise<{ status: 200 | 201; certificate: repo.StoredCertificate }> {
+export async function issueCertificate(
+  deps: Deps,
+  actor: Actor,
+  input: { declarationId: string; note?: string | undefined },
+): Promise<{ status: 200 | 201; certificate: repo.StoredCertificate }> {
   const d = await findDeclaration(deps.db, input.declarationId)
   if (!d) throw notFound('DECLARATION_NOT_FOUND', `declaration ${input.declarationId}`, '/body/declarationId')
   if (d.state !== 'RELEASED' && d.state !== 'CLEARED') {
-    throw new KouanError('CERTIFICATE_DECLARATION_NOT_RELEASED', 409, `a ${d.state} declaration gets no certificate; goods are certified on release`, { pointer: '/body/declarationId' })
+    throw new KouanError(
+      'CERTIFICATE_DECLARATION_NOT_RELEASED',
+      409,
+      `a ${d.state} declaration gets no certificate; goods are certified on release`,
+      { pointer: '/body/declarationId' },
+    )
   }
   const goods = d.ieFlag === 'I' ? quarantineGoods(await quarantineRanges(deps.db, deps.clock.now()), d.content) : []
-  if (goods.length === 0) throw new KouanError('CERTIFICATE_NOT_REQUIRED', 422, 'no goods of this declaration need entry inspection and quarantine', { pointer: '/body/declarationId' })
+  if (goods.length === 0)
+    throw new KouanError(
+      'CERTIFICATE_NOT_REQUIRED',
+      422,
+      'no goods of this declaration need entry inspection and quarantine',
+      { pointer: '/body/declarationId' },
+    )
   const who = actorRef(actor)
   const issued = await deps.db.transaction(async (tx) => {
     if (await repo.currentNumber(tx, d.id)) return undefined
-    return issueInTx(tx, deps, { declaration: d, goods, inspection: { result: 'OFFICER_DECISION', finishedAt: latest(await repo.inspectionsOf(tx, d.id)) }, issuedBy: who, remarks: input.note })
+    return issueInTx(tx, deps, {
+      declaration: d,
+      goods,
+      inspection: { result: 'OFFICER_DECISION', finishedAt: latest(await repo.inspectionsOf(tx, d.id)) },
+      issuedBy: who,
+      remarks: input.note,
+    })
   })
   if (issued) return { status: 201, certificate: issued }
-  return { status: 200, certificate: (await repo.findCertificate(deps.db, (await repo.currentNumber(deps.db, d.id))!))! }
+  return {
+    status: 200,
+    certificate: (await repo.findCertificate(deps.db, (await repo.currentNumber(deps.db, d.id))!))!,
+  }
 }
 
 async function lockedCurrent(tx: Tx, number: string) {
   const c = await repo.findCertificate(tx, number, true)
   if (!c) throw notFound('CERTIFICATE_NOT_FOUND', `certificate ${number}`, '/params/number')
-  if (c.revokedAt) throw conflict('CERTIFICATE_REVOKED', `certificate ${number} was revoked on ${c.revokedAt} (${c.revocationReason})`, '/params/number')
+  if (c.revokedAt)
+    throw conflict(
+      'CERTIFICATE_REVOKED',
+      `certificate ${number} was revoked on ${c.revokedAt} (${c.revocationReason})`,
+      '/params/number',
+    )
   return c
 }
 
 /** An officer revokes a certificate (audited); the declaration may then be certified afresh. */
-export async function revokeCertificate(deps: Deps, actor: Actor, number: string, reason: Exclude<RevocationReason, 'SUPERSEDED'>, note?: string) {
+export async function revokeCertificate(
+  deps: Deps,
+  actor: Actor,
+  number: string,
+  reason: Exclude<RevocationReason, 'SUPERSEDED'>,
+  note?: string,
+) {
   const who = actorRef(actor)
   return deps.db.transaction(async (tx) => {
     const c = await lockedCurrent(tx, number)
     const at = deps.clock.now()
     await repo.markRevoked(tx, c, { at: at.toISOString(), reason, note: note ?? null, by: who, replacedBy: null })
     await repo.releaseClaim(tx, c.declarationId, c.id)
-    appendAudit(tx, { at, actor: who, action: 'CERTIFICATE_REVOKED', entityType: 'certificate', entityId: number, data: { declarationId: c.declarationId, reason, ...(note ? { note } : {}) } })
+    appendAudit(tx, {
+      at,
+      actor: who,
+      action: 'CERTIFICATE_REVOKED',
+      entityType: 'certificate',
+      entityId: number,
+      data: { declarationId: c.declarationId, reason, ...(note ? { note } : {}) },
+    })
     return (await repo.findCertificate(tx, number))!
   })
 }
@@ -334,10 +539,35 @@ export async function reissueCertificate(deps: Deps, actor: Actor, number: strin
     const d = await findDeclaration(tx, old.declarationId)
     if (!d) throw notFound('DECLARATION_NOT_FOUND', `declaration ${old.declarationId}`, '/params/number')
     await repo.releaseClaim(tx, d.id, old.id)
-    const fresh = await issueInTx(tx, deps, { declaration: d, goods: old.content.goods, inspection: old.content.inspection, issuedBy: who, replaces: old.number, remarks: note })
-    if (!fresh) throw conflict('DECLARATION_CONCURRENT_CHANGE', 'the declaration got another certificate meanwhile; reload and retry', '/params/number')
-    await repo.markRevoked(tx, old, { at: fresh.issuedAt, reason: 'SUPERSEDED', note: note ?? null, by: who, replacedBy: fresh.number })
-    appendAudit(tx, { at: new Date(fresh.issuedAt), actor: who, action: 'CERTIFICATE_REVOKED', entityType: 'certificate', entityId: old.number, data: { declarationId: d.id, reason: 'SUPERSEDED', replacedBy: fresh.number } })
+    const fresh = await issueInTx(tx, deps, {
+      declaration: d,
+      goods: old.content.goods,
+      inspection: old.content.inspection,
+      issuedBy: who,
+      replaces: old.number,
+      remarks: note,
+    })
+    if (!fresh)
+      throw conflict(
+        'DECLARATION_CONCURRENT_CHANGE',
+        'the declaration got another certificate meanwhile; reload and retry',
+        '/params/number',
+      )
+    await repo.markRevoked(tx, old, {
+      at: fresh.issuedAt,
+      reason: 'SUPERSEDED',
+      note: note ?? null,
+      by: who,
+      replacedBy: fresh.number,
+    })
+    appendAudit(tx, {
+      at: new Date(fresh.issuedAt),
+      actor: who,
+      action: 'CERTIFICATE_REVOKED',
+      entityType: 'certificate',
+      entityId: old.number,
+      data: { declarationId: d.id, reason: 'SUPERSEDED', replacedBy: fresh.number },
+    })
     return fresh
   })
 }
@@ -345,18 +575,35 @@ export async function reissueCertificate(deps: Deps, actor: Actor, number: strin
 /** A certificate an actor may see: officers all, operators those whose consignee is their enterprise (else 404). */
 export async function getCertificate(db: Queryable, actor: Actor, number: string) {
   const c = await repo.findCertificate(db, number)
-  if (!c || (actor.kind === 'card' && c.consigneeId !== actor.enterpriseId)) throw notFound('CERTIFICATE_NOT_FOUND', `certificate ${number}`, '/params/number')
+  if (!c || (actor.kind === 'card' && c.consigneeId !== actor.enterpriseId))
+    throw notFound('CERTIFICATE_NOT_FOUND', `certificate ${number}`, '/params/number')
   return c
 }
 
 /** Admins replace the quarantine HS table (audited); effective at once in this process, within 5 s in others. */
 export async function replaceQuarantineTable(deps: Deps, actor: Actor, items: QuarantineRange[]) {
-  const problems = items.flatMap((r, i) => (r.hsTo.length !== r.hsFrom.length || r.hsTo < r.hsFrom
-    ? [{ code: 'CERTIFICATE_BAD_HS_RANGE', message: `range ${r.hsFrom}–${r.hsTo} needs two codes of the same length, in order`, pointer: `/body/items/${i}/hsTo` }] : []))
+  const problems = items.flatMap((r, i) =>
+    r.hsTo.length !== r.hsFrom.length || r.hsTo < r.hsFrom
+      ? [
+          {
+            code: 'CERTIFICATE_BAD_HS_RANGE',
+            message: `range ${r.hsFrom}–${r.hsTo} needs two codes of the same length, in order`,
+            pointer: `/body/items/${i}/hsTo`,
+          },
+        ]
+      : [],
+  )
   if (problems.length) throw new KouanError(problems[0]!.code, 422, problems[0]!.message, { errors: problems })
   await deps.db.transaction(async (tx) => {
     await repo.replaceQuarantineRanges(tx, items)
-    appendAudit(tx, { at: deps.clock.now(), actor: actorRef(actor), action: 'QUARANTINE_RANGES_REPLACED', entityType: 'quarantine_ranges', entityId: 'table', data: { items } })
+    appendAudit(tx, {
+      at: deps.clock.now(),
+      actor: actorRef(actor),
+      action: 'QUARANTINE_RANGES_REPLACED',
+      entityType: 'quarantine_ranges',
+      entityId: 'table',
+      data: { items },
+    })
   })
   invalidateQuarantineCache()
   return { items: await repo.loadQuarantineRanges(deps.db) }
@@ -370,13 +617,27 @@ export async function replaceQuarantineTable(deps: Deps, actor: Actor, items: Qu
  */
 export type PrintoutLookup = (db: Queryable, serial: string) => Promise<RegistryEntry | null>
 
-async function registryEntry(db: Queryable, kind: TokenKind, number: string, printouts: PrintoutLookup | undefined): Promise<RegistryEntry | null> {
+async function registryEntry(
+  db: Queryable,
+  kind: TokenKind,
+  number: string,
+  printouts: PrintoutLookup | undefined,
+): Promise<RegistryEntry | null> {
   if (kind === 'CERTIFICATE') {
     const c = await repo.findCertificate(db, number)
     if (!c) return null
     return {
-      storedDigest: c.digest, contentDigest: contentDigest(c.content), kid: c.kid, issuedAt: c.issuedAt, validFrom: c.validFrom, validUntil: c.validUntil,
-      retention: false, revokedAt: c.revokedAt, revocationReason: c.revocationReason, replacedBy: c.replacedBy, fields: certificateFields(c.content),
+      storedDigest: c.digest,
+      contentDigest: contentDigest(c.content),
+      kid: c.kid,
+      issuedAt: c.issuedAt,
+      validFrom: c.validFrom,
+      validUntil: c.validUntil,
+      retention: false,
+      revokedAt: c.revokedAt,
+      revocationReason: c.revocationReason,
+      replacedBy: c.replacedBy,
+      fields: certificateFields(c.content),
     }
   }
   return printouts ? printouts(db, number) : null
@@ -386,11 +647,19 @@ async function registryEntry(db: Queryable, kind: TokenKind, number: string, pri
  * Verifies a token or scanned verify URL for anyone: format, key, signature, then the registry (certificate or
  * printout), revocation and validity. Reads only; never writes.
  */
-export async function verifyToken(deps: Pick<Deps, 'db' | 'clock'> & { printouts?: PrintoutLookup | undefined }, input: string): Promise<Verification> {
+export async function verifyToken(
+  deps: Pick<Deps, 'db' | 'clock'> & { printouts?: PrintoutLookup | undefined },
+  input: string,
+): Promise<Verification> {
   const parsed = parseToken(tokenFromInput(input))
   const now = deps.clock.now()
   if (!parsed.ok) return judge({ now, parsed })
   const key = await keyRing.get(deps.db, parsed.token.kid)
   if (!key || !algorithms[key.alg] || !signatureValid(parsed.token, key)) return judge({ now, parsed, key })
-  return judge({ now, parsed, key, entry: await registryEntry(deps.db, parsed.token.kind, parsed.token.number, deps.printouts) })
+  return judge({
+    now,
+    parsed,
+    key,
+    entry: await registryEntry(deps.db, parsed.token.kind, parsed.token.number, deps.printouts),
+  })
 }

@@ -19,15 +19,31 @@ export const TOKEN_VERSION = 'K1'
 export type TokenKind = 'CERTIFICATE' | 'ARCHIVE_PRINT'
 const KIND_CODE: Record<TokenKind, string> = { CERTIFICATE: 'C', ARCHIVE_PRINT: 'P' }
 const KIND_OF: Record<string, TokenKind> = { C: 'CERTIFICATE', P: 'ARCHIVE_PRINT' }
-const NUMBER_RE: Record<TokenKind, RegExp> = { CERTIFICATE: new RegExp(CERTIFICATE_NUMBER_PATTERN), ARCHIVE_PRINT: new RegExp(PRINT_SERIAL_PATTERN) }
+const NUMBER_RE: Record<TokenKind, RegExp> = {
+  CERTIFICATE: new RegExp(CERTIFICATE_NUMBER_PATTERN),
+  ARCHIVE_PRINT: new RegExp(PRINT_SERIAL_PATTERN),
+}
 
 /** What a token asserts. */
-export interface TokenClaims { kind: TokenKind; number: string; digest: string; kid: string }
-export interface ParsedToken extends TokenClaims { text: string; signed: string; signature: string }
+export interface TokenClaims {
+  kind: TokenKind
+  number: string
+  digest: string
+  kid: string
+}
+export interface ParsedToken extends TokenClaims {
+  text: string
+  signed: string
+  signature: string
+}
 export type ParseResult = { ok: true; token: ParsedToken } | { ok: false; reason: 'MALFORMED' | 'UNSUPPORTED_VERSION' }
 
 /** A private signing key of the issuer. */
-export interface SigningKey { kid: string; alg: string; privateKey: string }
+export interface SigningKey {
+  kid: string
+  alg: string
+  privateKey: string
+}
 
 /** SHA-256 of the canonical JSON of `content`, base64url: what a token's digest commits to. */
 export function contentDigest(content: unknown): string {
@@ -52,7 +68,8 @@ function canonicalB64(s: string, bytes: number): boolean {
 
 /** Parses a token's text; never throws. The signature is checked separately, with the key it names. */
 export function parseToken(text: string): ParseResult {
-  if (typeof text !== 'string' || text.length === 0 || text.length > TOKEN_MAX) return { ok: false, reason: 'MALFORMED' }
+  if (typeof text !== 'string' || text.length === 0 || text.length > TOKEN_MAX)
+    return { ok: false, reason: 'MALFORMED' }
   const parts = text.split('.')
   const version = parts[0] ?? ''
   if (!/^K[0-9]{1,3}$/.test(version)) return { ok: false, reason: 'MALFORMED' }
@@ -60,10 +77,19 @@ export function parseToken(text: string): ParseResult {
   if (parts.length !== 6) return { ok: false, reason: 'MALFORMED' }
   const [, kindCode, number, digest, kid, signature] = parts as [string, string, string, string, string, string]
   const kind = KIND_OF[kindCode]
-  if (!kind || !NUMBER_RE[kind].test(number) || !canonicalB64(digest, 32) || !/^[A-Za-z0-9_-]{1,64}$/.test(kid) || !canonicalB64(signature, 64)) {
+  if (
+    !kind ||
+    !NUMBER_RE[kind].test(number) ||
+    !canonicalB64(digest, 32) ||
+    !/^[A-Za-z0-9_-]{1,64}$/.test(kid) ||
+    !canonicalB64(signature, 64)
+  ) {
     return { ok: false, reason: 'MALFORMED' }
   }
-  return { ok: true, token: { kind, number, digest, kid, signature, text, signed: text.slice(0, text.length - signature.length - 1) } }
+  return {
+    ok: true,
+    token: { kind, number, digest, kid, signature, text, signed: text.slice(0, text.length - signature.length - 1) },
+  }
 }
 
 /** Whether the token's signature verifies with `publicKey` under `alg`; false for an unknown algorithm. */
@@ -80,7 +106,11 @@ export function tokenFromInput(input: string): string {
   const s = input.trim()
   const m = /\/verify\/([^/?#\s]+)(?:[?#].*)?$/.exec(s)
   if (!m) return s
-  try { return decodeURIComponent(m[1]!) } catch { return m[1]! }
+  try {
+    return decodeURIComponent(m[1]!)
+  } catch {
+    return m[1]!
+  }
 }
 
 /** The URL a QR code carries: the public verify page of the token. */

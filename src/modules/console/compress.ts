@@ -18,10 +18,18 @@ export function compressDir(dir: string): number {
   let files = 0
   for (const name of readdirSync(dir)) {
     const path = join(dir, name)
-    if (statSync(path).isDirectory()) { files += compressDir(path); continue }
+    if (statSync(path).isDirectory()) {
+      files += compressDir(path)
+      continue
+    }
     if (!TEXT.test(name) || statSync(path).size < MIN_BYTES) continue
     const data = readFileSync(path)
-    writeFileSync(`${path}.br`, brotliCompressSync(data, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: data.length } }))
+    writeFileSync(
+      `${path}.br`,
+      brotliCompressSync(data, {
+        params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: data.length },
+      }),
+    )
     writeFileSync(`${path}.gz`, gzipSync(data, { level: 9 }))
     files++
   }

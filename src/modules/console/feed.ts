@@ -1,5 +1,8 @@
 /** A subscriber of the dashboard stream: gets each snapshot as serialized JSON; `end` closes its connection. */
-export interface Subscriber { send(json: string): void; end(): void }
+export interface Subscriber {
+  send(json: string): void
+  end(): void
+}
 
 /**
  * Computes the dashboard snapshot once per interval for all connected streams of this process, and only
@@ -23,7 +26,9 @@ export class DashboardFeed {
     private readonly onError: (err: unknown) => void,
   ) {}
 
-  get subscribers(): number { return this.subs.size }
+  get subscribers(): number {
+    return this.subs.size
+  }
 
   subscribe(s: Subscriber): () => void {
     this.subs.add(s)
@@ -36,7 +41,10 @@ export class DashboardFeed {
     }
     return () => {
       this.subs.delete(s)
-      if (this.subs.size === 0 && this.timer) { clearInterval(this.timer); this.timer = undefined }
+      if (this.subs.size === 0 && this.timer) {
+        clearInterval(this.timer)
+        this.timer = undefined
+      }
     }
   }
 

@@ -47,16 +47,38 @@ export const DashboardSchema = Type.Object({
     nonCompliantToday: Type.Integer(),
     heldForReview: Type.Integer(),
   }),
-  perMinute: Type.Array(Type.Object({ minute: UtcTime, declarations: Type.Integer(), intercepts: Type.Integer(), cebTickets: Type.Integer() })),
+  perMinute: Type.Array(
+    Type.Object({
+      minute: UtcTime,
+      declarations: Type.Integer(),
+      intercepts: Type.Integer(),
+      cebTickets: Type.Integer(),
+    }),
+  ),
   laneMix: Type.Array(Type.Object({ lane: Type.String(), declarations: Type.Integer() })),
   hitRate: Type.Object({
     bucketMinutes: Type.Integer(),
-    series: Type.Array(Type.Object({ bucket: UtcTime, targetedInspected: Type.Integer(), targetedHitRate: Rate, randomInspected: Type.Integer(), randomHitRate: Rate })),
+    series: Type.Array(
+      Type.Object({
+        bucket: UtcTime,
+        targetedInspected: Type.Integer(),
+        targetedHitRate: Rate,
+        randomInspected: Type.Integer(),
+        randomHitRate: Rate,
+      }),
+    ),
     targeted: HitCount,
     random: HitCount,
     liftPp: Rate,
   }),
-  clearance: Type.Array(Type.Object({ port: Type.String(), released: Type.Integer(), medianSeconds: Type.Number(), p90Seconds: Type.Number() })),
+  clearance: Type.Array(
+    Type.Object({
+      port: Type.String(),
+      released: Type.Integer(),
+      medianSeconds: Type.Number(),
+      p90Seconds: Type.Number(),
+    }),
+  ),
   ecommerce: Type.Object({
     ticketsLastMinute: Type.Integer(),
     ticketsLastHour: Type.Integer(),
@@ -67,10 +89,17 @@ export const DashboardSchema = Type.Object({
     issuedToday: Type.Integer(),
     issuedTotal: Type.Integer(),
   }),
-  recentResults: Type.Array(Type.Object({
-    inspectionId: Uuid, declarationId: Uuid, entryId: Type.Union([Type.String(), Type.Null()]), source: Type.String(),
-    result: Type.Enum(['COMPLIANT', 'NON_COMPLIANT']), categories: Type.Array(Type.String()), finishedAt: UtcTime,
-  })),
+  recentResults: Type.Array(
+    Type.Object({
+      inspectionId: Uuid,
+      declarationId: Uuid,
+      entryId: Type.Union([Type.String(), Type.Null()]),
+      source: Type.String(),
+      result: Type.Enum(['COMPLIANT', 'NON_COMPLIANT']),
+      categories: Type.Array(Type.String()),
+      finishedAt: UtcTime,
+    }),
+  ),
   alerts: Type.Array(AlertSchema),
 })
 export type Dashboard = Static<typeof DashboardSchema>
@@ -78,11 +107,14 @@ export type Dashboard = Static<typeof DashboardSchema>
 export const PRIORITIES = ['HIGH', 'MEDIUM', 'LOW'] as const
 export type Priority = (typeof PRIORITIES)[number]
 
-export const QueueQuerySchema = Type.Object({
-  state: Type.Optional(Type.Enum(['OPEN', 'IN_PROGRESS'])),
-  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
-  offset: Type.Integer({ minimum: 0, default: 0 }),
-}, { additionalProperties: false })
+export const QueueQuerySchema = Type.Object(
+  {
+    state: Type.Optional(Type.Enum(['OPEN', 'IN_PROGRESS'])),
+    limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+    offset: Type.Integer({ minimum: 0, default: 0 }),
+  },
+  { additionalProperties: false },
+)
 
 export const QueueItemSchema = Type.Object({
   inspectionId: Uuid,
@@ -104,11 +136,19 @@ export const QueueItemSchema = Type.Object({
 })
 export type QueueItem = Static<typeof QueueItemSchema>
 
-export const RulePreviewRequestSchema = Type.Object({
-  conditions: Type.Array(ConditionSchema, { minItems: 1, maxItems: 20 }),
-  action: Type.Optional(ActionSchema),
-  days: Type.Integer({ minimum: 1, maximum: 366, default: PREVIEW_DEFAULT_DAYS, description: 'look back this many days' }),
-}, { additionalProperties: false })
+export const RulePreviewRequestSchema = Type.Object(
+  {
+    conditions: Type.Array(ConditionSchema, { minItems: 1, maxItems: 20 }),
+    action: Type.Optional(ActionSchema),
+    days: Type.Integer({
+      minimum: 1,
+      maximum: 366,
+      default: PREVIEW_DEFAULT_DAYS,
+      description: 'look back this many days',
+    }),
+  },
+  { additionalProperties: false },
+)
 export type RulePreviewRequest = Static<typeof RulePreviewRequestSchema>
 
 export const RulePreviewSchema = Type.Object({
@@ -120,6 +160,14 @@ export const RulePreviewSchema = Type.Object({
   selectedShare: Rate,
   selectedInspected: HitCount,
   baseline: HitCount,
-  examples: Type.Array(Type.Object({ id: Uuid, entryId: Type.Union([Type.String(), Type.Null()]), submittedAt: UtcTime, lane: Type.Union([Type.String(), Type.Null()]), result: Type.Union([Type.String(), Type.Null()]) })),
+  examples: Type.Array(
+    Type.Object({
+      id: Uuid,
+      entryId: Type.Union([Type.String(), Type.Null()]),
+      submittedAt: UtcTime,
+      lane: Type.Union([Type.String(), Type.Null()]),
+      result: Type.Union([Type.String(), Type.Null()]),
+    }),
+  ),
 })
 export type RulePreview = Static<typeof RulePreviewSchema>

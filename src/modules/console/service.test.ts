@@ -13,7 +13,12 @@ describe('chinaDayStart', () => {
 describe('fillMinutes', () => {
   it('returns every minute of the window, the current one last, zero where nothing happened', () => {
     const now = new Date('2026-05-11T01:00:30Z')
-    const out = fillMinutes(now, 3, [{ minute: '2026-05-11T00:59:00.000Z', declarations: 4, intercepts: 1 }], [{ minute: '2026-05-11T01:00:00.000Z', tickets: 7 }])
+    const out = fillMinutes(
+      now,
+      3,
+      [{ minute: '2026-05-11T00:59:00.000Z', declarations: 4, intercepts: 1 }],
+      [{ minute: '2026-05-11T01:00:00.000Z', tickets: 7 }],
+    )
     expect(out).toEqual([
       { minute: '2026-05-11T00:58:00.000Z', declarations: 0, intercepts: 0, cebTickets: 0 },
       { minute: '2026-05-11T00:59:00.000Z', declarations: 4, intercepts: 1, cebTickets: 0 },
@@ -31,8 +36,20 @@ describe('hitRateSeries', () => {
       { bucket: '2026-05-11T01:00:00.000Z', random: true, inspected: 10, nonCompliant: 1 },
     ])
     expect(h.series).toEqual([
-      { bucket: '2026-05-11T00:50:00.000Z', targetedInspected: 4, targetedHitRate: 0.5, randomInspected: 0, randomHitRate: null },
-      { bucket: '2026-05-11T01:00:00.000Z', targetedInspected: 6, targetedHitRate: 0.6667, randomInspected: 10, randomHitRate: 0.1 },
+      {
+        bucket: '2026-05-11T00:50:00.000Z',
+        targetedInspected: 4,
+        targetedHitRate: 0.5,
+        randomInspected: 0,
+        randomHitRate: null,
+      },
+      {
+        bucket: '2026-05-11T01:00:00.000Z',
+        targetedInspected: 6,
+        targetedHitRate: 0.6667,
+        randomInspected: 10,
+        randomHitRate: 0.1,
+      },
     ])
     expect(h.targeted).toEqual({ inspected: 10, nonCompliant: 6, hitRate: 0.6 })
     expect(h.random).toEqual({ inspected: 10, nonCompliant: 1, hitRate: 0.1 })
@@ -46,38 +63,84 @@ describe('hitRateSeries', () => {
 describe('detectSpikes', () => {
   const o = { minCount: 10, factor: 3, minBaseline: 100 }
   // A steady mix: 100 items in the baseline hour, 50 in the last ten minutes (traffic doubled overall).
-  const steady = [{ key: '610910', recent: 30, before: 60 }, { key: '940360', recent: 20, before: 40 }]
+  const steady = [
+    { key: '610910', recent: 30, before: 60 },
+    { key: '940360', recent: 20, before: 40 },
+  ]
   it('flags a key that grows faster than the traffic as a whole, critical at twice the factor', () => {
-    const alerts = detectSpikes('HS_SPIKE', [
-      ...steady,
-      { key: '851713', recent: 40, before: 2 }, // share 2/112 of the baseline → expected 1.82 of the 102 recent items
-      { key: '080810', recent: 12, before: 10 }, // expected 9.1: normal
-    ], o)
+    const alerts = detectSpikes(
+      'HS_SPIKE',
+      [
+        ...steady,
+        { key: '851713', recent: 40, before: 2 }, // share 2/112 of the baseline → expected 1.82 of the 102 recent items
+        { key: '080810', recent: 12, before: 10 }, // expected 9.1: normal
+      ],
+      o,
+    )
     expect(alerts).toEqual([{ kind: 'HS_SPIKE', severity: 'CRITICAL', key: '851713', recent: 40, baseline: 1.82 }])
   })
   it('raises nothing when all traffic grows together, or before there is a baseline to compare with', () => {
-    expect(detectSpikes('HS_SPIKE', steady.map((r) => ({ ...r, recent: r.recent * 5 })), o)).toEqual([])
-    expect(detectSpikes('HS_SPIKE', [{ key: '851713', recent: 300, before: 0 }, { key: '610910', recent: 30, before: 60 }], o)).toEqual([])
+    expect(
+      detectSpikes(
+        'HS_SPIKE',
+        steady.map((r) => ({ ...r, recent: r.recent * 5 })),
+        o,
+      ),
+    ).toEqual([])
+    expect(
+      detectSpikes(
+        'HS_SPIKE',
+        [
+          { key: '851713', recent: 300, before: 0 },
+          { key: '610910', recent: 30, before: 60 },
+        ],
+        o,
+      ),
+    ).toEqual([])
   })
   it('treats a key never seen before as expected once, keeps the importer name, warns below twice the factor', () => {
-    expect(detectSpikes('IMPORTER_SPIKE', [
-      { key: 'BASE', label: 'Usual', recent: 10, before: 100 },
-      { key: '4403000001', label: 'Acme', recent: 10, before: 0 }, // expected < 1 counts as 1 → 10×
-      { key: '4403000002', label: 'Bcme', recent: 12, before: 25 }, // expected 25/125 × 32 = 6.4 → below 3×
-    ], o)).toEqual([{ kind: 'IMPORTER_SPIKE', severity: 'CRITICAL', key: '4403000001', label: 'Acme', recent: 10, baseline: 0 }])
-    expect(detectSpikes('IMPORTER_SPIKE', [
-      { key: 'BASE', recent: 20, before: 200 },
-      { key: '4403000003', label: 'Ccme', recent: 10, before: 4 }, // expected 4/204 × 30 = 0.59 → 1 → 10×
-      { key: '4403000004', label: 'Dcme', recent: 10, before: 14 }, // expected 14/214 × 30 ≈ 2.0 → 5×: warning
-    ], o).map((a) => [a.key, a.severity])).toEqual([['4403000003', 'CRITICAL'], ['4403000004', 'WARNING']])
+    expect(
+      detectSpikes(
+        'IMPORTER_SPIKE',
+        [
+          { key: 'BASE', label: 'Usual', recent: 10, before: 100 },
+          { key: '4403000001', label: 'Acme', recent: 10, before: 0 }, // expected < 1 counts as 1 → 10×
+          { key: '4403000002', label: 'Bcme', recent: 12, before: 25 }, // expected 25/125 × 32 = 6.4 → below 3×
+        ],
+        o,
+      ),
+    ).toEqual([
+      { kind: 'IMPORTER_SPIKE', severity: 'CRITICAL', key: '4403000001', label: 'Acme', recent: 10, baseline: 0 },
+    ])
+    expect(
+      detectSpikes(
+        'IMPORTER_SPIKE',
+        [
+          { key: 'BASE', recent: 20, before: 200 },
+          { key: '4403000003', label: 'Ccme', recent: 10, before: 4 }, // expected 4/204 × 30 = 0.59 → 1 → 10×
+          { key: '4403000004', label: 'Dcme', recent: 10, before: 14 }, // expected 14/214 × 30 ≈ 2.0 → 5×: warning
+        ],
+        o,
+      ).map((a) => [a.key, a.severity]),
+    ).toEqual([
+      ['4403000003', 'CRITICAL'],
+      ['4403000004', 'WARNING'],
+    ])
   })
 })
 
 describe('modelDropAlert', () => {
   it('alerts when the recent hit rate is 15 points or more below the baseline, on enough inspections', () => {
-    expect(modelDropAlert({ inspected: 20, nonCompliant: 4 }, { inspected: 100, nonCompliant: 40 }, 3))
-      .toEqual({ kind: 'MODEL_HIT_RATE_DROP', severity: 'WARNING', key: 'v3', recent: 0.2, baseline: 0.4 })
-    expect(modelDropAlert({ inspected: 20, nonCompliant: 0 }, { inspected: 100, nonCompliant: 40 }, 3)?.severity).toBe('CRITICAL')
+    expect(modelDropAlert({ inspected: 20, nonCompliant: 4 }, { inspected: 100, nonCompliant: 40 }, 3)).toEqual({
+      kind: 'MODEL_HIT_RATE_DROP',
+      severity: 'WARNING',
+      key: 'v3',
+      recent: 0.2,
+      baseline: 0.4,
+    })
+    expect(modelDropAlert({ inspected: 20, nonCompliant: 0 }, { inspected: 100, nonCompliant: 40 }, 3)?.severity).toBe(
+      'CRITICAL',
+    )
   })
   it('stays quiet on a small drop or too few inspections', () => {
     expect(modelDropAlert({ inspected: 20, nonCompliant: 6 }, { inspected: 100, nonCompliant: 40 }, 3)).toBeUndefined()
@@ -99,7 +162,12 @@ describe('DashboardFeed', () => {
   it('computes once per tick for all subscribers, serves the fresh snapshot to a newcomer, and stops when the last leaves', async () => {
     let builds = 0
     let t = 0
-    const feed = new DashboardFeed(async () => ({ n: ++builds }), 60_000, () => t, () => {})
+    const feed = new DashboardFeed(
+      async () => ({ n: ++builds }),
+      60_000,
+      () => t,
+      () => {},
+    )
     const a: string[] = []
     const b: string[] = []
     const offA = feed.subscribe({ send: (j) => a.push(j), end: () => {} })
@@ -121,7 +189,12 @@ describe('DashboardFeed', () => {
     await feed.tick()
     expect(c).toEqual(['{"n":2}', '{"n":3}'])
     let ended = 0
-    feed.subscribe({ send: () => {}, end: () => { ended++ } })
+    feed.subscribe({
+      send: () => {},
+      end: () => {
+        ended++
+      },
+    })
     feed.close()
     expect(ended).toBe(1)
     expect(feed.subscribers).toBe(0)

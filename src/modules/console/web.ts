@@ -26,14 +26,22 @@ export async function registerWeb(app: FastifyInstance, dir = WEB_DIR) {
     await app.register(fastifyStatic, {
       // `npm run build` writes .br/.gz siblings of the text assets (scripts/compress-web.mjs): sent as such to
       // clients that accept them.
-      root: dir, wildcard: false, index: false, cacheControl: false, preCompressed: true,
+      root: dir,
+      wildcard: false,
+      index: false,
+      cacheControl: false,
+      preCompressed: true,
       setHeaders: (res, path) => {
-        res.setHeader('cache-control', path.includes(`${join(dir, 'assets')}`) ? 'public, max-age=31536000, immutable' : 'no-cache')
+        res.setHeader(
+          'cache-control',
+          path.includes(`${join(dir, 'assets')}`) ? 'public, max-age=31536000, immutable' : 'no-cache',
+        )
       },
     })
   }
   const spa = async (req: { url: string; method: string }, reply: import('fastify').FastifyReply) => {
-    if (SERVER_PATHS.test(req.url)) throw new KouanError('ROUTE_NOT_FOUND', 404, `no route ${req.method} ${req.url}`, { pointer: '/url' })
+    if (SERVER_PATHS.test(req.url))
+      throw new KouanError('ROUTE_NOT_FOUND', 404, `no route ${req.method} ${req.url}`, { pointer: '/url' })
     reply.header('cache-control', 'no-cache')
     if (!built) return reply.type('text/html; charset=utf-8').send(NOT_BUILT)
     return reply.sendFile('index.html', { cacheControl: false })

@@ -28,8 +28,13 @@ export interface ClearedDeclaration {
 
 /** The closure notice of a declaration read after its closure. */
 export const clearedOf = (d: Declaration): ClearedDeclaration => ({
-  id: d.id, submittedAt: d.submittedAt, entryId: d.entryId, traderId: d.traderId, declarantId: d.declarantId,
-  tradeMode: d.content.tradeMode, clearedAt: d.clearedAt,
+  id: d.id,
+  submittedAt: d.submittedAt,
+  entryId: d.entryId,
+  traderId: d.traderId,
+  declarantId: d.declarantId,
+  tradeMode: d.content.tradeMode,
+  clearedAt: d.clearedAt,
 })
 
 export interface DeclarationEvents {

@@ -24,8 +24,14 @@ export const canTransition = (from: State, to: State) => TRANSITIONS[from].inclu
 
 /** Timestamp column set when a declaration enters a state. */
 export const STATE_TIME_COLUMN: Partial<Record<State, string>> = {
-  ACCEPTED: 'accepted_at', REJECTED: 'rejected_at', ASSESSED: 'assessed_at', INSPECTING: 'inspection_ordered_at',
-  RELEASED: 'released_at', DETAINED: 'detained_at', RETURNED: 'returned_at', CLEARED: 'cleared_at',
+  ACCEPTED: 'accepted_at',
+  REJECTED: 'rejected_at',
+  ASSESSED: 'assessed_at',
+  INSPECTING: 'inspection_ordered_at',
+  RELEASED: 'released_at',
+  DETAINED: 'detained_at',
+  RETURNED: 'returned_at',
+  CLEARED: 'cleared_at',
 }
 
 /**
@@ -51,14 +57,23 @@ const pointer = (path: string) => `/body${path}`
 export function contentProblems(d: DeclarationContent, ref: Reference): ErrorItem[] {
   const out: ErrorItem[] = []
   const bad = (code: string, message: string, path: string) => out.push({ code, message, pointer: pointer(path) })
-  if (!ref.tradeMode(d.tradeMode)) bad('REFERENCE_UNKNOWN_TRADE_MODE', `unknown trade mode ${d.tradeMode}`, '/tradeMode')
-  if (!ref.transportMode(d.transportMode)) bad('REFERENCE_UNKNOWN_TRANSPORT_MODE', `unknown transport mode ${d.transportMode}`, '/transportMode')
-  if (!ref.transactionTerms(d.transactionTerms)) bad('REFERENCE_UNKNOWN_TRANSACTION_TERMS', `unknown transaction terms ${d.transactionTerms}`, '/transactionTerms')
+  if (!ref.tradeMode(d.tradeMode))
+    bad('REFERENCE_UNKNOWN_TRADE_MODE', `unknown trade mode ${d.tradeMode}`, '/tradeMode')
+  if (!ref.transportMode(d.transportMode))
+    bad('REFERENCE_UNKNOWN_TRANSPORT_MODE', `unknown transport mode ${d.transportMode}`, '/transportMode')
+  if (!ref.transactionTerms(d.transactionTerms))
+    bad('REFERENCE_UNKNOWN_TRANSACTION_TERMS', `unknown transaction terms ${d.transactionTerms}`, '/transactionTerms')
   if (!ref.currency(d.currency)) bad('REFERENCE_UNKNOWN_CURRENCY', `unknown currency ${d.currency}`, '/currency')
-  if (!ref.countryByIso3(d.tradeCountry)) bad('REFERENCE_UNKNOWN_COUNTRY', `unknown country ${d.tradeCountry}`, '/tradeCountry')
-  if (d.departureCountry && !ref.countryByIso3(d.departureCountry)) bad('REFERENCE_UNKNOWN_COUNTRY', `unknown country ${d.departureCountry}`, '/departureCountry')
-  for (const [name, c] of [['freight', d.freight], ['insurance', d.insurance]] as const) {
-    if (c && !ref.currency(c.currency)) bad('REFERENCE_UNKNOWN_CURRENCY', `unknown currency ${c.currency}`, `/${name}/currency`)
+  if (!ref.countryByIso3(d.tradeCountry))
+    bad('REFERENCE_UNKNOWN_COUNTRY', `unknown country ${d.tradeCountry}`, '/tradeCountry')
+  if (d.departureCountry && !ref.countryByIso3(d.departureCountry))
+    bad('REFERENCE_UNKNOWN_COUNTRY', `unknown country ${d.departureCountry}`, '/departureCountry')
+  for (const [name, c] of [
+    ['freight', d.freight],
+    ['insurance', d.insurance],
+  ] as const) {
+    if (c && !ref.currency(c.currency))
+      bad('REFERENCE_UNKNOWN_CURRENCY', `unknown currency ${c.currency}`, `/${name}/currency`)
   }
   const gross = new Big(d.grossMassKg)
   const net = new Big(d.netMassKg)
@@ -67,18 +82,27 @@ export function contentProblems(d: DeclarationContent, ref: Reference): ErrorIte
   d.items.forEach((it, i) => {
     const p = `/items/${i}`
     const line = ref.tariffLine(it.hsCode.slice(0, 8))
-    if (!ref.hs(it.hsCode.slice(0, 6))) bad('REFERENCE_UNKNOWN_HS', `${it.hsCode.slice(0, 6)} is not an HS2022 subheading`, `${p}/hsCode`)
-    else if (!line) bad('REFERENCE_UNKNOWN_TARIFF_LINE', `${it.hsCode.slice(0, 8)} is not a China tariff line`, `${p}/hsCode`)
+    if (!ref.hs(it.hsCode.slice(0, 6)))
+      bad('REFERENCE_UNKNOWN_HS', `${it.hsCode.slice(0, 6)} is not an HS2022 subheading`, `${p}/hsCode`)
+    else if (!line)
+      bad('REFERENCE_UNKNOWN_TARIFF_LINE', `${it.hsCode.slice(0, 8)} is not a China tariff line`, `${p}/hsCode`)
     if (!ref.unit(it.unit)) bad('REFERENCE_UNKNOWN_UNIT', `unknown unit ${it.unit}`, `${p}/unit`)
-    if (!ref.countryByIso3(it.originCountry)) bad('REFERENCE_UNKNOWN_COUNTRY', `unknown country ${it.originCountry}`, `${p}/originCountry`)
-    if (it.destinationCountry && !ref.countryByIso3(it.destinationCountry)) bad('REFERENCE_UNKNOWN_COUNTRY', `unknown country ${it.destinationCountry}`, `${p}/destinationCountry`)
+    if (!ref.countryByIso3(it.originCountry))
+      bad('REFERENCE_UNKNOWN_COUNTRY', `unknown country ${it.originCountry}`, `${p}/originCountry`)
+    if (it.destinationCountry && !ref.countryByIso3(it.destinationCountry))
+      bad('REFERENCE_UNKNOWN_COUNTRY', `unknown country ${it.destinationCountry}`, `${p}/destinationCountry`)
     const qty = new Big(it.quantity)
     if (qty.lte(0)) bad('DECLARATION_QUANTITY_NOT_POSITIVE', 'quantity must be greater than 0', `${p}/quantity`)
-    if (new Big(it.unitPrice).lte(0)) bad('DECLARATION_PRICE_NOT_POSITIVE', 'unit price must be greater than 0', `${p}/unitPrice`)
+    if (new Big(it.unitPrice).lte(0))
+      bad('DECLARATION_PRICE_NOT_POSITIVE', 'unit price must be greater than 0', `${p}/unitPrice`)
     // DeclTotal = GQty × DeclPrice, rounded to fen; allow one fen either way for the declarant's rounding.
     const expected = qty.times(it.unitPrice).round(2, Big.roundHalfUp)
     if (expected.minus(it.totalValue).abs().gt('0.01')) {
-      bad('DECLARATION_TOTAL_MISMATCH', `total value ${it.totalValue} is not quantity × unit price (${expected.toFixed(2)})`, `${p}/totalValue`)
+      bad(
+        'DECLARATION_TOTAL_MISMATCH',
+        `total value ${it.totalValue} is not quantity × unit price (${expected.toFixed(2)})`,
+        `${p}/totalValue`,
+      )
     }
   })
   return out

@@ -1,7 +1,15 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { useTestApp } from '../../../test/app.js'
 import { countRows } from '../../../test/db.js'
-import { buildEnterprise, buildOperator, declarationContent, loginUser, signed, type Headers, type TestOperator } from '../../../test/factories.js'
+import {
+  buildEnterprise,
+  buildOperator,
+  declarationContent,
+  loginUser,
+  signed,
+  type Headers,
+  type TestOperator,
+} from '../../../test/factories.js'
 import { verifyAudit } from '../../shared/audit.js'
 import { entryId } from './lifecycle.js'
 
@@ -13,7 +21,8 @@ describe('declarations API', () => {
     officer = await loginUser(t, 'officer')
     op = await buildOperator(t, officer, await buildEnterprise(t, officer))
   })
-  const post = (headers: Headers, payload: unknown, url = '/api/v1/declarations') => t.app.inject({ method: 'POST', url, headers, payload: payload as object })
+  const post = (headers: Headers, payload: unknown, url = '/api/v1/declarations') =>
+    t.app.inject({ method: 'POST', url, headers, payload: payload as object })
 
   it('accepts a signed declaration, numbers it and routes it, with an audit trail', async () => {
     const body = signed(op, declarationContent(op))
@@ -25,8 +34,17 @@ describe('declarations API', () => {
     expect(d.risk).toBeNull() // traders see the lane, never the targeting behind it
     expect(d.content.items).toHaveLength(2)
     const audit = await t.app.inject({ method: 'GET', url: `/api/v1/declarations/${d.id}/audit`, headers: op.headers })
-    expect(audit.json().items.map((a: { action: string }) => a.action).slice(0, 3)).toEqual(['DECLARATION_SUBMITTED', 'DECLARATION_ACCEPTED', 'DECLARATION_ASSESSED'])
-    const byEntry = await t.app.inject({ method: 'GET', url: `/api/v1/declarations/${d.entryId}`, headers: officer.headers })
+    expect(
+      audit
+        .json()
+        .items.map((a: { action: string }) => a.action)
+        .slice(0, 3),
+    ).toEqual(['DECLARATION_SUBMITTED', 'DECLARATION_ACCEPTED', 'DECLARATION_ASSESSED'])
+    const byEntry = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/declarations/${d.entryId}`,
+      headers: officer.headers,
+    })
     expect(byEntry.json().id).toBe(d.id)
     expect(byEntry.json().risk.paramsVersion).toBe(1)
   })
@@ -47,7 +65,11 @@ describe('declarations API', () => {
     const before = await countRows(t.db, 'declarations')
     const res = await post(op.headers, { ...body, packages: 11 })
     expect(res.statusCode).toBe(422)
-    expect(res.json()).toMatchObject({ code: 'SIGNATURE_INVALID', pointer: '/body/signature/value', errors: [{ code: 'SIGNATURE_INVALID' }] })
+    expect(res.json()).toMatchObject({
+      code: 'SIGNATURE_INVALID',
+      pointer: '/body/signature/value',
+      errors: [{ code: 'SIGNATURE_INVALID' }],
+    })
     expect(await countRows(t.db, 'declarations')).toBe(before)
   })
 
@@ -74,7 +96,12 @@ describe('declarations API', () => {
   })
 
   it('refuses malformed JSON with MALFORMED_JSON', async () => {
-    const res = await t.app.inject({ method: 'POST', url: '/api/v1/declarations', headers: { ...op.headers, 'content-type': 'application/json' }, payload: '{"clientRef": ' })
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/declarations',
+      headers: { ...op.headers, 'content-type': 'application/json' },
+      payload: '{"clientRef": ',
+    })
     expect(res.statusCode).toBe(400)
     expect(res.json()).toMatchObject({ code: 'MALFORMED_JSON', pointer: '/body' })
   })
@@ -92,7 +119,7 @@ describe('declarations API', () => {
     expect(me.statusCode).toBe(401)
   })
 
-  it('hides another enterprise\'s declaration and refuses to declare for it', async () => {
+  it("hides another enterprise's declaration and refuses to declare for it", async () => {
     const other = await buildOperator(t, officer, await buildEnterprise(t, officer))
     const mine = (await post(op.headers, signed(op, declarationContent(op)))).json()
     const peek = await t.app.inject({ method: 'GET', url: `/api/v1/declarations/${mine.id}`, headers: other.headers })

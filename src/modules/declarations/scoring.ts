@@ -6,7 +6,11 @@ import type { CreditLevel } from '../enterprises/index.js'
 import type { DeclarationContent } from './schema.js'
 
 /** One reason of a model score: a feature and how much it pushed the log-odds. */
-export interface Contribution { feature: string; value: number; contribution: number }
+export interface Contribution {
+  feature: string
+  value: number
+  contribution: number
+}
 
 export interface ModelScore {
   /** Fraud probability of the riskiest item. */

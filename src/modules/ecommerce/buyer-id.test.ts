@@ -28,7 +28,8 @@ describe('buyer ID (GB 11643)', () => {
     // A body with a single 1 at position i has Σ = w_i, so its check character is table[w_i mod 11].
     const table = '10X98765432'
     const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-    for (let i = 0; i < 17; i++) expect(buyerIdCheckChar(replaceAt('0'.repeat(17), i, '1'))).toBe(table[weights[i]! % 11])
+    for (let i = 0; i < 17; i++)
+      expect(buyerIdCheckChar(replaceAt('0'.repeat(17), i, '1'))).toBe(table[weights[i]! % 11])
     expect(buyerIdCheckChar('0'.repeat(17))).toBe('1')
   })
 
@@ -113,7 +114,9 @@ describe('buyer ID (GB 11643)', () => {
     expect(buyerIdCheckChar(s) === undefined || CHECK_CHARS.includes(buyerIdCheckChar(s)!)).toBe(true)
   })
 
-  const any18 = fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 18, maxLength: 18 }).map((u) => String.fromCharCode(...u))
+  const any18 = fc
+    .array(fc.integer({ min: 0, max: 0xffff }), { minLength: 18, maxLength: 18 })
+    .map((u) => String.fromCharCode(...u))
   test.prop([any18])('an 18-character string is valid only if its check character matches', (s) => {
     const p = buyerIdProblem(s, TODAY)
     if (p === undefined) expect(buyerIdCheckChar(s.slice(0, 17))).toBe(s[17])

@@ -41,7 +41,8 @@ function isRealDate(y: number, m: number, d: number): boolean {
  */
 export function buyerIdProblem(id: string, today: string): BuyerIdProblem | undefined {
   const t = DATE.exec(today)
-  if (!t || !isRealDate(Number(t[1]), Number(t[2]), Number(t[3]))) throw new RangeError(`today must be YYYY-MM-DD: ${today}`)
+  if (!t || !isRealDate(Number(t[1]), Number(t[2]), Number(t[3])))
+    throw new RangeError(`today must be YYYY-MM-DD: ${today}`)
   if (id.length !== 18) return 'LENGTH'
   if (!/^[0-9]{17}[0-9X]$/.test(id)) return 'CHARACTER'
   // Birth date before the check: an impossible date points at the faulty characters more precisely.

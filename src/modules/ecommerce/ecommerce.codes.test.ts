@@ -18,7 +18,10 @@ describe('e-commerce error codes', () => {
 
   it('CEB_RECEIPTS_NOT_FOUND: receipts of a kind the order has none of, 404 at /query/kind', async () => {
     expect((await get(`/api/v1/ceb/orders/${ORDER}/receipts.xml?kind=CEB412`)).statusCode).toBe(200)
-    for (const url of [`/api/v1/ceb/orders/${ORDER}/receipts.xml?kind=CEB622`, '/api/v1/ceb/orders/SO000000000000/receipts.xml?kind=CEB412']) {
+    for (const url of [
+      `/api/v1/ceb/orders/${ORDER}/receipts.xml?kind=CEB622`,
+      '/api/v1/ceb/orders/SO000000000000/receipts.xml?kind=CEB412',
+    ]) {
       const res = await get(url)
       expect(res.statusCode, url).toBe(404)
       expect(res.json()).toMatchObject({ code: 'CEB_RECEIPTS_NOT_FOUND', pointer: '/query/kind' })

@@ -28,16 +28,43 @@ const invLine = (element: string) => field('CEB621Message', 'Inventory/Inventory
 function order() {
   return {
     head: {
-      guid: '5F0C6A2E-9C1B-4B7E-8E8A-1D2C3B4A5F60', appType: '1', appTime: '20250818103000', appStatus: '2',
-      orderType: 'I', orderNo: 'SO202508180001', ebpCode: '4601000EBP', ebpName: '示例跨境电商平台有限公司',
-      ebcCode: '4601000EBC', ebcName: '示例电商企业有限公司', goodsValue: '398.00', freight: '10.00', discount: '0',
-      taxTotal: '37.13', acturalPaid: '445.13', currency: '142', buyerRegNo: 'user_10086', buyerName: '张三',
-      buyerTelephone: '13800000000', buyerIdType: '1', buyerIdNumber: '110105199003071239', consignee: '张三',
-      consigneeTelephone: '13800000000', consigneeAddress: '北京市朝阳区示例路1号',
+      guid: '5F0C6A2E-9C1B-4B7E-8E8A-1D2C3B4A5F60',
+      appType: '1',
+      appTime: '20250818103000',
+      appStatus: '2',
+      orderType: 'I',
+      orderNo: 'SO202508180001',
+      ebpCode: '4601000EBP',
+      ebpName: '示例跨境电商平台有限公司',
+      ebcCode: '4601000EBC',
+      ebcName: '示例电商企业有限公司',
+      goodsValue: '398.00',
+      freight: '10.00',
+      discount: '0',
+      taxTotal: '37.13',
+      acturalPaid: '445.13',
+      currency: '142',
+      buyerRegNo: 'user_10086',
+      buyerName: '张三',
+      buyerTelephone: '13800000000',
+      buyerIdType: '1',
+      buyerIdNumber: '110105199003071239',
+      consignee: '张三',
+      consigneeTelephone: '13800000000',
+      consigneeAddress: '北京市朝阳区示例路1号',
     } as Record<string, unknown>,
     lines: [
-      { gnum: '1', itemName: '婴幼儿配方奶粉800克', gmodel: '800g/罐', unit: '122', qty: '2', price: '199.00',
-        totalPrice: '398.00', currency: '142', country: '609' } as Record<string, unknown>,
+      {
+        gnum: '1',
+        itemName: '婴幼儿配方奶粉800克',
+        gmodel: '800g/罐',
+        unit: '122',
+        qty: '2',
+        price: '199.00',
+        totalPrice: '398.00',
+        currency: '142',
+        country: '609',
+      } as Record<string, unknown>,
     ],
   }
 }
@@ -50,13 +77,24 @@ const withHead = (patch: Record<string, unknown>) => {
 
 describe('field list', () => {
   it('loads every row of the CSV, keyed by message and node, in file order', () => {
-    const csv = readFileSync(join(packageRoot(), CEB_FIELDS_FILE), 'utf8').split(/\r?\n/).filter((l) => l !== '')
+    const csv = readFileSync(join(packageRoot(), CEB_FIELDS_FILE), 'utf8')
+      .split(/\r?\n/)
+      .filter((l) => l !== '')
     const total = [...cebFieldTable().values()].reduce((n, list) => n + list.length, 0)
     expect(total).toBe(csv.length - 1)
-    expect(fieldsFor('CEB311Message', 'Order/OrderHead').map((f) => f.element).slice(0, 6))
-      .toEqual(['guid', 'appType', 'appTime', 'appStatus', 'orderType', 'orderNo'])
+    expect(
+      fieldsFor('CEB311Message', 'Order/OrderHead')
+        .map((f) => f.element)
+        .slice(0, 6),
+    ).toEqual(['guid', 'appType', 'appTime', 'appStatus', 'orderType', 'orderNo'])
     expect(fieldsFor('CEB311Message', 'Order/OrderHead')).toHaveLength(30)
-    expect(fieldsFor('(all CEB)', 'BaseTransfer').map((f) => f.element)).toEqual(['copCode', 'copName', 'dxpMode', 'dxpId', 'note'])
+    expect(fieldsFor('(all CEB)', 'BaseTransfer').map((f) => f.element)).toEqual([
+      'copCode',
+      'copName',
+      'dxpMode',
+      'dxpId',
+      'note',
+    ])
     expect(cebFieldTable()).toBe(cebFieldTable())
     expect(() => fieldsFor('CEB999Message', 'X')).toThrow(/no fields/)
   })
@@ -72,7 +110,13 @@ describe('field list', () => {
   })
 
   it('reads Np,s as digits and decimals, ignoring annotations, and widens unconfirmed ones', () => {
-    expect(orderHead('goodsValue')).toMatchObject({ kind: 'N', maxDigits: 19, maxScale: 2, confirmed: true, declared: 'N19,2' })
+    expect(orderHead('goodsValue')).toMatchObject({
+      kind: 'N',
+      maxDigits: 19,
+      maxScale: 2,
+      confirmed: true,
+      declared: 'N19,2',
+    })
     expect(invLine('gnum')).toMatchObject({ maxDigits: 4, maxScale: 0 })
     expect(field('CEB511Message', 'Logistics/LogisticsHead', 'packNo')).toMatchObject({ maxDigits: 9, maxScale: 0 })
     // N19,4 (per one impl.)? : the scale is in doubt too, so the widest CEB scale (5) is allowed.
@@ -87,7 +131,10 @@ describe('field list', () => {
     expect(orderHead('payTransactionId').required).toBe(false) // "N (Y in some versions)"
     expect(field('CEB511Message', 'Logistics/LogisticsHead', 'packNo').required).toBe(false) // "Y (some N)"
     expect(field('(all CEB)', 'BaseTransfer', 'copName').required).toBe(true)
-    expect(MESSAGE_ATTRIBUTE_FIELDS.map((f) => [f.element, f.required])).toEqual([['guid', true], ['version', false]])
+    expect(MESSAGE_ATTRIBUTE_FIELDS.map((f) => [f.element, f.required])).toEqual([
+      ['guid', true],
+      ['version', false],
+    ])
   })
 
   it('derives the fixed formats the rule column states', () => {
@@ -120,7 +167,9 @@ describe('validateDocument', () => {
     expect(validateDocument('CEB311', o, '/CEB311Message/Order/0')).toEqual([
       { code: 'FORMAT', message: 'orderNo is required', pointer: `${HEAD}/orderNo` },
     ])
-    expect(withHead({ orderNo: '' })).toEqual([{ code: 'FORMAT', message: 'orderNo is required', pointer: `${HEAD}/orderNo` }])
+    expect(withHead({ orderNo: '' })).toEqual([
+      { code: 'FORMAT', message: 'orderNo is required', pointer: `${HEAD}/orderNo` },
+    ])
   })
 
   it('lets optional elements be absent or empty', () => {
@@ -131,17 +180,25 @@ describe('validateDocument', () => {
     const o = order()
     o.lines.push({ ...o.lines[0], gnum: '2', qty: '-2' })
     expect(validateDocument('CEB311', o, '/documents/3', { json: true })).toEqual([
-      { code: 'FORMAT', message: 'qty must be a non-negative decimal such as 12.50 (N19,5?: length unconfirmed, limit widened)', pointer: '/documents/3/lines/1/qty' },
+      {
+        code: 'FORMAT',
+        message: 'qty must be a non-negative decimal such as 12.50 (N19,5?: length unconfirmed, limit widened)',
+        pointer: '/documents/3/lines/1/qty',
+      },
     ])
   })
 
   it('requires at least one line for Order and Inventory, and no lines on Payment', () => {
     const o = order()
     o.lines = []
-    expect(validateDocument('CEB311', o, '/d')).toEqual([{ code: 'FORMAT', message: 'at least one OrderList is required', pointer: '/d/OrderList' }])
-    expect(validateDocument('CEB411', { head: {}, lines: [] }, '/d', { json: true })).toContainEqual(
-      { code: 'FORMAT', message: 'lines is not part of Payment', pointer: '/d/lines' },
-    )
+    expect(validateDocument('CEB311', o, '/d')).toEqual([
+      { code: 'FORMAT', message: 'at least one OrderList is required', pointer: '/d/OrderList' },
+    ])
+    expect(validateDocument('CEB411', { head: {}, lines: [] }, '/d', { json: true })).toContainEqual({
+      code: 'FORMAT',
+      message: 'lines is not part of Payment',
+      pointer: '/d/lines',
+    })
     expect(validateDocument('CEB621', {}, '/d')).toEqual([
       { code: 'FORMAT', message: 'InventoryHead is required', pointer: '/d/InventoryHead' },
       { code: 'FORMAT', message: 'at least one InventoryList is required', pointer: '/d/InventoryList' },
@@ -149,17 +206,24 @@ describe('validateDocument', () => {
   })
 
   it('rejects unknown elements and non-string values instead of dropping them', () => {
-    expect(withHead({ orderno: 'x' })).toEqual([{ code: 'FORMAT', message: 'orderno is not an element of OrderHead', pointer: `${HEAD}/orderno` }])
+    expect(withHead({ orderno: 'x' })).toEqual([
+      { code: 'FORMAT', message: 'orderno is not an element of OrderHead', pointer: `${HEAD}/orderno` },
+    ])
     expect(withHead({ 'a/b~c': 'x' })[0]?.pointer).toBe(`${HEAD}/a~1b~0c`)
-    expect(withHead({ goodsValue: 398 })).toEqual([{ code: 'FORMAT', message: 'goodsValue must be a string', pointer: `${HEAD}/goodsValue` }])
-    expect(withHead({ note: null })).toEqual([{ code: 'FORMAT', message: 'note must be a string', pointer: `${HEAD}/note` }])
+    expect(withHead({ goodsValue: 398 })).toEqual([
+      { code: 'FORMAT', message: 'goodsValue must be a string', pointer: `${HEAD}/goodsValue` },
+    ])
+    expect(withHead({ note: null })).toEqual([
+      { code: 'FORMAT', message: 'note must be a string', pointer: `${HEAD}/note` },
+    ])
   })
 
-  it.each([
-    ['0'], ['398.00'], ['445.13'], ['1'], ['0.5'], ['12345678901234567.12'], ['1234567890123456789'],
-  ])('accepts %s as N19,2', (v) => {
-    expect(withHead({ goodsValue: v })).toEqual([])
-  })
+  it.each([['0'], ['398.00'], ['445.13'], ['1'], ['0.5'], ['12345678901234567.12'], ['1234567890123456789']])(
+    'accepts %s as N19,2',
+    (v) => {
+      expect(withHead({ goodsValue: v })).toEqual([])
+    },
+  )
 
   it.each([
     ['1.234', 'goodsValue must be a decimal with at most 2 places (N19,2)'],
@@ -177,9 +241,11 @@ describe('validateDocument', () => {
   })
 
   it('takes integers for N9 and N4', () => {
-    expect(validateDocument('CEB511', { head: { packNo: '1.5' } }, '/w')).toContainEqual(
-      { code: 'FORMAT', message: 'packNo must be an integer without decimals (N9)', pointer: '/w/LogisticsHead/packNo' },
-    )
+    expect(validateDocument('CEB511', { head: { packNo: '1.5' } }, '/w')).toContainEqual({
+      code: 'FORMAT',
+      message: 'packNo must be an integer without decimals (N9)',
+      pointer: '/w/LogisticsHead/packNo',
+    })
   })
 
   it('counts characters, not bytes or UTF-16 units', () => {
@@ -189,7 +255,11 @@ describe('validateDocument', () => {
     ])
     expect(withHead({ buyerName: '😀'.repeat(60) })).toEqual([])
     expect(withHead({ consigneeDistrict: '11010' })).toEqual([
-      { code: 'FORMAT', message: 'consigneeDistrict must be exactly 6 characters (C6)', pointer: `${HEAD}/consigneeDistrict` },
+      {
+        code: 'FORMAT',
+        message: 'consigneeDistrict must be exactly 6 characters (C6)',
+        pointer: `${HEAD}/consigneeDistrict`,
+      },
     ])
   })
 
@@ -209,19 +279,41 @@ describe('validateDocument', () => {
   })
 
   it.each([
-    ['20240229120000', true], ['20250229120000', false], ['20251231235959', true], ['20251231240000', false],
-    ['20250100000000', false], ['20251301000000', false], ['20250431000000', false], ['21000229000000', false],
-    ['20000229000000', true], ['2025081810300', false],
+    ['20240229120000', true],
+    ['20250229120000', false],
+    ['20251231235959', true],
+    ['20251231240000', false],
+    ['20250100000000', false],
+    ['20251301000000', false],
+    ['20250431000000', false],
+    ['21000229000000', false],
+    ['20000229000000', true],
+    ['2025081810300', false],
   ])('appTime %s valid: %s', (v, ok) => {
     expect(withHead({ appTime: v })).toHaveLength(ok ? 0 : 1)
   })
 
   it('checks dates YYYYMMDD and digits-only gcode on inventory', () => {
-    const inv = { head: { declTime: '2025-08-18', ieDate: '20250832' }, lines: [{ gcode: '190110100A' }, { gcode: '1901101000' }] }
+    const inv = {
+      head: { declTime: '2025-08-18', ieDate: '20250832' },
+      lines: [{ gcode: '190110100A' }, { gcode: '1901101000' }],
+    }
     const problems = validateDocument('CEB621', inv, '/CEB621Message/Inventory/1')
-    expect(problems).toContainEqual({ code: 'FORMAT', message: 'declTime must be a date YYYYMMDD', pointer: '/CEB621Message/Inventory/1/InventoryHead/declTime' })
-    expect(problems).toContainEqual({ code: 'FORMAT', message: 'ieDate must be a date YYYYMMDD', pointer: '/CEB621Message/Inventory/1/InventoryHead/ieDate' })
-    expect(problems).toContainEqual({ code: 'FORMAT', message: 'gcode must be digits only', pointer: '/CEB621Message/Inventory/1/InventoryList/0/gcode' })
+    expect(problems).toContainEqual({
+      code: 'FORMAT',
+      message: 'declTime must be a date YYYYMMDD',
+      pointer: '/CEB621Message/Inventory/1/InventoryHead/declTime',
+    })
+    expect(problems).toContainEqual({
+      code: 'FORMAT',
+      message: 'ieDate must be a date YYYYMMDD',
+      pointer: '/CEB621Message/Inventory/1/InventoryHead/ieDate',
+    })
+    expect(problems).toContainEqual({
+      code: 'FORMAT',
+      message: 'gcode must be digits only',
+      pointer: '/CEB621Message/Inventory/1/InventoryList/0/gcode',
+    })
     expect(problems.filter((p) => p.pointer === '/CEB621Message/Inventory/1/InventoryList/1/gcode')).toEqual([])
   })
 
@@ -234,7 +326,11 @@ describe('validateDocument', () => {
 
   test.prop([fc.stringMatching(/^[0-9]{1,10}\.[0-9]{3,6}$/)])('rejects more than 2 places for N19,2', (v) => {
     expect(withHead({ taxTotal: v })).toEqual([
-      { code: 'FORMAT', message: 'taxTotal must be a decimal with at most 2 places (N19,2)', pointer: `${HEAD}/taxTotal` },
+      {
+        code: 'FORMAT',
+        message: 'taxTotal must be a decimal with at most 2 places (N19,2)',
+        pointer: `${HEAD}/taxTotal`,
+      },
     ])
   })
 
@@ -259,7 +355,9 @@ describe('validateBaseTransfer and validateFields', () => {
       { code: 'FORMAT', message: 'extra is not an element of BaseTransfer', pointer: '/bt/extra' },
       { code: 'FORMAT', message: 'copName is required', pointer: '/bt/copName' },
     ])
-    expect(validateBaseTransfer('DXP', '/bt')).toEqual([{ code: 'FORMAT', message: 'BaseTransfer must be an object of element texts', pointer: '/bt' }])
+    expect(validateBaseTransfer('DXP', '/bt')).toEqual([
+      { code: 'FORMAT', message: 'BaseTransfer must be an object of element texts', pointer: '/bt' },
+    ])
   })
 
   it('prefixes attribute segments', () => {

@@ -147,7 +147,12 @@ function formatOf(element: string, rule: string): FieldFormat | undefined {
 export function cebFieldTable(): ReadonlyMap<string, readonly FieldSpec[]> {
   if (table) return table
   const file = join(packageRoot(), CEB_FIELDS_FILE)
-  const rows = parse(readFileSync(file, 'utf8'), { bom: true, columns: true, skip_empty_lines: true, trim: true }) as Row[]
+  const rows = parse(readFileSync(file, 'utf8'), {
+    bom: true,
+    columns: true,
+    skip_empty_lines: true,
+    trim: true,
+  }) as Row[]
   const t = new Map<string, FieldSpec[]>()
   for (const row of rows) {
     const key = `${row.message}|${row.node}`
@@ -171,8 +176,24 @@ export function fieldsFor(message: string, node: string): readonly FieldSpec[] {
  * 36-character kind the heads use, treated as unconfirmed; version is free text ("1.0").
  */
 export const MESSAGE_ATTRIBUTE_FIELDS: readonly FieldSpec[] = [
-  specOf({ message: 'root', node: '', element: 'guid', cn_name: '报文唯一序号', type: 'C36?', required: 'Y', rule_or_description: '' }),
-  specOf({ message: 'root', node: '', element: 'version', cn_name: '报文版本', type: 'C..10?', required: 'N', rule_or_description: '' }),
+  specOf({
+    message: 'root',
+    node: '',
+    element: 'guid',
+    cn_name: '报文唯一序号',
+    type: 'C36?',
+    required: 'Y',
+    rule_or_description: '',
+  }),
+  specOf({
+    message: 'root',
+    node: '',
+    element: 'version',
+    cn_name: '报文版本',
+    type: 'C..10?',
+    required: 'N',
+    rule_or_description: '',
+  }),
 ]
 
 /** Escapes one JSON Pointer segment (RFC 6901). */
@@ -197,7 +218,9 @@ const MAYBE_NON_XML_CHAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\uD800-\uDFFF\uFFFE\uFFFF
 /** The first character of `s` outside XML 1.0 `Char` (a lone surrogate half, not a pair): its index and `U+XXXX`. */
 export function nonXmlChar(s: string): { index: number; label: string } | undefined {
   const bad = MAYBE_NON_XML_CHAR.test(s) ? NON_XML_CHAR.exec(s) : null
-  return bad ? { index: bad.index, label: `U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}` } : undefined
+  return bad
+    ? { index: bad.index, label: `U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}` }
+    : undefined
 }
 
 /** Length in Unicode code points: a Chinese name of 60 characters is 60, whatever its bytes. */
@@ -231,7 +254,9 @@ function valueProblem(f: FieldSpec, v: string): string | undefined {
   const fmt = f.format
   // Enumerations and dates imply their length, and say more than "must be exactly 14 characters" would.
   if (fmt?.kind === 'enum' && !fmt.values.includes(v)) {
-    return fmt.values.length === 1 ? `${f.element} must be ${fmt.values[0]}` : `${f.element} must be one of ${fmt.values.join(', ')}`
+    return fmt.values.length === 1
+      ? `${f.element} must be ${fmt.values[0]}`
+      : `${f.element} must be one of ${fmt.values.join(', ')}`
   }
   if (fmt?.kind === 'datetime' && !isDateTime(v, 14)) return `${f.element} must be a date and time YYYYMMDDhhmmss`
   if (fmt?.kind === 'datetimeMs' && !isDateTime(v, 17)) return `${f.element} must be a date and time YYYYMMDDhhmmssSSS`
@@ -250,7 +275,8 @@ function valueProblem(f: FieldSpec, v: string): string | undefined {
         : `${f.element} must be ${shape} with at most ${scale} places ${typeNote(f)}`
     }
     const digits = v.length - (dot < 0 ? 0 : 1)
-    if (f.maxDigits !== undefined && digits > f.maxDigits) return `${f.element} must have at most ${f.maxDigits} digits ${typeNote(f)}`
+    if (f.maxDigits !== undefined && digits > f.maxDigits)
+      return `${f.element} must have at most ${f.maxDigits} digits ${typeNote(f)}`
     return undefined
   }
   if (f.exactChars !== undefined && charLength(v) !== f.exactChars) {
@@ -337,7 +363,10 @@ export function validateDocument(
     }
   }
   if (doc.head === undefined) out.push(problem(`${basePointer}/${headSeg}`, `${s.head} is required`))
-  else out.push(...validateFields(fieldsFor(s.root, `${s.document}/${s.head}`), doc.head, `${basePointer}/${headSeg}`, s.head))
+  else
+    out.push(
+      ...validateFields(fieldsFor(s.root, `${s.document}/${s.head}`), doc.head, `${basePointer}/${headSeg}`, s.head),
+    )
   if (s.line && lineSeg) {
     const lines = doc.lines
     if (!Array.isArray(lines) || lines.length === 0) {

@@ -9,10 +9,22 @@ type AnyDoc = CebDocuments[CebMessageType]
  */
 export function docKey(type: CebMessageType, d: AnyDoc): string {
   switch (type) {
-    case 'CEB311': { const h = (d as Order).head; return `${h.ebpCode}|${h.orderNo}` }
-    case 'CEB411': { const h = (d as Payment).head; return `${h.payCode}|${h.payTransactionId}` }
-    case 'CEB511': { const h = (d as Waybill).head; return `${h.logisticsCode}|${h.logisticsNo}` }
-    case 'CEB621': { const h = (d as Inventory).head; return `${h.agentCode}|${h.copNo}` }
+    case 'CEB311': {
+      const h = (d as Order).head
+      return `${h.ebpCode}|${h.orderNo}`
+    }
+    case 'CEB411': {
+      const h = (d as Payment).head
+      return `${h.payCode}|${h.payTransactionId}`
+    }
+    case 'CEB511': {
+      const h = (d as Waybill).head
+      return `${h.logisticsCode}|${h.logisticsNo}`
+    }
+    case 'CEB621': {
+      const h = (d as Inventory).head
+      return `${h.agentCode}|${h.copNo}`
+    }
   }
 }
 
@@ -25,15 +37,28 @@ export const appTypeOf = (d: AnyDoc): string => d.head.appType
 /** Enterprise codes entitled to send a document: the party the message speaks for. */
 export function senderCodes(type: CebMessageType, d: AnyDoc): string[] {
   switch (type) {
-    case 'CEB311': { const h = (d as Order).head; return [h.ebpCode, h.ebcCode] }
-    case 'CEB411': return [(d as Payment).head.payCode]
-    case 'CEB511': return [(d as Waybill).head.logisticsCode]
-    case 'CEB621': { const h = (d as Inventory).head; return [h.agentCode, h.ebcCode] }
+    case 'CEB311': {
+      const h = (d as Order).head
+      return [h.ebpCode, h.ebcCode]
+    }
+    case 'CEB411':
+      return [(d as Payment).head.payCode]
+    case 'CEB511':
+      return [(d as Waybill).head.logisticsCode]
+    case 'CEB621': {
+      const h = (d as Inventory).head
+      return [h.agentCode, h.ebcCode]
+    }
   }
 }
 
 /** Pointer prefix of a document head in receipts and problems, e.g. `/CEB311/OrderHead`. */
-export const HEAD_NAME: Record<CebMessageType, string> = { CEB311: 'OrderHead', CEB411: 'PaymentHead', CEB511: 'LogisticsHead', CEB621: 'InventoryHead' }
+export const HEAD_NAME: Record<CebMessageType, string> = {
+  CEB311: 'OrderHead',
+  CEB411: 'PaymentHead',
+  CEB511: 'LogisticsHead',
+  CEB621: 'InventoryHead',
+}
 
 /**
  * `canonicalJson(message)` from its documents' canonical forms: the message without documents is canonicalised

@@ -25,7 +25,16 @@ describe('CEB parse pool', () => {
   it('returns format problems from the worker, and the body stays readable for the CEB900 answer', async () => {
     const body = Buffer.from('<!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>')
     const r = await threaded.parse(body)
-    expect(r).toEqual({ ok: false, problems: [expect.objectContaining({ code: 'FORMAT', pointer: '/', message: expect.stringMatching(/^DTDs are not allowed/) })] })
+    expect(r).toEqual({
+      ok: false,
+      problems: [
+        expect.objectContaining({
+          code: 'FORMAT',
+          pointer: '/',
+          message: expect.stringMatching(/^DTDs are not allowed/),
+        }),
+      ],
+    })
     expect(body.toString()).toContain('<!DOCTYPE')
   })
 })

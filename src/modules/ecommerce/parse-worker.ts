@@ -17,7 +17,12 @@ export function prepareXml(xml: Uint8Array): PreparedXml {
   const r = parseCebXml(Buffer.isBuffer(xml) ? xml : Buffer.from(xml.buffer, xml.byteOffset, xml.byteLength))
   if (!r.ok) return r
   const canonical = r.message.documents.map((d) => canonicalJson(d))
-  return { ...r, canonical, hashes: canonical.map(sha256Hex), signed: new TextEncoder().encode(messageCanonicalJson(r.message, canonical)) }
+  return {
+    ...r,
+    canonical,
+    hashes: canonical.map(sha256Hex),
+    signed: new TextEncoder().encode(messageCanonicalJson(r.message, canonical)),
+  }
 }
 
 export default ({ xml }: { xml: Uint8Array }): PreparedXml => prepareXml(xml)

@@ -22,10 +22,14 @@ import type { CebMessageType } from './types.js'
 
 /** Refusal codes of the party rules (receipt reasons, returnStatus 100). Stable. */
 export const PARTY_CODES = {
-  CEB_PARTY_NOT_NAMED: 'The sender is not the party the ticket names for this document (payCode of the order, ebpCode/ebcCode of the order on the inventory, logisticsCode of the inventory), or not a party of the stored document it changes.',
-  CEB_SENDER_ROLE: 'The sending enterprise is registered with CEB roles that do not include the role it sends this document in.',
-  CEB_TICKET_HAS_DOCUMENT: 'The ticket already holds a document of this type; modify (appType 2) or delete (appType 3) it first.',
-  CEB_TICKET_SETTLED: 'The ticket has a verdict past the logic checks (300 manual review, 399/800 released, 500 inspection); its documents can no longer change or be added.',
+  CEB_PARTY_NOT_NAMED:
+    'The sender is not the party the ticket names for this document (payCode of the order, ebpCode/ebcCode of the order on the inventory, logisticsCode of the inventory), or not a party of the stored document it changes.',
+  CEB_SENDER_ROLE:
+    'The sending enterprise is registered with CEB roles that do not include the role it sends this document in.',
+  CEB_TICKET_HAS_DOCUMENT:
+    'The ticket already holds a document of this type; modify (appType 2) or delete (appType 3) it first.',
+  CEB_TICKET_SETTLED:
+    'The ticket has a verdict past the logic checks (300 manual review, 399/800 released, 500 inspection); its documents can no longer change or be added.',
 } as const
 export type PartyCode = keyof typeof PARTY_CODES
 
@@ -39,19 +43,36 @@ export interface PartyHead {
   assureCode?: string | undefined
 }
 
-const HEAD: Record<CebMessageType, string> = { CEB311: 'OrderHead', CEB411: 'PaymentHead', CEB511: 'LogisticsHead', CEB621: 'InventoryHead' }
+const HEAD: Record<CebMessageType, string> = {
+  CEB311: 'OrderHead',
+  CEB411: 'PaymentHead',
+  CEB511: 'LogisticsHead',
+  CEB621: 'InventoryHead',
+}
 /** Pointer of a head field in receipts, e.g. `/CEB411/PaymentHead/payCode`. */
 export const fieldPointer = (type: CebMessageType, field: string) => `/${type}/${HEAD[type]}/${field}`
 
 /** The roles in which `code` sends document `head` of `type` (empty: it is no sender of this document). */
 export function senderRoles(type: CebMessageType, head: PartyHead, code: string): EnterpriseRole[] {
   const roles: EnterpriseRole[] = []
-  const is = (v: string | undefined, role: EnterpriseRole) => { if (v && v === code) roles.push(role) }
+  const is = (v: string | undefined, role: EnterpriseRole) => {
+    if (v && v === code) roles.push(role)
+  }
   switch (type) {
-    case 'CEB311': is(head.ebpCode, 'ebp'); is(head.ebcCode, 'ebc'); break
-    case 'CEB411': is(head.payCode, 'pay'); break
-    case 'CEB511': is(head.logisticsCode, 'logistics'); break
-    case 'CEB621': is(head.agentCode, 'agent'); is(head.ebcCode, 'ebc'); break
+    case 'CEB311':
+      is(head.ebpCode, 'ebp')
+      is(head.ebcCode, 'ebc')
+      break
+    case 'CEB411':
+      is(head.payCode, 'pay')
+      break
+    case 'CEB511':
+      is(head.logisticsCode, 'logistics')
+      break
+    case 'CEB621':
+      is(head.agentCode, 'agent')
+      is(head.ebcCode, 'ebc')
+      break
   }
   return roles
 }
@@ -59,22 +80,35 @@ export function senderRoles(type: CebMessageType, head: PartyHead, code: string)
 /** The field naming the sender of a document, for pointers. */
 export function senderField(type: CebMessageType, head: PartyHead, code: string): string {
   switch (type) {
-    case 'CEB311': return head.ebpCode === code ? 'ebpCode' : 'ebcCode'
-    case 'CEB411': return 'payCode'
-    case 'CEB511': return 'logisticsCode'
-    case 'CEB621': return head.agentCode === code ? 'agentCode' : 'ebcCode'
+    case 'CEB311':
+      return head.ebpCode === code ? 'ebpCode' : 'ebcCode'
+    case 'CEB411':
+      return 'payCode'
+    case 'CEB511':
+      return 'logisticsCode'
+    case 'CEB621':
+      return head.agentCode === code ? 'agentCode' : 'ebcCode'
   }
 }
 
 /** Every enterprise a document names: they (and its sender) see its receipts. */
 export function documentParties(type: CebMessageType, head: PartyHead): string[] {
-  const fields: Array<keyof PartyHead> = type === 'CEB311' ? ['ebpCode', 'ebcCode', 'payCode'] : type === 'CEB411' ? ['payCode', 'ebpCode']
-    : type === 'CEB511' ? ['logisticsCode'] : ['ebpCode', 'ebcCode', 'logisticsCode', 'agentCode', 'assureCode']
+  const fields: Array<keyof PartyHead> =
+    type === 'CEB311'
+      ? ['ebpCode', 'ebcCode', 'payCode']
+      : type === 'CEB411'
+        ? ['payCode', 'ebpCode']
+        : type === 'CEB511'
+          ? ['logisticsCode']
+          : ['ebpCode', 'ebcCode', 'logisticsCode', 'agentCode', 'assureCode']
   return fields.flatMap((f) => (head[f] ? [head[f]!] : []))
 }
 
 /** A registry row: an enterprise's customs code and its CEB roles (null: roles unknown, registration alone counts). */
-export interface RegistryRow { customs_code: string; roles: string[] | null }
+export interface RegistryRow {
+  customs_code: string
+  roles: string[] | null
+}
 
 /**
  * The `enterprises` look-up of {@link import('./rules.js').VerifyContext} from registry rows: registered, and in `role`
@@ -109,40 +143,75 @@ export type Standing =
  */
 export function ticketStanding(orderNo: string, docs: readonly PartyDoc[]): Standing[] {
   const out: Standing[] = new Array(docs.length)
-  const byType = (t: CebMessageType) => docs.map((d, i) => ({ d, i })).filter((x) => x.d.type === t)
-    .sort((a, b) => Number(b.d.joined) - Number(a.d.joined) || a.i - b.i)
+  const byType = (t: CebMessageType) =>
+    docs
+      .map((d, i) => ({ d, i }))
+      .filter((x) => x.d.type === t)
+      .sort((a, b) => Number(b.d.joined) - Number(a.d.joined) || a.i - b.i)
   const refuse = (i: number, code: PartyCode, field: string, message: string) => {
     out[i] = { standing: 'refused', code, message, pointer: fieldPointer(docs[i]!.type, field) }
   }
   /** One document per type: the first named candidate joins, later named ones are refused. */
-  const fill = (type: CebMessageType, field: string, named: (h: PartyHead) => [field: string, why: string] | undefined) => {
+  const fill = (
+    type: CebMessageType,
+    field: string,
+    named: (h: PartyHead) => [field: string, why: string] | undefined,
+  ) => {
     let taken: PartyDoc | undefined
     for (const { d, i } of byType(type)) {
       const not = named(d.head)
       if (not) refuse(i, 'CEB_PARTY_NOT_NAMED', not[0], not[1])
-      else if (taken) refuse(i, 'CEB_TICKET_HAS_DOCUMENT', field, `order ${orderNo} already has ${type} ${taken.key}; modify (appType 2) or delete (appType 3) it first`)
-      else { out[i] = { standing: 'joined' }; taken = d }
+      else if (taken)
+        refuse(
+          i,
+          'CEB_TICKET_HAS_DOCUMENT',
+          field,
+          `order ${orderNo} already has ${type} ${taken.key}; modify (appType 2) or delete (appType 3) it first`,
+        )
+      else {
+        out[i] = { standing: 'joined' }
+        taken = d
+      }
     }
     return taken
   }
-  const hold = (type: CebMessageType, because: string) => { for (const { i } of byType(type)) out[i] = { standing: 'held', because } }
+  const hold = (type: CebMessageType, because: string) => {
+    for (const { i } of byType(type)) out[i] = { standing: 'held', because }
+  }
 
   const order = fill('CEB311', 'orderNo', () => undefined)?.head
   if (!order) {
-    for (const t of ['CEB411', 'CEB511', 'CEB621'] as const) hold(t, `waiting for order ${orderNo} (CEB311), which names the ticket's parties`)
+    for (const t of ['CEB411', 'CEB511', 'CEB621'] as const)
+      hold(t, `waiting for order ${orderNo} (CEB311), which names the ticket's parties`)
     return out
   }
-  fill('CEB411', 'payTransactionId', (h) => !order.payCode
-    ? ['payCode', `order ${orderNo} names no payment enterprise (payCode), so no payment can join it`]
-    : h.payCode !== order.payCode ? ['payCode', `order ${orderNo} names payment enterprise ${order.payCode}, not ${h.payCode}`]
-      : h.ebpCode !== order.ebpCode ? ['ebpCode', `order ${orderNo} is of platform ${order.ebpCode}, not ${h.ebpCode}`] : undefined)
-  const inventory = fill('CEB621', 'copNo', (h) => h.ebpCode !== order.ebpCode
-    ? ['ebpCode', `order ${orderNo} is of platform ${order.ebpCode}, not ${h.ebpCode}`]
-    : h.ebcCode !== order.ebcCode ? ['ebcCode', `order ${orderNo} is of e-commerce enterprise ${order.ebcCode}, not ${h.ebcCode}`] : undefined)?.head
-  if (!inventory) hold('CEB511', `waiting for the inventory (CEB621) of order ${orderNo}, which names the logistics enterprise`)
+  fill('CEB411', 'payTransactionId', (h) =>
+    !order.payCode
+      ? ['payCode', `order ${orderNo} names no payment enterprise (payCode), so no payment can join it`]
+      : h.payCode !== order.payCode
+        ? ['payCode', `order ${orderNo} names payment enterprise ${order.payCode}, not ${h.payCode}`]
+        : h.ebpCode !== order.ebpCode
+          ? ['ebpCode', `order ${orderNo} is of platform ${order.ebpCode}, not ${h.ebpCode}`]
+          : undefined,
+  )
+  const inventory = fill('CEB621', 'copNo', (h) =>
+    h.ebpCode !== order.ebpCode
+      ? ['ebpCode', `order ${orderNo} is of platform ${order.ebpCode}, not ${h.ebpCode}`]
+      : h.ebcCode !== order.ebcCode
+        ? ['ebcCode', `order ${orderNo} is of e-commerce enterprise ${order.ebcCode}, not ${h.ebcCode}`]
+        : undefined,
+  )?.head
+  if (!inventory)
+    hold('CEB511', `waiting for the inventory (CEB621) of order ${orderNo}, which names the logistics enterprise`)
   else {
-    fill('CEB511', 'logisticsNo', (h) => h.logisticsCode !== inventory.logisticsCode
-      ? ['logisticsCode', `the inventory of order ${orderNo} names logistics enterprise ${inventory.logisticsCode}, not ${h.logisticsCode}`] : undefined)
+    fill('CEB511', 'logisticsNo', (h) =>
+      h.logisticsCode !== inventory.logisticsCode
+        ? [
+            'logisticsCode',
+            `the inventory of order ${orderNo} names logistics enterprise ${inventory.logisticsCode}, not ${h.logisticsCode}`,
+          ]
+        : undefined,
+    )
   }
   return out
 }
@@ -152,7 +221,13 @@ export function ticketStanding(orderNo: string, docs: readonly PartyDoc[]): Stan
  * heads: undefined when it could (or the naming document is missing: it will be held), else the refusal. Used
  * before anything else so an outsider learns nothing about the ticket's state.
  */
-export function notNamed(orderNo: string, type: CebMessageType, head: PartyHead, order: PartyHead | undefined, inventory: PartyHead | undefined): Standing | undefined {
+export function notNamed(
+  orderNo: string,
+  type: CebMessageType,
+  head: PartyHead,
+  order: PartyHead | undefined,
+  inventory: PartyHead | undefined,
+): Standing | undefined {
   if (type === 'CEB311' || !order) return undefined
   if (type === 'CEB511' && !inventory) return undefined
   const docs: PartyDoc[] = [{ type: 'CEB311', key: 'order', head: order, joined: true }]

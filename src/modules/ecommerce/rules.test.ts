@@ -13,7 +13,9 @@ import type { CebMessageType, Inventory, Order, Payment, Waybill } from './types
 
 const xml = new XMLParser({ removeNSPrefix: true, parseTagValue: false, ignoreAttributes: true })
 const read = (type: CebMessageType) =>
-  xml.parse(readFileSync(new URL(`../../../reference-data/ceb/examples/${type}Message.xml`, import.meta.url), 'utf8'))[`${type}Message`]
+  xml.parse(readFileSync(new URL(`../../../reference-data/ceb/examples/${type}Message.xml`, import.meta.url), 'utf8'))[
+    `${type}Message`
+  ]
 const asList = <T>(x: T | T[]): T[] => (Array.isArray(x) ? x : [x])
 const EXAMPLE: Required<Ticket> = {
   order: { head: read('CEB311').Order.OrderHead, lines: asList(read('CEB311').Order.OrderList) },
@@ -30,8 +32,11 @@ const TODAY = '2025-08-18'
  * in the named role where CEB roles are recorded) — not a stub that answers what a case wants. The database side of
  * the same look-up is tested through the app in parties.test.ts.
  */
-const PARTIES: RegistryRow[] = ['4601000EBP', '4601000EBC', '4601000PAY', '4601000LOG', '4601000AGT'].map((customs_code) => ({ customs_code, roles: null }))
-const registry = (patch: (rows: RegistryRow[]) => RegistryRow[] = (r) => r) => partyRegistry(patch(structuredClone(PARTIES)))
+const PARTIES: RegistryRow[] = ['4601000EBP', '4601000EBC', '4601000PAY', '4601000LOG', '4601000AGT'].map(
+  (customs_code) => ({ customs_code, roles: null }),
+)
+const registry = (patch: (rows: RegistryRow[]) => RegistryRow[] = (r) => r) =>
+  partyRegistry(patch(structuredClone(PARTIES)))
 const baseCtx: VerifyContext = {
   today: TODAY,
   enterprises: registry(),
@@ -46,15 +51,30 @@ const brief = (v: Verdict) => v.reasons.map((r) => ({ code: r.code, pointer: r.p
  * Makes a ticket consistent again after its lines changed: order line totals, goodsValue, the tax on the
  * inventory, acturalPaid and amountPaid; the inventory lines mirror the order lines.
  */
-function settle(t: Required<Ticket>, opts: { fullRate?: boolean; rates?: VerifyContext['rates'] } = {}): Required<Ticket> {
+function settle(
+  t: Required<Ticket>,
+  opts: { fullRate?: boolean; rates?: VerifyContext['rates'] } = {},
+): Required<Ticket> {
   for (const l of t.order.lines) l.totalPrice = new Big(l.price).times(l.qty).toFixed(2)
   t.inventory.lines = t.order.lines.map((l, i) => ({
-    ...(t.inventory.lines[i] ?? t.inventory.lines[0]!), gnum: l.gnum, gname: l.itemName, qty: l.qty, qty1: l.qty, unit1: l.unit, price: l.price, totalPrice: l.totalPrice,
+    ...(t.inventory.lines[i] ?? t.inventory.lines[0]!),
+    gnum: l.gnum,
+    gname: l.itemName,
+    qty: l.qty,
+    qty1: l.qty,
+    unit1: l.unit,
+    price: l.price,
+    totalPrice: l.totalPrice,
   }))
   const o = t.order.head
   o.goodsValue = t.order.lines.reduce((a, l) => a.plus(l.totalPrice), new Big(0)).toFixed(2)
-  const tax = orderTax(t.inventory.lines.map((l) => ({ gcode: l.gcode, value: l.totalPrice })), t.inventory.head.freight, t.inventory.head.insuredFee,
-    opts.rates ?? DEFAULT_TAX_RATES, { fullRate: opts.fullRate ?? false })
+  const tax = orderTax(
+    t.inventory.lines.map((l) => ({ gcode: l.gcode, value: l.totalPrice })),
+    t.inventory.head.freight,
+    t.inventory.head.insuredFee,
+    opts.rates ?? DEFAULT_TAX_RATES,
+    { fullRate: opts.fullRate ?? false },
+  )
   o.taxTotal = tax.total
   o.acturalPaid = new Big(o.goodsValue).plus(o.freight).plus(o.taxTotal).minus(o.discount).toFixed(2)
   t.payment.head.amountPaid = o.acturalPaid
@@ -67,7 +87,14 @@ describe('verifyTicket: the example set', () => {
     expect(t.order.head.acturalPaid).toBe('445.13')
     const v = verifyTicket(t, baseCtx)
     expect(v).toMatchObject({ complete: true, returnStatus: 120, reasons: [] })
-    expect(v.tax).toMatchObject({ total: '37.13', vat: '37.13', consumption: '0.00', duty: '0.00', dutiableValue: '408', fullRate: false })
+    expect(v.tax).toMatchObject({
+      total: '37.13',
+      vat: '37.13',
+      consumption: '0.00',
+      duty: '0.00',
+      dutiableValue: '408',
+      fullRate: false,
+    })
   })
 
   it('does not change its input', () => {
@@ -78,15 +105,21 @@ describe('verifyTicket: the example set', () => {
 
   it('also passes signed (ctx.signed) and with the documents given in any key order', () => {
     const t = example()
-    expect(verifyTicket({ inventory: t.inventory, waybill: t.waybill, payment: t.payment, order: t.order }, ctxWith({ signed: () => true })))
-      .toEqual(verifyTicket(t, baseCtx))
+    expect(
+      verifyTicket(
+        { inventory: t.inventory, waybill: t.waybill, payment: t.payment, order: t.order },
+        ctxWith({ signed: () => true }),
+      ),
+    ).toEqual(verifyTicket(t, baseCtx))
   })
 
   it('refuses a bad context as a caller bug (RangeError), not as a reason', () => {
     expect(() => verifyTicket(example(), ctxWith({ today: '18/08/2025' }))).toThrow(RangeError)
     expect(() => verifyTicket(example(), ctxWith({ limits: { single: '5k', annual: '26000' } }))).toThrow(RangeError)
     expect(() => verifyTicket(example(), ctxWith({ buyerYearTotal: () => 'n/a' }))).toThrow(RangeError)
-    expect(() => verifyTicket(example(), ctxWith({ waybillSeen: () => [{ orderNo: 'X', at: '2025-08-01T10:00:00' }] }))).toThrow(RangeError)
+    expect(() =>
+      verifyTicket(example(), ctxWith({ waybillSeen: () => [{ orderNo: 'X', at: '2025-08-01T10:00:00' }] })),
+    ).toThrow(RangeError)
   })
 })
 
@@ -101,79 +134,299 @@ interface Case {
 const R = (code: ReasonCode, pointer: string) => ({ code, pointer })
 
 const CASES: Case[] = [
-  { name: 'amountPaid not a decimal', mutate: (t) => { t.payment.head.amountPaid = '445,13' }, expected: [R('FORMAT', '/CEB411/PaymentHead/amountPaid')] },
-  { name: 'bonded inventory without emsNo', mutate: (t) => { t.inventory.head.emsNo = '' }, expected: [R('FORMAT', '/CEB621/InventoryHead/emsNo')] },
-  { name: 'bonded line without itemRecordNo', mutate: (t) => { delete t.inventory.lines[0]!.itemRecordNo }, expected: [R('FORMAT', '/CEB621/InventoryList/0/itemRecordNo')] },
+  {
+    name: 'amountPaid not a decimal',
+    mutate: (t) => {
+      t.payment.head.amountPaid = '445,13'
+    },
+    expected: [R('FORMAT', '/CEB411/PaymentHead/amountPaid')],
+  },
+  {
+    name: 'bonded inventory without emsNo',
+    mutate: (t) => {
+      t.inventory.head.emsNo = ''
+    },
+    expected: [R('FORMAT', '/CEB621/InventoryHead/emsNo')],
+  },
+  {
+    name: 'bonded line without itemRecordNo',
+    mutate: (t) => {
+      delete t.inventory.lines[0]!.itemRecordNo
+    },
+    expected: [R('FORMAT', '/CEB621/InventoryList/0/itemRecordNo')],
+  },
   {
     name: 'direct (9610) inventory without trafNo, voyageNo, billNo',
-    mutate: (t) => { t.inventory.head.tradeMode = '9610'; t.inventory.head.country = '609' },
-    expected: [R('FORMAT', '/CEB621/InventoryHead/trafNo'), R('FORMAT', '/CEB621/InventoryHead/voyageNo'), R('FORMAT', '/CEB621/InventoryHead/billNo')],
+    mutate: (t) => {
+      t.inventory.head.tradeMode = '9610'
+      t.inventory.head.country = '609'
+    },
+    expected: [
+      R('FORMAT', '/CEB621/InventoryHead/trafNo'),
+      R('FORMAT', '/CEB621/InventoryHead/voyageNo'),
+      R('FORMAT', '/CEB621/InventoryHead/billNo'),
+    ],
   },
-  { name: 'gcode of 8 digits', mutate: (t) => { t.inventory.lines[0]!.gcode = '19011010' }, expected: [R('FORMAT', '/CEB621/InventoryList/0/gcode')] },
-  { name: 'an order without lines', mutate: (t) => { t.order.lines = [] }, expected: [R('FORMAT', '/CEB311/OrderList'), R('ITEM_MISMATCH', '/CEB621/InventoryList/0/gnum')] },
-  { name: 'declared payment not signed', ctx: { signed: (m) => m !== 'CEB411' }, expected: [R('SIGNATURE', '/CEB411/Signature')] },
-  { name: 'agent not registered', ctx: { enterprises: registry((rows) => rows.filter((r) => r.customs_code !== '4601000AGT')) }, expected: [R('UNREGISTERED_ENTERPRISE', '/CEB621/InventoryHead/agentCode')] },
+  {
+    name: 'gcode of 8 digits',
+    mutate: (t) => {
+      t.inventory.lines[0]!.gcode = '19011010'
+    },
+    expected: [R('FORMAT', '/CEB621/InventoryList/0/gcode')],
+  },
+  {
+    name: 'an order without lines',
+    mutate: (t) => {
+      t.order.lines = []
+    },
+    expected: [R('FORMAT', '/CEB311/OrderList'), R('ITEM_MISMATCH', '/CEB621/InventoryList/0/gnum')],
+  },
+  {
+    name: 'declared payment not signed',
+    ctx: { signed: (m) => m !== 'CEB411' },
+    expected: [R('SIGNATURE', '/CEB411/Signature')],
+  },
+  {
+    name: 'agent not registered',
+    ctx: { enterprises: registry((rows) => rows.filter((r) => r.customs_code !== '4601000AGT')) },
+    expected: [R('UNREGISTERED_ENTERPRISE', '/CEB621/InventoryHead/agentCode')],
+  },
   {
     name: 'payment company registered, but not as pay',
-    ctx: { enterprises: registry((rows) => rows.map((r) => (r.customs_code === '4601000PAY' ? { ...r, roles: ['logistics'] } : r))) },
-    expected: [R('UNREGISTERED_ENTERPRISE', '/CEB311/OrderHead/payCode'), R('UNREGISTERED_ENTERPRISE', '/CEB411/PaymentHead/payCode')],
+    ctx: {
+      enterprises: registry((rows) =>
+        rows.map((r) => (r.customs_code === '4601000PAY' ? { ...r, roles: ['logistics'] } : r)),
+      ),
+    },
+    expected: [
+      R('UNREGISTERED_ENTERPRISE', '/CEB311/OrderHead/payCode'),
+      R('UNREGISTERED_ENTERPRISE', '/CEB411/PaymentHead/payCode'),
+    ],
   },
-  { name: 'payment for another order', mutate: (t) => { t.payment.head.orderNo = 'SO202508180002' }, expected: [R('LINK_MISMATCH', '/CEB411/PaymentHead/orderNo')] },
-  { name: 'payTransactionId disagrees', mutate: (t) => { t.payment.head.payTransactionId = 'PAY2' }, expected: [R('LINK_MISMATCH', '/CEB411/PaymentHead/payTransactionId')] },
-  { name: 'waybill for another order', mutate: (t) => { t.waybill.head.orderNo = 'SO2' }, expected: [R('LINK_MISMATCH', '/CEB511/LogisticsHead/orderNo')] },
   {
-    name: 'inventory for another (registered) platform', mutate: (t) => { t.inventory.head.ebpCode = '4601000EB2' },
-    ctx: { enterprises: registry((rows) => [...rows, { customs_code: '4601000EB2', roles: null }]) }, expected: [R('LINK_MISMATCH', '/CEB621/InventoryHead/ebpCode')],
+    name: 'payment for another order',
+    mutate: (t) => {
+      t.payment.head.orderNo = 'SO202508180002'
+    },
+    expected: [R('LINK_MISMATCH', '/CEB411/PaymentHead/orderNo')],
   },
-  { name: 'inventory names another waybill', mutate: (t) => { t.inventory.head.logisticsNo = 'YT0000000000002' }, expected: [R('LOGISTICS_MISMATCH', '/CEB621/InventoryHead/logisticsNo')] },
-  { name: 'amountPaid one fen short', mutate: (t) => { t.payment.head.amountPaid = '445.12' }, expected: [R('AMOUNT_MISMATCH', '/CEB411/PaymentHead/amountPaid')] },
-  { name: 'a discount acturalPaid ignores', mutate: (t) => { t.order.head.discount = '5.00' }, expected: [R('TOTAL_FORMULA', '/CEB311/OrderHead/acturalPaid')] },
-  { name: 'order line totalPrice ≠ price × qty', mutate: (t) => { t.order.lines[0]!.totalPrice = '397.00' }, expected: [R('TOTAL_FORMULA', '/CEB311/OrderList/0/totalPrice')] },
-  { name: 'payer is not the buyer', mutate: (t) => { t.payment.head.payerName = '李四' }, expected: [R('PAYER_NOT_BUYER', '/CEB411/PaymentHead/payerName')] },
+  {
+    name: 'payTransactionId disagrees',
+    mutate: (t) => {
+      t.payment.head.payTransactionId = 'PAY2'
+    },
+    expected: [R('LINK_MISMATCH', '/CEB411/PaymentHead/payTransactionId')],
+  },
+  {
+    name: 'waybill for another order',
+    mutate: (t) => {
+      t.waybill.head.orderNo = 'SO2'
+    },
+    expected: [R('LINK_MISMATCH', '/CEB511/LogisticsHead/orderNo')],
+  },
+  {
+    name: 'inventory for another (registered) platform',
+    mutate: (t) => {
+      t.inventory.head.ebpCode = '4601000EB2'
+    },
+    ctx: { enterprises: registry((rows) => [...rows, { customs_code: '4601000EB2', roles: null }]) },
+    expected: [R('LINK_MISMATCH', '/CEB621/InventoryHead/ebpCode')],
+  },
+  {
+    name: 'inventory names another waybill',
+    mutate: (t) => {
+      t.inventory.head.logisticsNo = 'YT0000000000002'
+    },
+    expected: [R('LOGISTICS_MISMATCH', '/CEB621/InventoryHead/logisticsNo')],
+  },
+  {
+    name: 'amountPaid one fen short',
+    mutate: (t) => {
+      t.payment.head.amountPaid = '445.12'
+    },
+    expected: [R('AMOUNT_MISMATCH', '/CEB411/PaymentHead/amountPaid')],
+  },
+  {
+    name: 'a discount acturalPaid ignores',
+    mutate: (t) => {
+      t.order.head.discount = '5.00'
+    },
+    expected: [R('TOTAL_FORMULA', '/CEB311/OrderHead/acturalPaid')],
+  },
+  {
+    name: 'order line totalPrice ≠ price × qty',
+    mutate: (t) => {
+      t.order.lines[0]!.totalPrice = '397.00'
+    },
+    expected: [R('TOTAL_FORMULA', '/CEB311/OrderList/0/totalPrice')],
+  },
+  {
+    name: 'payer is not the buyer',
+    mutate: (t) => {
+      t.payment.head.payerName = '李四'
+    },
+    expected: [R('PAYER_NOT_BUYER', '/CEB411/PaymentHead/payerName')],
+  },
   {
     name: 'payer ID is another valid ID',
-    mutate: (t) => { t.payment.head.payerIdNumber = withBuyerIdCheck('11010519900307127') },
+    mutate: (t) => {
+      t.payment.head.payerIdNumber = withBuyerIdCheck('11010519900307127')
+    },
     expected: [R('PAYER_NOT_BUYER', '/CEB411/PaymentHead/payerIdNumber')],
   },
-  { name: 'waybill phone differs', mutate: (t) => { t.waybill.head.consigneeTelephone = '13900000000' }, expected: [R('CONSIGNEE_MISMATCH', '/CEB511/LogisticsHead/consigneeTelephone')] },
-  { name: 'inventory address differs', mutate: (t) => { t.inventory.head.consigneeAddress = '北京市朝阳区示例路2号' }, expected: [R('CONSIGNEE_MISMATCH', '/CEB621/InventoryHead/consigneeAddress')] },
-  { name: 'gname ≠ itemName', mutate: (t) => { t.inventory.lines[0]!.gname = '奶粉' }, expected: [R('ITEM_MISMATCH', '/CEB621/InventoryList/0/gname')] },
+  {
+    name: 'waybill phone differs',
+    mutate: (t) => {
+      t.waybill.head.consigneeTelephone = '13900000000'
+    },
+    expected: [R('CONSIGNEE_MISMATCH', '/CEB511/LogisticsHead/consigneeTelephone')],
+  },
+  {
+    name: 'inventory address differs',
+    mutate: (t) => {
+      t.inventory.head.consigneeAddress = '北京市朝阳区示例路2号'
+    },
+    expected: [R('CONSIGNEE_MISMATCH', '/CEB621/InventoryHead/consigneeAddress')],
+  },
+  {
+    name: 'gname ≠ itemName',
+    mutate: (t) => {
+      t.inventory.lines[0]!.gname = '奶粉'
+    },
+    expected: [R('ITEM_MISMATCH', '/CEB621/InventoryList/0/gname')],
+  },
   {
     name: 'inventory line numbered 2',
-    mutate: (t) => { t.inventory.lines[0]!.gnum = '2' },
-    expected: [R('ITEM_MISMATCH', '/CEB621/InventoryList/0/gnum'), R('ITEM_MISMATCH', '/CEB621/InventoryList/0/gnum'), R('ITEM_MISMATCH', '/CEB621/InventoryList')],
+    mutate: (t) => {
+      t.inventory.lines[0]!.gnum = '2'
+    },
+    expected: [
+      R('ITEM_MISMATCH', '/CEB621/InventoryList/0/gnum'),
+      R('ITEM_MISMATCH', '/CEB621/InventoryList/0/gnum'),
+      R('ITEM_MISMATCH', '/CEB621/InventoryList'),
+    ],
   },
-  { name: 'inventory buyer phone differs', mutate: (t) => { t.inventory.head.buyerTelephone = '13800000001' }, expected: [R('BUYER_MISMATCH', '/CEB621/InventoryHead/buyerTelephone')] },
+  {
+    name: 'inventory buyer phone differs',
+    mutate: (t) => {
+      t.inventory.head.buyerTelephone = '13800000001'
+    },
+    expected: [R('BUYER_MISMATCH', '/CEB621/InventoryHead/buyerTelephone')],
+  },
   {
     name: 'buyer ID with a wrong check character, everywhere',
-    mutate: (t) => { t.order.head.buyerIdNumber = t.payment.head.payerIdNumber = t.inventory.head.buyerIdNumber = '110105199003071238' },
-    expected: [R('INVALID_BUYER_ID', '/CEB311/OrderHead/buyerIdNumber'), R('INVALID_BUYER_ID', '/CEB411/PaymentHead/payerIdNumber'), R('INVALID_BUYER_ID', '/CEB621/InventoryHead/buyerIdNumber')],
+    mutate: (t) => {
+      t.order.head.buyerIdNumber = t.payment.head.payerIdNumber = t.inventory.head.buyerIdNumber = '110105199003071238'
+    },
+    expected: [
+      R('INVALID_BUYER_ID', '/CEB311/OrderHead/buyerIdNumber'),
+      R('INVALID_BUYER_ID', '/CEB411/PaymentHead/payerIdNumber'),
+      R('INVALID_BUYER_ID', '/CEB621/InventoryHead/buyerIdNumber'),
+    ],
   },
   {
     name: 'payer ID type 2',
-    mutate: (t) => { t.payment.head.payerIdType = '2' },
+    mutate: (t) => {
+      t.payment.head.payerIdType = '2'
+    },
     expected: [R('INVALID_BUYER_ID', '/CEB411/PaymentHead/payerIdType')],
   },
-  { name: 'payment in USD', mutate: (t) => { t.payment.head.currency = '502' }, expected: [R('CURRENCY', '/CEB411/PaymentHead/currency')] },
-  { name: 'an order line in HKD', mutate: (t) => { t.order.lines[0]!.currency = '110' }, expected: [R('CURRENCY', '/CEB311/OrderList/0/currency')] },
-  { name: 'two packages', mutate: (t) => { t.inventory.head.packNo = '2' }, expected: [R('FIXED_VALUE', '/CEB621/InventoryHead/packNo')] },
-  { name: 'general trade', mutate: (t) => { t.inventory.head.tradeMode = '0110' }, expected: [R('FIXED_VALUE', '/CEB621/InventoryHead/tradeMode')] },
-  { name: 'bonded from New Zealand', mutate: (t) => { t.inventory.head.country = '609' }, expected: [R('FIXED_VALUE', '/CEB621/InventoryHead/country')] },
-  { name: 'an export order', mutate: (t) => { t.order.head.orderType = 'E' }, expected: [R('FIXED_VALUE', '/CEB311/OrderHead/orderType')] },
-  { name: 'the agent as assurer', mutate: (t) => { t.inventory.head.assureCode = '4601000AGT' }, expected: [R('INVALID_ASSURER', '/CEB621/InventoryHead/assureCode')] },
-  { name: 'net above gross', mutate: (t) => { t.inventory.head.netWeight = '1.95' }, expected: [R('WEIGHT', '/CEB621/InventoryHead/netWeight')] },
-  { name: 'zero gross weight', mutate: (t) => { t.inventory.head.grossWeight = '0' }, expected: [R('WEIGHT', '/CEB621/InventoryHead/grossWeight'), R('WEIGHT', '/CEB621/InventoryHead/netWeight')] },
-  { name: 'unit = unit1 but qty1 ≠ qty', mutate: (t) => { t.inventory.lines[0]!.unit1 = '122' }, expected: [R('LINE_VALUES', '/CEB621/InventoryList/0/qty1')] },
-  { name: 'unit2 without qty2', mutate: (t) => { t.inventory.lines[0]!.unit2 = '035' }, expected: [R('LINE_VALUES', '/CEB621/InventoryList/0/qty2')] },
+  {
+    name: 'payment in USD',
+    mutate: (t) => {
+      t.payment.head.currency = '502'
+    },
+    expected: [R('CURRENCY', '/CEB411/PaymentHead/currency')],
+  },
+  {
+    name: 'an order line in HKD',
+    mutate: (t) => {
+      t.order.lines[0]!.currency = '110'
+    },
+    expected: [R('CURRENCY', '/CEB311/OrderList/0/currency')],
+  },
+  {
+    name: 'two packages',
+    mutate: (t) => {
+      t.inventory.head.packNo = '2'
+    },
+    expected: [R('FIXED_VALUE', '/CEB621/InventoryHead/packNo')],
+  },
+  {
+    name: 'general trade',
+    mutate: (t) => {
+      t.inventory.head.tradeMode = '0110'
+    },
+    expected: [R('FIXED_VALUE', '/CEB621/InventoryHead/tradeMode')],
+  },
+  {
+    name: 'bonded from New Zealand',
+    mutate: (t) => {
+      t.inventory.head.country = '609'
+    },
+    expected: [R('FIXED_VALUE', '/CEB621/InventoryHead/country')],
+  },
+  {
+    name: 'an export order',
+    mutate: (t) => {
+      t.order.head.orderType = 'E'
+    },
+    expected: [R('FIXED_VALUE', '/CEB311/OrderHead/orderType')],
+  },
+  {
+    name: 'the agent as assurer',
+    mutate: (t) => {
+      t.inventory.head.assureCode = '4601000AGT'
+    },
+    expected: [R('INVALID_ASSURER', '/CEB621/InventoryHead/assureCode')],
+  },
+  {
+    name: 'net above gross',
+    mutate: (t) => {
+      t.inventory.head.netWeight = '1.95'
+    },
+    expected: [R('WEIGHT', '/CEB621/InventoryHead/netWeight')],
+  },
+  {
+    name: 'zero gross weight',
+    mutate: (t) => {
+      t.inventory.head.grossWeight = '0'
+    },
+    expected: [R('WEIGHT', '/CEB621/InventoryHead/grossWeight'), R('WEIGHT', '/CEB621/InventoryHead/netWeight')],
+  },
+  {
+    name: 'unit = unit1 but qty1 ≠ qty',
+    mutate: (t) => {
+      t.inventory.lines[0]!.unit1 = '122'
+    },
+    expected: [R('LINE_VALUES', '/CEB621/InventoryList/0/qty1')],
+  },
+  {
+    name: 'unit2 without qty2',
+    mutate: (t) => {
+      t.inventory.lines[0]!.unit2 = '035'
+    },
+    expected: [R('LINE_VALUES', '/CEB621/InventoryList/0/qty2')],
+  },
   {
     name: 'two tins at ¥2,600: above ¥5,000 and divisible',
-    mutate: (t) => { t.order.lines[0]!.price = '2600.00'; settle(t) },
+    mutate: (t) => {
+      t.order.lines[0]!.price = '2600.00'
+      settle(t)
+    },
     expected: [R('SINGLE_LIMIT', '/CEB621/InventoryList')],
   },
-  { name: 'the year would exceed ¥26,000', ctx: { buyerYearTotal: () => '25600.00' }, expected: [R('ANNUAL_LIMIT', '/CEB621/InventoryHead/buyerIdNumber')] },
+  {
+    name: 'the year would exceed ¥26,000',
+    ctx: { buyerYearTotal: () => '25600.00' },
+    expected: [R('ANNUAL_LIMIT', '/CEB621/InventoryHead/buyerIdNumber')],
+  },
   {
     name: 'tax withheld one fen short',
-    mutate: (t) => { t.order.head.taxTotal = '37.12'; t.order.head.acturalPaid = t.payment.head.amountPaid = '445.12' },
+    mutate: (t) => {
+      t.order.head.taxTotal = '37.12'
+      t.order.head.acturalPaid = t.payment.head.amountPaid = '445.12'
+    },
     expected: [R('TAX_MISMATCH', '/CEB311/OrderHead/taxTotal')],
   },
   {
@@ -181,7 +434,11 @@ const CASES: Case[] = [
     ctx: { waybillSeen: () => [{ orderNo: 'SO202505180009', at: '2025-05-18' }] },
     expected: [R('DUPLICATE_WAYBILL', '/CEB511/LogisticsHead/logisticsNo')],
   },
-  { name: 'orderNo already used on the platform', ctx: { orderSeen: () => true }, expected: [R('DUPLICATE_ORDER', '/CEB311/OrderHead/orderNo')] },
+  {
+    name: 'orderNo already used on the platform',
+    ctx: { orderSeen: () => true },
+    expected: [R('DUPLICATE_ORDER', '/CEB311/OrderHead/orderNo')],
+  },
 ]
 
 describe('verifyTicket: one reason per mutation of the example', () => {
@@ -224,24 +481,39 @@ describe('verifyTicket: limits and full tax', () => {
   it('one indivisible ¥6,000 item, year within ¥26,000: accepted and taxed in full (duty 600, VAT 858 → 1,458)', () => {
     const v = verifyTicket(indivisible(true), ctxWith({ rates: dutyTen, buyerYearTotal: () => '20000' }))
     expect(v).toMatchObject({ returnStatus: 120, reasons: [] })
-    expect(v.tax).toMatchObject({ fullRate: true, dutiableValue: '6000', duty: '600.00', vat: '858.00', total: '1458.00' })
+    expect(v.tax).toMatchObject({
+      fullRate: true,
+      dutiableValue: '6000',
+      duty: '600.00',
+      vat: '858.00',
+      total: '1458.00',
+    })
   })
 
   it('the same item when the year would pass ¥26,000: single and annual limits; the tax is then not the full one', () => {
     const v = verifyTicket(indivisible(true), ctxWith({ rates: dutyTen, buyerYearTotal: () => '20000.01' }))
-    expect(brief(v)).toEqual([R('SINGLE_LIMIT', '/CEB621/InventoryList'), R('ANNUAL_LIMIT', '/CEB621/InventoryHead/buyerIdNumber'), R('TAX_MISMATCH', '/CEB311/OrderHead/taxTotal')])
+    expect(brief(v)).toEqual([
+      R('SINGLE_LIMIT', '/CEB621/InventoryList'),
+      R('ANNUAL_LIMIT', '/CEB621/InventoryHead/buyerIdNumber'),
+      R('TAX_MISMATCH', '/CEB311/OrderHead/taxTotal'),
+    ])
     expect(v.tax?.fullRate).toBe(false)
   })
 
   it('an item priced at 70% when it must be taxed in full is a TAX_MISMATCH', () => {
-    expect(brief(verifyTicket(indivisible(false), ctxWith({ rates: dutyTen })))).toEqual([R('TAX_MISMATCH', '/CEB311/OrderHead/taxTotal')])
+    expect(brief(verifyTicket(indivisible(false), ctxWith({ rates: dutyTen })))).toEqual([
+      R('TAX_MISMATCH', '/CEB311/OrderHead/taxTotal'),
+    ])
   })
 
   it('exactly ¥5,000 and exactly ¥26,000 are within the limits', () => {
     const t = example()
     t.order.lines[0]!.price = '2495.00'
     settle(t) // 2 × 2,495 + 10 freight = 5,000
-    expect(verifyTicket(t, ctxWith({ buyerYearTotal: () => '21000' }))).toMatchObject({ returnStatus: 120, tax: { dutiableValue: '5000' } })
+    expect(verifyTicket(t, ctxWith({ buyerYearTotal: () => '21000' }))).toMatchObject({
+      returnStatus: 120,
+      tax: { dutiableValue: '5000' },
+    })
     expect(verifyTicket(example(), ctxWith({ buyerYearTotal: () => '25592' })).reasons).toEqual([]) // + 408 = 26,000
   })
 
@@ -269,15 +541,21 @@ describe('verifyTicket: limits and full tax', () => {
   })
 
   it('configurable limits', () => {
-    expect(brief(verifyTicket(example(), ctxWith({ limits: { single: '400', annual: '26000' } })))).toEqual([R('SINGLE_LIMIT', '/CEB621/InventoryList')])
+    expect(brief(verifyTicket(example(), ctxWith({ limits: { single: '400', annual: '26000' } })))).toEqual([
+      R('SINGLE_LIMIT', '/CEB621/InventoryList'),
+    ])
   })
 })
 
 describe('verifyTicket: tax against figures computed by hand (DOMAIN §5 "Tax"), not by tax.ts', () => {
   /** The example with its one line changed (order and inventory alike) and the money fields set as given: no tax.ts. */
-  const ticket = (line: { gcode: string; qty: string; price: string; totalPrice: string }, money: { taxTotal: string; acturalPaid: string }) => {
+  const ticket = (
+    line: { gcode: string; qty: string; price: string; totalPrice: string },
+    money: { taxTotal: string; acturalPaid: string },
+  ) => {
     const t = example()
-    for (const l of [t.order.lines[0]!, t.inventory.lines[0]!]) Object.assign(l, { qty: line.qty, price: line.price, totalPrice: line.totalPrice })
+    for (const l of [t.order.lines[0]!, t.inventory.lines[0]!])
+      Object.assign(l, { qty: line.qty, price: line.price, totalPrice: line.totalPrice })
     t.inventory.lines[0]!.gcode = line.gcode
     t.order.head.goodsValue = line.totalPrice
     t.order.head.taxTotal = money.taxTotal
@@ -291,44 +569,76 @@ describe('verifyTicket: tax against figures computed by hand (DOMAIN §5 "Tax"),
     // VAT = (408 + 72.00) × 0.13 = 62.40 → × 0.7 = 43.68
     // taxTotal 94.08; acturalPaid = 398 + 10 + 94.08 − 0 = 502.08
     const v = verifyTicket(ticket(cream, { taxTotal: '94.08', acturalPaid: '502.08' }), baseCtx)
-    expect(v).toMatchObject({ returnStatus: 120, reasons: [], tax: { dutiableValue: '408', duty: '0.00', consumption: '50.40', vat: '43.68', total: '94.08', fullRate: false } })
+    expect(v).toMatchObject({
+      returnStatus: 120,
+      reasons: [],
+      tax: { dutiableValue: '408', duty: '0.00', consumption: '50.40', vat: '43.68', total: '94.08', fullRate: false },
+    })
   })
 
   it('refuses the wrong formula (VAT + CT) × 70 % = 408 × 0.28 × 0.7 = 79.968 → 79.97', () => {
-    expect(brief(verifyTicket(ticket(cream, { taxTotal: '79.97', acturalPaid: '487.97' }), baseCtx))).toEqual([R('TAX_MISMATCH', '/CEB311/OrderHead/taxTotal')])
+    expect(brief(verifyTicket(ticket(cream, { taxTotal: '79.97', acturalPaid: '487.97' }), baseCtx))).toEqual([
+      R('TAX_MISMATCH', '/CEB311/OrderHead/taxTotal'),
+    ])
   })
 
   it('refuses cosmetics taxed as ordinary goods (408 × 9.1 % = 37.13)', () => {
-    expect(brief(verifyTicket(ticket(cream, { taxTotal: '37.13', acturalPaid: '445.13' }), baseCtx))).toEqual([R('TAX_MISMATCH', '/CEB311/OrderHead/taxTotal')])
+    expect(brief(verifyTicket(ticket(cream, { taxTotal: '37.13', acturalPaid: '445.13' }), baseCtx))).toEqual([
+      R('TAX_MISMATCH', '/CEB311/OrderHead/taxTotal'),
+    ])
   })
 
   it('one indivisible item of 5,990 + 10 freight, in full with duty 10 %: 1,458.00', () => {
     // duty = 6000 × 0.10 = 600.00; VAT = (6000 + 600) × 0.13 = 858.00 (no 70 %: taxed in full); total 1458.00
     // acturalPaid = 5990 + 10 + 1458 − 0 = 7458.00
     const dutyTen: VerifyContext['rates'] = () => ({ vat: '0.13', consumption: '0', duty: '0.1' })
-    const t = ticket({ gcode: '8471300000', qty: '1', price: '5990.00', totalPrice: '5990.00' }, { taxTotal: '1458.00', acturalPaid: '7458.00' })
-    expect(verifyTicket(t, ctxWith({ rates: dutyTen }))).toMatchObject({ returnStatus: 120, reasons: [], tax: { duty: '600.00', vat: '858.00', total: '1458.00', fullRate: true } })
+    const t = ticket(
+      { gcode: '8471300000', qty: '1', price: '5990.00', totalPrice: '5990.00' },
+      { taxTotal: '1458.00', acturalPaid: '7458.00' },
+    )
+    expect(verifyTicket(t, ctxWith({ rates: dutyTen }))).toMatchObject({
+      returnStatus: 120,
+      reasons: [],
+      tax: { duty: '600.00', vat: '858.00', total: '1458.00', fullRate: true },
+    })
     // At 70 % instead (within-limit figures, duty 0): VAT = 6000 × 0.13 × 0.7 = 546.00 — not what is due.
-    const t70 = ticket({ gcode: '8471300000', qty: '1', price: '5990.00', totalPrice: '5990.00' }, { taxTotal: '546.00', acturalPaid: '6546.00' })
-    expect(brief(verifyTicket(t70, ctxWith({ rates: dutyTen })))).toEqual([R('TAX_MISMATCH', '/CEB311/OrderHead/taxTotal')])
+    const t70 = ticket(
+      { gcode: '8471300000', qty: '1', price: '5990.00', totalPrice: '5990.00' },
+      { taxTotal: '546.00', acturalPaid: '6546.00' },
+    )
+    expect(brief(verifyTicket(t70, ctxWith({ rates: dutyTen })))).toEqual([
+      R('TAX_MISMATCH', '/CEB311/OrderHead/taxTotal'),
+    ])
   })
 })
 
 describe('verifyTicket: tolerances (configurable, default 0)', () => {
-  const short = () => { const t = example(); t.payment.head.amountPaid = '445.10'; return t }
+  const short = () => {
+    const t = example()
+    t.payment.head.amountPaid = '445.10'
+    return t
+  }
   it('exact by default', () => {
     expect(brief(verifyTicket(short(), baseCtx))).toEqual([R('AMOUNT_MISMATCH', '/CEB411/PaymentHead/amountPaid')])
   })
   it('an absolute tolerance', () => {
-    expect(verifyTicket(short(), ctxWith({ limits: { single: '5000', annual: '26000', tolerance: '0.03' } })).reasons).toEqual([])
-    expect(verifyTicket(short(), ctxWith({ limits: { single: '5000', annual: '26000', tolerance: '0.02' } })).reasons).toHaveLength(1)
+    expect(
+      verifyTicket(short(), ctxWith({ limits: { single: '5000', annual: '26000', tolerance: '0.03' } })).reasons,
+    ).toEqual([])
+    expect(
+      verifyTicket(short(), ctxWith({ limits: { single: '5000', annual: '26000', tolerance: '0.02' } })).reasons,
+    ).toHaveLength(1)
   })
   it('a relative tolerance of the reference amount', () => {
     const t = example()
     t.payment.head.amountPaid = '422.88' // 445.13 × 95% = 422.8735
-    expect(verifyTicket(t, ctxWith({ limits: { single: '5000', annual: '26000', tolerance: '5%' } })).reasons).toEqual([])
+    expect(verifyTicket(t, ctxWith({ limits: { single: '5000', annual: '26000', tolerance: '5%' } })).reasons).toEqual(
+      [],
+    )
     t.payment.head.amountPaid = '422.87'
-    expect(verifyTicket(t, ctxWith({ limits: { single: '5000', annual: '26000', tolerance: '5%' } })).reasons).toHaveLength(1)
+    expect(
+      verifyTicket(t, ctxWith({ limits: { single: '5000', annual: '26000', tolerance: '5%' } })).reasons,
+    ).toHaveLength(1)
   })
 })
 
@@ -385,11 +695,48 @@ const MSG = { order: 'CEB311', payment: 'CEB411', waybill: 'CEB511', inventory: 
 /** Mutations with their own context, from the cases above, plus some that break several rules at once. */
 const MUTATIONS: Case[] = [
   ...CASES,
-  { name: 'no inventory lines', mutate: (t) => { t.inventory.lines = [] }, expected: [] },
-  { name: 'gross weight garbage', mutate: (t) => { t.inventory.head.grossWeight = 'heavy' }, expected: [] },
-  { name: 'everything on the waybill differs', mutate: (t) => { Object.assign(t.waybill.head, { orderNo: 'X', consignee: 'Y', consigneeAddress: 'Z', currency: '000', packNo: '3' }) }, expected: [] },
-  { name: 'order says two tins of 2,600', mutate: (t) => { t.order.lines[0]!.price = '2600.00'; t.order.lines[0]!.totalPrice = '5200.00' }, expected: [] },
-  { name: 'second order line', mutate: (t) => { t.order.lines.push({ ...t.order.lines[0]!, gnum: '2', itemName: '辅食' }) }, expected: [] },
+  {
+    name: 'no inventory lines',
+    mutate: (t) => {
+      t.inventory.lines = []
+    },
+    expected: [],
+  },
+  {
+    name: 'gross weight garbage',
+    mutate: (t) => {
+      t.inventory.head.grossWeight = 'heavy'
+    },
+    expected: [],
+  },
+  {
+    name: 'everything on the waybill differs',
+    mutate: (t) => {
+      Object.assign(t.waybill.head, {
+        orderNo: 'X',
+        consignee: 'Y',
+        consigneeAddress: 'Z',
+        currency: '000',
+        packNo: '3',
+      })
+    },
+    expected: [],
+  },
+  {
+    name: 'order says two tins of 2,600',
+    mutate: (t) => {
+      t.order.lines[0]!.price = '2600.00'
+      t.order.lines[0]!.totalPrice = '5200.00'
+    },
+    expected: [],
+  },
+  {
+    name: 'second order line',
+    mutate: (t) => {
+      t.order.lines.push({ ...t.order.lines[0]!, gnum: '2', itemName: '辅食' })
+    },
+    expected: [],
+  },
   { name: 'year almost full', ctx: { buyerYearTotal: () => '25999' }, expected: [] },
 ]
 
@@ -412,7 +759,11 @@ describe('verifyTicket: properties', () => {
         const full = verifyTicket(t, ctx)
         for (const keys of SUBSETS) {
           const part = verifyTicket(Object.fromEntries(keys.map((k) => [k, t[k]])), ctx)
-          expect({ m: m.name, keys, reasons: part.reasons }).toEqual({ m: m.name, keys, reasons: restricted(full, keys) })
+          expect({ m: m.name, keys, reasons: part.reasons }).toEqual({
+            m: m.name,
+            keys,
+            reasons: restricted(full, keys),
+          })
         }
       }
     }
@@ -425,7 +776,11 @@ describe('verifyTicket: properties', () => {
       let ctx = ctxWith(paid ? { limits: { single: '5000', annual: '26000', basis: 'paid' } } : {})
       for (const m of ms) {
         // A mutation of a line an earlier one removed no longer applies: what it changed so far stays.
-        try { m.mutate?.(t) } catch { /* not applicable */ }
+        try {
+          m.mutate?.(t)
+        } catch {
+          /* not applicable */
+        }
         ctx = { ...ctx, ...m.ctx }
       }
       const full = verifyTicket(t, ctx)
@@ -444,7 +799,11 @@ describe('verifyTicket: properties', () => {
       let ctx = baseCtx
       for (const m of ms) {
         // A mutation of a line an earlier one removed no longer applies: what it changed so far stays.
-        try { m.mutate?.(t) } catch { /* not applicable */ }
+        try {
+          m.mutate?.(t)
+        } catch {
+          /* not applicable */
+        }
         ctx = { ...ctx, ...m.ctx }
       }
       const canonical = Object.fromEntries(KEYS.filter((k) => order.includes(k)).map((k) => [k, t[k]]))
@@ -454,7 +813,8 @@ describe('verifyTicket: properties', () => {
   )
 
   /** Other spellings of the same decimal: trailing zeros, leading zeros. */
-  const respell = (amount: Big) => fc.constantFrom(amount.toFixed(), amount.toFixed(2), `${amount.toFixed(2)}0`, `00${amount.toFixed(3)}`)
+  const respell = (amount: Big) =>
+    fc.constantFrom(amount.toFixed(), amount.toFixed(2), `${amount.toFixed(2)}0`, `00${amount.toFixed(3)}`)
   const fen = fc.integer({ min: 0, max: 100_000_000 }).map((f) => new Big(f).div(100))
 
   const amount = fen.chain((x) => respell(x).map((s) => ({ x, s })))
@@ -465,9 +825,16 @@ describe('verifyTicket: properties', () => {
       const paid = goods.x.plus(freight.x).plus(tax.x).minus(discount.x)
       fc.pre(paid.gte('0.01'))
       const t = example()
-      Object.assign(t.order.head, { goodsValue: goods.s, freight: freight.s, taxTotal: tax.s, discount: discount.s, acturalPaid: paid.toFixed(2) })
+      Object.assign(t.order.head, {
+        goodsValue: goods.s,
+        freight: freight.s,
+        taxTotal: tax.s,
+        discount: discount.s,
+        acturalPaid: paid.toFixed(2),
+      })
       t.payment.head.amountPaid = `${paid.toFixed(2)}000`
-      const codes = (tk: Ticket) => verifyTicket({ order: tk.order, payment: tk.payment }, baseCtx).reasons.map((r) => r.code)
+      const codes = (tk: Ticket) =>
+        verifyTicket({ order: tk.order, payment: tk.payment }, baseCtx).reasons.map((r) => r.code)
       expect(codes(t)).toEqual([])
       t.order.head.acturalPaid = paid.minus('0.01').toFixed(2)
       expect(codes(t)).toEqual(['TOTAL_FORMULA', 'AMOUNT_MISMATCH'])
@@ -497,38 +864,63 @@ describe('verifyTicket: properties', () => {
   )
 
   // Fields: either the example's value, or an arbitrary string, a decimal-looking one, or missing altogether.
-  const field = (value: unknown) => fc.oneof(
-    fc.constant(value),
-    fc.string({ unit: 'binary', maxLength: 12 }),
-    fc.constantFrom('', ' ', '0', '-1', '1e3', '5000.01', '1.000', 'NaN', '142', 'I', '1'),
-    fc.constant(undefined),
-  )
-  const recordLike = (o: Record<string, unknown>) => fc.record(Object.fromEntries(Object.entries(o).map(([k, v]) => [k, field(v)])))
+  const field = (value: unknown) =>
+    fc.oneof(
+      fc.constant(value),
+      fc.string({ unit: 'binary', maxLength: 12 }),
+      fc.constantFrom('', ' ', '0', '-1', '1e3', '5000.01', '1.000', 'NaN', '142', 'I', '1'),
+      fc.constant(undefined),
+    )
+  const recordLike = (o: Record<string, unknown>) =>
+    fc.record(Object.fromEntries(Object.entries(o).map(([k, v]) => [k, field(v)])))
   const arbitraryTicket = fc.record({
-    order: fc.option(fc.record({ head: recordLike(EXAMPLE.order.head as never), lines: fc.array(recordLike(EXAMPLE.order.lines[0] as never), { maxLength: 3 }) }), { nil: undefined }),
+    order: fc.option(
+      fc.record({
+        head: recordLike(EXAMPLE.order.head as never),
+        lines: fc.array(recordLike(EXAMPLE.order.lines[0] as never), { maxLength: 3 }),
+      }),
+      { nil: undefined },
+    ),
     payment: fc.option(fc.record({ head: recordLike(EXAMPLE.payment.head as never) }), { nil: undefined }),
     waybill: fc.option(fc.record({ head: recordLike(EXAMPLE.waybill.head as never) }), { nil: undefined }),
-    inventory: fc.option(fc.record({ head: recordLike(EXAMPLE.inventory.head as never), lines: fc.array(recordLike(EXAMPLE.inventory.lines[0] as never), { maxLength: 3 }) }), { nil: undefined }),
+    inventory: fc.option(
+      fc.record({
+        head: recordLike(EXAMPLE.inventory.head as never),
+        lines: fc.array(recordLike(EXAMPLE.inventory.lines[0] as never), { maxLength: 3 }),
+      }),
+      { nil: undefined },
+    ),
   }) as unknown as fc.Arbitrary<Ticket>
-  const fullCtx = ctxWith({ signed: () => false, buyerAuthenticated: () => false, orderSeen: () => false, waybillSeen: () => [{ orderNo: 'X', at: '2025-08-01' }] })
-
-  test.prop([arbitraryTicket], { numRuns: 500 })('never throws on arbitrary field values, and every reason is well formed', (t) => {
-    const v = verifyTicket(t, fullCtx)
-    expect([120, 100, 2]).toContain(v.returnStatus)
-    expect(v.complete).toBe(KEYS.every((k) => t[k] !== undefined))
-    if (v.returnStatus === 120) expect(v.reasons).toEqual([])
-    for (const r of v.reasons) {
-      expect(Object.keys(REASON_CODES)).toContain(r.code)
-      expect(r.pointer).toMatch(/^\/CEB(311|411|511|621)\//)
-      expect(r.documents.map((d) => `/${d}/`).some((p) => r.pointer.startsWith(p))).toBe(true)
-    }
+  const fullCtx = ctxWith({
+    signed: () => false,
+    buyerAuthenticated: () => false,
+    orderSeen: () => false,
+    waybillSeen: () => [{ orderNo: 'X', at: '2025-08-01' }],
   })
+
+  test.prop([arbitraryTicket], { numRuns: 500 })(
+    'never throws on arbitrary field values, and every reason is well formed',
+    (t) => {
+      const v = verifyTicket(t, fullCtx)
+      expect([120, 100, 2]).toContain(v.returnStatus)
+      expect(v.complete).toBe(KEYS.every((k) => t[k] !== undefined))
+      if (v.returnStatus === 120) expect(v.reasons).toEqual([])
+      for (const r of v.reasons) {
+        expect(Object.keys(REASON_CODES)).toContain(r.code)
+        expect(r.pointer).toMatch(/^\/CEB(311|411|511|621)\//)
+        expect(r.documents.map((d) => `/${d}/`).some((p) => r.pointer.startsWith(p))).toBe(true)
+      }
+    },
+  )
 
   it('never throws on documents that are not even shaped like documents', () => {
     const odd = [
       { order: {} as Order },
       { inventory: { head: null, lines: 'x' } as unknown as Inventory },
-      { payment: { head: { amountPaid: 445.13 } } as unknown as Payment, order: { head: { acturalPaid: 445.13 }, lines: [null] } as unknown as Order },
+      {
+        payment: { head: { amountPaid: 445.13 } } as unknown as Payment,
+        order: { head: { acturalPaid: 445.13 }, lines: [null] } as unknown as Order,
+      },
       { waybill: { head: [] } as unknown as Waybill },
     ]
     for (const t of odd) expect(() => verifyTicket(t, fullCtx)).not.toThrow()

@@ -76,7 +76,9 @@ export const DEFAULT_TAX_TABLE: TaxTable = deepFreeze({
       { prefix: '1102', rate: '0.09', note: 'other cereal flours (粮食) [L]' },
       { prefix: '1103', rate: '0.09', note: 'cereal groats and meal (粮食) [L]' },
       ...['1507', '1508', '1509', '1510', '1511', '1512', '1513', '1514', '1515'].map((prefix) => ({
-        prefix, rate: '0.09', note: 'edible vegetable oils (食用植物油) [L]',
+        prefix,
+        rate: '0.09',
+        note: 'edible vegetable oils (食用植物油) [L]',
       })),
       { prefix: '4901', rate: '0.09', note: 'printed books (图书) [L]' },
       { prefix: '4902', rate: '0.09', note: 'newspapers and periodicals (报纸、杂志) [L]' },
@@ -86,7 +88,11 @@ export const DEFAULT_TAX_TABLE: TaxTable = deepFreeze({
     default: '0',
     entries: [
       { prefix: '3303', rate: '0.15', note: 'perfumes (高档化妆品; price threshold not modelled) [L]' },
-      { prefix: '3304', rate: '0.15', note: 'make-up and skin care (高档化妆品; price threshold not modelled; DOMAIN example) [M]' },
+      {
+        prefix: '3304',
+        rate: '0.15',
+        note: 'make-up and skin care (高档化妆品; price threshold not modelled; DOMAIN example) [M]',
+      },
       { prefix: '7113', rate: '0.1', note: 'jewellery (贵重首饰及珠宝玉石) [L]' },
       { prefix: '7116', rate: '0.1', note: 'articles of pearls and precious stones (贵重首饰及珠宝玉石) [L]' },
     ],
@@ -119,7 +125,10 @@ export function taxRatesFrom(table: TaxTable): TaxRates {
     checkRate(table[k].default, `${k} default`, k === 'consumption')
     for (const e of table[k].entries) checkRate(e.rate, `${k} rate for ${e.prefix}`, k === 'consumption')
     // Longest first, so the first match is the most specific.
-    sorted[k] = { default: table[k].default, entries: [...table[k].entries].sort((a, b) => b.prefix.length - a.prefix.length) }
+    sorted[k] = {
+      default: table[k].default,
+      entries: [...table[k].entries].sort((a, b) => b.prefix.length - a.prefix.length),
+    }
   }
   const pick = (k: (typeof kinds)[number], gcode: string) =>
     sorted[k].entries.find((e) => gcode.startsWith(e.prefix))?.rate ?? sorted[k].default
@@ -141,7 +150,8 @@ export interface LineTax {
 }
 
 function decimal(s: string, what: string): Big {
-  if (typeof s !== 'string' || !DECIMAL.test(s)) throw new RangeError(`${what} must be a non-negative decimal string: ${String(s)}`)
+  if (typeof s !== 'string' || !DECIMAL.test(s))
+    throw new RangeError(`${what} must be a non-negative decimal string: ${String(s)}`)
   return new D(s)
 }
 
@@ -272,7 +282,10 @@ export function orderTax(
   opts: { fullRate: boolean },
 ): OrderTax {
   const extra = decimal(freight, 'freight').plus(decimal(insuredFee, 'insuredFee'))
-  const shares = apportion(extra.toFixed(), lines.map((l) => l.value))
+  const shares = apportion(
+    extra.toFixed(),
+    lines.map((l) => l.value),
+  )
   let dutiable = new D(0)
   let duty = new D(0)
   let ct = new D(0)

@@ -5,7 +5,17 @@ import { SaxesParser } from 'saxes'
 import { canonicalJson, parseKeyFile, signPayload, type KeyFile } from '../../shared/signing.js'
 import { CEB_STRUCTURE } from './fields.js'
 import { HEAD_NAME, appTypeOf, docKey, orderNoOf, senderCodes } from './keys.js'
-import { fieldPointer, notNamed, senderField, senderRoles, settled, ticketStanding, type PartyCode, type PartyDoc, type PartyHead } from './parties.js'
+import {
+  fieldPointer,
+  notNamed,
+  senderField,
+  senderRoles,
+  settled,
+  ticketStanding,
+  type PartyCode,
+  type PartyDoc,
+  type PartyHead,
+} from './parties.js'
 import { verifyTicket, waybillReusable, type Reason, type ReasonCode, type Ticket } from './rules.js'
 import { DEFAULT_TAX_RATES } from './tax.js'
 import type { CebDocuments, CebMessage, CebMessageType, CebProblem } from './types.js'
@@ -20,7 +30,10 @@ const MESSAGE_TYPES: readonly CebMessageType[] = ['CEB311', 'CEB411', 'CEB511', 
 
 /** A file that cannot be used: unreadable, not well-formed, or not a valid CEB message. */
 export class CebFileError extends Error {
-  constructor(readonly file: string, readonly problems: CebProblem[]) {
+  constructor(
+    readonly file: string,
+    readonly problems: CebProblem[],
+  ) {
     super(problems.map((p) => `${file}: ${describe(p)}`).join('\n'))
   }
 }
@@ -42,21 +55,39 @@ function lineCol(text: string, offset: number): string {
  */
 function jsonErrorOffset(text: string): number {
   let i = 0
-  const ws = () => { while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++ }
-  const fail = (): never => { throw i }
-  const lit = (w: string) => { if (text.startsWith(w, i)) i += w.length; else fail() }
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++
+  }
+  const fail = (): never => {
+    throw i
+  }
+  const lit = (w: string) => {
+    if (text.startsWith(w, i)) i += w.length
+    else fail()
+  }
   const str = () => {
     i++ // opening quote
     for (;;) {
       if (i >= text.length) fail()
       const c = text.charCodeAt(i)
-      if (c === 0x22) { i++; return }
+      if (c === 0x22) {
+        i++
+        return
+      }
       if (c < 0x20) fail()
       if (c === 0x5c) {
         const e = text[i + 1]
-        if (e === 'u') { if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) { i += 2; fail() } i += 6 }
-        else if (e !== undefined && '"\\/bfnrt'.includes(e)) i += 2
-        else { i++; fail() }
+        if (e === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) {
+            i += 2
+            fail()
+          }
+          i += 6
+        } else if (e !== undefined && '"\\/bfnrt'.includes(e)) i += 2
+        else {
+          i++
+          fail()
+        }
       } else i++
     }
   }
@@ -65,23 +96,49 @@ function jsonErrorOffset(text: string): number {
     const c = text[i]
     if (depth > 1000) fail()
     if (c === '{') {
-      i++; ws()
-      if (text[i] === '}') { i++; return }
+      i++
+      ws()
+      if (text[i] === '}') {
+        i++
+        return
+      }
       for (;;) {
-        ws(); if (text[i] !== '"') fail(); str(); ws()
-        if (text[i] !== ':') fail(); i++
-        value(depth + 1); ws()
-        if (text[i] === ',') { i++; continue }
-        if (text[i] === '}') { i++; return }
+        ws()
+        if (text[i] !== '"') fail()
+        str()
+        ws()
+        if (text[i] !== ':') fail()
+        i++
+        value(depth + 1)
+        ws()
+        if (text[i] === ',') {
+          i++
+          continue
+        }
+        if (text[i] === '}') {
+          i++
+          return
+        }
         fail()
       }
     } else if (c === '[') {
-      i++; ws()
-      if (text[i] === ']') { i++; return }
+      i++
+      ws()
+      if (text[i] === ']') {
+        i++
+        return
+      }
       for (;;) {
-        value(depth + 1); ws()
-        if (text[i] === ',') { i++; continue }
-        if (text[i] === ']') { i++; return }
+        value(depth + 1)
+        ws()
+        if (text[i] === ',') {
+          i++
+          continue
+        }
+        if (text[i] === ']') {
+          i++
+          return
+        }
         fail()
       }
     } else if (c === '"') str()
@@ -95,7 +152,8 @@ function jsonErrorOffset(text: string): number {
     }
   }
   try {
-    value(0); ws()
+    value(0)
+    ws()
     return i < text.length ? i : text.length
   } catch (at) {
     return typeof at === 'number' ? at : text.length
@@ -108,7 +166,10 @@ function jsonSyntax(text: string, e: unknown): CebProblem {
   const pos = /at position (\d+)/.exec(msg)
   const offset = pos ? Number(pos[1]) : jsonErrorOffset(text)
   // V8 may quote the whole input ("Unexpected token ']', "[1,]" is not valid JSON"): keep the first clause only.
-  const reason = msg.replace(/\s*\(line \d+ column \d+\)/, '').replace(/ in JSON at position \d+/, '').replace(/, ".*" is not valid JSON$/s, '')
+  const reason = msg
+    .replace(/\s*\(line \d+ column \d+\)/, '')
+    .replace(/ in JSON at position \d+/, '')
+    .replace(/, ".*" is not valid JSON$/s, '')
     .replace(/^Unexpected end of JSON input$/, 'unexpected end of input')
   return formatProblem(`JSON is not well-formed at ${lineCol(text, offset)}: ${reason}`)
 }
@@ -119,22 +180,59 @@ function jsonSyntax(text: string, e: unknown): CebProblem {
  */
 function parseJsonValue(value: unknown, at: string): { type?: CebMessageType; result: CebParseResult; body: boolean } {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return { result: { ok: false, problems: [formatProblem('a JSON message is an object {type, message} or {type, guid, documents, baseTransfer}', at || '/')] }, body: false }
+    return {
+      result: {
+        ok: false,
+        problems: [
+          formatProblem(
+            'a JSON message is an object {type, message} or {type, guid, documents, baseTransfer}',
+            at || '/',
+          ),
+        ],
+      },
+      body: false,
+    }
   }
   const rec = value as Record<string, unknown>
   const type = rec.type
   if (typeof type !== 'string' || !MESSAGE_TYPES.includes(type as CebMessageType)) {
-    return { result: { ok: false, problems: [formatProblem(`type must be one of ${MESSAGE_TYPES.join(', ')}`, `${at}/type`)] }, body: false }
+    return {
+      result: { ok: false, problems: [formatProblem(`type must be one of ${MESSAGE_TYPES.join(', ')}`, `${at}/type`)] },
+      body: false,
+    }
   }
   const t = type as CebMessageType
   if ('message' in rec) {
     const extra = Object.keys(rec).filter((k) => !['type', 'message', 'signature'].includes(k))
-    if (extra.length) return { type: t, result: { ok: false, problems: extra.map((k) => formatProblem(`${k} is not part of a message body {type, message, signature}`, `${at}/${k}`)) }, body: true }
+    if (extra.length)
+      return {
+        type: t,
+        result: {
+          ok: false,
+          problems: extra.map((k) =>
+            formatProblem(`${k} is not part of a message body {type, message, signature}`, `${at}/${k}`),
+          ),
+        },
+        body: true,
+      }
     const r = parseCebJson(t, rec.message)
-    return { type: t, body: true, result: r.ok ? r : { ok: false, problems: r.problems.map((p) => ({ ...p, pointer: `${at}/message${p.pointer === '/' ? '' : p.pointer}` })) } }
+    return {
+      type: t,
+      body: true,
+      result: r.ok
+        ? r
+        : {
+            ok: false,
+            problems: r.problems.map((p) => ({ ...p, pointer: `${at}/message${p.pointer === '/' ? '' : p.pointer}` })),
+          },
+    }
   }
   const r = parseCebJson(t, rec)
-  return { type: t, body: false, result: r.ok ? r : { ok: false, problems: r.problems.map((p) => ({ ...p, pointer: `${at}${p.pointer}` || '/' })) } }
+  return {
+    type: t,
+    body: false,
+    result: r.ok ? r : { ok: false, problems: r.problems.map((p) => ({ ...p, pointer: `${at}${p.pointer}` || '/' })) },
+  }
 }
 
 type Raw = { kind: 'xml'; bytes: Buffer } | { kind: 'json'; value: unknown } | { kind: 'bad'; problems: CebProblem[] }
@@ -147,7 +245,9 @@ function readMessageFile(path: string): Raw {
     bytes = readFileSync(path)
   } catch (e) {
     const err = e as NodeJS.ErrnoException
-    return bad(`cannot read the file: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.message}`)
+    return bad(
+      `cannot read the file: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.message}`,
+    )
   }
   let i = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0
   while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x09 || bytes[i] === 0x0a || bytes[i] === 0x0d)) i++
@@ -160,7 +260,9 @@ function readMessageFile(path: string): Raw {
     return bad('the file is not valid UTF-8')
   }
   if (bytes[i] !== 0x7b /* { */ && bytes[i] !== 0x5b /* [ */) {
-    return bad(`neither XML nor JSON: the file starts with ${JSON.stringify(String.fromCodePoint(text.trimStart().codePointAt(0)!))}`)
+    return bad(
+      `neither XML nor JSON: the file starts with ${JSON.stringify(String.fromCodePoint(text.trimStart().codePointAt(0)!))}`,
+    )
   }
   try {
     return { kind: 'json', value: JSON.parse(text) }
@@ -170,12 +272,15 @@ function readMessageFile(path: string): Raw {
 }
 
 /** A document of a message the intake would refuse: where it sits (its problems' pointers start there) and its order number, if readable. */
-interface DocRef { pointer: string; orderNoPointer: string; orderNo: string | undefined }
+interface DocRef {
+  pointer: string
+  orderNoPointer: string
+  orderNo: string | undefined
+}
 
 /** One message of a file: parsed, or refused with its problems and whatever of its documents could still be read. */
 type Item =
-  | { ok: true; message: CebMessage }
-  | { ok: false; problems: CebProblem[]; type?: CebMessageType; docs: DocRef[] }
+  { ok: true; message: CebMessage } | { ok: false; problems: CebProblem[]; type?: CebMessageType; docs: DocRef[] }
 
 /**
  * Reads and parses one message file (XML, or JSON in one of the forms of {@link parseJsonValue}; each message of a JSON
@@ -211,7 +316,11 @@ function jsonDocRefs(value: unknown, at: string): DocRef[] {
   const base = `${at}${body ? '/message' : ''}/documents`
   return message.documents.map((d: unknown, k) => {
     const no = isRec(d) && isRec(d.head) ? d.head.orderNo : undefined
-    return { pointer: `${base}/${k}`, orderNoPointer: `${base}/${k}/head/orderNo`, orderNo: typeof no === 'string' && no.trim() !== '' ? no.trim() : undefined }
+    return {
+      pointer: `${base}/${k}`,
+      orderNoPointer: `${base}/${k}/head/orderNo`,
+      orderNo: typeof no === 'string' && no.trim() !== '' ? no.trim() : undefined,
+    }
   })
 }
 
@@ -226,7 +335,12 @@ function xmlDocRefs(bytes: Buffer): { type?: CebMessageType; docs: DocRef[] } {
   let type: CebMessageType | undefined
   let text = ''
   const parser = new SaxesParser({ xmlns: false })
-  const inOrderNo = () => type !== undefined && path.length === 4 && path[1] === CEB_STRUCTURE[type].document && path[2] === CEB_STRUCTURE[type].head && path[3] === 'orderNo'
+  const inOrderNo = () =>
+    type !== undefined &&
+    path.length === 4 &&
+    path[1] === CEB_STRUCTURE[type].document &&
+    path[2] === CEB_STRUCTURE[type].head &&
+    path[3] === 'orderNo'
   parser.on('opentag', (tag) => {
     const name = local(tag.name)
     if (path.length === 0) type = MESSAGE_TYPES.find((t) => CEB_STRUCTURE[t].root === name)
@@ -238,8 +352,12 @@ function xmlDocRefs(bytes: Buffer): { type?: CebMessageType; docs: DocRef[] } {
     if (!tag.isSelfClosing) path.push(name)
     text = ''
   })
-  parser.on('text', (t) => { if (inOrderNo()) text += t })
-  parser.on('cdata', (t) => { if (inOrderNo()) text += t })
+  parser.on('text', (t) => {
+    if (inOrderNo()) text += t
+  })
+  parser.on('cdata', (t) => {
+    if (inOrderNo()) text += t
+  })
   parser.on('closetag', (tag) => {
     if (tag.isSelfClosing) return
     if (inOrderNo() && docs.length) docs[docs.length - 1]!.orderNo = text.trim() || undefined
@@ -278,7 +396,8 @@ function readKey(keyFile: string): KeyFile {
  * columns); Error for a bad key file or card number.
  */
 export function signFile(path: string, keyFile: string, cardNo: string): string {
-  if (!/^[^;\s]{1,32}$/.test(cardNo)) throw new Error(`card number must be 1–32 characters without ";" or spaces: ${cardNo}`)
+  if (!/^[^;\s]{1,32}$/.test(cardNo))
+    throw new Error(`card number must be 1–32 characters without ";" or spaces: ${cardNo}`)
   const key = readKey(keyFile)
   const raw = readMessageFile(path)
   if (raw.kind === 'bad') throw new CebFileError(path, raw.problems)
@@ -288,7 +407,8 @@ export function signFile(path: string, keyFile: string, cardNo: string): string 
     return xmlSignatureHeader(cardNo, key.privateKey, r.message, key.alg)
   }
   const value = raw.value
-  if (Array.isArray(value)) throw new CebFileError(path, [formatProblem('sign one message per file; this file holds an array')])
+  if (Array.isArray(value))
+    throw new CebFileError(path, [formatProblem('sign one message per file; this file holds an array')])
   const r = parseJsonValue(value, '')
   if (!r.result.ok) throw new CebFileError(path, r.result.problems)
   const message = r.body ? (value as { message: unknown }).message : value
@@ -318,7 +438,11 @@ export interface CheckResult {
 }
 
 /** A buyer's dutiable value released before the input, in one calendar (China) year: CNY, a decimal string. */
-export interface AnnualTotal { buyerIdNumber: string; year: number; amount: string }
+export interface AnnualTotal {
+  buyerIdNumber: string
+  year: number
+  amount: string
+}
 
 export interface CheckOptions {
   /**
@@ -341,7 +465,9 @@ export interface CheckReport {
 const chinaToday = () => new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10)
 const chinaDay = (ms: number) => new Date(ms + 8 * 3600_000).toISOString().slice(0, 10)
 /** A CEB time `YYYYMMDDhhmmss` (China time, as field checks have admitted it) as epoch milliseconds. */
-const cebMs = (t: string) => Date.UTC(+t.slice(0, 4), +t.slice(4, 6) - 1, +t.slice(6, 8), +t.slice(8, 10), +t.slice(10, 12), +t.slice(12, 14)) - 8 * 3600_000
+const cebMs = (t: string) =>
+  Date.UTC(+t.slice(0, 4), +t.slice(4, 6) - 1, +t.slice(6, 8), +t.slice(8, 10), +t.slice(10, 12), +t.slice(12, 14)) -
+  8 * 3600_000
 
 type AnyDoc = CebDocuments[CebMessageType]
 
@@ -394,7 +520,12 @@ export function checkMessages(paths: readonly string[], opts: CheckOptions = {})
   const refused: CheckReport['refused'] = []
   const seen = new Set<string>()
   const appearance: string[] = []
-  const appear = (orderNo: string) => { if (!seen.has(orderNo)) { seen.add(orderNo); appearance.push(orderNo) } }
+  const appear = (orderNo: string) => {
+    if (!seen.has(orderNo)) {
+      seen.add(orderNo)
+      appearance.push(orderNo)
+    }
+  }
   const messages: Array<{ message: CebMessage; at: number; seq: number }> = []
   for (const file of paths) {
     for (const item of loadFile(file)) {
@@ -406,9 +537,19 @@ export function checkMessages(paths: readonly string[], opts: CheckOptions = {})
       }
       refused.push({ file, problems: item.problems })
       const docs = item.type ? [item.type] : []
-      const reason = (p: CebProblem, message = p.message): CheckReason => ({ code: 'FORMAT', message, pointer: p.pointer, documents: docs, file })
+      const reason = (p: CebProblem, message = p.message): CheckReason => ({
+        code: 'FORMAT',
+        message,
+        pointer: p.pointer,
+        documents: docs,
+        file,
+      })
       const inDoc = (p: CebProblem, d: DocRef) => p.pointer === d.pointer || p.pointer.startsWith(`${d.pointer}/`)
-      const readable = item.docs.filter((d) => d.orderNo !== undefined && !item.problems.some((p) => p.pointer === d.orderNoPointer || p.pointer.startsWith(`${d.orderNoPointer}/`)))
+      const readable = item.docs.filter(
+        (d) =>
+          d.orderNo !== undefined &&
+          !item.problems.some((p) => p.pointer === d.orderNoPointer || p.pointer.startsWith(`${d.orderNoPointer}/`)),
+      )
       const unplaced = item.problems.filter((p) => !item.docs.some((d) => inDoc(p, d)))
       const orphans = item.problems.filter((p) => item.docs.some((d) => inDoc(p, d) && !readable.includes(d)))
       if (readable.length === 0) {
@@ -421,7 +562,12 @@ export function checkMessages(paths: readonly string[], opts: CheckOptions = {})
         const own = item.problems.filter((p) => readable.some((d) => d.orderNo === orderNo && inDoc(p, d)))
         const mine = [...own, ...unplaced].map((p) => reason(p))
         const first = item.problems[0]!
-        model.refuse(orderNo, mine.length ? mine : [reason(first, `the message is refused as a whole (CEB900): ${first.pointer}: ${first.message}`)])
+        model.refuse(
+          orderNo,
+          mine.length
+            ? mine
+            : [reason(first, `the message is refused as a whole (CEB900): ${first.pointer}: ${first.message}`)],
+        )
       }
     }
   }
@@ -442,17 +588,33 @@ const RELEASED = 800
 
 /** A stored document, as intake keeps it in `ceb_documents`. */
 interface StoredDoc {
-  type: CebMessageType; key: string; orderNo: string; body: AnyDoc; version: number; deleted: boolean
+  type: CebMessageType
+  key: string
+  orderNo: string
+  body: AnyDoc
+  version: number
+  deleted: boolean
   /** Its canonical JSON (what intake hashes), computed when a document with its key comes again. */
   canonical?: string
   /** When the key was first stored (intake keeps `received_at` through changes); epoch ms. */
   receivedAt: number
 }
-interface TicketState { status: number; reasons: Reason[]; complete: boolean }
+interface TicketState {
+  status: number
+  reasons: Reason[]
+  complete: boolean
+}
 
 /** Stored documents first come first, as intake reads them (received_at, type, doc_key). */
-const byReceipt = (a: StoredDoc, b: StoredDoc) => a.receivedAt - b.receivedAt || (a.type < b.type ? -1 : a.type > b.type ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
-const partyDoc = (d: StoredDoc, joined = false): PartyDoc => ({ type: d.type, key: d.key, head: d.body.head as unknown as PartyHead, joined })
+const byReceipt = (a: StoredDoc, b: StoredDoc) =>
+  a.receivedAt - b.receivedAt ||
+  (a.type < b.type ? -1 : a.type > b.type ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
+const partyDoc = (d: StoredDoc, joined = false): PartyDoc => ({
+  type: d.type,
+  key: d.key,
+  head: d.body.head as unknown as PartyHead,
+  joined,
+})
 
 /**
  * What intake stores and decides for a sequence of messages, in memory: the documents, the tickets and their
@@ -466,14 +628,26 @@ function intakeModel(ctx: { totals: Map<string, Big>; registered?: ReadonlySet<s
   const refusals = new Map<string, CheckReason[]>()
   const enterprises = ctx.registered ? (code: string) => ctx.registered!.has(code) : () => true
 
-  const refuse = (orderNo: string, reasons: CheckReason[]) => { refusals.set(orderNo, [...(refusals.get(orderNo) ?? []), ...reasons]) }
+  const refuse = (orderNo: string, reasons: CheckReason[]) => {
+    refusals.set(orderNo, [...(refusals.get(orderNo) ?? []), ...reasons])
+  }
   const live = (orderNo: string) => (byOrder.get(orderNo) ?? []).filter((d) => !d.deleted).sort(byReceipt)
-  const place = (d: StoredDoc) => { byOrder.set(d.orderNo, [...(byOrder.get(d.orderNo) ?? []), d]) }
-  const unplace = (d: StoredDoc) => { byOrder.set(d.orderNo, (byOrder.get(d.orderNo) ?? []).filter((x) => x !== d)) }
+  const place = (d: StoredDoc) => {
+    byOrder.set(d.orderNo, [...(byOrder.get(d.orderNo) ?? []), d])
+  }
+  const unplace = (d: StoredDoc) => {
+    byOrder.set(
+      d.orderNo,
+      (byOrder.get(d.orderNo) ?? []).filter((x) => x !== d),
+    )
+  }
   /** The live documents of an order that count on its ticket (the others are held or refused). */
   const joined = (orderNo: string) => {
     const list = live(orderNo)
-    const st = ticketStanding(orderNo, list.map((d) => partyDoc(d)))
+    const st = ticketStanding(
+      orderNo,
+      list.map((d) => partyDoc(d)),
+    )
     return list.filter((_, i) => st[i]!.standing === 'joined')
   }
 
@@ -482,7 +656,8 @@ function intakeModel(ctx: { totals: Map<string, Big>; registered?: ReadonlySet<s
     const t = tickets.get(orderNo)!
     if (settled(t.status)) return
     const on = joined(orderNo)
-    const get = <T extends CebMessageType>(type: T) => on.find((d) => d.type === type)?.body as CebDocuments[T] | undefined
+    const get = <T extends CebMessageType>(type: T) =>
+      on.find((d) => d.type === type)?.body as CebDocuments[T] | undefined
     const ticket: Ticket = {}
     const [order, payment, waybill, inventory] = [get('CEB311'), get('CEB411'), get('CEB511'), get('CEB621')]
     if (order) ticket.order = order
@@ -492,15 +667,25 @@ function intakeModel(ctx: { totals: Map<string, Big>; registered?: ReadonlySet<s
     const today = chinaDay(now)
     const year = Number(today.slice(0, 4))
     const v = verifyTicket(ticket, {
-      today, enterprises, waybillSeen: () => [], rates: DEFAULT_TAX_RATES,
+      today,
+      enterprises,
+      waybillSeen: () => [],
+      rates: DEFAULT_TAX_RATES,
       buyerYearTotal: (id) => ctx.totals.get(`${id}|${year}`)?.toFixed() ?? '0',
     })
-    if (!v.complete) { Object.assign(t, { status: 2, reasons: v.reasons, complete: false }); return }
-    if (v.returnStatus !== 120) { Object.assign(t, { status: 100, reasons: v.reasons, complete: true }); return }
+    if (!v.complete) {
+      Object.assign(t, { status: 2, reasons: v.reasons, complete: false })
+      return
+    }
+    if (v.returnStatus !== 120) {
+      Object.assign(t, { status: 100, reasons: v.reasons, complete: true })
+      return
+    }
     Object.assign(t, { status: RELEASED, reasons: v.reasons, complete: true })
     const buyer = inventory!.head.buyerIdNumber
     const dutiable = v.tax?.dutiableValue
-    if (buyer && dutiable) ctx.totals.set(`${buyer}|${year}`, (ctx.totals.get(`${buyer}|${year}`) ?? new Big(0)).plus(dutiable))
+    if (buyer && dutiable)
+      ctx.totals.set(`${buyer}|${year}`, (ctx.totals.get(`${buyer}|${year}`) ?? new Big(0)).plus(dutiable))
   }
 
   /** One message received at `now` (epoch ms), in the order of `receiveMessage`'s checks. */
@@ -512,7 +697,15 @@ function intakeModel(ctx: { totals: Map<string, Big>; registered?: ReadonlySet<s
     const notParty = all.findIndex((d) => !senderCodes(type, d).includes(code))
     if (notParty >= 0) {
       // Intake refuses the message as a whole (403): the signing enterprise (BaseTransfer copCode) is no sender of one document.
-      for (const d of all) refuse(orderNoOf(d), [{ code: 'SIGNATURE', message: `the sending enterprise ${code} (BaseTransfer copCode) is not a party entitled to send this ${type} document`, pointer: `/${type}Message/${HEAD_NAME[type]}/${notParty}`, documents: [type] }])
+      for (const d of all)
+        refuse(orderNoOf(d), [
+          {
+            code: 'SIGNATURE',
+            message: `the sending enterprise ${code} (BaseTransfer copCode) is not a party entitled to send this ${type} document`,
+            pointer: `/${type}Message/${HEAD_NAME[type]}/${notParty}`,
+            documents: [type],
+          },
+        ])
       return
     }
     const inMessage = new Set<string>()
@@ -521,43 +714,84 @@ function intakeModel(ctx: { totals: Map<string, Big>; registered?: ReadonlySet<s
       const key = docKey(type, doc)
       const orderNo = orderNoOf(doc)
       const head = doc.head as unknown as PartyHead
-      const no = (c: ReasonCode | PartyCode, msg: string, pointer: string, documents: CebMessageType[] = [type]) => refuse(orderNo, [{ code: c, message: msg, pointer, documents }])
+      const no = (c: ReasonCode | PartyCode, msg: string, pointer: string, documents: CebMessageType[] = [type]) =>
+        refuse(orderNo, [{ code: c, message: msg, pointer, documents }])
       const at = (field: string) => fieldPointer(type, field)
-      if (inMessage.has(key)) { no('FORMAT', `document ${key} appears twice in the message`, at('guid')); continue }
+      if (inMessage.has(key)) {
+        no('FORMAT', `document ${key} appears twice in the message`, at('guid'))
+        continue
+      }
       inMessage.add(key)
       const e = docs.get(`${type}|${key}`)
       if (e && !e.deleted && (e.canonical ??= canonicalJson(e.body)) === canonicalJson(doc)) continue // an identical resend: idempotent
       const app = appTypeOf(doc)
       if (app !== '1' && e && !e.deleted && senderRoles(type, e.body.head as unknown as PartyHead, code).length === 0) {
-        no('CEB_PARTY_NOT_NAMED', `document ${key} names other parties; only they may change it`, at(senderField(type, head, code)))
+        no(
+          'CEB_PARTY_NOT_NAMED',
+          `document ${key} names other parties; only they may change it`,
+          at(senderField(type, head, code)),
+        )
         continue
       }
       const before = live(orderNo)
-      const was = ticketStanding(orderNo, before.map((d) => partyDoc(d)))
+      const was = ticketStanding(
+        orderNo,
+        before.map((d) => partyDoc(d)),
+      )
       const joinedBefore = (d: StoredDoc) => was[before.indexOf(d)]?.standing === 'joined'
-      const joinedHead = (t: CebMessageType) => before.find((d) => d.type === t && joinedBefore(d))?.body.head as unknown as PartyHead | undefined
+      const joinedHead = (t: CebMessageType) =>
+        before.find((d) => d.type === t && joinedBefore(d))?.body.head as unknown as PartyHead | undefined
       const outsider = notNamed(orderNo, type, head, joinedHead('CEB311'), joinedHead('CEB621'))
-      if (outsider?.standing === 'refused') { no(outsider.code, outsider.message, outsider.pointer); continue }
-      const holder = type === 'CEB311' && app === '1' ? before.filter((d) => d.type === 'CEB311').at(-1)?.key : undefined
+      if (outsider?.standing === 'refused') {
+        no(outsider.code, outsider.message, outsider.pointer)
+        continue
+      }
+      const holder =
+        type === 'CEB311' && app === '1' ? before.filter((d) => d.type === 'CEB311').at(-1)?.key : undefined
       if (holder && holder !== key) {
-        no('DUPLICATE_ORDER', `order number ${orderNo} is already used by order ${holder}; order numbers identify tickets across platforms`, at('orderNo'))
+        no(
+          'DUPLICATE_ORDER',
+          `order number ${orderNo} is already used by order ${holder}; order numbers identify tickets across platforms`,
+          at('orderNo'),
+        )
         continue
       }
       const status = tickets.get(orderNo)?.status
-      if (settled(status)) { no('CEB_TICKET_SETTLED', `order ${orderNo} has verdict ${status}; its documents can no longer change or be added`, at('orderNo')); continue }
+      if (settled(status)) {
+        no(
+          'CEB_TICKET_SETTLED',
+          `order ${orderNo} has verdict ${status}; its documents can no longer change or be added`,
+          at('orderNo'),
+        )
+        continue
+      }
       let write: { version: number; deleted: boolean; retires?: StoredDoc }
       if (app === '1') {
         if (type === 'CEB511' && e && e.orderNo !== orderNo) {
           if (!e.deleted && !waybillReusable(new Date(e.receivedAt).toISOString(), day)) {
-            no('DUPLICATE_WAYBILL', `waybill ${key} serves order ${e.orderNo} since ${chinaDay(e.receivedAt)}; a logistics firm may reuse a waybill number 6 months after its use`, at('logisticsNo'))
+            no(
+              'DUPLICATE_WAYBILL',
+              `waybill ${key} serves order ${e.orderNo} since ${chinaDay(e.receivedAt)}; a logistics firm may reuse a waybill number 6 months after its use`,
+              at('logisticsNo'),
+            )
             continue
           }
           write = { version: 1, deleted: false, retires: e }
-        } else if (e && !e.deleted) { no('FORMAT', `document ${key} exists; modify it with appType 2`, at('appType')); continue }
-        else write = { version: (e?.version ?? 0) + 1, deleted: false }
-      } else if (!e || e.deleted) { no('FORMAT', `document ${key} does not exist; appType ${app} needs an earlier appType 1`, at('appType')); continue }
-      else if (e.orderNo !== orderNo) { no('FORMAT', `a ${app === '2' ? 'modification' : 'deletion'} cannot move document ${key} to another order`, at('orderNo')); continue }
-      else write = { version: e.version + 1, deleted: app === '3' }
+        } else if (e && !e.deleted) {
+          no('FORMAT', `document ${key} exists; modify it with appType 2`, at('appType'))
+          continue
+        } else write = { version: (e?.version ?? 0) + 1, deleted: false }
+      } else if (!e || e.deleted) {
+        no('FORMAT', `document ${key} does not exist; appType ${app} needs an earlier appType 1`, at('appType'))
+        continue
+      } else if (e.orderNo !== orderNo) {
+        no(
+          'FORMAT',
+          `a ${app === '2' ? 'modification' : 'deletion'} cannot move document ${key} to another order`,
+          at('orderNo'),
+        )
+        continue
+      } else write = { version: e.version + 1, deleted: app === '3' }
 
       // The ticket's standing with the write applied: a write the party rules refuse is dropped.
       const replaced = !write.retires && e && !e.deleted && e.orderNo === orderNo ? e : undefined
@@ -568,14 +802,20 @@ function intakeModel(ctx: { totals: Map<string, Big>; registered?: ReadonlySet<s
         rows.push(d)
         list.push(d === replaced ? { type, key, head, joined: joinedBefore(d) } : partyDoc(d, joinedBefore(d)))
       }
-      if (!replaced && !write.deleted) { rows.push(undefined); list.push({ type, key, head, joined: false }) }
+      if (!replaced && !write.deleted) {
+        rows.push(undefined)
+        list.push({ type, key, head, joined: false })
+      }
       const after = ticketStanding(orderNo, list)
       const mine = replaced && !write.deleted ? rows.indexOf(replaced) : rows.indexOf(undefined)
       const own = mine >= 0 ? after[mine]! : undefined
-      if (own?.standing === 'refused') { no(own.code, own.message, own.pointer); continue }
+      if (own?.standing === 'refused') {
+        no(own.code, own.message, own.pointer)
+        continue
+      }
 
       // Applied: stored documents whose standing changes, the write, the ticket.
-      if ((own?.standing === 'joined') || (replaced && joinedBefore(replaced))) touched.add(orderNo)
+      if (own?.standing === 'joined' || (replaced && joinedBefore(replaced))) touched.add(orderNo)
       rows.forEach((d, i) => {
         if (!d || d === replaced) return
         const now2 = after[i]!
@@ -596,10 +836,22 @@ function intakeModel(ctx: { totals: Map<string, Big>; registered?: ReadonlySet<s
       }
       const target = write.retires ? undefined : e
       if (target) {
-        if (target.orderNo !== orderNo) { unplace(target); target.orderNo = orderNo; place(target) }
+        if (target.orderNo !== orderNo) {
+          unplace(target)
+          target.orderNo = orderNo
+          place(target)
+        }
         Object.assign(target, { body: doc, canonical: undefined, version: write.version, deleted: write.deleted })
       } else {
-        const d: StoredDoc = { type, key, orderNo, body: doc, version: write.version, deleted: write.deleted, receivedAt: now }
+        const d: StoredDoc = {
+          type,
+          key,
+          orderNo,
+          body: doc,
+          version: write.version,
+          deleted: write.deleted,
+          receivedAt: now,
+        }
         docs.set(`${type}|${key}`, d)
         place(d)
       }
@@ -640,8 +892,10 @@ function annualTotalProblem(t: { buyerIdNumber: unknown; year: unknown; amount: 
   if (typeof t.buyerIdNumber !== 'string' || !/^\S{1,60}$/.test(t.buyerIdNumber)) {
     return `buyerIdNumber: must be the buyer's ID number as the inventory gives it (1–60 characters, no spaces): ${JSON.stringify(t.buyerIdNumber)}`
   }
-  if (typeof t.year !== 'number' || !Number.isInteger(t.year) || t.year < 1000 || t.year > 9999) return `year: must be a calendar year such as 2025: ${JSON.stringify(t.year)}`
-  if (typeof t.amount !== 'string' || !AMOUNT.test(t.amount)) return `amount: must be a non-negative decimal such as 1234.50 (CNY): ${JSON.stringify(t.amount)}`
+  if (typeof t.year !== 'number' || !Number.isInteger(t.year) || t.year < 1000 || t.year > 9999)
+    return `year: must be a calendar year such as 2025: ${JSON.stringify(t.year)}`
+  if (typeof t.amount !== 'string' || !AMOUNT.test(t.amount))
+    return `amount: must be a non-negative decimal such as 1234.50 (CNY): ${JSON.stringify(t.amount)}`
   return undefined
 }
 
@@ -665,7 +919,9 @@ export function readAnnualTotals(path: string): AnnualTotal[] {
     text = readFileSync(path, 'utf8')
   } catch (e) {
     const err = e as NodeJS.ErrnoException
-    throw new AnnualTotalsError(`${path}: cannot read the file: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.message}`)
+    throw new AnnualTotalsError(
+      `${path}: cannot read the file: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.message}`,
+    )
   }
   return parseAnnualTotals(text, path)
 }
@@ -674,7 +930,9 @@ export function readAnnualTotals(path: string): AnnualTotal[] {
 export function parseAnnualTotals(text: string, name: string): AnnualTotal[] {
   const body = text.replace(/^\uFEFF/, '')
   /** `name: where: message`, or `name: where, field: message` for a field's problem. */
-  const fail = (where: string, message: string): never => { throw new AnnualTotalsError(`${name}: ${where}${message.startsWith(':') ? '' : ', '}${message}`) }
+  const fail = (where: string, message: string): never => {
+    throw new AnnualTotalsError(`${name}: ${where}${message.startsWith(':') ? '' : ', '}${message}`)
+  }
   const out: AnnualTotal[] = []
   const where = new Map<string, string>()
   const add = (t: AnnualTotal, at: string, named: (w: string) => string) => {
@@ -695,10 +953,16 @@ export function parseAnnualTotals(text: string, name: string): AnnualTotal[] {
     ;(value as unknown[]).forEach((v, i) => {
       const at = `/${i}`
       if (!isRec(v)) return fail(at, ': must be an object {"buyerIdNumber", "year", "amount"}')
-      for (const k of Object.keys(v)) if (!(TOTAL_FIELDS as readonly string[]).includes(k)) fail(`${at}/${k}`, `: not a field of an annual total (${TOTAL_FIELDS.join(', ')})`)
+      for (const k of Object.keys(v))
+        if (!(TOTAL_FIELDS as readonly string[]).includes(k))
+          fail(`${at}/${k}`, `: not a field of an annual total (${TOTAL_FIELDS.join(', ')})`)
       for (const k of TOTAL_FIELDS) if (!(k in v)) fail(`${at}/${k}`, ': required')
       const year = typeof v.year === 'string' && /^\d{4}$/.test(v.year) ? Number(v.year) : v.year
-      if (typeof v.amount === 'number') fail(`${at}/amount`, `: must be a decimal string such as "1234.50"; the JSON number ${String(v.amount)} is refused (binary floats lose cents)`)
+      if (typeof v.amount === 'number')
+        fail(
+          `${at}/amount`,
+          `: must be a decimal string such as "1234.50"; the JSON number ${String(v.amount)} is refused (binary floats lose cents)`,
+        )
       const t = { buyerIdNumber: v.buyerIdNumber, year, amount: v.amount }
       const problem = annualTotalProblem(t)
       if (problem) fail(`${at}/${problem.slice(0, problem.indexOf(':'))}`, problem.slice(problem.indexOf(':')))
@@ -712,8 +976,9 @@ export function parseAnnualTotals(text: string, name: string): AnnualTotal[] {
     if (raw.trim() === '') return
     const fields = csvFields(raw) ?? fail(line, ': a quoted field is not closed')
     // The first line may be the header.
-    if (first && (first = false, fields[0]!.toLowerCase() === 'buyeridnumber')) {
-      if (fields.join(',').toLowerCase() !== TOTAL_FIELDS.join(',').toLowerCase()) fail(line, `: the header must be ${TOTAL_FIELDS.join(',')}`)
+    if (first && ((first = false), fields[0]!.toLowerCase() === 'buyeridnumber')) {
+      if (fields.join(',').toLowerCase() !== TOTAL_FIELDS.join(',').toLowerCase())
+        fail(line, `: the header must be ${TOTAL_FIELDS.join(',')}`)
       return
     }
     if (fields.length !== 3) fail(line, `: 3 fields expected (${TOTAL_FIELDS.join(',')}), found ${fields.length}`)
@@ -738,7 +1003,11 @@ function csvFields(line: string): string[] | undefined {
       for (;;) {
         if (i >= line.length) return undefined
         if (line[i] === '"') {
-          if (line[i + 1] === '"') { field += '"'; i += 2; continue }
+          if (line[i + 1] === '"') {
+            field += '"'
+            i += 2
+            continue
+          }
           i++
           break
         }
@@ -781,13 +1050,30 @@ export interface CebIo {
  *   anything is checked.
  */
 export function cebCommand(program: Command, io: CebIo = {}): Command {
-  const out = io.out ?? ((l: string) => { process.stdout.write(`${l}\n`) })
-  const err = io.err ?? ((l: string) => { process.stderr.write(`${l}\n`) })
-  const exit = io.exit ?? ((c: number) => { process.exitCode = c })
-  const ceb = program.command('ceb').description('cross-border e-commerce messages (CEB311/411/511/621): sign and check files offline')
+  const out =
+    io.out ??
+    ((l: string) => {
+      process.stdout.write(`${l}\n`)
+    })
+  const err =
+    io.err ??
+    ((l: string) => {
+      process.stderr.write(`${l}\n`)
+    })
+  const exit =
+    io.exit ??
+    ((c: number) => {
+      process.exitCode = c
+    })
+  const ceb = program
+    .command('ceb')
+    .description('cross-border e-commerce messages (CEB311/411/511/621): sign and check files offline')
 
-  ceb.command('sign')
-    .description('sign a CEB message file with a card key: prints the x-kouan-signature header value (XML) or the JSON body to POST')
+  ceb
+    .command('sign')
+    .description(
+      'sign a CEB message file with a card key: prints the x-kouan-signature header value (XML) or the JSON body to POST',
+    )
     .argument('<file>', 'CEB311/411/511/621 message, XML or JSON ({type, message})')
     .requiredOption('-k, --key <key.json>', 'key pair JSON from `kouan card keygen`')
     .requiredOption('-c, --card <cardNo>', 'card number customs issued')
@@ -800,16 +1086,37 @@ export function cebCommand(program: Command, io: CebIo = {}): Command {
       }
     })
 
-  ceb.command('check')
-    .description('check message files offline as intake would answer them (three-document matching, annual limit, waybill window): one JSON line per order on stdout')
-    .argument('<files...>', 'message files, XML or JSON; documents are grouped by orderNo across files and taken as sent at their appTime')
+  ceb
+    .command('check')
+    .description(
+      'check message files offline as intake would answer them (three-document matching, annual limit, waybill window): one JSON line per order on stdout',
+    )
+    .argument(
+      '<files...>',
+      'message files, XML or JSON; documents are grouped by orderNo across files and taken as sent at their appTime',
+    )
     .option('--json', 'JSON lines on stdout (the default; kept for scripts)')
-    .option('--today <YYYY-MM-DD>', 'China date of the check (default: today): no document counts as sent after it', (v: string) => {
-      if (!isDate(v)) throw new InvalidArgumentError('must be a date YYYY-MM-DD')
-      return v
-    })
-    .option('--registered <codes>', 'comma-separated registered enterprise codes (default: all count as registered)', (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
-    .option('--annual-totals <file>', 'buyers\' released totals before these files: CSV buyerIdNumber,year,amount or JSON [{buyerIdNumber, year, amount}], amounts as decimal strings')
+    .option(
+      '--today <YYYY-MM-DD>',
+      'China date of the check (default: today): no document counts as sent after it',
+      (v: string) => {
+        if (!isDate(v)) throw new InvalidArgumentError('must be a date YYYY-MM-DD')
+        return v
+      },
+    )
+    .option(
+      '--registered <codes>',
+      'comma-separated registered enterprise codes (default: all count as registered)',
+      (v: string) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+    )
+    .option(
+      '--annual-totals <file>',
+      "buyers' released totals before these files: CSV buyerIdNumber,year,amount or JSON [{buyerIdNumber, year, amount}], amounts as decimal strings",
+    )
     .action((files: string[], o: { today?: string; registered?: string[]; annualTotals?: string }) => {
       let annualTotals: AnnualTotal[] | undefined
       if (o.annualTotals !== undefined) {
@@ -822,10 +1129,15 @@ export function cebCommand(program: Command, io: CebIo = {}): Command {
           return
         }
       }
-      const { results, refused } = checkMessages(files, { ...(o.today ? { today: o.today } : {}), ...(o.registered ? { registered: o.registered } : {}), ...(annualTotals ? { annualTotals } : {}) })
+      const { results, refused } = checkMessages(files, {
+        ...(o.today ? { today: o.today } : {}),
+        ...(o.registered ? { registered: o.registered } : {}),
+        ...(annualTotals ? { annualTotals } : {}),
+      })
       for (const { file, problems } of refused) for (const p of problems) err(`${file}: ${describe(p)}`)
       for (const r of results) {
-        if (r.returnStatus === -1) out(JSON.stringify({ file: r.file, orderNo: r.orderNo, returnStatus: r.returnStatus, reasons: r.reasons }))
+        if (r.returnStatus === -1)
+          out(JSON.stringify({ file: r.file, orderNo: r.orderNo, returnStatus: r.returnStatus, reasons: r.reasons }))
         else out(JSON.stringify({ orderNo: r.orderNo, returnStatus: r.returnStatus, reasons: r.reasons }))
       }
       if (refused.length) exit(2)

@@ -322,17 +322,38 @@ export interface InventoryList {
   note?: string
 }
 
-export interface Order { head: OrderHead; lines: OrderList[] }
-export interface Payment { head: PaymentHead }
-export interface Waybill { head: LogisticsHead }
-export interface Inventory { head: InventoryHead; lines: InventoryList[] }
+export interface Order {
+  head: OrderHead
+  lines: OrderList[]
+}
+export interface Payment {
+  head: PaymentHead
+}
+export interface Waybill {
+  head: LogisticsHead
+}
+export interface Inventory {
+  head: InventoryHead
+  lines: InventoryList[]
+}
 
 /** The message types this channel takes in, and the documents each carries. */
 export type CebMessageType = 'CEB311' | 'CEB411' | 'CEB511' | 'CEB621'
-export interface CebDocuments { CEB311: Order; CEB411: Payment; CEB511: Waybill; CEB621: Inventory }
+export interface CebDocuments {
+  CEB311: Order
+  CEB411: Payment
+  CEB511: Waybill
+  CEB621: Inventory
+}
 
 /** `BaseTransfer`: who sends the message. */
-export interface BaseTransfer { copCode: string; copName?: string; dxpMode: string; dxpId: string; note?: string }
+export interface BaseTransfer {
+  copCode: string
+  copName?: string
+  dxpMode: string
+  dxpId: string
+  note?: string
+}
 
 /** A parsed message: its type, guid, sender and one or more documents (heads). */
 export interface CebMessage<T extends CebMessageType = CebMessageType> {
@@ -344,7 +365,11 @@ export interface CebMessage<T extends CebMessageType = CebMessageType> {
 }
 
 /** A format or content problem with a JSON Pointer into the message (CEB900-style). */
-export interface CebProblem { code: string; message: string; pointer: string }
+export interface CebProblem {
+  code: string
+  message: string
+  pointer: string
+}
 
 /** One receipt line, as CEB312/412/512/622 carry it. */
 export interface Receipt {

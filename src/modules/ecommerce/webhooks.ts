@@ -37,7 +37,11 @@ export type WebhookPolicy = Pick<Config, 'webhookAllowHttp' | 'webhookAllow'>
 const STRICT: WebhookPolicy = { webhookAllowHttp: false, webhookAllow: '' }
 
 /** A URL whose every address passed the checks, and the address to connect to (the connection is pinned to it). */
-export interface VettedUrl { url: URL; address: string; family: 4 | 6 }
+export interface VettedUrl {
+  url: URL
+  address: string
+  family: 4 | 6
+}
 
 /** Why a webhook URL may not be used. */
 export class WebhookRefused extends Error {}
@@ -52,7 +56,11 @@ function allowList(spec: string): { hosts: Set<string>; ranges: Array<[Address, 
     const entry = item.toLowerCase()
     if (entry.includes('/') && ipaddr.isValidCIDR(entry)) {
       const [range, bits] = ipaddr.parseCIDR(entry)
-      ranges.push(range.kind() === 'ipv6' && (range as ipaddr.IPv6).isIPv4MappedAddress() ? [(range as ipaddr.IPv6).toIPv4Address(), Math.max(0, bits - 96)] : [range, bits])
+      ranges.push(
+        range.kind() === 'ipv6' && (range as ipaddr.IPv6).isIPv4MappedAddress()
+          ? [(range as ipaddr.IPv6).toIPv4Address(), Math.max(0, bits - 96)]
+          : [range, bits],
+      )
     } else if (ipaddr.isValid(entry)) {
       const a = ipaddr.process(entry)
       ranges.push([a, a.kind() === 'ipv4' ? 32 : 128])
@@ -71,7 +79,11 @@ function allowList(spec: string): { hosts: Set<string>; ranges: Array<[Address, 
  *
  * @throws WebhookRefused with the reason.
  */
-export async function vetWebhookUrl(raw: string, policy: WebhookPolicy = STRICT, resolve: Resolve = systemResolve): Promise<VettedUrl> {
+export async function vetWebhookUrl(
+  raw: string,
+  policy: WebhookPolicy = STRICT,
+  resolve: Resolve = systemResolve,
+): Promise<VettedUrl> {
   let url: URL
   try {
     url = new URL(raw)
@@ -102,14 +114,21 @@ export async function vetWebhookUrl(raw: string, policy: WebhookPolicy = STRICT,
     const range = a.range()
     if (range === 'unicast' || hostAllowed) continue
     if (allow.ranges.some(([r, bits]) => r.kind() === a.kind() && a.match(r, bits))) continue
-    throw new WebhookRefused(`${host === address ? '' : `host ${host} resolves to `}${address} (${range}), an address webhooks are not allowed to reach`)
+    throw new WebhookRefused(
+      `${host === address ? '' : `host ${host} resolves to `}${address} (${range}), an address webhooks are not allowed to reach`,
+    )
   }
   const first = ipaddr.process(found[0]!.address)
   return { url, address: first.toString(), family: first.kind() === 'ipv4' ? 4 : 6 }
 }
 
 /** Registers (or replaces) an enterprise's webhook after checking its URL; returns the signing secret. Audited. */
-export async function setWebhook(deps: { db: Db; clock: Clock; ids: Ids; config?: WebhookPolicy; resolve?: Resolve }, enterpriseId: string, url: string, actor: string) {
+export async function setWebhook(
+  deps: { db: Db; clock: Clock; ids: Ids; config?: WebhookPolicy; resolve?: Resolve },
+  enterpriseId: string,
+  url: string,
+  actor: string,
+) {
   try {
     await vetWebhookUrl(url, deps.config, deps.resolve)
   } catch (e) {
@@ -121,8 +140,16 @@ export async function setWebhook(deps: { db: Db; clock: Clock; ids: Ids; config?
     await tx.query(
       `insert into ceb_webhooks (enterprise_id, url, secret, created_at) values ($1, $2, $3, $4)
        on conflict (enterprise_id) do update set url = excluded.url, secret = excluded.secret, created_at = excluded.created_at`,
-      [enterpriseId, url, secret, deps.clock.now().toISOString()])
-    appendAudit(tx, { at: deps.clock.now(), actor, action: 'CEB_WEBHOOK_SET', entityType: 'enterprise', entityId: enterpriseId, data: { url } })
+      [enterpriseId, url, secret, deps.clock.now().toISOString()],
+    )
+    appendAudit(tx, {
+      at: deps.clock.now(),
+      actor,
+      action: 'CEB_WEBHOOK_SET',
+      entityType: 'enterprise',
+      entityId: enterpriseId,
+      data: { url },
+    })
   })
   return { url, secret }
 }
@@ -131,15 +158,28 @@ export async function setWebhook(deps: { db: Db; clock: Clock; ids: Ids; config?
 function post(v: VettedUrl, body: string, headers: Record<string, string>, timeoutMs: number): Promise<number> {
   // The check and the connection use the same address: the socket's look-up answers with it, whatever DNS says now.
   const lookup: LookupFunction = (_host, opts, cb) => {
-    if (opts?.all) (cb as unknown as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [{ address: v.address, family: v.family }])
+    if (opts?.all)
+      (cb as unknown as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [
+        { address: v.address, family: v.family },
+      ])
     else cb(null, v.address, v.family)
   }
   const send = v.url.protocol === 'https:' ? httpsRequest : httpRequest
   return new Promise((resolve, reject) => {
-    const req = send(v.url, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, lookup, agent: false, signal: AbortSignal.timeout(timeoutMs) }, (res) => {
-      res.resume() // the answer's body is not read
-      resolve(res.statusCode ?? 0)
-    })
+    const req = send(
+      v.url,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        lookup,
+        agent: false,
+        signal: AbortSignal.timeout(timeoutMs),
+      },
+      (res) => {
+        res.resume() // the answer's body is not read
+        resolve(res.statusCode ?? 0)
+      },
+    )
     req.on('error', reject)
     req.end(body)
   })
@@ -160,7 +200,21 @@ export async function enqueueDeliveries(tx: Tx, receipts: Receipt[], at: string)
      join enterprises e on e.customs_code = d.sender
      join ceb_webhooks w on w.enterprise_id = e.id
      group by w.enterprise_id, r.order_no`,
-    [at, JSON.stringify(receipts.map((r, n) => ({ n, type: r.type, doc_key: r.docKey, order_no: r.orderNo, return_status: r.returnStatus, return_info: r.returnInfo, reasons: r.reasons })))])
+    [
+      at,
+      JSON.stringify(
+        receipts.map((r, n) => ({
+          n,
+          type: r.type,
+          doc_key: r.docKey,
+          order_no: r.orderNo,
+          return_status: r.returnStatus,
+          return_info: r.returnInfo,
+          reasons: r.reasons,
+        })),
+      ),
+    ],
+  )
 }
 
 /**
@@ -169,33 +223,59 @@ export async function enqueueDeliveries(tx: Tx, receipts: Receipt[], at: string)
  * 5 s timeout — a redirect counts as a failure, never followed — then marked delivered or rescheduled with
  * exponential backoff. Returns how many were attempted.
  */
-export async function deliverWebhooks(deps: { db: Db; clock: Clock; config?: WebhookPolicy; resolve?: Resolve }, limit = 50): Promise<number> {
+export async function deliverWebhooks(
+  deps: { db: Db; clock: Clock; config?: WebhookPolicy; resolve?: Resolve },
+  limit = 50,
+): Promise<number> {
   const now = deps.clock.now()
   const due = await deps.db.query<{ id: number; attempts: number; payload: unknown; url: string; secret: string }>(
     `update ceb_webhook_deliveries d set next_at = $2 from ceb_webhooks w
      where d.id in (select id from ceb_webhook_deliveries where delivered_at is null and next_at <= $1 order by next_at limit $3 for update skip locked)
        and w.enterprise_id = d.enterprise_id
      returning d.id, d.attempts, d.payload, w.url, w.secret`,
-    [now.toISOString(), new Date(now.getTime() + LEASE_MS).toISOString(), limit])
-  await Promise.all(due.map(async (d) => {
-    const body = JSON.stringify(d.payload)
-    let error: string | null = null
-    try {
-      const target = await vetWebhookUrl(d.url, deps.config, deps.resolve)
-      const status = await post(target, body, { 'content-type': 'application/json', 'x-kouan-signature': webhookSignature(d.secret, body, now), 'x-kouan-delivery': String(d.id) }, 5000)
-      if (status < 200 || status > 299) error = status >= 300 && status < 400 ? `HTTP ${status} (redirects are not followed)` : `HTTP ${status}`
-    } catch (e) {
-      error = e instanceof WebhookRefused ? `address not allowed: ${e.message}` : (e as Error).message
-    }
-    const attempts = d.attempts + 1
-    if (!error) {
-      await deps.db.query('update ceb_webhook_deliveries set attempts = $2, delivered_at = $3, last_error = null where id = $1', [d.id, attempts, now.toISOString()])
-    } else {
-      const giveUp = attempts >= MAX_ATTEMPTS
-      // A given-up delivery is never due again: next_at = infinity (null here, as drivers cannot send infinity as a date).
-      await deps.db.query(`update ceb_webhook_deliveries set attempts = $2, next_at = coalesce($3::timestamptz, 'infinity'), last_error = $4 where id = $1`,
-        [d.id, attempts, giveUp ? null : new Date(now.getTime() + backoffMs(attempts)).toISOString(), giveUp ? `gave up: ${error}` : error])
-    }
-  }))
+    [now.toISOString(), new Date(now.getTime() + LEASE_MS).toISOString(), limit],
+  )
+  await Promise.all(
+    due.map(async (d) => {
+      const body = JSON.stringify(d.payload)
+      let error: string | null = null
+      try {
+        const target = await vetWebhookUrl(d.url, deps.config, deps.resolve)
+        const status = await post(
+          target,
+          body,
+          {
+            'content-type': 'application/json',
+            'x-kouan-signature': webhookSignature(d.secret, body, now),
+            'x-kouan-delivery': String(d.id),
+          },
+          5000,
+        )
+        if (status < 200 || status > 299)
+          error = status >= 300 && status < 400 ? `HTTP ${status} (redirects are not followed)` : `HTTP ${status}`
+      } catch (e) {
+        error = e instanceof WebhookRefused ? `address not allowed: ${e.message}` : (e as Error).message
+      }
+      const attempts = d.attempts + 1
+      if (!error) {
+        await deps.db.query(
+          'update ceb_webhook_deliveries set attempts = $2, delivered_at = $3, last_error = null where id = $1',
+          [d.id, attempts, now.toISOString()],
+        )
+      } else {
+        const giveUp = attempts >= MAX_ATTEMPTS
+        // A given-up delivery is never due again: next_at = infinity (null here, as drivers cannot send infinity as a date).
+        await deps.db.query(
+          `update ceb_webhook_deliveries set attempts = $2, next_at = coalesce($3::timestamptz, 'infinity'), last_error = $4 where id = $1`,
+          [
+            d.id,
+            attempts,
+            giveUp ? null : new Date(now.getTime() + backoffMs(attempts)).toISOString(),
+            giveUp ? `gave up: ${error}` : error,
+          ],
+        )
+      }
+    }),
+  )
   return due.length
 }

@@ -29,7 +29,12 @@ export const SIGNATURE_HEADER = 'x-kouan-signature'
  * The {@link SIGNATURE_HEADER} value for a parsed message: the card's signature (with its algorithm, Ed25519 by
  * default) over the message's canonical JSON (what intake verifies), with the card number.
  */
-export function xmlSignatureHeader(cardNo: string, privateKey: string, message: CebMessage, alg: SignatureAlgorithm = ed25519): string {
+export function xmlSignatureHeader(
+  cardNo: string,
+  privateKey: string,
+  message: CebMessage,
+  alg: SignatureAlgorithm = ed25519,
+): string {
   return `${cardNo};${alg.alg};${signPayload(privateKey, message, alg)}`
 }
 
@@ -78,7 +83,9 @@ function lineCol(s: string, index: number): string {
 }
 
 /** Document and line elements: the pointers of problems index them (`/CEB621Message/Inventory/1/InventoryList/2/gcode`). */
-const INDEXED = new Set<string>(Object.values(CEB_STRUCTURE).flatMap((s) => (s.line ? [s.document, s.line] : [s.document])))
+const INDEXED = new Set<string>(
+  Object.values(CEB_STRUCTURE).flatMap((s) => (s.line ? [s.document, s.line] : [s.document])),
+)
 
 /**
  * The pointer of the element open at `offset` of `text`, as the field checks write it (local names, documents and
@@ -88,10 +95,14 @@ const INDEXED = new Set<string>(Object.values(CEB_STRUCTURE).flatMap((s) => (s.l
 function elementPointerAt(text: string, offset: number): string {
   const stack: Array<{ seg: string[]; counts: Map<string, number> }> = []
   // Comments, CDATA and PIs are skipped whole, or to the end when `text` stops inside one.
-  const tags = /<!--[\s\S]*?(?:-->|$)|<!\[CDATA\[[\s\S]*?(?:\]\]>|$)|<\?[\s\S]*?(?:\?>|$)|<(\/?)([^\s/>!?]+)(?:"[^"]*"|'[^']*'|[^>"'])*?(\/?)>/g
+  const tags =
+    /<!--[\s\S]*?(?:-->|$)|<!\[CDATA\[[\s\S]*?(?:\]\]>|$)|<\?[\s\S]*?(?:\?>|$)|<(\/?)([^\s/>!?]+)(?:"[^"]*"|'[^']*'|[^>"'])*?(\/?)>/g
   for (let m = tags.exec(text); m && m.index < offset; m = tags.exec(text)) {
     if (!m[2]) continue
-    if (m[1]) { stack.pop(); continue }
+    if (m[1]) {
+      stack.pop()
+      continue
+    }
     const local = m[2].slice(m[2].indexOf(':') + 1)
     const parent = stack[stack.length - 1]
     const n = parent?.counts.get(local) ?? 0
@@ -101,7 +112,12 @@ function elementPointerAt(text: string, offset: number): string {
     if (!m[3] || m.index + m[0].length > offset) stack.push(entry)
     if (m[3] && m.index + m[0].length > offset) break
   }
-  return stack.length ? `/${stack.flatMap((e) => e.seg).map(pointerSegment).join('/')}` : '/'
+  return stack.length
+    ? `/${stack
+        .flatMap((e) => e.seg)
+        .map(pointerSegment)
+        .join('/')}`
+    : '/'
 }
 
 /** Byte offset of the first byte sequence that is not UTF-8 (overlong forms, surrogates, above U+10FFFF included). */
@@ -111,7 +127,16 @@ function firstInvalidUtf8(b: Uint8Array): number {
     const n = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1
     if (n < 0) return i
     // The second byte's range excludes overlong forms (E0, F0), surrogates (ED) and code points above U+10FFFF (F4).
-    const [lo, hi] = c === 0xe0 ? [0xa0, 0xbf] : c === 0xed ? [0x80, 0x9f] : c === 0xf0 ? [0x90, 0xbf] : c === 0xf4 ? [0x80, 0x8f] : [0x80, 0xbf]
+    const [lo, hi] =
+      c === 0xe0
+        ? [0xa0, 0xbf]
+        : c === 0xed
+          ? [0x80, 0x9f]
+          : c === 0xf0
+            ? [0x90, 0xbf]
+            : c === 0xf4
+              ? [0x80, 0x8f]
+              : [0x80, 0xbf]
     for (let k = 1; k <= n; k++) {
       const x = b[i + k]
       if (x === undefined || x < (k === 1 ? lo : 0x80) || x > (k === 1 ? hi : 0xbf)) return i
@@ -138,14 +163,20 @@ function markupProblem(s: string): CebProblem | undefined {
     }
     if (s[i + 1] === '!') {
       const what = /^<!([A-Za-z]*)/.exec(s.slice(i, i + 12))?.[1] ?? ''
-      return problem('/', `DTDs are not allowed: <!${what} at ${lineCol(s, i)}; a CEB message has no DOCTYPE or ENTITY declarations`)
+      return problem(
+        '/',
+        `DTDs are not allowed: <!${what} at ${lineCol(s, i)}; a CEB message has no DOCTYPE or ENTITY declarations`,
+      )
     }
     if (i === 0 && /^<\?xml[\s?]/.test(s.slice(0, 6))) {
       const end = s.indexOf('?>')
       re.lastIndex = end < 0 ? s.length : end + 2
       continue
     }
-    return problem('/', `processing instructions are not allowed (${lineCol(s, i)}); only the XML declaration may open the message`)
+    return problem(
+      '/',
+      `processing instructions are not allowed (${lineCol(s, i)}); only the XML declaration may open the message`,
+    )
   }
   return undefined
 }
@@ -177,7 +208,10 @@ class TreeProblem extends Error {}
 
 /** A well-formedness error from saxes (`line:column: what`) and the offset it stopped at. */
 class SyntaxProblem extends Error {
-  constructor(message: string, readonly offset: number) {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
     super(message)
   }
 }
@@ -195,11 +229,21 @@ function parseTree(text: string): { root: El | undefined; roots: number; encodin
     pending = ''
     if (t !== '') stack[stack.length - 1]?.children.push(t)
   }
-  parser.on('xmldecl', (d) => { encoding = d.encoding })
-  parser.on('doctype', () => { throw new TreeProblem('DTDs are not allowed') })
-  parser.on('processinginstruction', () => { throw new TreeProblem('processing instructions are not allowed') })
-  parser.on('text', (t) => { if (stack.length) pending += t })
-  parser.on('cdata', (t) => { if (stack.length) pending += t })
+  parser.on('xmldecl', (d) => {
+    encoding = d.encoding
+  })
+  parser.on('doctype', () => {
+    throw new TreeProblem('DTDs are not allowed')
+  })
+  parser.on('processinginstruction', () => {
+    throw new TreeProblem('processing instructions are not allowed')
+  })
+  parser.on('text', (t) => {
+    if (stack.length) pending += t
+  })
+  parser.on('cdata', (t) => {
+    if (stack.length) pending += t
+  })
   parser.on('opentag', (tag) => {
     if (pending !== '') flush()
     if (stack.length >= MAX_DEPTH) throw new TreeProblem(`more than ${MAX_DEPTH} nested tags`)
@@ -292,7 +336,8 @@ class Walker {
   /** Only namespace declarations may sit on elements below the root. */
   noAttributes(el: El, local: string, pointer: string) {
     for (const k of Object.keys(el.attrs)) {
-      if (!isNamespaceDeclaration(k)) this.add(`${pointer}/@${pointerSegment(k.slice(2))}`, `${local} takes no attribute ${k.slice(2)}`)
+      if (!isNamespaceDeclaration(k))
+        this.add(`${pointer}/@${pointerSegment(k.slice(2))}`, `${local} takes no attribute ${k.slice(2)}`)
     }
   }
 
@@ -417,7 +462,10 @@ function textInput(xml: unknown, maxBytes: number): string | CebProblem {
     // Where: the valid text before the first bad byte locates the element (the UTF-8 of a lone surrogate, say).
     const at = firstInvalidUtf8(xml)
     const before = new TextDecoder('utf-8').decode(xml.subarray(0, at))
-    return problem(elementPointerAt(before, before.length), `message is not valid UTF-8 at byte ${at} (${lineCol(before, before.length)})`)
+    return problem(
+      elementPointerAt(before, before.length),
+      `message is not valid UTF-8 at byte ${at} (${lineCol(before, before.length)})`,
+    )
   }
 }
 
@@ -440,7 +488,13 @@ export function parseCebXml(xml: string | Buffer, opts: CebParseOptions = {}): C
   const markup = markupProblem(text)
   if (markup) return failed([markup])
   const bad = nonXmlChar(text)
-  if (bad) return failed([problem(elementPointerAt(text, bad.index), `character ${bad.label} is not allowed in XML (${lineCol(text, bad.index)})`)])
+  if (bad)
+    return failed([
+      problem(
+        elementPointerAt(text, bad.index),
+        `character ${bad.label} is not allowed in XML (${lineCol(text, bad.index)})`,
+      ),
+    ])
   let tree: ReturnType<typeof parseTree>
   try {
     tree = parseTree(text)
@@ -457,7 +511,12 @@ export function parseCebXml(xml: string | Buffer, opts: CebParseOptions = {}): C
       // A reference to a character XML cannot carry (&#0;, &#xD800;) is the content of an element: point at it.
       if (/character entity/.test(what) && amp >= 0) where = elementPointerAt(text, amp)
     }
-    return failed([problem(where, at ? `XML is not well-formed at line ${at[1]}, column ${at[2]}: ${what}` : `XML is not well-formed: ${what}`)])
+    return failed([
+      problem(
+        where,
+        at ? `XML is not well-formed at line ${at[1]}, column ${at[2]}: ${what}` : `XML is not well-formed: ${what}`,
+      ),
+    ])
   }
   return mapMessage(tree, xml instanceof Uint8Array, maxDocuments)
 }
@@ -474,7 +533,9 @@ function mapMessage(tree: ReturnType<typeof parseTree>, fromBytes: boolean, maxD
   if (typeof name === 'string') return failed([problem('/', name)])
   const type = ROOTS.get(name.local)
   if (!type) {
-    return failed([problem('/', `unknown root element ${name.local.slice(0, 60)}; expected one of ${[...ROOTS.keys()].join(', ')}`)])
+    return failed([
+      problem('/', `unknown root element ${name.local.slice(0, 60)}; expected one of ${[...ROOTS.keys()].join(', ')}`),
+    ])
   }
   if (name.ns !== CEB_NAMESPACE) {
     const got = name.ns === '' ? 'has no namespace' : `is in namespace ${name.ns.slice(0, 100)}`
@@ -489,7 +550,8 @@ function mapMessage(tree: ReturnType<typeof parseTree>, fromBytes: boolean, maxD
     const attr = k.slice(2)
     if (isNamespaceDeclaration(k)) continue
     if (attr === 'guid' || attr === 'version') attrs[attr] = v
-    else if (attr.startsWith('xsi:') && scope.get('xsi') === XSI_NAMESPACE) continue // schemaLocation and kin
+    else if (attr.startsWith('xsi:') && scope.get('xsi') === XSI_NAMESPACE)
+      continue // schemaLocation and kin
     else w.add(`${base}/@${pointerSegment(attr)}`, `${s.root} takes no attribute ${attr}`)
   }
 
@@ -547,9 +609,14 @@ function mapMessage(tree: ReturnType<typeof parseTree>, fromBytes: boolean, maxD
  * strings (amounts as decimal strings, never JSON numbers). Pointers use the JSON names (`/documents/0/lines/1/qty`).
  * Never throws on bad input.
  */
-export function parseCebJson(type: CebMessageType, value: unknown, opts: Pick<CebParseOptions, 'maxDocuments'> = {}): CebParseResult {
+export function parseCebJson(
+  type: CebMessageType,
+  value: unknown,
+  opts: Pick<CebParseOptions, 'maxDocuments'> = {},
+): CebParseResult {
   const { maxDocuments } = limits(opts)
-  if (!MESSAGE_TYPES.includes(type)) return failed([problem('/', `unknown message type; expected one of ${MESSAGE_TYPES.join(', ')}`)])
+  if (!MESSAGE_TYPES.includes(type))
+    return failed([problem('/', `unknown message type; expected one of ${MESSAGE_TYPES.join(', ')}`)])
   if (!isRecord(value)) return failed([problem('/', 'message must be a JSON object')])
   const problems: CebProblem[] = []
   const attrs: Record<string, unknown> = {}
@@ -557,7 +624,8 @@ export function parseCebJson(type: CebMessageType, value: unknown, opts: Pick<Ce
     if (k === 'guid' || k === 'version') attrs[k] = value[k]
     else if (k === 'type') {
       if (value.type !== type) problems.push(problem('/type', `type must be ${type}`))
-    } else if (k !== 'documents' && k !== 'baseTransfer') problems.push(problem(`/${pointerSegment(k)}`, `${k} is not part of a ${type} message`))
+    } else if (k !== 'documents' && k !== 'baseTransfer')
+      problems.push(problem(`/${pointerSegment(k)}`, `${k} is not part of a ${type} message`))
   }
   problems.push(...validateFields(MESSAGE_ATTRIBUTE_FIELDS, attrs, '', 'the message'))
   const documents = value.documents
@@ -578,7 +646,10 @@ export function parseCebJson(type: CebMessageType, value: unknown, opts: Pick<Ce
       guid: attrs.guid as string,
       version: typeof attrs.version === 'string' ? attrs.version : '',
       documents: documents.map((d: Record<string, unknown>) => normalizeDocument(type, d)),
-      baseTransfer: pick(fieldsFor(BASE_TRANSFER_MESSAGE, 'BaseTransfer'), value.baseTransfer) as unknown as BaseTransfer,
+      baseTransfer: pick(
+        fieldsFor(BASE_TRANSFER_MESSAGE, 'BaseTransfer'),
+        value.baseTransfer,
+      ) as unknown as BaseTransfer,
     },
   }
 }
@@ -607,7 +678,12 @@ const builder = new XMLBuilder({
 /** Characters XML 1.0 cannot carry, even escaped, become U+FFFD so a receipt always parses. */
 const xmlSafe = (s: string) => s.replace(NON_XML_CHARS, '\uFFFD')
 
-function build(rootName: string, rootAttrs: Record<string, string>, itemName: string, items: Array<Array<[string, string]>>): string {
+function build(
+  rootName: string,
+  rootAttrs: Record<string, string>,
+  itemName: string,
+  items: Array<Array<[string, string]>>,
+): string {
   const root: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(rootAttrs)) root[`@_${k}`] = xmlSafe(v)
   root['@_xmlns:ceb'] = CEB_NAMESPACE

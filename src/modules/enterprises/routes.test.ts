@@ -2,7 +2,14 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { T0, useTestApp } from '../../../test/app.js'
 import { countRows } from '../../../test/db.js'
 import {
-  auditRows, buildEnterprise, buildOperator, loginUser, randomCustomsCode, randomUscc, type Headers, type TestOperator,
+  auditRows,
+  buildEnterprise,
+  buildOperator,
+  loginUser,
+  randomCustomsCode,
+  randomUscc,
+  type Headers,
+  type TestOperator,
 } from '../../../test/factories.js'
 import { USCC_ALPHABET } from '../../shared/uscc.js'
 import { verifyAudit } from '../../shared/audit.js'
@@ -21,7 +28,11 @@ describe('enterprises API', () => {
     op = await buildOperator(t, officer, await buildEnterprise(t, officer))
   })
   const body = (over: Record<string, unknown> = {}) => ({
-    uscc: randomUscc(), customsCode: randomCustomsCode(), name: 'Shenzhen Kouan Trading Co.', registeredDistrict: '5300', ...over,
+    uscc: randomUscc(),
+    customsCode: randomCustomsCode(),
+    name: 'Shenzhen Kouan Trading Co.',
+    registeredDistrict: '5300',
+    ...over,
   })
   const post = (headers: Headers | undefined, payload: object) =>
     t.app.inject({ method: 'POST', url: '/api/v1/enterprises', ...(headers ? { headers } : {}), payload })
@@ -34,18 +45,41 @@ describe('enterprises API', () => {
       const res = await post(officer.headers, input)
       expect(res.statusCode).toBe(201)
       const e = res.json()
-      expect(e).toMatchObject({ uscc: input.uscc, customsCode: input.customsCode, name: input.name, nameEn: 'Kouan Trading', creditLevel: 'CERTIFIED', reachable: true, registeredDistrict: '5300', createdAt: T0 })
+      expect(e).toMatchObject({
+        uscc: input.uscc,
+        customsCode: input.customsCode,
+        name: input.name,
+        nameEn: 'Kouan Trading',
+        creditLevel: 'CERTIFIED',
+        reachable: true,
+        registeredDistrict: '5300',
+        createdAt: T0,
+      })
 
-      const [row] = await t.db.query<Record<string, unknown>>('select uscc, customs_code, credit_level, reachable from enterprises where id = $1', [e.id])
-      expect(row).toEqual({ uscc: input.uscc, customs_code: input.customsCode, credit_level: 'CERTIFIED', reachable: true })
+      const [row] = await t.db.query<Record<string, unknown>>(
+        'select uscc, customs_code, credit_level, reachable from enterprises where id = $1',
+        [e.id],
+      )
+      expect(row).toEqual({
+        uscc: input.uscc,
+        customs_code: input.customsCode,
+        credit_level: 'CERTIFIED',
+        reachable: true,
+      })
       expect((await get(officer.headers, `/api/v1/enterprises/${e.id}`)).json()).toEqual(e)
 
       const audit = await auditRows(t, 'enterprise', e.id)
       expect(audit).toHaveLength(1)
-      expect(audit[0]).toMatchObject({ action: 'ENTERPRISE_REGISTERED', actor: `user:${officer.username}`, data: { id: e.id, uscc: input.uscc, customsCode: input.customsCode, creditLevel: 'CERTIFIED' } })
+      expect(audit[0]).toMatchObject({
+        action: 'ENTERPRISE_REGISTERED',
+        actor: `user:${officer.username}`,
+        data: { id: e.id, uscc: input.uscc, customsCode: input.customsCode, creditLevel: 'CERTIFIED' },
+      })
 
       const history = await get(officer.headers, `/api/v1/enterprises/${e.id}/credit-history`)
-      expect(history.json()).toEqual([{ creditLevel: 'CERTIFIED', effectiveFrom: T0, reason: 'registration', changedBy: `user:${officer.username}` }])
+      expect(history.json()).toEqual([
+        { creditLevel: 'CERTIFIED', effectiveFrom: T0, reason: 'registration', changedBy: `user:${officer.username}` },
+      ])
     })
 
     it('defaults to REGULAR credit, reachable, no English name', async () => {
@@ -59,7 +93,11 @@ describe('enterprises API', () => {
       const auditBefore = await countRows(t.db, 'audit_log')
       const res = await post(officer.headers, input)
       expect(res.statusCode).toBe(422)
-      expect(res.json()).toMatchObject({ code: 'ENTERPRISE_USCC_CHECK', pointer: '/body/uscc', errors: [{ code: 'ENTERPRISE_USCC_CHECK', pointer: '/body/uscc' }] })
+      expect(res.json()).toMatchObject({
+        code: 'ENTERPRISE_USCC_CHECK',
+        pointer: '/body/uscc',
+        errors: [{ code: 'ENTERPRISE_USCC_CHECK', pointer: '/body/uscc' }],
+      })
       expect(await byCustomsCode(input.customsCode)).toBe(0)
       expect(await countRows(t.db, 'audit_log')).toBe(auditBefore)
     })
@@ -121,7 +159,7 @@ describe('enterprises API', () => {
   })
 
   describe('what an operator sees', () => {
-    it('lists only the operator\'s own enterprise', async () => {
+    it("lists only the operator's own enterprise", async () => {
       const other = await buildEnterprise(t, officer)
       const all = (await get(officer.headers, '/api/v1/enterprises?limit=500')).json()
       expect(all.items.map((e: { id: string }) => e.id)).toEqual(expect.arrayContaining([op.enterprise.id, other.id]))
@@ -159,15 +197,26 @@ describe('enterprises API', () => {
       const res = await change(officer.headers, e.id, { creditLevel: 'DISHONEST', reason: 'smuggling case 2026-17' })
       expect(res.statusCode).toBe(200)
       expect(res.json()).toMatchObject({ id: e.id, creditLevel: 'DISHONEST', updatedAt: at })
-      const [row] = await t.db.query<{ credit_level: string }>('select credit_level from enterprises where id = $1', [e.id])
+      const [row] = await t.db.query<{ credit_level: string }>('select credit_level from enterprises where id = $1', [
+        e.id,
+      ])
       expect(row!.credit_level).toBe('DISHONEST')
       const audit = await auditRows(t, 'enterprise', e.id)
       expect(audit.map((a) => a.action)).toEqual(['ENTERPRISE_REGISTERED', 'ENTERPRISE_CREDIT_CHANGED'])
-      expect(audit[1]).toMatchObject({ actor: `user:${officer.username}`, at, data: { from: 'REGULAR', to: 'DISHONEST', reason: 'smuggling case 2026-17' } })
+      expect(audit[1]).toMatchObject({
+        actor: `user:${officer.username}`,
+        at,
+        data: { from: 'REGULAR', to: 'DISHONEST', reason: 'smuggling case 2026-17' },
+      })
       const history = (await get(officer.headers, `/api/v1/enterprises/${e.id}/credit-history`)).json()
       expect(history).toEqual([
         { creditLevel: 'REGULAR', effectiveFrom: T0, reason: 'registration', changedBy: `user:${officer.username}` },
-        { creditLevel: 'DISHONEST', effectiveFrom: at, reason: 'smuggling case 2026-17', changedBy: `user:${officer.username}` },
+        {
+          creditLevel: 'DISHONEST',
+          effectiveFrom: at,
+          reason: 'smuggling case 2026-17',
+          changedBy: `user:${officer.username}`,
+        },
       ])
     })
 
@@ -183,14 +232,22 @@ describe('enterprises API', () => {
 
     it('lets no operator change a credit level, not even its own', async () => {
       t.clock.advance(60_000)
-      const res = await change(op.headers, op.enterprise.id, { creditLevel: 'ADVANCED_CERTIFIED', reason: 'self-service' })
+      const res = await change(op.headers, op.enterprise.id, {
+        creditLevel: 'ADVANCED_CERTIFIED',
+        reason: 'self-service',
+      })
       expect(res.statusCode).toBe(403)
-      const [row] = await t.db.query<{ credit_level: string }>('select credit_level from enterprises where id = $1', [op.enterprise.id])
+      const [row] = await t.db.query<{ credit_level: string }>('select credit_level from enterprises where id = $1', [
+        op.enterprise.id,
+      ])
       expect(row!.credit_level).toBe('REGULAR')
     })
 
     it('answers 404 for an unknown enterprise', async () => {
-      const res = await change(officer.headers, '00000000-0000-7000-8000-000000000000', { creditLevel: 'DISHONEST', reason: 'x' })
+      const res = await change(officer.headers, '00000000-0000-7000-8000-000000000000', {
+        creditLevel: 'DISHONEST',
+        reason: 'x',
+      })
       expect(res.statusCode).toBe(404)
       expect(res.json().code).toBe('ENTERPRISE_NOT_FOUND')
     })
@@ -204,7 +261,8 @@ describe('enterprises API', () => {
   })
 
   describe('AEO mutual-recognition partners', () => {
-    const put = (headers: Headers, items: object[]) => t.app.inject({ method: 'PUT', url: '/api/v1/aeo-partners', headers, payload: { items } })
+    const put = (headers: Headers, items: object[]) =>
+      t.app.inject({ method: 'PUT', url: '/api/v1/aeo-partners', headers, payload: { items } })
     const list = async () => (await get(officer.headers, '/api/v1/aeo-partners')).json().items
     const partners = [
       { country: 'SGP', recognisedFrom: '2012-06-01' },
@@ -221,7 +279,11 @@ describe('enterprises API', () => {
       expect(res.json().items).toEqual(expected)
       expect(await list()).toEqual(expected)
       const audit = await auditRows(t, 'aeo_partners', 'all')
-      expect(audit.at(-1)).toMatchObject({ action: 'AEO_PARTNERS_SET', actor: `user:${admin.username}`, data: { items: partners } })
+      expect(audit.at(-1)).toMatchObject({
+        action: 'AEO_PARTNERS_SET',
+        actor: `user:${admin.username}`,
+        data: { items: partners },
+      })
     })
 
     it('refuses an officer with 403 and keeps the list', async () => {
@@ -234,7 +296,10 @@ describe('enterprises API', () => {
     it('refuses an unknown country with 422 at /body/items/1/country and keeps the list', async () => {
       const before = await list()
       const audits = await countRows(t.db, 'audit_log', `entity_type = 'aeo_partners'`)
-      const res = await put(admin.headers, [{ country: 'KOR', recognisedFrom: '2010-06-01' }, { country: 'XXX', recognisedFrom: '2020-01-01' }])
+      const res = await put(admin.headers, [
+        { country: 'KOR', recognisedFrom: '2010-06-01' },
+        { country: 'XXX', recognisedFrom: '2020-01-01' },
+      ])
       expect(res.statusCode).toBe(422)
       expect(res.json()).toMatchObject({ code: 'REFERENCE_UNKNOWN_COUNTRY', pointer: '/body/items/1/country' })
       expect(await list()).toEqual(before)
@@ -248,10 +313,12 @@ describe('enterprises API', () => {
         { country: 'KOR', recognisedFrom: '2021-01-01' },
       ])
       expect(res.statusCode).toBe(422)
-      expect(res.json().errors).toEqual(expect.arrayContaining([
-        expect.objectContaining({ code: 'AEO_PERIOD_INVALID', pointer: '/body/items/0/recognisedTo' }),
-        expect.objectContaining({ code: 'AEO_DUPLICATE_COUNTRY', pointer: '/body/items/1/country' }),
-      ]))
+      expect(res.json().errors).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ code: 'AEO_PERIOD_INVALID', pointer: '/body/items/0/recognisedTo' }),
+          expect.objectContaining({ code: 'AEO_DUPLICATE_COUNTRY', pointer: '/body/items/1/country' }),
+        ]),
+      )
       expect(await list()).toEqual(before)
     })
 

@@ -8,7 +8,11 @@ import type { Reference } from '../reference/index.js'
 import type { AeoPartner, CreateEnterprise, CreditLevel, Enterprise } from './schema.js'
 import * as repo from './repo.js'
 
-export interface Deps { db: Db; clock: Clock; ids: Ids }
+export interface Deps {
+  db: Db
+  clock: Clock
+  ids: Ids
+}
 
 const USCC_MESSAGES = {
   LENGTH: 'must be 18 characters',
@@ -28,9 +32,16 @@ export async function registerEnterprise(deps: Deps, actor: Actor, input: Create
   if (problems.length) throw validationFailed(problems)
   const now = deps.clock.now().toISOString()
   const e: Enterprise = {
-    id: deps.ids.uuid(), uscc: input.uscc, customsCode: input.customsCode, name: input.name, nameEn: input.nameEn ?? null,
-    creditLevel: input.creditLevel ?? 'REGULAR', reachable: input.reachable ?? true, registeredDistrict: input.registeredDistrict,
-    createdAt: now, updatedAt: now,
+    id: deps.ids.uuid(),
+    uscc: input.uscc,
+    customsCode: input.customsCode,
+    name: input.name,
+    nameEn: input.nameEn ?? null,
+    creditLevel: input.creditLevel ?? 'REGULAR',
+    reachable: input.reachable ?? true,
+    registeredDistrict: input.registeredDistrict,
+    createdAt: now,
+    updatedAt: now,
   }
   return deps.db.transaction(async (tx) => {
     const row = await repo.insertEnterprise(tx, e)
@@ -39,8 +50,21 @@ export async function registerEnterprise(deps: Deps, actor: Actor, input: Create
       const field = existing?.uscc === input.uscc ? 'uscc' : 'customsCode'
       throw conflict('ENTERPRISE_EXISTS', `an enterprise with this ${field} is already registered`, `/body/${field}`)
     }
-    await repo.insertCreditHistory(tx, { enterpriseId: e.id, creditLevel: e.creditLevel, effectiveFrom: now, reason: 'registration', changedBy: actorRef(actor) })
-    appendAudit(tx, { at: new Date(now), actor: actorRef(actor), action: 'ENTERPRISE_REGISTERED', entityType: 'enterprise', entityId: e.id, data: { ...e } })
+    await repo.insertCreditHistory(tx, {
+      enterpriseId: e.id,
+      creditLevel: e.creditLevel,
+      effectiveFrom: now,
+      reason: 'registration',
+      changedBy: actorRef(actor),
+    })
+    appendAudit(tx, {
+      at: new Date(now),
+      actor: actorRef(actor),
+      action: 'ENTERPRISE_REGISTERED',
+      entityType: 'enterprise',
+      entityId: e.id,
+      data: { ...e },
+    })
     return row
   })
 }
@@ -52,25 +76,59 @@ export async function getEnterprise(deps: Pick<Deps, 'db'>, id: string): Promise
 }
 
 /** Changes the credit level; the change is audited and kept in the history (levels apply by date). */
-export async function changeCredit(deps: Deps, actor: Actor, id: string, creditLevel: CreditLevel, reason: string): Promise<Enterprise> {
+export async function changeCredit(
+  deps: Deps,
+  actor: Actor,
+  id: string,
+  creditLevel: CreditLevel,
+  reason: string,
+): Promise<Enterprise> {
   const now = deps.clock.now().toISOString()
   return deps.db.transaction(async (tx) => {
     const before = await repo.findEnterprise(tx, id)
     if (!before) throw notFound('ENTERPRISE_NOT_FOUND', `enterprise ${id}`, '/params/id')
-    if (before.creditLevel === creditLevel) throw new KouanError('ENTERPRISE_CREDIT_UNCHANGED', 409, `credit level is already ${creditLevel}`, { pointer: '/body/creditLevel' })
+    if (before.creditLevel === creditLevel)
+      throw new KouanError('ENTERPRISE_CREDIT_UNCHANGED', 409, `credit level is already ${creditLevel}`, {
+        pointer: '/body/creditLevel',
+      })
     const after = (await repo.updateEnterprise(tx, id, { creditLevel }, now))!
-    await repo.insertCreditHistory(tx, { enterpriseId: id, creditLevel, effectiveFrom: now, reason, changedBy: actorRef(actor) })
-    appendAudit(tx, { at: new Date(now), actor: actorRef(actor), action: 'ENTERPRISE_CREDIT_CHANGED', entityType: 'enterprise', entityId: id, data: { from: before.creditLevel, to: creditLevel, reason } })
+    await repo.insertCreditHistory(tx, {
+      enterpriseId: id,
+      creditLevel,
+      effectiveFrom: now,
+      reason,
+      changedBy: actorRef(actor),
+    })
+    appendAudit(tx, {
+      at: new Date(now),
+      actor: actorRef(actor),
+      action: 'ENTERPRISE_CREDIT_CHANGED',
+      entityType: 'enterprise',
+      entityId: id,
+      data: { from: before.creditLevel, to: creditLevel, reason },
+    })
     return after
   })
 }
 
-export async function updateEnterprise(deps: Deps, actor: Actor, id: string, patch: { name?: string; nameEn?: string; reachable?: boolean }) {
+export async function updateEnterprise(
+  deps: Deps,
+  actor: Actor,
+  id: string,
+  patch: { name?: string; nameEn?: string; reachable?: boolean },
+) {
   const now = deps.clock.now().toISOString()
   return deps.db.transaction(async (tx) => {
     const after = await repo.updateEnterprise(tx, id, patch, now)
     if (!after) throw notFound('ENTERPRISE_NOT_FOUND', `enterprise ${id}`, '/params/id')
-    appendAudit(tx, { at: new Date(now), actor: actorRef(actor), action: 'ENTERPRISE_UPDATED', entityType: 'enterprise', entityId: id, data: patch })
+    appendAudit(tx, {
+      at: new Date(now),
+      actor: actorRef(actor),
+      action: 'ENTERPRISE_UPDATED',
+      entityType: 'enterprise',
+      entityId: id,
+      data: patch,
+    })
     return after
   })
 }
@@ -79,19 +137,41 @@ export async function updateEnterprise(deps: Deps, actor: Actor, id: string, pat
 export async function setAeoPartners(deps: Deps & { reference: Reference }, actor: Actor, items: AeoPartner[]) {
   const problems: ErrorItem[] = []
   items.forEach((p, i) => {
-    if (!deps.reference.countryByIso3(p.country)) problems.push({ code: 'REFERENCE_UNKNOWN_COUNTRY', message: `unknown country ${p.country}`, pointer: `/body/items/${i}/country` })
-    if (p.recognisedTo && p.recognisedTo < p.recognisedFrom) problems.push({ code: 'AEO_PERIOD_INVALID', message: 'recognisedTo is before recognisedFrom', pointer: `/body/items/${i}/recognisedTo` })
+    if (!deps.reference.countryByIso3(p.country))
+      problems.push({
+        code: 'REFERENCE_UNKNOWN_COUNTRY',
+        message: `unknown country ${p.country}`,
+        pointer: `/body/items/${i}/country`,
+      })
+    if (p.recognisedTo && p.recognisedTo < p.recognisedFrom)
+      problems.push({
+        code: 'AEO_PERIOD_INVALID',
+        message: 'recognisedTo is before recognisedFrom',
+        pointer: `/body/items/${i}/recognisedTo`,
+      })
   })
   const seen = new Set<string>()
   items.forEach((p, i) => {
-    if (seen.has(p.country)) problems.push({ code: 'AEO_DUPLICATE_COUNTRY', message: `${p.country} listed twice`, pointer: `/body/items/${i}/country` })
+    if (seen.has(p.country))
+      problems.push({
+        code: 'AEO_DUPLICATE_COUNTRY',
+        message: `${p.country} listed twice`,
+        pointer: `/body/items/${i}/country`,
+      })
     seen.add(p.country)
   })
   if (problems.length) throw validationFailed(problems)
   const now = deps.clock.now()
   await deps.db.transaction(async (tx) => {
     await repo.replaceAeoPartners(tx, items)
-    appendAudit(tx, { at: now, actor: actorRef(actor), action: 'AEO_PARTNERS_SET', entityType: 'aeo_partners', entityId: 'all', data: { items } })
+    appendAudit(tx, {
+      at: now,
+      actor: actorRef(actor),
+      action: 'AEO_PARTNERS_SET',
+      entityType: 'aeo_partners',
+      entityId: 'all',
+      data: { items },
+    })
   })
   return repo.listAeoPartners(deps.db)
 }

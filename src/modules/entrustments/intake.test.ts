@@ -1,7 +1,19 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { T0, useTestApp } from '../../../test/app.js'
 import { countRows } from '../../../test/db.js'
-import { auditRows, buildEnterprise, buildOperator, declarationContent, entrust, entrustmentTerms, loginUser, signed, signedBody, type Headers, type TestOperator } from '../../../test/factories.js'
+import {
+  auditRows,
+  buildEnterprise,
+  buildOperator,
+  declarationContent,
+  entrust,
+  entrustmentTerms,
+  loginUser,
+  signed,
+  signedBody,
+  type Headers,
+  type TestOperator,
+} from '../../../test/factories.js'
 import type { Db } from '../../db/index.js'
 import { systemIds } from '../../shared/clock.js'
 import { EntryNumbers, submitDeclarations } from '../declarations/service.js'
@@ -18,12 +30,27 @@ describe('declaration intake: trader ≠ declarant (reproduction of finding 3)',
   })
 
   it('refuses a declaration naming an unrelated trader with 403 ENTRUSTMENT_REQUIRED at /body/traderCode and writes nothing', async () => {
-    const before = { declarations: await countRows(t.db, 'declarations'), refs: await countRows(t.db, 'declaration_refs'), archives: await countRows(t.db, 'archives'), audit: await countRows(t.db, 'audit_log') }
+    const before = {
+      declarations: await countRows(t.db, 'declarations'),
+      refs: await countRows(t.db, 'declaration_refs'),
+      archives: await countRows(t.db, 'archives'),
+      audit: await countRows(t.db, 'audit_log'),
+    }
     const body = signed(broker, declarationContent(broker, { traderCode: trader.enterprise.customsCode }))
-    const res = await t.app.inject({ method: 'POST', url: '/api/v1/declarations', headers: broker.headers, payload: body })
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/declarations',
+      headers: broker.headers,
+      payload: body,
+    })
     expect(res.statusCode).toBe(403)
     expect(res.json()).toMatchObject({ code: 'ENTRUSTMENT_REQUIRED', pointer: '/body/traderCode' })
-    expect({ declarations: await countRows(t.db, 'declarations'), refs: await countRows(t.db, 'declaration_refs'), archives: await countRows(t.db, 'archives'), audit: await countRows(t.db, 'audit_log') }).toEqual(before)
+    expect({
+      declarations: await countRows(t.db, 'declarations'),
+      refs: await countRows(t.db, 'declaration_refs'),
+      archives: await countRows(t.db, 'archives'),
+      audit: await countRows(t.db, 'audit_log'),
+    }).toEqual(before)
     // Nothing landed in the trader's records.
     const list = await t.app.inject({ method: 'GET', url: '/api/v1/declarations', headers: trader.headers })
     expect(list.json().total).toBe(0)
@@ -44,9 +71,18 @@ describe('declaration intake under an entrustment', () => {
   afterEach(() => t.clock.set(T0))
 
   const declare = (tr: TestOperator, overrides: Parameters<typeof declarationContent>[1] = {}) =>
-    t.app.inject({ method: 'POST', url: '/api/v1/declarations', headers: broker.headers, payload: signed(broker, declarationContent(broker, { traderCode: tr.enterprise.customsCode, ...overrides })) })
+    t.app.inject({
+      method: 'POST',
+      url: '/api/v1/declarations',
+      headers: broker.headers,
+      payload: signed(broker, declarationContent(broker, { traderCode: tr.enterprise.customsCode, ...overrides })),
+    })
 
-  async function expectRefused(tr: TestOperator, overrides: Parameters<typeof declarationContent>[1] = {}, message?: RegExp) {
+  async function expectRefused(
+    tr: TestOperator,
+    overrides: Parameters<typeof declarationContent>[1] = {},
+    message?: RegExp,
+  ) {
     const before = await countRows(t.db, 'declarations')
     const res = await declare(tr, overrides)
     expect(res.statusCode).toBe(403)
@@ -55,7 +91,7 @@ describe('declaration intake under an entrustment', () => {
     expect(await countRows(t.db, 'declarations')).toBe(before)
   }
 
-  it('accepts a declaration covered by an ACTIVE entrustment: it lands in the trader\'s records, the audit names the entrustment', async () => {
+  it("accepts a declaration covered by an ACTIVE entrustment: it lands in the trader's records, the audit names the entrustment", async () => {
     const tr = await newTrader()
     const e = await entrust(t, tr, broker)
     expect(e.state).toBe('ACTIVE')
@@ -71,9 +107,16 @@ describe('declaration intake under an entrustment', () => {
   })
 
   it('a trader declaring for itself needs no entrustment (and its audit names none)', async () => {
-    const res = await t.app.inject({ method: 'POST', url: '/api/v1/declarations', headers: broker.headers, payload: signed(broker, declarationContent(broker)) })
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/declarations',
+      headers: broker.headers,
+      payload: signed(broker, declarationContent(broker)),
+    })
     expect(res.statusCode).toBe(201)
-    const submitted = (await auditRows(t, 'declaration', res.json().id)).find((r) => r.action === 'DECLARATION_SUBMITTED')
+    const submitted = (await auditRows(t, 'declaration', res.json().id)).find(
+      (r) => r.action === 'DECLARATION_SUBMITTED',
+    )
     expect(submitted?.data).not.toHaveProperty('entrustmentId')
   })
 
@@ -122,17 +165,32 @@ describe('declaration intake under an entrustment', () => {
     const tr = await newTrader()
     const e = await entrust(t, tr, broker)
     expect((await declare(tr)).statusCode).toBe(201)
-    const revoked = await t.app.inject({ method: 'POST', url: `/api/v1/entrustments/${e.id}/revoke`, headers: tr.headers, payload: { reason: 'contract ended' } })
+    const revoked = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/entrustments/${e.id}/revoke`,
+      headers: tr.headers,
+      payload: { reason: 'contract ended' },
+    })
     expect(revoked.json().state).toBe('REVOKED')
     await expectRefused(tr)
   })
 
   it('refuses under a proposal not yet accepted, and under a declined one', async () => {
     const tr = await newTrader()
-    const created = await t.app.inject({ method: 'POST', url: '/api/v1/entrustments', headers: tr.headers, payload: signedBody(tr, entrustmentTerms(tr, broker)) })
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/entrustments',
+      headers: tr.headers,
+      payload: signedBody(tr, entrustmentTerms(tr, broker)),
+    })
     expect(created.json().state).toBe('PROPOSED')
     await expectRefused(tr)
-    const declined = await t.app.inject({ method: 'POST', url: `/api/v1/entrustments/${created.json().id}/decline`, headers: broker.headers, payload: {} })
+    const declined = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/entrustments/${created.json().id}/decline`,
+      headers: broker.headers,
+      payload: {},
+    })
     expect(declined.json().state).toBe('DECLINED')
     await expectRefused(tr)
   })
@@ -141,7 +199,12 @@ describe('declaration intake under an entrustment', () => {
     const tr = await newTrader()
     await entrust(t, tr, broker)
     const other = await newTrader()
-    const res = await t.app.inject({ method: 'POST', url: '/api/v1/declarations', headers: other.headers, payload: signed(other, declarationContent(other, { traderCode: tr.enterprise.customsCode })) })
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/declarations',
+      headers: other.headers,
+      payload: signed(other, declarationContent(other, { traderCode: tr.enterprise.customsCode })),
+    })
     expect(res.statusCode).toBe(403)
     expect(res.json().code).toBe('ENTRUSTMENT_REQUIRED')
   })
@@ -150,29 +213,56 @@ describe('declaration intake under an entrustment', () => {
     const covered = await newTrader()
     const uncovered = await newTrader()
     await entrust(t, covered, broker)
-    const res = await t.app.inject({ method: 'POST', url: '/api/v1/declarations/batch', headers: broker.headers, payload: { declarations: [
-      signed(broker, declarationContent(broker, { traderCode: covered.enterprise.customsCode })),
-      signed(broker, declarationContent(broker, { traderCode: uncovered.enterprise.customsCode })),
-      signed(broker, declarationContent(broker)),
-    ] } })
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/declarations/batch',
+      headers: broker.headers,
+      payload: {
+        declarations: [
+          signed(broker, declarationContent(broker, { traderCode: covered.enterprise.customsCode })),
+          signed(broker, declarationContent(broker, { traderCode: uncovered.enterprise.customsCode })),
+          signed(broker, declarationContent(broker)),
+        ],
+      },
+    })
     expect(res.statusCode).toBe(200)
     expect(res.json().results.map((r: { status: number }) => r.status)).toEqual([201, 403, 201])
-    expect(res.json().results[1].errors).toEqual([expect.objectContaining({ code: 'ENTRUSTMENT_REQUIRED', pointer: '/body/declarations/1/traderCode' })])
+    expect(res.json().results[1].errors).toEqual([
+      expect.objectContaining({ code: 'ENTRUSTMENT_REQUIRED', pointer: '/body/declarations/1/traderCode' }),
+    ])
   })
 
   it('loads the entrustments of a whole batch in one statement, and none when everyone declares for itself', async () => {
     const traders = [await newTrader(), await newTrader(), await newTrader()]
     for (const tr of traders.slice(0, 2)) await entrust(t, tr, broker)
     const seen: string[] = []
-    const db: Db = { ...t.db, query: (sql, params) => { seen.push(sql); return t.db.query(sql, params) } }
-    const deps = { db, clock: t.clock, ids: systemIds, reference: t.app.kouan.reference, events: t.app.kouan.events, numbers: new EntryNumbers(db) }
+    const db: Db = {
+      ...t.db,
+      query: (sql, params) => {
+        seen.push(sql)
+        return t.db.query(sql, params)
+      },
+    }
+    const deps = {
+      db,
+      clock: t.clock,
+      ids: systemIds,
+      reference: t.app.kouan.reference,
+      events: t.app.kouan.events,
+      numbers: new EntryNumbers(db),
+    }
     const session = broker.cardId
-    const batch = Array.from({ length: 12 }, (_, i) => ({ sessionCardId: session, input: signed(broker, declarationContent(broker, { traderCode: traders[i % 3]!.enterprise.customsCode })) }))
+    const batch = Array.from({ length: 12 }, (_, i) => ({
+      sessionCardId: session,
+      input: signed(broker, declarationContent(broker, { traderCode: traders[i % 3]!.enterprise.customsCode })),
+    }))
     const results = await submitDeclarations(deps, batch)
     expect(results.map((r) => r.status)).toEqual(Array.from({ length: 12 }, (_, i) => (i % 3 === 2 ? 403 : 201)))
     expect(seen.filter((s) => /\bentrustments\b/.test(s))).toHaveLength(1)
     seen.length = 0
-    const own = await submitDeclarations(deps, [{ sessionCardId: session, input: signed(broker, declarationContent(broker)) }])
+    const own = await submitDeclarations(deps, [
+      { sessionCardId: session, input: signed(broker, declarationContent(broker)) },
+    ])
     expect(own[0]!.status).toBe(201)
     expect(seen.filter((s) => /\bentrustments\b/.test(s))).toHaveLength(0)
   })

@@ -1,7 +1,17 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { T0, useTestApp } from '../../../test/app.js'
 import { countRows } from '../../../test/db.js'
-import { auditRows, buildEnterprise, buildOperator, entrust, entrustmentTerms, loginUser, signedBody, type Headers, type TestOperator } from '../../../test/factories.js'
+import {
+  auditRows,
+  buildEnterprise,
+  buildOperator,
+  entrust,
+  entrustmentTerms,
+  loginUser,
+  signedBody,
+  type Headers,
+  type TestOperator,
+} from '../../../test/factories.js'
 import { canonicalJson, ed25519, sha256Hex, signPayload } from '../../shared/signing.js'
 import { sm2 } from '../../shared/sm2.js'
 import { verifyAudit } from '../../shared/audit.js'
@@ -24,36 +34,71 @@ describe('entrustments API', () => {
   })
   afterEach(() => t.clock.set(T0))
 
-  const create = (headers: Headers, payload: unknown) => t.app.inject({ method: 'POST', url: '/api/v1/entrustments', headers, payload: payload as object })
-  const act = (headers: Headers | Record<string, never>, id: string, what: 'accept' | 'decline' | 'revoke', payload: object = {}) =>
-    t.app.inject({ method: 'POST', url: `/api/v1/entrustments/${id}/${what}`, headers, payload })
-  const get = (headers: Headers | Record<string, never>, id: string) => t.app.inject({ method: 'GET', url: `/api/v1/entrustments/${id}`, headers })
-  const acceptance = (op: TestOperator, e: { id: string; termsHash: string }) => signedBody(op, { decision: 'ACCEPT' as const, entrustmentId: e.id, termsHash: e.termsHash })
+  const create = (headers: Headers, payload: unknown) =>
+    t.app.inject({ method: 'POST', url: '/api/v1/entrustments', headers, payload: payload as object })
+  const act = (
+    headers: Headers | Record<string, never>,
+    id: string,
+    what: 'accept' | 'decline' | 'revoke',
+    payload: object = {},
+  ) => t.app.inject({ method: 'POST', url: `/api/v1/entrustments/${id}/${what}`, headers, payload })
+  const get = (headers: Headers | Record<string, never>, id: string) =>
+    t.app.inject({ method: 'GET', url: `/api/v1/entrustments/${id}`, headers })
+  const acceptance = (op: TestOperator, e: { id: string; termsHash: string }) =>
+    signedBody(op, { decision: 'ACCEPT' as const, entrustmentId: e.id, termsHash: e.termsHash })
   const propose = async (overrides: Parameters<typeof entrustmentTerms>[2] = {}) => {
     const res = await create(trader.headers, signedBody(trader, entrustmentTerms(trader, declarant, overrides)))
     expect(res.statusCode).toBe(201)
     return res.json() as { id: string; termsHash: string; state: string }
   }
-  const counts = async () => ({ entrustments: await countRows(t.db, 'entrustments'), audit: await countRows(t.db, 'audit_log') })
+  const counts = async () => ({
+    entrustments: await countRows(t.db, 'entrustments'),
+    audit: await countRows(t.db, 'audit_log'),
+  })
 
   describe('creation', () => {
     it('stores the signed terms as PROPOSED, with the terms hash and an audit row', async () => {
-      const terms = entrustmentTerms(trader, declarant, { tradeModes: ['0110', '0615'], customsDistricts: ['5300'], ieFlag: 'I', validTo: '2026-12-31' })
+      const terms = entrustmentTerms(trader, declarant, {
+        tradeModes: ['0110', '0615'],
+        customsDistricts: ['5300'],
+        ieFlag: 'I',
+        validTo: '2026-12-31',
+      })
       const res = await create(trader.headers, signedBody(trader, terms))
       expect(res.statusCode).toBe(201)
       const e = res.json()
       expect(e).toMatchObject({
-        state: 'PROPOSED', clientRef: terms.clientRef, traderId: trader.enterprise.id, traderCode: trader.enterprise.customsCode,
-        declarantId: declarant.enterprise.id, declarantCode: declarant.enterprise.customsCode, validFrom: '2026-01-01', validTo: '2026-12-31',
-        tradeModes: ['0110', '0615'], customsDistricts: ['5300'], ieFlag: 'I', terms, declarantSignature: null, acceptedAt: null, version: 1,
+        state: 'PROPOSED',
+        clientRef: terms.clientRef,
+        traderId: trader.enterprise.id,
+        traderCode: trader.enterprise.customsCode,
+        declarantId: declarant.enterprise.id,
+        declarantCode: declarant.enterprise.customsCode,
+        validFrom: '2026-01-01',
+        validTo: '2026-12-31',
+        tradeModes: ['0110', '0615'],
+        customsDistricts: ['5300'],
+        ieFlag: 'I',
+        terms,
+        declarantSignature: null,
+        acceptedAt: null,
+        version: 1,
       })
       expect(e.termsHash).toBe(sha256Hex(canonicalJson(terms)))
       // Anyone holding the record can check the trader's signature over the terms.
-      expect(ed25519.verify(trader.publicKey, Buffer.from(canonicalJson(e.terms), 'utf8'), e.traderSignature.value)).toBe(true)
-      expect(await auditRows(t, 'entrustment', e.id)).toEqual([expect.objectContaining({ action: 'ENTRUSTMENT_PROPOSED', actor: `card:${trader.cardNo}`, data: expect.objectContaining({ termsHash: e.termsHash, cardNo: trader.cardNo }) })])
+      expect(
+        ed25519.verify(trader.publicKey, Buffer.from(canonicalJson(e.terms), 'utf8'), e.traderSignature.value),
+      ).toBe(true)
+      expect(await auditRows(t, 'entrustment', e.id)).toEqual([
+        expect.objectContaining({
+          action: 'ENTRUSTMENT_PROPOSED',
+          actor: `card:${trader.cardNo}`,
+          data: expect.objectContaining({ termsHash: e.termsHash, cardNo: trader.cardNo }),
+        }),
+      ])
     })
 
-    it('may be signed by another card of the trader than the session\'s', async () => {
+    it("may be signed by another card of the trader than the session's", async () => {
       const res = await create(trader.headers, signedBody(traderColleague, entrustmentTerms(trader, declarant)))
       expect(res.statusCode).toBe(201)
     })
@@ -67,7 +112,10 @@ describe('entrustments API', () => {
       expect(again.statusCode).toBe(200)
       expect(again.json().id).toBe(first.json().id)
       // Re-signed by another card of the trader, same terms: still the original.
-      const resigned = await create(trader.headers, signedBody(traderColleague, entrustmentTerms(trader, declarant, { clientRef: body.clientRef })))
+      const resigned = await create(
+        trader.headers,
+        signedBody(traderColleague, entrustmentTerms(trader, declarant, { clientRef: body.clientRef })),
+      )
       expect(resigned.statusCode).toBe(200)
       expect(resigned.json().id).toBe(first.json().id)
       expect(await counts()).toEqual(before)
@@ -92,7 +140,7 @@ describe('entrustments API', () => {
       expect(await counts()).toEqual({ entrustments: before.entrustments + 1, audit: before.audit + 1 })
     })
 
-    it('refuses a signature by a key other than the named card\'s (SIGNATURE_INVALID) and writes nothing', async () => {
+    it("refuses a signature by a key other than the named card's (SIGNATURE_INVALID) and writes nothing", async () => {
       const terms = entrustmentTerms(trader, declarant)
       const wrongKey = ed25519.generate().privateKey
       const before = await counts()
@@ -104,7 +152,7 @@ describe('entrustments API', () => {
       expect(await counts()).toEqual(before)
     })
 
-    it('refuses a valid signature by another enterprise\'s card (ENTRUSTMENT_CARD_NOT_TRADER)', async () => {
+    it("refuses a valid signature by another enterprise's card (ENTRUSTMENT_CARD_NOT_TRADER)", async () => {
       const before = await counts()
       const res = await create(trader.headers, signedBody(declarant, entrustmentTerms(trader, declarant)))
       expect(res.statusCode).toBe(422)
@@ -119,7 +167,7 @@ describe('entrustments API', () => {
       expect(res.json()).toMatchObject({ code: 'CARD_UNKNOWN', pointer: '/body/signature/cardNo' })
     })
 
-    it('an operator entrusts only in its own enterprise\'s name (403 at /body/traderCode)', async () => {
+    it("an operator entrusts only in its own enterprise's name (403 at /body/traderCode)", async () => {
       // The declarant's operator forges a proposal from the trader to itself, signed with its own card.
       const forged = entrustmentTerms(trader, declarant)
       const before = await counts()
@@ -137,7 +185,12 @@ describe('entrustments API', () => {
     })
 
     it('refuses terms that cannot work, each with a pointer', async () => {
-      const bad = async (overrides: Parameters<typeof entrustmentTerms>[2], code: string, pointer: string, declarantOp: { enterprise: TestOperator['enterprise'] } = declarant) => {
+      const bad = async (
+        overrides: Parameters<typeof entrustmentTerms>[2],
+        code: string,
+        pointer: string,
+        declarantOp: { enterprise: TestOperator['enterprise'] } = declarant,
+      ) => {
         const res = await create(trader.headers, signedBody(trader, entrustmentTerms(trader, declarantOp, overrides)))
         expect(res.statusCode).toBe(422)
         expect(res.json().errors).toEqual(expect.arrayContaining([expect.objectContaining({ code, pointer })]))
@@ -168,10 +221,18 @@ describe('entrustments API', () => {
       const body = acceptance(declarant, e)
       const res = await act(declarant.headers, e.id, 'accept', body)
       expect(res.statusCode).toBe(200)
-      expect(res.json()).toMatchObject({ state: 'ACTIVE', acceptedAt: T0, declarantSignature: body.signature, version: 2 })
+      expect(res.json()).toMatchObject({
+        state: 'ACTIVE',
+        acceptedAt: T0,
+        declarantSignature: body.signature,
+        version: 2,
+      })
       const audit = await auditRows(t, 'entrustment', e.id)
       expect(audit.map((a) => a.action)).toEqual(['ENTRUSTMENT_PROPOSED', 'ENTRUSTMENT_ACTIVE'])
-      expect(audit[1]).toMatchObject({ actor: `card:${declarant.cardNo}`, data: { from: 'PROPOSED', state: 'ACTIVE', cardNo: declarant.cardNo, termsHash: e.termsHash } })
+      expect(audit[1]).toMatchObject({
+        actor: `card:${declarant.cardNo}`,
+        data: { from: 'PROPOSED', state: 'ACTIVE', cardNo: declarant.cardNo, termsHash: e.termsHash },
+      })
       // A retried acceptance returns it as it is and writes nothing.
       const before = await counts()
       const again = await act(declarant.headers, e.id, 'accept', body)
@@ -181,16 +242,29 @@ describe('entrustments API', () => {
       expect((await verifyAudit(t.db)).problems).toEqual([])
     })
 
-    it('refuses an acceptance signed by a wrong key, by the trader\'s card, or over other terms; nothing changes', async () => {
+    it("refuses an acceptance signed by a wrong key, by the trader's card, or over other terms; nothing changes", async () => {
       const e = await propose()
       const before = await counts()
-      const wrongKey = await act(declarant.headers, e.id, 'accept', acceptance({ ...declarant, privateKey: ed25519.generate().privateKey }, e))
+      const wrongKey = await act(
+        declarant.headers,
+        e.id,
+        'accept',
+        acceptance({ ...declarant, privateKey: ed25519.generate().privateKey }, e),
+      )
       expect(wrongKey.statusCode).toBe(422)
       expect(wrongKey.json()).toMatchObject({ code: 'SIGNATURE_INVALID', pointer: '/body/signature/value' })
       const traderCard = await act(declarant.headers, e.id, 'accept', acceptance(trader, e))
       expect(traderCard.statusCode).toBe(422)
-      expect(traderCard.json()).toMatchObject({ code: 'ENTRUSTMENT_CARD_NOT_DECLARANT', pointer: '/body/signature/cardNo' })
-      const otherTerms = await act(declarant.headers, e.id, 'accept', acceptance(declarant, { id: e.id, termsHash: '0'.repeat(64) }))
+      expect(traderCard.json()).toMatchObject({
+        code: 'ENTRUSTMENT_CARD_NOT_DECLARANT',
+        pointer: '/body/signature/cardNo',
+      })
+      const otherTerms = await act(
+        declarant.headers,
+        e.id,
+        'accept',
+        acceptance(declarant, { id: e.id, termsHash: '0'.repeat(64) }),
+      )
       expect(otherTerms.statusCode).toBe(422)
       expect(otherTerms.json()).toMatchObject({ code: 'ENTRUSTMENT_TERMS_MISMATCH', pointer: '/body/termsHash' })
       const other = await propose()
@@ -222,7 +296,10 @@ describe('entrustments API', () => {
       const late = await act(declarant.headers, e.id, 'accept', acceptance(declarant, e))
       expect(late.statusCode).toBe(409)
       expect(late.json().code).toBe('ENTRUSTMENT_ILLEGAL_TRANSITION')
-      expect((await auditRows(t, 'entrustment', e.id)).map((a) => a.action)).toEqual(['ENTRUSTMENT_PROPOSED', 'ENTRUSTMENT_DECLINED'])
+      expect((await auditRows(t, 'entrustment', e.id)).map((a) => a.action)).toEqual([
+        'ENTRUSTMENT_PROPOSED',
+        'ENTRUSTMENT_DECLINED',
+      ])
     })
 
     it('the trader revokes an active entrustment (the declarant cannot, a stranger gets 404); revoking twice is a 409', async () => {
@@ -238,7 +315,10 @@ describe('entrustments API', () => {
       expect((await act(trader.headers, e.id, 'revoke')).statusCode).toBe(409)
       const audit = await auditRows(t, 'entrustment', e.id)
       expect(audit.map((a) => a.action)).toEqual(['ENTRUSTMENT_PROPOSED', 'ENTRUSTMENT_ACTIVE', 'ENTRUSTMENT_REVOKED'])
-      expect(audit[2]).toMatchObject({ actor: `card:${traderColleague.cardNo}`, data: { from: 'ACTIVE', state: 'REVOKED', reason: 'contract ended' } })
+      expect(audit[2]).toMatchObject({
+        actor: `card:${traderColleague.cardNo}`,
+        data: { from: 'ACTIVE', state: 'REVOKED', reason: 'contract ended' },
+      })
     })
 
     it('the trader may withdraw a proposal before it is accepted', async () => {
@@ -256,12 +336,24 @@ describe('entrustments API', () => {
       expect((await get(trader.headers, active.id)).json().state).toBe('EXPIRED')
       expect((await get(declarant.headers, proposed.id)).json().state).toBe('EXPIRED')
       const before = await counts()
-      expect((await act(declarant.headers, proposed.id, 'accept', acceptance(declarant, proposed))).statusCode).toBe(409)
+      expect((await act(declarant.headers, proposed.id, 'accept', acceptance(declarant, proposed))).statusCode).toBe(
+        409,
+      )
       expect((await act(trader.headers, active.id, 'revoke')).statusCode).toBe(409)
       expect(await counts()).toEqual(before)
-      const expired = await t.app.inject({ method: 'GET', url: '/api/v1/entrustments?state=EXPIRED', headers: trader.headers })
-      expect(expired.json().items.map((x: { id: string }) => x.id)).toEqual(expect.arrayContaining([active.id, proposed.id]))
-      const stillActive = await t.app.inject({ method: 'GET', url: '/api/v1/entrustments?state=ACTIVE&limit=500', headers: trader.headers })
+      const expired = await t.app.inject({
+        method: 'GET',
+        url: '/api/v1/entrustments?state=EXPIRED',
+        headers: trader.headers,
+      })
+      expect(expired.json().items.map((x: { id: string }) => x.id)).toEqual(
+        expect.arrayContaining([active.id, proposed.id]),
+      )
+      const stillActive = await t.app.inject({
+        method: 'GET',
+        url: '/api/v1/entrustments?state=ACTIVE&limit=500',
+        headers: trader.headers,
+      })
       expect(stillActive.json().items.map((x: { id: string }) => x.id)).not.toContain(active.id)
     })
 
@@ -276,14 +368,37 @@ describe('entrustments API', () => {
     /** An SM2 card of the enterprise, logged in with an SM2 signature over the challenge. */
     async function sm2Operator(enterprise: TestOperator['enterprise']) {
       const keys = sm2.generate()
-      const card = (await t.app.inject({ method: 'POST', url: '/api/v1/cards', headers: officer.headers, payload: { enterpriseId: enterprise.id, operatorName: '王芳', alg: 'SM2', publicKey: keys.publicKey } })).json()
-      const ch = (await t.app.inject({ method: 'POST', url: '/api/v1/auth/challenge', payload: { cardNo: card.cardNo } })).json()
-      const login = await t.app.inject({ method: 'POST', url: '/api/v1/auth/card-login', payload: { challengeId: ch.challengeId, signature: sm2.sign(keys.privateKey, Buffer.from(ch.challenge, 'utf8')) } })
-      return { cardNo: card.cardNo as string, privateKey: keys.privateKey, headers: { authorization: `Bearer ${login.json().token}` } }
+      const card = (
+        await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/cards',
+          headers: officer.headers,
+          payload: { enterpriseId: enterprise.id, operatorName: '王芳', alg: 'SM2', publicKey: keys.publicKey },
+        })
+      ).json()
+      const ch = (
+        await t.app.inject({ method: 'POST', url: '/api/v1/auth/challenge', payload: { cardNo: card.cardNo } })
+      ).json()
+      const login = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/card-login',
+        payload: {
+          challengeId: ch.challengeId,
+          signature: sm2.sign(keys.privateKey, Buffer.from(ch.challenge, 'utf8')),
+        },
+      })
+      return {
+        cardNo: card.cardNo as string,
+        privateKey: keys.privateKey,
+        headers: { authorization: `Bearer ${login.json().token}` },
+      }
     }
-    const sm2Signed = <T extends object>(op: { cardNo: string; privateKey: string }, body: T) => ({ ...body, signature: { cardNo: op.cardNo, alg: 'SM2', value: signPayload(op.privateKey, body, sm2) } })
+    const sm2Signed = <T extends object>(op: { cardNo: string; privateKey: string }, body: T) => ({
+      ...body,
+      signature: { cardNo: op.cardNo, alg: 'SM2', value: signPayload(op.privateKey, body, sm2) },
+    })
 
-    it('proposal and acceptance verify by the cards\' algorithm (SM2 with SM3); an SM2 re-signature of the same terms is a retry', async () => {
+    it("proposal and acceptance verify by the cards' algorithm (SM2 with SM3); an SM2 re-signature of the same terms is a retry", async () => {
       const smTrader = await sm2Operator(trader.enterprise)
       const smDeclarant = await sm2Operator(declarant.enterprise)
       const terms = entrustmentTerms(trader, declarant)
@@ -295,29 +410,55 @@ describe('entrustments API', () => {
       expect(again.statusCode).toBe(200)
       expect(again.json().id).toBe(created.json().id)
       const e = created.json()
-      const wrongAlg = await act(smDeclarant.headers, e.id, 'accept', { ...sm2Signed(smDeclarant, { decision: 'ACCEPT', entrustmentId: e.id, termsHash: e.termsHash }), signature: { cardNo: smDeclarant.cardNo, alg: 'Ed25519', value: signPayload(smDeclarant.privateKey, { decision: 'ACCEPT', entrustmentId: e.id, termsHash: e.termsHash }, sm2) } })
+      const wrongAlg = await act(smDeclarant.headers, e.id, 'accept', {
+        ...sm2Signed(smDeclarant, { decision: 'ACCEPT', entrustmentId: e.id, termsHash: e.termsHash }),
+        signature: {
+          cardNo: smDeclarant.cardNo,
+          alg: 'Ed25519',
+          value: signPayload(
+            smDeclarant.privateKey,
+            { decision: 'ACCEPT', entrustmentId: e.id, termsHash: e.termsHash },
+            sm2,
+          ),
+        },
+      })
       expect(wrongAlg.statusCode).toBe(422)
       expect(wrongAlg.json().code).toBe('SIGNATURE_INVALID')
-      const accepted = await act(smDeclarant.headers, e.id, 'accept', sm2Signed(smDeclarant, { decision: 'ACCEPT', entrustmentId: e.id, termsHash: e.termsHash }))
+      const accepted = await act(
+        smDeclarant.headers,
+        e.id,
+        'accept',
+        sm2Signed(smDeclarant, { decision: 'ACCEPT', entrustmentId: e.id, termsHash: e.termsHash }),
+      )
       expect(accepted.statusCode).toBe(200)
-      expect(accepted.json()).toMatchObject({ state: 'ACTIVE', declarantSignature: { cardNo: smDeclarant.cardNo, alg: 'SM2' } })
+      expect(accepted.json()).toMatchObject({
+        state: 'ACTIVE',
+        declarantSignature: { cardNo: smDeclarant.cardNo, alg: 'SM2' },
+      })
     })
   })
 
   describe('visibility', () => {
     it('each party sees its own; officers and admins see all; anyone else 404 / not listed; anonymous 401', async () => {
       const e = await propose()
-      for (const who of [trader, traderColleague, declarant]) expect((await get(who.headers, e.id)).statusCode).toBe(200)
+      for (const who of [trader, traderColleague, declarant])
+        expect((await get(who.headers, e.id)).statusCode).toBe(200)
       for (const who of [officer, admin]) expect((await get(who.headers, e.id)).statusCode).toBe(200)
       const hidden = await get(stranger.headers, e.id)
       expect(hidden.statusCode).toBe(404)
       expect(hidden.json().code).toBe('ENTRUSTMENT_NOT_FOUND')
       expect((await get({}, e.id)).statusCode).toBe(401)
 
-      const list = async (headers: Headers, q = '') => (await t.app.inject({ method: 'GET', url: `/api/v1/entrustments?limit=500${q}`, headers })).json() as { items: Array<{ id: string; traderId: string; declarantId: string }>; total: number }
+      const list = async (headers: Headers, q = '') =>
+        (await t.app.inject({ method: 'GET', url: `/api/v1/entrustments?limit=500${q}`, headers })).json() as {
+          items: Array<{ id: string; traderId: string; declarantId: string }>
+          total: number
+        }
       const mine = await list(trader.headers)
       expect(mine.items.map((x) => x.id)).toContain(e.id)
-      expect(mine.items.every((x) => x.traderId === trader.enterprise.id || x.declarantId === trader.enterprise.id)).toBe(true)
+      expect(
+        mine.items.every((x) => x.traderId === trader.enterprise.id || x.declarantId === trader.enterprise.id),
+      ).toBe(true)
       expect((await list(declarant.headers)).items.map((x) => x.id)).toContain(e.id)
       expect((await list(stranger.headers)).total).toBe(0)
       expect((await list(officer.headers)).total).toBe(await countRows(t.db, 'entrustments'))

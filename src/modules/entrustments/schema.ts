@@ -17,7 +17,10 @@ export type StoredState = Exclude<EntrustmentState, 'EXPIRED'>
 /** A port card's signature `{cardNo, alg, value}`, as on declarations (the algorithms the cards support). */
 export type Signature = Static<typeof SignatureSchema>
 
-const ChinaDate = Type.String({ format: 'date', description: 'China calendar date (Asia/Shanghai), YYYY-MM-DD; the period includes both ends' })
+const ChinaDate = Type.String({
+  format: 'date',
+  description: 'China calendar date (Asia/Shanghai), YYYY-MM-DD; the period includes both ends',
+})
 const TradeMode = Type.String({ pattern: '^[0-9]{4}$', description: '监管方式 (4 digits)' })
 const allOr = <T extends ReturnType<typeof Type.String>>(item: T, what: string) =>
   Type.Union([
@@ -26,7 +29,12 @@ const allOr = <T extends ReturnType<typeof Type.String>>(item: T, what: string) 
   ])
 
 const termsFields = {
-  clientRef: Type.String({ minLength: 1, maxLength: CLIENT_REF_MAX, pattern: '^[\\x21-\\x7E]+$', description: 'unique per trader enterprise; resending it returns the original' }),
+  clientRef: Type.String({
+    minLength: 1,
+    maxLength: CLIENT_REF_MAX,
+    pattern: '^[\\x21-\\x7E]+$',
+    description: 'unique per trader enterprise; resending it returns the original',
+  }),
   /** The entrusting trader (境内收发货人): the enterprise of the calling operator. */
   traderCode: CustomsCode,
   /** The entrusted declarant enterprise (申报单位). */
@@ -42,21 +50,33 @@ const termsFields = {
 export const EntrustmentTermsSchema = Type.Object(termsFields, { additionalProperties: false })
 export type EntrustmentTerms = Static<typeof EntrustmentTermsSchema>
 
-export const CreateEntrustmentSchema = Type.Object({ ...termsFields, signature: SignatureSchema }, { additionalProperties: false, $id: 'CreateEntrustment' })
+export const CreateEntrustmentSchema = Type.Object(
+  { ...termsFields, signature: SignatureSchema },
+  { additionalProperties: false, $id: 'CreateEntrustment' },
+)
 export type CreateEntrustment = Static<typeof CreateEntrustmentSchema>
 
 const acceptanceFields = {
   decision: Type.Literal('ACCEPT'),
   entrustmentId: Uuid,
-  termsHash: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256 (hex) of the canonical terms the trader signed, as served in `termsHash`' }),
+  termsHash: Type.String({
+    pattern: '^[0-9a-f]{64}$',
+    description: 'SHA-256 (hex) of the canonical terms the trader signed, as served in `termsHash`',
+  }),
 }
 /** What the declarant signs to accept: the acceptance body without `signature`. */
 export const AcceptanceSchema = Type.Object(acceptanceFields, { additionalProperties: false })
 export type Acceptance = Static<typeof AcceptanceSchema>
-export const AcceptEntrustmentSchema = Type.Object({ ...acceptanceFields, signature: SignatureSchema }, { additionalProperties: false })
+export const AcceptEntrustmentSchema = Type.Object(
+  { ...acceptanceFields, signature: SignatureSchema },
+  { additionalProperties: false },
+)
 export type AcceptEntrustment = Static<typeof AcceptEntrustmentSchema>
 
-export const ReasonBodySchema = Type.Object({ reason: Type.Optional(Type.String({ minLength: 1, maxLength: REASON_MAX })) }, { additionalProperties: false })
+export const ReasonBodySchema = Type.Object(
+  { reason: Type.Optional(Type.String({ minLength: 1, maxLength: REASON_MAX })) },
+  { additionalProperties: false },
+)
 
 export const EntrustmentSchema = Type.Object({
   id: Uuid,
@@ -86,10 +106,17 @@ export const EntrustmentSchema = Type.Object({
 })
 export type Entrustment = Static<typeof EntrustmentSchema>
 
-export const ListEntrustmentsQuerySchema = Type.Object({
-  state: Type.Optional(Type.Enum(ENTRUSTMENT_STATES)),
-  role: Type.Optional(Type.Enum(['TRADER', 'DECLARANT'], { description: 'operators: only those where their enterprise is the trader, or the declarant' })),
-  limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-  offset: Type.Integer({ minimum: 0, default: 0 }),
-}, { additionalProperties: false })
+export const ListEntrustmentsQuerySchema = Type.Object(
+  {
+    state: Type.Optional(Type.Enum(ENTRUSTMENT_STATES)),
+    role: Type.Optional(
+      Type.Enum(['TRADER', 'DECLARANT'], {
+        description: 'operators: only those where their enterprise is the trader, or the declarant',
+      }),
+    ),
+    limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+    offset: Type.Integer({ minimum: 0, default: 0 }),
+  },
+  { additionalProperties: false },
+)
 export type ListEntrustmentsQuery = Static<typeof ListEntrustmentsQuerySchema>

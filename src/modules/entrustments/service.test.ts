@@ -1,9 +1,31 @@
 import { describe, expect, it } from 'vitest'
 import { loadReference } from '../reference/data.js'
-import { chinaDate, districtCovers, effectiveState, entrustmentFor, scopeMiss, termsProblems, type DeclarationFacts, type Scope } from './service.js'
+import {
+  chinaDate,
+  districtCovers,
+  effectiveState,
+  entrustmentFor,
+  scopeMiss,
+  termsProblems,
+  type DeclarationFacts,
+  type Scope,
+} from './service.js'
 
-const scope = (s: Partial<Scope> = {}): Scope => ({ validFrom: '2026-05-01', validTo: '2026-05-31', tradeModes: null, customsDistricts: null, ieFlag: null, ...s })
-const facts = (f: Partial<DeclarationFacts> = {}): DeclarationFacts => ({ date: '2026-05-11', tradeMode: '0110', customsDistrict: '5301', ieFlag: 'I', ...f })
+const scope = (s: Partial<Scope> = {}): Scope => ({
+  validFrom: '2026-05-01',
+  validTo: '2026-05-31',
+  tradeModes: null,
+  customsDistricts: null,
+  ieFlag: null,
+  ...s,
+})
+const facts = (f: Partial<DeclarationFacts> = {}): DeclarationFacts => ({
+  date: '2026-05-11',
+  tradeMode: '0110',
+  customsDistrict: '5301',
+  ieFlag: 'I',
+  ...f,
+})
 
 describe('chinaDate', () => {
   it('turns over at 16:00 UTC (midnight in China, UTC+8, no DST)', () => {
@@ -52,7 +74,9 @@ describe('scopeMiss', () => {
   })
   it('matches districts by districtCovers; null (ALL) covers any', () => {
     expect(scopeMiss(scope({ customsDistricts: ['2200', '5300'] }), facts({ customsDistrict: '5345' }))).toBeNull()
-    expect(scopeMiss(scope({ customsDistricts: ['2200', '5302'] }), facts({ customsDistrict: '5301' }))).toBe('CUSTOMS_DISTRICT')
+    expect(scopeMiss(scope({ customsDistricts: ['2200', '5302'] }), facts({ customsDistrict: '5301' }))).toBe(
+      'CUSTOMS_DISTRICT',
+    )
     expect(scopeMiss(scope({ customsDistricts: null }), facts({ customsDistrict: '0101' }))).toBeNull()
   })
   it('matches the I/E flag when scoped; null covers both', () => {
@@ -76,17 +100,35 @@ describe('effectiveState', () => {
 })
 
 describe('entrustmentFor', () => {
-  const e = (id: string, s: Partial<Scope>) => ({ id, traderCode: 'T000000001', declarantCode: 'D000000001', ...scope(s) })
-  it('picks an entrustment that covers, whichever of the pair\'s entrustments it is', () => {
-    const index = new Map([['T000000001/D000000001', [e('a', { tradeModes: ['0615'] }), e('b', { tradeModes: ['0110'] })]]])
+  const e = (id: string, s: Partial<Scope>) => ({
+    id,
+    traderCode: 'T000000001',
+    declarantCode: 'D000000001',
+    ...scope(s),
+  })
+  it("picks an entrustment that covers, whichever of the pair's entrustments it is", () => {
+    const index = new Map([
+      ['T000000001/D000000001', [e('a', { tradeModes: ['0615'] }), e('b', { tradeModes: ['0110'] })]],
+    ])
     expect(entrustmentFor(index, 'T000000001', 'D000000001', facts())).toEqual({ id: 'b' })
   })
   it('refuses with ENTRUSTMENT_REQUIRED at /body/traderCode, saying why', () => {
     const index = new Map([['T000000001/D000000001', [e('a', { tradeModes: ['0615'] })]]])
     const r = entrustmentFor(index, 'T000000001', 'D000000001', facts())
-    expect(r).toEqual({ error: { code: 'ENTRUSTMENT_REQUIRED', pointer: '/body/traderCode', message: expect.stringMatching(/does not cover trade mode 0110/) } })
+    expect(r).toEqual({
+      error: {
+        code: 'ENTRUSTMENT_REQUIRED',
+        pointer: '/body/traderCode',
+        message: expect.stringMatching(/does not cover trade mode 0110/),
+      },
+    })
     const none = entrustmentFor(index, 'T000000002', 'D000000001', facts())
-    expect(none).toEqual({ error: expect.objectContaining({ code: 'ENTRUSTMENT_REQUIRED', message: expect.stringMatching(/no active entrustment/) }) })
+    expect(none).toEqual({
+      error: expect.objectContaining({
+        code: 'ENTRUSTMENT_REQUIRED',
+        message: expect.stringMatching(/no active entrustment/),
+      }),
+    })
   })
   it('is directional: the trader entrusts the declarant, not the other way round', () => {
     const index = new Map([['T000000001/D000000001', [e('a', {})]]])
@@ -96,15 +138,29 @@ describe('entrustmentFor', () => {
 
 describe('termsProblems', () => {
   const ref = loadReference()
-  const terms = { clientRef: 'E1', traderCode: 'T000000001', declarantCode: 'D000000001', validFrom: '2026-05-11', validTo: '2026-05-11', tradeModes: 'ALL' as const, customsDistricts: 'ALL' as const }
+  const terms = {
+    clientRef: 'E1',
+    traderCode: 'T000000001',
+    declarantCode: 'D000000001',
+    validFrom: '2026-05-11',
+    validTo: '2026-05-11',
+    tradeModes: 'ALL' as const,
+    customsDistricts: 'ALL' as const,
+  }
   it('accepts a period ending today and refuses one that ended yesterday', () => {
     expect(termsProblems(terms, ref, '2026-05-11')).toEqual([])
-    expect(termsProblems(terms, ref, '2026-05-12')).toEqual([expect.objectContaining({ code: 'ENTRUSTMENT_BAD_PERIOD', pointer: '/body/validTo' })])
+    expect(termsProblems(terms, ref, '2026-05-12')).toEqual([
+      expect.objectContaining({ code: 'ENTRUSTMENT_BAD_PERIOD', pointer: '/body/validTo' }),
+    ])
   })
   it('refuses validTo before validFrom', () => {
-    expect(termsProblems({ ...terms, validFrom: '2026-05-12' }, ref, '2026-05-01')).toEqual([expect.objectContaining({ code: 'ENTRUSTMENT_BAD_PERIOD', pointer: '/body/validTo' })])
+    expect(termsProblems({ ...terms, validFrom: '2026-05-12' }, ref, '2026-05-01')).toEqual([
+      expect.objectContaining({ code: 'ENTRUSTMENT_BAD_PERIOD', pointer: '/body/validTo' }),
+    ])
   })
   it('points at each unknown trade mode', () => {
-    expect(termsProblems({ ...terms, tradeModes: ['0110', '0999'] }, ref, '2026-05-11')).toEqual([expect.objectContaining({ code: 'REFERENCE_UNKNOWN_TRADE_MODE', pointer: '/body/tradeModes/1' })])
+    expect(termsProblems({ ...terms, tradeModes: ['0110', '0999'] }, ref, '2026-05-11')).toEqual([
+      expect.objectContaining({ code: 'REFERENCE_UNKNOWN_TRADE_MODE', pointer: '/body/tradeModes/1' }),
+    ])
   })
 })

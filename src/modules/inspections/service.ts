@@ -5,31 +5,67 @@ import { conflict, notFound, validationFailed, type ErrorItem } from '../../erro
 import type { Metrics } from '../../shared/metrics.js'
 import { actorRef, type Actor } from '../auth/index.js'
 import { lockDeclaration } from '../declarations/index.js'
-import { releaseInTx, transition, type DeclarationEvents, type InspectionOrder, type Publisher } from '../declarations/index.js'
+import {
+  releaseInTx,
+  transition,
+  type DeclarationEvents,
+  type InspectionOrder,
+  type Publisher,
+} from '../declarations/index.js'
 import { selectivityState } from '../selectivity/index.js'
 import type { Disposal, InspectionResult } from './schema.js'
 import type { InspectionEvents } from './events.js'
 import * as repo from './repo.js'
 
-export interface Deps { db: Db; clock: Clock; ids: Ids; metrics?: Metrics | undefined; events: Publisher<DeclarationEvents & InspectionEvents> }
+export interface Deps {
+  db: Db
+  clock: Clock
+  ids: Ids
+  metrics?: Metrics | undefined
+  events: Publisher<DeclarationEvents & InspectionEvents>
+}
 
 /** A result must be coherent: compliant has no findings and releases; non-compliant names findings and a disposal. */
 export function resultProblems(r: InspectionResult): ErrorItem[] {
   if (r.result === 'COMPLIANT') {
     const out: ErrorItem[] = []
-    if (r.findings.length) out.push({ code: 'INSPECTION_FINDINGS_ON_COMPLIANT', message: 'a compliant result has no findings', pointer: '/body/findings' })
-    if (r.disposal && r.disposal !== 'RELEASE') out.push({ code: 'INSPECTION_DISPOSAL_ON_COMPLIANT', message: 'compliant goods are released', pointer: '/body/disposal' })
+    if (r.findings.length)
+      out.push({
+        code: 'INSPECTION_FINDINGS_ON_COMPLIANT',
+        message: 'a compliant result has no findings',
+        pointer: '/body/findings',
+      })
+    if (r.disposal && r.disposal !== 'RELEASE')
+      out.push({
+        code: 'INSPECTION_DISPOSAL_ON_COMPLIANT',
+        message: 'compliant goods are released',
+        pointer: '/body/disposal',
+      })
     return out
   }
   const out: ErrorItem[] = []
-  if (r.findings.length === 0) out.push({ code: 'INSPECTION_FINDINGS_REQUIRED', message: 'a non-compliant result names at least one finding', pointer: '/body/findings' })
-  if (!r.disposal) out.push({ code: 'INSPECTION_DISPOSAL_REQUIRED', message: 'a non-compliant result needs a disposal', pointer: '/body/disposal' })
+  if (r.findings.length === 0)
+    out.push({
+      code: 'INSPECTION_FINDINGS_REQUIRED',
+      message: 'a non-compliant result names at least one finding',
+      pointer: '/body/findings',
+    })
+  if (!r.disposal)
+    out.push({
+      code: 'INSPECTION_DISPOSAL_REQUIRED',
+      message: 'a non-compliant result needs a disposal',
+      pointer: '/body/disposal',
+    })
   return out
 }
 
 /** Where the declaration goes after a disposal (DOMAIN §4): released, returned, or detained pending destruction, treatment or a case. */
 export const DISPOSAL_STATE: Record<Disposal, 'RELEASED' | 'RETURNED' | 'DETAINED'> = {
-  RELEASE: 'RELEASED', RETURN: 'RETURNED', DESTROY: 'DETAINED', TECHNICAL_TREATMENT: 'DETAINED', CASE_OPENED: 'DETAINED',
+  RELEASE: 'RELEASED',
+  RETURN: 'RETURNED',
+  DESTROY: 'DETAINED',
+  TECHNICAL_TREATMENT: 'DETAINED',
+  CASE_OPENED: 'DETAINED',
 }
 
 export async function startInspection(deps: Deps, actor: Actor, id: string) {
@@ -37,8 +73,16 @@ export async function startInspection(deps: Deps, actor: Actor, id: string) {
   await deps.db.transaction(async (tx) => {
     const insp = await repo.findInspection(tx, id, true)
     if (!insp) throw notFound('INSPECTION_NOT_FOUND', `inspection ${id}`, '/params/id')
-    if (!(await repo.startInspection(tx, id, actor.id, now.toISOString()))) throw conflict('INSPECTION_NOT_OPEN', `inspection is ${insp.state}`, '/params/id')
-    appendAudit(tx, { at: now, actor: actorRef(actor), action: 'INSPECTION_STARTED', entityType: 'inspection', entityId: id, data: { declarationId: insp.declarationId } })
+    if (!(await repo.startInspection(tx, id, actor.id, now.toISOString())))
+      throw conflict('INSPECTION_NOT_OPEN', `inspection is ${insp.state}`, '/params/id')
+    appendAudit(tx, {
+      at: now,
+      actor: actorRef(actor),
+      action: 'INSPECTION_STARTED',
+      entityType: 'inspection',
+      entityId: id,
+      data: { declarationId: insp.declarationId },
+    })
   })
   return (await repo.findInspection(deps.db, id))!
 }
@@ -56,11 +100,26 @@ export async function recordResult(deps: Deps, actor: Actor, id: string, result:
   const insp = await deps.db.transaction(async (tx) => {
     const insp = await repo.findInspection(tx, id, true)
     if (!insp) throw notFound('INSPECTION_NOT_FOUND', `inspection ${id}`, '/params/id')
-    if (!(await repo.finishInspection(tx, id, actor.id, now.toISOString(), result))) throw conflict('INSPECTION_ALREADY_DONE', 'the result of this inspection is already recorded', '/params/id')
-    appendAudit(tx, { at: now, actor: who, action: 'INSPECTION_RESULT', entityType: 'inspection', entityId: id, data: { declarationId: insp.declarationId, ...result } })
-    await deps.events.publish(tx, 'InspectionResultRecorded', [{
-      inspectionId: id, declarationId: insp.declarationId, declarationSubmittedAt: insp.declarationSubmittedAt, source: insp.source, finishedAt: now.toISOString(), result,
-    }])
+    if (!(await repo.finishInspection(tx, id, actor.id, now.toISOString(), result)))
+      throw conflict('INSPECTION_ALREADY_DONE', 'the result of this inspection is already recorded', '/params/id')
+    appendAudit(tx, {
+      at: now,
+      actor: who,
+      action: 'INSPECTION_RESULT',
+      entityType: 'inspection',
+      entityId: id,
+      data: { declarationId: insp.declarationId, ...result },
+    })
+    await deps.events.publish(tx, 'InspectionResultRecorded', [
+      {
+        inspectionId: id,
+        declarationId: insp.declarationId,
+        declarationSubmittedAt: insp.declarationSubmittedAt,
+        source: insp.source,
+        finishedAt: now.toISOString(),
+        result,
+      },
+    ])
     const d = await lockDeclaration(tx, insp.declarationId)
     if (!d) throw notFound('DECLARATION_NOT_FOUND', `declaration ${insp.declarationId}`, '/params/id')
     const to = result.result === 'COMPLIANT' ? 'RELEASED' : DISPOSAL_STATE[result.disposal!]

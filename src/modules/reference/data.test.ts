@@ -47,13 +47,19 @@ describe('HS headings and tariff lines', () => {
 
   it('joins quoted line breaks in names', () => {
     expect(ref.tariffLine('30069300')?.nameEn).toBe(
-      'Placebos and blinded (or double-blinded) clinical trial kits for a recognised clinical trial, put up in measured doses')
+      'Placebos and blinded (or double-blinded) clinical trial kits for a recognised clinical trial, put up in measured doses',
+    )
     expect(ref.tariffLine('40159010')?.nameZh).toBe('硫化橡胶制医疗、外科、牙科或兽医用衣着用品及附件(不包括手套)')
   })
 
   it('keeps the unescaped quotes of the English file inside the name', () => {
-    expect(ref.tariffLine('40117010')?.nameEn).toBe('New rubber pneumatic tyres with "herring-bone", for agricultural/forestry vehicles and machines')
-    expect(ref.tariffLine('84807110')).toMatchObject({ nameEn: '"Bladder" moulds for vulcanising tyres', nameZh: '硫化轮胎用囊式型模' })
+    expect(ref.tariffLine('40117010')?.nameEn).toBe(
+      'New rubber pneumatic tyres with "herring-bone", for agricultural/forestry vehicles and machines',
+    )
+    expect(ref.tariffLine('84807110')).toMatchObject({
+      nameEn: '"Bladder" moulds for vulcanising tyres',
+      nameZh: '硫化轮胎用囊式型模',
+    })
   })
 
   it('maps statistical units to JGS-20 by Chinese name, not by code', () => {
@@ -67,15 +73,29 @@ describe('HS headings and tariff lines', () => {
   })
 
   it('uses only JGS-20 codes the unit table knows', () => {
-    const lines = everything().filter((h) => h.level === 8).map((h) => ref.tariffLine(h.code)!)
+    const lines = everything()
+      .filter((h) => h.level === 8)
+      .map((h) => ref.tariffLine(h.code)!)
     expect(lines).toHaveLength(8957)
     const unknown = lines.flatMap((l) => [l.unit1, l.unit2]).filter((u) => u !== null && !ref.unit(u))
     expect(unknown).toEqual([])
   })
 
   it('finds an HS6 heading for every tariff line except China national chapters 98 and 99', () => {
-    const orphans = everything().filter((h) => h.level === 8 && !ref.hs(h.code.slice(0, 6))).map((h) => h.code)
-    expect(orphans).toEqual(['98010010', '98010090', '98020010', '98020090', '98030040', '98030050', '98040000', '98050000', '99000000'])
+    const orphans = everything()
+      .filter((h) => h.level === 8 && !ref.hs(h.code.slice(0, 6)))
+      .map((h) => h.code)
+    expect(orphans).toEqual([
+      '98010010',
+      '98010090',
+      '98020010',
+      '98020090',
+      '98030040',
+      '98030050',
+      '98040000',
+      '98050000',
+      '99000000',
+    ])
   })
 })
 
@@ -84,7 +104,8 @@ describe('searchHs', () => {
     const hits = ref.searchHs('HORSES live', 50)
     expect(hits[0]).toEqual({ code: '0101', level: 4, description: 'Horses, asses, mules and hinnies; live' })
     expect(hits.map((h) => h.code)).toContain('01012100')
-    for (const h of hits) expect(`${h.description} ${h.descriptionZh ?? ''}`.toLowerCase()).toMatch(/horse[\s\S]*live|live[\s\S]*horse/)
+    for (const h of hits)
+      expect(`${h.description} ${h.descriptionZh ?? ''}`.toLowerCase()).toMatch(/horse[\s\S]*live|live[\s\S]*horse/)
   })
 
   it('searches Chinese names of tariff lines', () => {
@@ -97,7 +118,12 @@ describe('searchHs', () => {
 
   it('treats digits as a code prefix, ignoring dots and spaces, in tree order', () => {
     expect(ref.searchHs('0101.21', 10).map((h) => h.code)).toEqual(['010121', '01012100'])
-    expect(ref.searchHs('01 01', 4).map((h) => [h.code, h.level])).toEqual([['0101', 4], ['010121', 6], ['01012100', 8], ['010129', 6]])
+    expect(ref.searchHs('01 01', 4).map((h) => [h.code, h.level])).toEqual([
+      ['0101', 4],
+      ['010121', 6],
+      ['01012100', 8],
+      ['010129', 6],
+    ])
     const computers = ref.searchHs('8471', 100)
     expect(computers.length).toBeGreaterThan(10)
     for (const h of computers) expect(h.code.startsWith('8471')).toBe(true)
@@ -131,8 +157,16 @@ describe('searchHs', () => {
 describe('countries', () => {
   // DOMAIN.md §2: China's old customs codes are not ISO numeric (China is 156 there), and some tables get them wrong.
   const pinned: Array<[string, string, string]> = [
-    ['142', 'CN', 'CHN'], ['110', 'HK', 'HKG'], ['116', 'JP', 'JPN'], ['133', 'KR', 'KOR'], ['303', 'GB', 'GBR'],
-    ['304', 'DE', 'DEU'], ['305', 'FR', 'FRA'], ['344', 'RU', 'RUS'], ['502', 'US', 'USA'], ['601', 'AU', 'AUS'],
+    ['142', 'CN', 'CHN'],
+    ['110', 'HK', 'HKG'],
+    ['116', 'JP', 'JPN'],
+    ['133', 'KR', 'KOR'],
+    ['303', 'GB', 'GBR'],
+    ['304', 'DE', 'DEU'],
+    ['305', 'FR', 'FRA'],
+    ['344', 'RU', 'RUS'],
+    ['502', 'US', 'USA'],
+    ['601', 'AU', 'AUS'],
     ['609', 'NZ', 'NZL'],
   ]
 
@@ -143,7 +177,13 @@ describe('countries', () => {
   })
 
   it('keeps China codes with no ISO country, with blank ISO codes', () => {
-    expect(ref.countryByChinaCode('701')).toEqual({ iso2: '', iso3: '', chinaCode: '701', nameEn: 'Countries (regions) unknown', nameZh: '国（地）别不详' })
+    expect(ref.countryByChinaCode('701')).toEqual({
+      iso2: '',
+      iso3: '',
+      chinaCode: '701',
+      nameEn: 'Countries (regions) unknown',
+      nameZh: '国（地）别不详',
+    })
     expect(ref.countryByChinaCode('199')?.iso3).toBe('')
     expect(ref.countryByIso3('')).toBeUndefined()
   })
@@ -160,7 +200,9 @@ describe('countries', () => {
 
   it('validates every ISO 3166-1 alpha-3 code, including countries without a China code', () => {
     // Kosovo (XK/XKK) is a user-assigned code, not ISO 3166-1.
-    const iso3 = Object.entries(countries.getAlpha3Codes()).filter(([, iso2]) => iso2 !== 'XK').map(([code]) => code)
+    const iso3 = Object.entries(countries.getAlpha3Codes())
+      .filter(([, iso2]) => iso2 !== 'XK')
+      .map(([code]) => code)
     expect(iso3).toHaveLength(249)
     expect(iso3.filter((c) => !ref.countryByIso3(c))).toEqual([])
     expect(ref.countryByIso3('GUM')).toMatchObject({ iso2: 'GU', chinaCode: null })

@@ -153,8 +153,10 @@ function readCsv(file: string, repair: (text: string) => string = (t) => t): Row
  * `",YEAR,` and its inner quotes can be doubled before a strict parser sees them. A no-op on well-formed files.
  */
 function escapeHs8Quotes(text: string): string {
-  return text.replace(/^(\d{8}),"([\s\S]*?)",(\d{4}),/gm, (_m, code: string, desc: string, year: string) =>
-    `${code},"${desc.replace(/"/g, '""')}",${year},`)
+  return text.replace(
+    /^(\d{8}),"([\s\S]*?)",(\d{4}),/gm,
+    (_m, code: string, desc: string, year: string) => `${code},"${desc.replace(/"/g, '""')}",${year},`,
+  )
 }
 
 function field(row: Row, name: string, file: string): string {
@@ -193,9 +195,24 @@ const STAT_UNIT_FALLBACK: Readonly<Record<string, string>> = {
 
 /** English names of the 运输方式 codes, as DOMAIN.md §2 words them. */
 const TRANSPORT_EN: Readonly<Record<string, string>> = {
-  '0': 'Non-bonded', '1': 'Supervised warehouse', '2': 'Water', '3': 'Rail', '4': 'Road', '5': 'Air', '6': 'Post',
-  '7': 'Bonded zone', '8': 'Bonded warehouse', '9': 'Other', H: 'Border zone', W: 'Logistics centre', X: 'Logistics park',
-  Y: 'Bonded port', Z: 'Export processing zone', T: 'Pilot zone', L: 'Passenger', G: 'Fixed installation',
+  '0': 'Non-bonded',
+  '1': 'Supervised warehouse',
+  '2': 'Water',
+  '3': 'Rail',
+  '4': 'Road',
+  '5': 'Air',
+  '6': 'Post',
+  '7': 'Bonded zone',
+  '8': 'Bonded warehouse',
+  '9': 'Other',
+  H: 'Border zone',
+  W: 'Logistics centre',
+  X: 'Logistics park',
+  Y: 'Bonded port',
+  Z: 'Export processing zone',
+  T: 'Pilot zone',
+  L: 'Passenger',
+  G: 'Fixed installation',
 }
 
 /** English for the 成交方式 names that are not already English (DOMAIN.md §2; 垫仓 has none). */
@@ -211,13 +228,16 @@ function buildReference(root: string): Reference {
     // UN Comtrade's pseudo-codes (section `TOTAL`: TOTAL, 99, 9999, 999999 "not specified according to kind") are no HS.
     if (field(row, 'section', hsFile) === 'TOTAL' || (level !== 2 && level !== 4 && level !== 6)) continue
     const code = field(row, 'hscode', hsFile)
-    headings.set(code, Object.freeze({
+    headings.set(
       code,
-      level,
-      description: oneLine(field(row, 'description', hsFile)),
-      parent: level === 2 ? null : field(row, 'parent', hsFile),
-      section: field(row, 'section', hsFile),
-    }))
+      Object.freeze({
+        code,
+        level,
+        description: oneLine(field(row, 'description', hsFile)),
+        parent: level === 2 ? null : field(row, 'parent', hsFile),
+        section: field(row, 'section', hsFile),
+      }),
+    )
   }
 
   const codeTables = readCsv(path('ceb', 'code_tables.csv'))
@@ -241,19 +261,28 @@ function buildReference(root: string): Reference {
   const lines = new Map<string, TariffLine>()
   for (const row of zhRows) {
     // The Chinese file is the reference for units: the English one labels some kilogram (09) lines "Metre".
-    const [code, name, unit1Code, unit1Name, unit2Code, unit2Name] = ['商品编码', '商品名称', '第一计量单位编码',
-      '第一计量单位名称', '第二计量单位编码', '第二计量单位名称'].map((c) => field(row, c, zhFile)) as [string, string, string, string, string, string]
+    const [code, name, unit1Code, unit1Name, unit2Code, unit2Name] = [
+      '商品编码',
+      '商品名称',
+      '第一计量单位编码',
+      '第一计量单位名称',
+      '第二计量单位编码',
+      '第二计量单位名称',
+    ].map((c) => field(row, c, zhFile)) as [string, string, string, string, string, string]
     const en = enByCode.get(code)
     if (!en) throw new Error(`${enFile}: no line ${code}`)
     const unit1 = toJgs20(unit1Code, unit1Name, code)
     if (unit1 === null) throw new Error(`${zhFile}: line ${code} has no first unit`)
-    lines.set(code, Object.freeze({
+    lines.set(
       code,
-      nameEn: oneLine(field(en, 'DESCRIPTION', enFile)),
-      nameZh: oneLineZh(name),
-      unit1,
-      unit2: toJgs20(unit2Code, unit2Name, code),
-    }))
+      Object.freeze({
+        code,
+        nameEn: oneLine(field(en, 'DESCRIPTION', enFile)),
+        nameZh: oneLineZh(name),
+        unit1,
+        unit2: toJgs20(unit2Code, unit2Name, code),
+      }),
+    )
   }
   if (enByCode.size !== lines.size) throw new Error(`${enFile}: ${enByCode.size} lines, ${zhFile}: ${lines.size}`)
 
@@ -276,7 +305,9 @@ function buildReference(root: string): Reference {
     if (country.chinaCode) byChina.set(country.chinaCode, country)
   }
 
-  const currencies = new Map(currencyCodes.data.map((c) => [c.code, Object.freeze({ code: c.code, name: c.currency, digits: c.digits })]))
+  const currencies = new Map(
+    currencyCodes.data.map((c) => [c.code, Object.freeze({ code: c.code, name: c.currency, digits: c.digits })]),
+  )
 
   const tradeModes = new Map<string, CodeEntry>()
   const tradeModeFile = path('kouan', 'trade-modes.csv')

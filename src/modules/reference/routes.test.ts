@@ -13,7 +13,10 @@ beforeAll(async () => {
   db = await openPglite()
   await migrate(db)
   let n = 0
-  const ids: Ids = { uuid: () => `00000000-0000-7000-8000-${String(++n).padStart(12, '0')}`, token: (len) => 'x'.repeat(len) }
+  const ids: Ids = {
+    uuid: () => `00000000-0000-7000-8000-${String(++n).padStart(12, '0')}`,
+    token: (len) => 'x'.repeat(len),
+  }
   app = await buildApp(loadConfig({}, { logLevel: 'silent' }), { db, clock: fixedClock('2025-08-01T00:00:00Z'), ids })
 }, 60_000)
 afterAll(async () => {
@@ -37,7 +40,9 @@ describe('GET /api/v1/reference/hs', () => {
 
   it('searches Chinese names and code prefixes', async () => {
     const zh = await get(`/hs?q=${encodeURIComponent('改良种用马')}`)
-    expect(zh.json().items).toEqual([{ code: '01012100', level: 8, description: 'Live pure-bred breeding horses', descriptionZh: '改良种用马' }])
+    expect(zh.json().items).toEqual([
+      { code: '01012100', level: 8, description: 'Live pure-bred breeding horses', descriptionZh: '改良种用马' },
+    ])
     const prefix = await get('/hs?q=0101.21')
     expect(prefix.json().items.map((h: { code: string }) => h.code)).toEqual(['010121', '01012100'])
   })
@@ -66,26 +71,47 @@ describe('GET /api/v1/reference/hs/:code', () => {
   it('returns an HS heading', async () => {
     const res = await get('/hs/0101')
     expect(res.statusCode).toBe(200)
-    expect(res.json()).toEqual({ code: '0101', level: 4, description: 'Horses, asses, mules and hinnies; live', parent: '01', section: 'I' })
+    expect(res.json()).toEqual({
+      code: '0101',
+      level: 4,
+      description: 'Horses, asses, mules and hinnies; live',
+      parent: '01',
+      section: 'I',
+    })
   })
 
   it('returns a tariff line with its JGS-20 units', async () => {
     const res = await get('/hs/01012100')
     expect(res.json()).toEqual({
-      code: '01012100', level: 8, description: 'Live pure-bred breeding horses', descriptionZh: '改良种用马',
-      parent: '010121', section: 'I', unit1: '035', unit2: '009',
+      code: '01012100',
+      level: 8,
+      description: 'Live pure-bred breeding horses',
+      descriptionZh: '改良种用马',
+      parent: '010121',
+      section: 'I',
+      unit1: '035',
+      unit2: '009',
     })
     expect((await get('/hs/30069300')).json()).toMatchObject({ unit1: '035', unit2: null })
   })
 
   it('returns China national lines that have no HS2022 parent', async () => {
-    expect((await get('/hs/98050000')).json()).toMatchObject({ code: '98050000', level: 8, parent: null, section: null })
+    expect((await get('/hs/98050000')).json()).toMatchObject({
+      code: '98050000',
+      level: 8,
+      parent: null,
+      section: null,
+    })
   })
 
   it('answers 404 for an unknown code', async () => {
     const res = await get('/hs/1234')
     expect(res.statusCode).toBe(404)
-    expect(res.json()).toMatchObject({ code: 'REFERENCE_NOT_FOUND', message: 'no HS code 1234', pointer: '/params/code' })
+    expect(res.json()).toMatchObject({
+      code: 'REFERENCE_NOT_FOUND',
+      message: 'no HS code 1234',
+      pointer: '/params/code',
+    })
   })
 
   it.each(['123', '0101210000', '01a1'])('rejects the malformed code %s', async (code) => {
@@ -100,7 +126,13 @@ describe('GET /api/v1/reference code lists', () => {
     const items = (await get('/countries')).json().items as Array<Record<string, unknown>>
     expect(items).toHaveLength(270)
     expect(items).toContainEqual({ iso2: 'CN', iso3: 'CHN', chinaCode: '142', nameEn: 'China', nameZh: '中国' })
-    expect(items).toContainEqual({ iso2: '', iso3: '', chinaCode: '701', nameEn: 'Countries (regions) unknown', nameZh: '国（地）别不详' })
+    expect(items).toContainEqual({
+      iso2: '',
+      iso3: '',
+      chinaCode: '701',
+      nameEn: 'Countries (regions) unknown',
+      nameZh: '国（地）别不详',
+    })
   })
 
   it('lists currencies', async () => {
@@ -127,11 +159,19 @@ describe('GET /api/v1/reference code lists', () => {
   })
 
   it('documents every route under the reference tag', async () => {
-    const spec = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json() as { paths: Record<string, Record<string, { tags?: string[] }>> }
+    const spec = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json() as {
+      paths: Record<string, Record<string, { tags?: string[] }>>
+    }
     const paths = Object.keys(spec.paths).filter((p) => p.startsWith('/api/v1/reference'))
     expect(paths.sort()).toEqual([
-      '/api/v1/reference/countries', '/api/v1/reference/currencies', '/api/v1/reference/hs', '/api/v1/reference/hs/{code}',
-      '/api/v1/reference/trade-modes', '/api/v1/reference/transaction-terms', '/api/v1/reference/transport-modes', '/api/v1/reference/units',
+      '/api/v1/reference/countries',
+      '/api/v1/reference/currencies',
+      '/api/v1/reference/hs',
+      '/api/v1/reference/hs/{code}',
+      '/api/v1/reference/trade-modes',
+      '/api/v1/reference/transaction-terms',
+      '/api/v1/reference/transport-modes',
+      '/api/v1/reference/units',
     ])
     for (const p of paths) expect(spec.paths[p]!.get!.tags).toEqual(['reference'])
   })

@@ -49,38 +49,57 @@ export default async function referenceRoutes(app: FastifyInstance, opts: { refe
   const r = app.withTypeProvider<TypeBoxTypeProvider>()
   const { reference } = opts
 
-  r.get('/hs', {
-    schema: {
-      tags,
-      summary: 'Search HS headings and China tariff lines by code prefix or words (English or Chinese)',
-      querystring: HsSearchQuerySchema,
-      response: { 200: HsSearchResponseSchema, ...errors(400) },
+  r.get(
+    '/hs',
+    {
+      schema: {
+        tags,
+        summary: 'Search HS headings and China tariff lines by code prefix or words (English or Chinese)',
+        querystring: HsSearchQuerySchema,
+        response: { 200: HsSearchResponseSchema, ...errors(400) },
+      },
     },
-  }, async (req) => ({ items: reference.searchHs(req.query.q, req.query.limit ?? HS_SEARCH_LIMIT_DEFAULT) }))
+    async (req) => ({ items: reference.searchHs(req.query.q, req.query.limit ?? HS_SEARCH_LIMIT_DEFAULT) }),
+  )
 
-  r.get('/hs/:code', {
-    schema: {
-      tags,
-      summary: 'One HS2022 chapter, heading or subheading (2/4/6 digits) or China 2023 tariff line (8 digits)',
-      params: HsCodeParamsSchema,
-      response: { 200: HsCodeDetailSchema, ...errors(400, 404) },
+  r.get(
+    '/hs/:code',
+    {
+      schema: {
+        tags,
+        summary: 'One HS2022 chapter, heading or subheading (2/4/6 digits) or China 2023 tariff line (8 digits)',
+        params: HsCodeParamsSchema,
+        response: { 200: HsCodeDetailSchema, ...errors(400, 404) },
+      },
     },
-  }, async (req) => {
-    const detail = hsDetail(reference, req.params.code)
-    if (!detail) throw new KouanError('REFERENCE_NOT_FOUND', 404, `no HS code ${req.params.code}`, { pointer: '/params/code' })
-    return detail
-  })
+    async (req) => {
+      const detail = hsDetail(reference, req.params.code)
+      if (!detail)
+        throw new KouanError('REFERENCE_NOT_FOUND', 404, `no HS code ${req.params.code}`, { pointer: '/params/code' })
+      return detail
+    },
+  )
 
-  r.get('/countries', { schema: listSchema('Countries: ISO 3166-1 codes and China customs 3-digit codes', CountryListSchema) },
-    async () => ({ items: reference.list('countries') }))
-  r.get('/currencies', { schema: listSchema('ISO 4217 currencies', CurrencyListSchema) },
-    async () => ({ items: reference.list('currencies') }))
-  r.get('/trade-modes', { schema: listSchema('Trade modes (监管方式, 4 digits)', CodeEntryListSchema) },
-    async () => ({ items: reference.list('tradeModes') }))
-  r.get('/transport-modes', { schema: listSchema('Transport modes (运输方式)', CodeEntryListSchema) },
-    async () => ({ items: reference.list('transportModes') }))
-  r.get('/transaction-terms', { schema: listSchema('Transaction terms (成交方式)', CodeEntryListSchema) },
-    async () => ({ items: reference.list('transactionTerms') }))
-  r.get('/units', { schema: listSchema('Units of measure (JGS-20, 3 digits)', CodeEntryListSchema) },
-    async () => ({ items: reference.list('units') }))
+  r.get(
+    '/countries',
+    { schema: listSchema('Countries: ISO 3166-1 codes and China customs 3-digit codes', CountryListSchema) },
+    async () => ({ items: reference.list('countries') }),
+  )
+  r.get('/currencies', { schema: listSchema('ISO 4217 currencies', CurrencyListSchema) }, async () => ({
+    items: reference.list('currencies'),
+  }))
+  r.get('/trade-modes', { schema: listSchema('Trade modes (监管方式, 4 digits)', CodeEntryListSchema) }, async () => ({
+    items: reference.list('tradeModes'),
+  }))
+  r.get('/transport-modes', { schema: listSchema('Transport modes (运输方式)', CodeEntryListSchema) }, async () => ({
+    items: reference.list('transportModes'),
+  }))
+  r.get(
+    '/transaction-terms',
+    { schema: listSchema('Transaction terms (成交方式)', CodeEntryListSchema) },
+    async () => ({ items: reference.list('transactionTerms') }),
+  )
+  r.get('/units', { schema: listSchema('Units of measure (JGS-20, 3 digits)', CodeEntryListSchema) }, async () => ({
+    items: reference.list('units'),
+  }))
 }

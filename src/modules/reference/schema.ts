@@ -9,7 +9,11 @@ export const HS_QUERY_MAX_LENGTH = 100
 /** Query of `GET /hs`: a code prefix (`0101`, `8471.30`) or words (`live horses`, `种用马`). */
 export const HsSearchQuerySchema = Type.Object(
   {
-    q: Type.String({ minLength: 1, maxLength: HS_QUERY_MAX_LENGTH, description: 'code prefix (dots and spaces ignored) or words, all of which must match' }),
+    q: Type.String({
+      minLength: 1,
+      maxLength: HS_QUERY_MAX_LENGTH,
+      description: 'code prefix (dots and spaces ignored) or words, all of which must match',
+    }),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: HS_SEARCH_LIMIT_MAX, default: HS_SEARCH_LIMIT_DEFAULT })),
   },
   { additionalProperties: false },
@@ -44,7 +48,9 @@ export const HsCodeDetailSchema = Type.Object({
   level: HsLevelSchema,
   description: Type.String(),
   descriptionZh: Type.Optional(Type.String()),
-  parent: Type.Union([Type.String(), Type.Null()], { description: 'code one level up; null for chapters and for tariff lines outside HS2022 (chapters 98, 99)' }),
+  parent: Type.Union([Type.String(), Type.Null()], {
+    description: 'code one level up; null for chapters and for tariff lines outside HS2022 (chapters 98, 99)',
+  }),
   section: Type.Union([Type.String(), Type.Null()], { description: 'HS section (Roman numeral); null outside HS2022' }),
   unit1: Type.Optional(Type.String({ description: 'first legal unit, JGS-20 code' })),
   unit2: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'second legal unit, JGS-20 code' })),
@@ -54,7 +60,9 @@ export type HsCodeDetail = Static<typeof HsCodeDetailSchema>
 export const CountrySchema = Type.Object({
   iso2: Type.String({ description: 'ISO 3166-1 alpha-2; empty when the China code has no ISO country' }),
   iso3: Type.String({ description: 'ISO 3166-1 alpha-3; empty when the China code has no ISO country' }),
-  chinaCode: Type.Union([Type.String(), Type.Null()], { description: "China's old 3-digit customs code (CEB); not ISO numeric" }),
+  chinaCode: Type.Union([Type.String(), Type.Null()], {
+    description: "China's old 3-digit customs code (CEB); not ISO numeric",
+  }),
   nameEn: Type.String(),
   nameZh: Type.Union([Type.String(), Type.Null()]),
 })

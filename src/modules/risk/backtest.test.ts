@@ -38,13 +38,36 @@ describe('backtest on a slice of the KCS data', () => {
   })
 
   it('prints one JSON line on stdout and progress on stderr from the CLI', () => {
-    const res = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'risk', 'backtest', '--format', 'kcs',
-      '--train', join(FIX, 'train.csv'), '--valid', join(FIX, 'valid.csv'), '--test', join(FIX, 'test.csv'), '--json'], { cwd: ROOT, encoding: 'utf8' })
+    const res = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(ROOT, 'src', 'cli.ts'),
+        'risk',
+        'backtest',
+        '--format',
+        'kcs',
+        '--train',
+        join(FIX, 'train.csv'),
+        '--valid',
+        join(FIX, 'valid.csv'),
+        '--test',
+        join(FIX, 'test.csv'),
+        '--json',
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    )
     expect(res.status).toBe(0)
     const lines = res.stdout.trim().split('\n')
     expect(lines).toHaveLength(1)
     const out = JSON.parse(lines[0]!)
-    expect(out).toMatchObject({ rows: test.length, precisionAt: expect.any(Object), recallAt: expect.any(Object), criticalRecallAt: expect.any(Object) })
+    expect(out).toMatchObject({
+      rows: test.length,
+      precisionAt: expect.any(Object),
+      recallAt: expect.any(Object),
+      criticalRecallAt: expect.any(Object),
+    })
     expect(out.trainSeconds).toBeGreaterThan(0)
     expect(out.scoreP99Ms).toBeGreaterThan(0)
     expect(res.stderr).toMatch(/round \d+/)
@@ -53,8 +76,23 @@ describe('backtest on a slice of the KCS data', () => {
   it('fails with the row and column of bad input', () => {
     const bad = join(mkdtempSync(join(tmpdir(), 'kouan-kcs-')), 'bad.csv')
     writeFileSync(bad, readFileSync(join(FIX, 'valid.csv'), 'utf8').replace(/^Declaration ID,/, 'Declaration,'))
-    const res = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'risk', 'backtest', '--train', bad,
-      '--valid', join(FIX, 'valid.csv'), '--test', join(FIX, 'test.csv')], { cwd: ROOT, encoding: 'utf8' })
+    const res = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(ROOT, 'src', 'cli.ts'),
+        'risk',
+        'backtest',
+        '--train',
+        bad,
+        '--valid',
+        join(FIX, 'valid.csv'),
+        '--test',
+        join(FIX, 'test.csv'),
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    )
     expect(res.status).not.toBe(0)
     expect(res.stderr).toContain('bad.csv: row 1, column "Declaration ID": missing column "Declaration ID"')
     expect(res.stdout).toBe('')

@@ -71,7 +71,10 @@ export function rankingMetrics(scores: ArrayLike<number>, items: Labelled[]): Ra
  * Declaration-level view of item scores: records whose ids share the part before '/' (declaration/item)
  * form one declaration, scored by its riskiest item and fraudulent if any item is.
  */
-export function byDeclaration(scores: ArrayLike<number>, items: Labelled[]): { scores: Float64Array; items: Labelled[] } | undefined {
+export function byDeclaration(
+  scores: ArrayLike<number>,
+  items: Labelled[],
+): { scores: Float64Array; items: Labelled[] } | undefined {
   if (!items.every((i) => i.record.id.includes('/'))) return undefined
   const groups = new Map<string, { score: number; item: Labelled }>()
   items.forEach((it, i) => {
@@ -126,8 +129,13 @@ export function backtest(o: BacktestOptions): BacktestResult & { model: RiskMode
   log(`features: ${FEATURE_NAMES.length} dimensions, ${o.train.length} train rows, ${o.valid.length} valid rows`)
   const fitted = fitWithValidation(tr, va, { seed: o.seed ?? 1, log })
   let model = fitted.model
-  const valid = rankingMetrics(model.scoreDataset(va.data), va.order.map((i) => o.valid[i]!))
-  log(`valid: P@5% ${valid.precisionAt['0.05']} P@10% ${valid.precisionAt['0.1']} critical recall@10% ${valid.criticalRecallAt['0.1']} (${fitted.rounds} rounds)`)
+  const valid = rankingMetrics(
+    model.scoreDataset(va.data),
+    va.order.map((i) => o.valid[i]!),
+  )
+  log(
+    `valid: P@5% ${valid.precisionAt['0.05']} P@10% ${valid.precisionAt['0.1']} critical recall@10% ${valid.criticalRecallAt['0.1']} (${fitted.rounds} rounds)`,
+  )
 
   let history = h1
   let rounds = fitted.rounds

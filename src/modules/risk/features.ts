@@ -38,19 +38,31 @@ export interface RiskRecord {
   rulesFired: string[]
 }
 
-export interface RiskLabel { fraud: 0 | 1; critical: 0 | 1 }
+export interface RiskLabel {
+  fraud: 0 | 1
+  critical: 0 | 1
+}
 
-type Field = Exclude<keyof RiskRecord, 'id' | 'day' | 'taxRate' | 'netMassKg' | 'value' | 'quantity' | 'credit' | 'rulesFired'>
+type Field = Exclude<
+  keyof RiskRecord,
+  'id' | 'day' | 'taxRate' | 'netMassKg' | 'value' | 'quantity' | 'credit' | 'rulesFired'
+>
 type Part = Field | 'hs2' | 'hs4' | 'hs6' | 'hs8' | 'taxRateCode'
 
 const part = (r: RiskRecord, p: Part): string => {
   switch (p) {
-    case 'hs2': return r.hs.slice(0, 2)
-    case 'hs4': return r.hs.slice(0, 4)
-    case 'hs6': return r.hs.slice(0, 6)
-    case 'hs8': return r.hs.length >= 8 ? r.hs.slice(0, 8) : ''
-    case 'taxRateCode': return Number.isNaN(r.taxRate) ? '' : String(r.taxRate)
-    default: return r[p]
+    case 'hs2':
+      return r.hs.slice(0, 2)
+    case 'hs4':
+      return r.hs.slice(0, 4)
+    case 'hs6':
+      return r.hs.slice(0, 6)
+    case 'hs8':
+      return r.hs.length >= 8 ? r.hs.slice(0, 8) : ''
+    case 'taxRateCode':
+      return Number.isNaN(r.taxRate) ? '' : String(r.taxRate)
+    default:
+      return r[p]
   }
 }
 
@@ -59,15 +71,49 @@ const part = (r: RiskRecord, p: Part): string => {
  * (HS × origin × departure …) carry most of the signal on real data, the coarse ones smooth it.
  */
 export const KEYS: readonly (readonly Part[])[] = [
-  ['hs2'], ['hs4'], ['hs6'], ['hs8'], ['hs'], ['office'], ['importer'], ['declarant'], ['seller'], ['courier'],
-  ['origin'], ['departure'], ['taxType'], ['taxRateCode'], ['importType'], ['importUse'], ['paymentType'], ['transport'],
-  ['processType'], ['originIndicator'],
-  ['hs6', 'origin'], ['hs6', 'departure'], ['hs6', 'taxType'], ['hs6', 'office'], ['hs6', 'importer'], ['hs6', 'declarant'],
-  ['importer', 'declarant'], ['origin', 'departure'], ['hs4', 'origin'], ['hs6', 'importType'], ['hs6', 'importUse'],
-  ['hs6', 'taxRateCode'], ['hs6', 'courier'], ['hs6', 'paymentType'], ['importer', 'seller'],
-  ['hs6', 'origin', 'departure'], ['hs6', 'origin', 'taxType'], ['hs6', 'departure', 'taxType'], ['hs6', 'origin', 'importType'],
-  ['hs6', 'taxType', 'taxRateCode'], ['origin', 'departure', 'taxType'],
-  ['hs6', 'origin', 'departure', 'taxType'], ['hs6', 'origin', 'departure', 'taxRateCode'],
+  ['hs2'],
+  ['hs4'],
+  ['hs6'],
+  ['hs8'],
+  ['hs'],
+  ['office'],
+  ['importer'],
+  ['declarant'],
+  ['seller'],
+  ['courier'],
+  ['origin'],
+  ['departure'],
+  ['taxType'],
+  ['taxRateCode'],
+  ['importType'],
+  ['importUse'],
+  ['paymentType'],
+  ['transport'],
+  ['processType'],
+  ['originIndicator'],
+  ['hs6', 'origin'],
+  ['hs6', 'departure'],
+  ['hs6', 'taxType'],
+  ['hs6', 'office'],
+  ['hs6', 'importer'],
+  ['hs6', 'declarant'],
+  ['importer', 'declarant'],
+  ['origin', 'departure'],
+  ['hs4', 'origin'],
+  ['hs6', 'importType'],
+  ['hs6', 'importUse'],
+  ['hs6', 'taxRateCode'],
+  ['hs6', 'courier'],
+  ['hs6', 'paymentType'],
+  ['importer', 'seller'],
+  ['hs6', 'origin', 'departure'],
+  ['hs6', 'origin', 'taxType'],
+  ['hs6', 'departure', 'taxType'],
+  ['hs6', 'origin', 'importType'],
+  ['hs6', 'taxType', 'taxRateCode'],
+  ['origin', 'departure', 'taxType'],
+  ['hs6', 'origin', 'departure', 'taxType'],
+  ['hs6', 'origin', 'departure', 'taxRateCode'],
 ]
 const keyName = (k: readonly Part[]) => k.join('×')
 
@@ -86,7 +132,17 @@ interface Stat {
   lvMean: number
   lvM2: number
 }
-const newStat = (day: number): Stat => ({ seen: 0, n: 0, pos: 0, crit: 0, first: day, last: day, lvN: 0, lvMean: 0, lvM2: 0 })
+const newStat = (day: number): Stat => ({
+  seen: 0,
+  n: 0,
+  pos: 0,
+  crit: 0,
+  first: day,
+  last: day,
+  lvN: 0,
+  lvMean: 0,
+  lvM2: 0,
+})
 
 /** Smoothing weight of the prior in rates: small, because exact repeats of a combination are telling. */
 const PRIOR_WEIGHT = 1
@@ -114,16 +170,43 @@ function zScore(s: Stat | undefined, x: number): number {
 }
 
 /** Keys whose critical-fraud counts (threats to safety) are features of their own. */
-const CRIT_KEYS = ['hs2', 'hs4', 'hs6', 'origin', 'departure', 'importer', 'declarant', 'seller', 'hs6×origin', 'hs6×departure', 'origin×departure', 'hs6×origin×departure'] as const
+const CRIT_KEYS = [
+  'hs2',
+  'hs4',
+  'hs6',
+  'origin',
+  'departure',
+  'importer',
+  'declarant',
+  'seller',
+  'hs6×origin',
+  'hs6×departure',
+  'origin×departure',
+  'hs6×origin×departure',
+] as const
 
 /** Names of the features, in order; length ≥ 100. */
 export const FEATURE_NAMES: readonly string[] = [
   ...KEYS.flatMap((k) => [`${keyName(k)}.n`, `${keyName(k)}.pos`, `${keyName(k)}.rate`]),
   ...VALUE_KEYS.map((k) => `${keyName(k)}.valuePerKgZ`),
   ...UNIT_KEYS.map((k) => `${keyName(k)}.valuePerUnitZ`),
-  'importer.seen', 'importer.daysSinceFirst', 'importer.daysSinceLast', 'hs6×importer.isNew', 'importer×seller.isNew', 'seller.isNew',
+  'importer.seen',
+  'importer.daysSinceFirst',
+  'importer.daysSinceLast',
+  'hs6×importer.isNew',
+  'importer×seller.isNew',
+  'seller.isNew',
   ...CRIT_KEYS.map((k) => `${k}.crit`),
-  'logValue', 'logNetMass', 'logValuePerKg', 'logValuePerUnit', 'taxRate', 'credit', 'aeo', 'rulesFired', 'dayOfWeek', 'month',
+  'logValue',
+  'logNetMass',
+  'logValuePerKg',
+  'logValuePerUnit',
+  'taxRate',
+  'credit',
+  'aeo',
+  'rulesFired',
+  'dayOfWeek',
+  'month',
 ]
 
 /**
@@ -185,10 +268,24 @@ export class RiskHistory {
     return this.stats.size
   }
 
-  toJSON(): { format: 'kouan-risk-history'; version: 1; labelled: number; frauds: number; criticals: number; stats: Array<[string, number[]]> } {
+  toJSON(): {
+    format: 'kouan-risk-history'
+    version: 1
+    labelled: number
+    frauds: number
+    criticals: number
+    stats: Array<[string, number[]]>
+  } {
     return {
-      format: 'kouan-risk-history', version: 1, labelled: this.labelled, frauds: this.frauds, criticals: this.criticals,
-      stats: [...this.stats].map(([k, s]) => [k, [s.seen, s.n, s.pos, s.crit, s.first, s.last, s.lvN, s.lvMean, s.lvM2]]),
+      format: 'kouan-risk-history',
+      version: 1,
+      labelled: this.labelled,
+      frauds: this.frauds,
+      criticals: this.criticals,
+      stats: [...this.stats].map(([k, s]) => [
+        k,
+        [s.seen, s.n, s.pos, s.crit, s.first, s.last, s.lvN, s.lvMean, s.lvM2],
+      ]),
     }
   }
 
@@ -199,7 +296,17 @@ export class RiskHistory {
     h.frauds = j.frauds
     h.criticals = j.criticals
     for (const [k, v] of j.stats) {
-      const [seen, n, pos, crit, first, last, lvN, lvMean, lvM2] = v as [number, number, number, number, number, number, number, number, number]
+      const [seen, n, pos, crit, first, last, lvN, lvMean, lvM2] = v as [
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+      ]
       h.stats.set(k, { seen, n, pos, crit, first, last, lvN, lvMean, lvM2 })
     }
     return h
@@ -227,7 +334,11 @@ const IMPORTER_SELLER = named('importer×seller')
  * Features of `r` from `h` as it stands (the record itself must not have been observed or learnt yet).
  * Writes into `out` (length {@link FEATURE_NAMES}.length) and returns it.
  */
-export function extractFeatures(r: RiskRecord, h: RiskHistory, out = new Float32Array(FEATURE_NAMES.length)): Float32Array {
+export function extractFeatures(
+  r: RiskRecord,
+  h: RiskHistory,
+  out = new Float32Array(FEATURE_NAMES.length),
+): Float32Array {
   const prior = h.prior()
   let f = 0
   for (const k of KEYS) {

@@ -23,7 +23,10 @@ function featureBounds(sorted: Float64Array, maxBins: number): Float64Array {
   for (let i = 0; i < n; i++) {
     const v = sorted[i]!
     if (distinct.length && distinct[distinct.length - 1] === v) counts[counts.length - 1]!++
-    else { distinct.push(v); counts.push(1) }
+    else {
+      distinct.push(v)
+      counts.push(1)
+    }
   }
   const k = distinct.length
   const mid = (i: number) => {

@@ -14,7 +14,8 @@ export function meanLogloss(raw: Float64Array, labels: ArrayLike<number>): numbe
 }
 
 function checkMetricInput(scores: ArrayLike<number>, labels: ArrayLike<number>): void {
-  if (scores.length !== labels.length) throw new Error(`scores (${scores.length}) and labels (${labels.length}) differ in length`)
+  if (scores.length !== labels.length)
+    throw new Error(`scores (${scores.length}) and labels (${labels.length}) differ in length`)
   for (let i = 0; i < scores.length; i++) {
     if (Number.isNaN(scores[i])) throw new Error(`scores[${i}] is NaN`)
     const y = labels[i]
@@ -57,7 +58,11 @@ export function auc(scores: ArrayLike<number>, labels: ArrayLike<number>): numbe
 }
 
 /** Positives among the top k = max(1, round(fraction·N)) rows by score, ties broken by lower row index first. */
-function positivesInTop(scores: ArrayLike<number>, labels: ArrayLike<number>, fraction: number): { hits: number; k: number } {
+function positivesInTop(
+  scores: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  fraction: number,
+): { hits: number; k: number } {
   checkMetricInput(scores, labels)
   if (!(fraction > 0 && fraction <= 1)) throw new Error(`fraction must be in (0, 1], got ${fraction}`)
   const n = scores.length
@@ -72,7 +77,10 @@ function positivesInTop(scores: ArrayLike<number>, labels: ArrayLike<number>, fr
   for (let i = 0; i < n; i++) {
     const s = scores[i]!
     if (s > cut) hits += labels[i]!
-    else if (s === cut && tiesTaken > 0) { hits += labels[i]!; tiesTaken-- }
+    else if (s === cut && tiesTaken > 0) {
+      hits += labels[i]!
+      tiesTaken--
+    }
   }
   return { hits, k }
 }

@@ -98,7 +98,10 @@ export class TreeLearner {
     this.numBins = Int32Array.from(bounds, (b) => b.length + 2)
     this.histOff = new Int32Array(nFeatures)
     let off = 0
-    for (let f = 0; f < nFeatures; f++) { this.histOff[f] = off; off += 3 * this.numBins[f]! }
+    for (let f = 0; f < nFeatures; f++) {
+      this.histOff[f] = off
+      off += 3 * this.numBins[f]!
+    }
     this.histLen = off
     this.idx = new Int32Array(nRows)
     this.inBag = new Uint8Array(nRows)
@@ -138,7 +141,10 @@ export class TreeLearner {
   splittableFeatures(): number[] {
     const out: number[] = []
     for (let f = 0; f < this.nFeatures; f++) {
-      if (this.numBins[f]! > 2) { out.push(f); continue }
+      if (this.numBins[f]! > 2) {
+        out.push(f)
+        continue
+      }
       // one value bin: splittable only if both it and the missing bin are used
       const off = f * this.nRows
       let missing = false
@@ -174,9 +180,11 @@ export class TreeLearner {
 
   private canSplit(leaf: number): boolean {
     const { maxDepth, minSumHessianInLeaf } = this.p
-    return (maxDepth <= 0 || this.leafDepth[leaf]! < maxDepth)
-      && this.leafC[leaf]! >= 2 * this.minData
-      && this.leafH[leaf]! >= 2 * minSumHessianInLeaf
+    return (
+      (maxDepth <= 0 || this.leafDepth[leaf]! < maxDepth) &&
+      this.leafC[leaf]! >= 2 * this.minData &&
+      this.leafH[leaf]! >= 2 * minSumHessianInLeaf
+    )
   }
 
   /** Gradient/hessian/count histogram of a leaf's rows over the tree's features; the hot loop of training. */
@@ -222,7 +230,10 @@ export class TreeLearner {
       const start = histOff[features[j]!]!
       let end = start + 3 * numBins[features[j]!]!
       j++
-      while (j < features.length && histOff[features[j]!] === end) { end += 3 * numBins[features[j]!]!; j++ }
+      while (j < features.length && histOff[features[j]!] === end) {
+        end += 3 * numBins[features[j]!]!
+        j++
+      }
       for (let i = start; i < end; i++) parent[i]! -= child[i]!
     }
   }
@@ -276,8 +287,20 @@ export class TreeLearner {
           const dr = Hl2 - hl
           const den = dl * dr
           const num = tl * tl * dr + tr * tr * dl
-          if (num > bestGain * den && hist[p + 2]! > 0 && cl >= minData && C - cl >= minData && hl >= minHess && H - hl >= minHess) {
-            bestGain = num / den; bestF = f; bestB = b; bestLG = gl; bestLH = hl; bestLC = cl
+          if (
+            num > bestGain * den &&
+            hist[p + 2]! > 0 &&
+            cl >= minData &&
+            C - cl >= minData &&
+            hl >= minHess &&
+            H - hl >= minHess
+          ) {
+            bestGain = num / den
+            bestF = f
+            bestB = b
+            bestLG = gl
+            bestLH = hl
+            bestLC = cl
             // without missing rows in this leaf, NaN at prediction follows the larger side
             bestDL = missLeft || (cm === 0 && cl >= C - cl) ? 1 : 0
           }
@@ -287,7 +310,13 @@ export class TreeLearner {
       if (cm >= minData && C - cm >= minData && hm >= minHess && H - hm >= minHess) {
         const gain = leafScore(G - gm, H - hm, l1, l2) + leafScore(gm, hm, l1, l2)
         if (gain > bestGain) {
-          bestGain = gain; bestF = f; bestB = nb; bestDL = 0; bestLG = G - gm; bestLH = H - hm; bestLC = C - cm
+          bestGain = gain
+          bestF = f
+          bestB = nb
+          bestDL = 0
+          bestLG = G - gm
+          bestLH = H - hm
+          bestLC = C - cm
         }
       }
     }
@@ -439,14 +468,20 @@ export class TreeLearner {
       let best = -1
       let bestGain = -Infinity
       for (let l = 0; l < nLeaves; l++) {
-        if (this.bestGain[l]! > bestGain) { bestGain = this.bestGain[l]!; best = l }
+        if (this.bestGain[l]! > bestGain) {
+          bestGain = this.bestGain[l]!
+          best = l
+        }
       }
       if (best < 0) break
       this.split(best, nLeaves, nNodes)
       nLeaves++
       nNodes++
     }
-    for (let l = 0; l < nLeaves; l++) { this.freeSlot(this.leafSlot[l]!); this.leafSlot[l] = -1 }
+    for (let l = 0; l < nLeaves; l++) {
+      this.freeSlot(this.leafSlot[l]!)
+      this.leafSlot[l] = -1
+    }
     if (nNodes === 0) return undefined
 
     const lr = this.p.learningRate
@@ -476,66 +511,150 @@ export class TreeLearner {
         leafValue: Array.from(leafValue),
         leafCount: Array.from(this.leafC.subarray(0, nLeaves)),
       },
-      feature, binThreshold, defaultLeft, left, right, leafValue,
+      feature,
+      binThreshold,
+      defaultLeft,
+      left,
+      right,
+      leafValue,
     }
   }
 }
 
 /** Histogram update for features[j..j+4) in one pass over the leaf's rows (see `buildHist`). */
-function accumulate4(hist: Float64Array, bins: Uint8Array, idx: Int32Array, og: Float64Array, oh: Float64Array,
-  begin: number, n: number, nRows: number, histOff: Int32Array, features: Int32Array, j: number): void {
-  const f0 = features[j]!, f1 = features[j + 1]!, f2 = features[j + 2]!, f3 = features[j + 3]!
-  const o0 = histOff[f0]!, o1 = histOff[f1]!, o2 = histOff[f2]!, o3 = histOff[f3]!
-  const c0 = f0 * nRows, c1 = f1 * nRows, c2 = f2 * nRows, c3 = f3 * nRows
+function accumulate4(
+  hist: Float64Array,
+  bins: Uint8Array,
+  idx: Int32Array,
+  og: Float64Array,
+  oh: Float64Array,
+  begin: number,
+  n: number,
+  nRows: number,
+  histOff: Int32Array,
+  features: Int32Array,
+  j: number,
+): void {
+  const f0 = features[j]!,
+    f1 = features[j + 1]!,
+    f2 = features[j + 2]!,
+    f3 = features[j + 3]!
+  const o0 = histOff[f0]!,
+    o1 = histOff[f1]!,
+    o2 = histOff[f2]!,
+    o3 = histOff[f3]!
+  const c0 = f0 * nRows,
+    c1 = f1 * nRows,
+    c2 = f2 * nRows,
+    c3 = f3 * nRows
   for (let k = 0; k < n; k++) {
     const r = idx[begin + k]!
     const g = og[k]!
     const h = oh[k]!
     let p = o0 + 3 * bins[c0 + r]!
-    hist[p]! += g; hist[p + 1]! += h; hist[p + 2]! += 1
+    hist[p]! += g
+    hist[p + 1]! += h
+    hist[p + 2]! += 1
     p = o1 + 3 * bins[c1 + r]!
-    hist[p]! += g; hist[p + 1]! += h; hist[p + 2]! += 1
+    hist[p]! += g
+    hist[p + 1]! += h
+    hist[p + 2]! += 1
     p = o2 + 3 * bins[c2 + r]!
-    hist[p]! += g; hist[p + 1]! += h; hist[p + 2]! += 1
+    hist[p]! += g
+    hist[p + 1]! += h
+    hist[p + 2]! += 1
     p = o3 + 3 * bins[c3 + r]!
-    hist[p]! += g; hist[p + 1]! += h; hist[p + 2]! += 1
+    hist[p]! += g
+    hist[p + 1]! += h
+    hist[p + 2]! += 1
   }
 }
 
 /** Histogram update for features[j..j+8) in one pass over the leaf's rows (see `buildHist`). */
-function accumulate8(hist: Float64Array, bins: Uint8Array, idx: Int32Array, og: Float64Array, oh: Float64Array,
-  begin: number, n: number, nRows: number, histOff: Int32Array, features: Int32Array, j: number): void {
-  const f0 = features[j]!, f1 = features[j + 1]!, f2 = features[j + 2]!, f3 = features[j + 3]!
-  const f4 = features[j + 4]!, f5 = features[j + 5]!, f6 = features[j + 6]!, f7 = features[j + 7]!
-  const o0 = histOff[f0]!, o1 = histOff[f1]!, o2 = histOff[f2]!, o3 = histOff[f3]!
-  const o4 = histOff[f4]!, o5 = histOff[f5]!, o6 = histOff[f6]!, o7 = histOff[f7]!
-  const c0 = f0 * nRows, c1 = f1 * nRows, c2 = f2 * nRows, c3 = f3 * nRows
-  const c4 = f4 * nRows, c5 = f5 * nRows, c6 = f6 * nRows, c7 = f7 * nRows
+function accumulate8(
+  hist: Float64Array,
+  bins: Uint8Array,
+  idx: Int32Array,
+  og: Float64Array,
+  oh: Float64Array,
+  begin: number,
+  n: number,
+  nRows: number,
+  histOff: Int32Array,
+  features: Int32Array,
+  j: number,
+): void {
+  const f0 = features[j]!,
+    f1 = features[j + 1]!,
+    f2 = features[j + 2]!,
+    f3 = features[j + 3]!
+  const f4 = features[j + 4]!,
+    f5 = features[j + 5]!,
+    f6 = features[j + 6]!,
+    f7 = features[j + 7]!
+  const o0 = histOff[f0]!,
+    o1 = histOff[f1]!,
+    o2 = histOff[f2]!,
+    o3 = histOff[f3]!
+  const o4 = histOff[f4]!,
+    o5 = histOff[f5]!,
+    o6 = histOff[f6]!,
+    o7 = histOff[f7]!
+  const c0 = f0 * nRows,
+    c1 = f1 * nRows,
+    c2 = f2 * nRows,
+    c3 = f3 * nRows
+  const c4 = f4 * nRows,
+    c5 = f5 * nRows,
+    c6 = f6 * nRows,
+    c7 = f7 * nRows
   for (let k = 0; k < n; k++) {
     const r = idx[begin + k]!
     const g = og[k]!
     const h = oh[k]!
     let p = o0 + 3 * bins[c0 + r]!
-    hist[p]! += g; hist[p + 1]! += h; hist[p + 2]! += 1
+    hist[p]! += g
+    hist[p + 1]! += h
+    hist[p + 2]! += 1
     p = o1 + 3 * bins[c1 + r]!
-    hist[p]! += g; hist[p + 1]! += h; hist[p + 2]! += 1
+    hist[p]! += g
+    hist[p + 1]! += h
+    hist[p + 2]! += 1
     p = o2 + 3 * bins[c2 + r]!
-    hist[p]! += g; hist[p + 1]! += h; hist[p + 2]! += 1
+    hist[p]! += g
+    hist[p + 1]! += h
+    hist[p + 2]! += 1
     p = o3 + 3 * bins[c3 + r]!
-    hist[p]! += g; hist[p + 1]! += h; hist[p + 2]! += 1
+    hist[p]! += g
+    hist[p + 1]! += h
+    hist[p + 2]! += 1
     p = o4 + 3 * bins[c4 + r]!
-    hist[p]! += g; hist[p + 1]! += h; hist[p + 2]! += 1
+    hist[p]! += g
+    hist[p + 1]! += h
+    hist[p + 2]! += 1
     p = o5 + 3 * bins[c5 + r]!
-    hist[p]! += g; hist[p + 1]! += h; hist[p + 2]! += 1
+    hist[p]! += g
+    hist[p + 1]! += h
+    hist[p + 2]! += 1
     p = o6 + 3 * bins[c6 + r]!
-    hist[p]! += g; hist[p + 1]! += h; hist[p + 2]! += 1
+    hist[p]! += g
+    hist[p + 1]! += h
+    hist[p + 2]! += 1
     p = o7 + 3 * bins[c7 + r]!
-    hist[p]! += g; hist[p + 1]! += h; hist[p + 2]! += 1
+    hist[p]! += g
+    hist[p + 1]! += h
+    hist[p + 2]! += 1
   }
 }
 
 /** Adds a grown tree's values to the scores of binned rows (validation, or training rows with skip[r] = 0). */
-export function addTreeBinned(t: GrownTree, bins: Uint8Array, nRows: number, scores: Float64Array, skip?: Uint8Array): void {
+export function addTreeBinned(
+  t: GrownTree,
+  bins: Uint8Array,
+  nRows: number,
+  scores: Float64Array,
+  skip?: Uint8Array,
+): void {
   const { feature, binThreshold, defaultLeft, left, right, leafValue } = t
   for (let r = 0; r < nRows; r++) {
     if (skip && skip[r]) continue

@@ -1,7 +1,18 @@
 import { seededRandom } from '../../shared/clock.js'
 import { fc, test } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_PARAMS, GbdtModel, auc, datasetFromRows, precisionAt, recallAt, train, type Dataset, type GbdtParams, type TrainProgress } from './gbdt.js'
+import {
+  DEFAULT_PARAMS,
+  GbdtModel,
+  auc,
+  datasetFromRows,
+  precisionAt,
+  recallAt,
+  train,
+  type Dataset,
+  type GbdtParams,
+  type TrainProgress,
+} from './gbdt.js'
 
 // Seeded data only (STYLE §6): every dataset below is a pure function of its seed.
 const rng = seededRandom
@@ -33,7 +44,7 @@ describe('learning', () => {
   const xor = (rand: () => number): [number[], number] => {
     const a = rand() * 2 - 1
     const b = rand() * 2 - 1
-    return [[a, b], (a > 0) !== (b > 0) ? 1 : 0]
+    return [[a, b], a > 0 !== b > 0 ? 1 : 0]
   }
 
   it('learns XOR, which an additive model of stumps cannot', () => {
@@ -134,7 +145,11 @@ describe('learning', () => {
     const d = datasetFromRows([[0], [1], [2], [3]], [1, 0, 0, 0], ['x'], [3, 1, 1, 1])
     const weighted = train(d, { nRounds: 1, minDataInLeaf: 1 })
     expect(weighted.baseScore).toBeCloseTo(0, 12) // 3 of 6 weight units positive
-    const scaled = train(datasetFromRows([[0], [1], [2], [3]], [1, 0, 0, 0], ['x']), { nRounds: 1, minDataInLeaf: 1, scalePosWeight: 3 })
+    const scaled = train(datasetFromRows([[0], [1], [2], [3]], [1, 0, 0, 0], ['x']), {
+      nRounds: 1,
+      minDataInLeaf: 1,
+      scalePosWeight: 3,
+    })
     expect(scaled.baseScore).toBeCloseTo(0, 12)
   })
 })
@@ -148,13 +163,23 @@ describe('determinism and serialisation', () => {
   const names = ['a', 'b', 'c', 'd']
   const tr = make(3000, 20, names, gen)
   const va = make(1000, 21, names, gen)
-  const params: Partial<GbdtParams> = { nRounds: 60, learningRate: 0.1, numLeaves: 15, minDataInLeaf: 10, featureFraction: 0.75, baggingFraction: 0.7, baggingFreq: 1, earlyStoppingRounds: 0 }
+  const params: Partial<GbdtParams> = {
+    nRounds: 60,
+    learningRate: 0.1,
+    numLeaves: 15,
+    minDataInLeaf: 10,
+    featureFraction: 0.75,
+    baggingFraction: 0.7,
+    baggingFreq: 1,
+    earlyStoppingRounds: 0,
+  }
   const model = train(tr, params, va)
 
   it('respects numLeaves, maxDepth and minDataInLeaf, and grows leaf-wise', () => {
     const trees = model.toJSON().trees
     expect(Math.max(...trees.map((t) => t.leafValue.length))).toBe(15)
-    const depth = (t: (typeof trees)[number], c: number): number => (c < 0 ? 0 : 1 + Math.max(depth(t, t.left[c]!), depth(t, t.right[c]!)))
+    const depth = (t: (typeof trees)[number], c: number): number =>
+      c < 0 ? 0 : 1 + Math.max(depth(t, t.left[c]!), depth(t, t.right[c]!))
     // a balanced 15-leaf tree has depth 4; best-first growth goes deeper where the gain is
     expect(Math.max(...trees.map((t) => depth(t, 0)))).toBeGreaterThan(4)
     const shallow = train(tr, { ...params, nRounds: 10, numLeaves: 31, maxDepth: 3 }).toJSON().trees
@@ -176,7 +201,11 @@ describe('determinism and serialisation', () => {
     const rand = rng(22)
     const rows: number[][] = []
     for (let i = 0; i < 1000; i++) rows.push(names.map(() => (rand() < 0.1 ? NaN : rand() * 6 - 1)))
-    const d = datasetFromRows(rows, rows.map(() => 0), names)
+    const d = datasetFromRows(
+      rows,
+      rows.map(() => 0),
+      names,
+    )
     const batch = back.predictDataset(d)
     rows.forEach((r, i) => {
       const raw = model.predictRaw(r)
@@ -190,7 +219,9 @@ describe('determinism and serialisation', () => {
   it('rejects artifacts that are not ours, of another version, or malformed, saying why', () => {
     const good = model.toJSON()
     expect(() => GbdtModel.fromJSON(null)).toThrow(/expected an object/)
-    expect(() => GbdtModel.fromJSON({ ...good, format: 'lightgbm' })).toThrow(/format must be "kouan-gbdt", got "lightgbm"/)
+    expect(() => GbdtModel.fromJSON({ ...good, format: 'lightgbm' })).toThrow(
+      /format must be "kouan-gbdt", got "lightgbm"/,
+    )
     expect(() => GbdtModel.fromJSON({ ...good, version: 2 })).toThrow(/unsupported version 2/)
     expect(() => GbdtModel.fromJSON({ ...good, bestIteration: good.trees.length + 1 })).toThrow(/bestIteration/)
     const cyclic = structuredClone(good)
@@ -199,7 +230,9 @@ describe('determinism and serialisation', () => {
     const short = structuredClone(good)
     short.trees[3]!.threshold.pop()
     expect(() => GbdtModel.fromJSON(short)).toThrow(/trees\[3\]\.threshold has/)
-    expect(() => GbdtModel.fromJSON({ ...good, params: { ...good.params, numLeaves: 1 } })).toThrow(/params: .*numLeaves/)
+    expect(() => GbdtModel.fromJSON({ ...good, params: { ...good.params, numLeaves: 1 } })).toThrow(
+      /params: .*numLeaves/,
+    )
   })
 
   it('contributions plus bias add up to the raw score', () => {
@@ -214,16 +247,24 @@ describe('determinism and serialisation', () => {
     const imp = model.featureImportance('gain')
     expect(imp[0]).toBeGreaterThan(imp[3]!)
     expect(model.featureImportance('split').reduce((a, b) => a + b, 0)).toBe(
-      model.toJSON().trees.slice(0, model.bestIteration).reduce((a, t) => a + t.splitFeature.length, 0))
+      model
+        .toJSON()
+        .trees.slice(0, model.bestIteration)
+        .reduce((a, t) => a + t.splitFeature.length, 0),
+    )
   })
 
-  test.prop([fc.array(fc.oneof(fc.double(), fc.constant(NaN), fc.constant(Infinity), fc.constant(-Infinity)), { minLength: 4, maxLength: 4 })])(
-    'predictions are finite probabilities for any finite, NaN or infinite input', (r) => {
-      const p = model.predict(r)
-      expect(Number.isFinite(model.predictRaw(r))).toBe(true)
-      expect(p).toBeGreaterThan(0)
-      expect(p).toBeLessThan(1)
-    })
+  test.prop([
+    fc.array(fc.oneof(fc.double(), fc.constant(NaN), fc.constant(Infinity), fc.constant(-Infinity)), {
+      minLength: 4,
+      maxLength: 4,
+    }),
+  ])('predictions are finite probabilities for any finite, NaN or infinite input', (r) => {
+    const p = model.predict(r)
+    expect(Number.isFinite(model.predictRaw(r))).toBe(true)
+    expect(p).toBeGreaterThan(0)
+    expect(p).toBeLessThan(1)
+  })
 })
 
 describe('early stopping', () => {
@@ -232,7 +273,9 @@ describe('early stopping', () => {
     const tr = make(2000, 30, ['a', 'b', 'c'], noise)
     const va = make(2000, 31, ['a', 'b', 'c'], noise)
     const seen: TrainProgress[] = []
-    const model = train(tr, { nRounds: 500, learningRate: 0.1, earlyStoppingRounds: 20, metric: 'logloss' }, va, (p) => seen.push(p))
+    const model = train(tr, { nRounds: 500, learningRate: 0.1, earlyStoppingRounds: 20, metric: 'logloss' }, va, (p) =>
+      seen.push(p),
+    )
     expect(model.numTrees).toBeLessThan(500)
     expect(model.bestIteration).toBeLessThan(model.numTrees)
     expect(model.numTrees - model.bestIteration).toBe(20)
@@ -258,7 +301,9 @@ describe('early stopping', () => {
     const tr = make(2000, 34, ['a', 'b', 'c'], gen)
     const va = make(1000, 35, ['a', 'b', 'c'], gen)
     let last: TrainProgress | undefined
-    const model = train(tr, { nRounds: 80, learningRate: 0.1, earlyStoppingRounds: 10 }, va, (p) => { last = p })
+    const model = train(tr, { nRounds: 80, learningRate: 0.1, earlyStoppingRounds: 10 }, va, (p) => {
+      last = p
+    })
     const raw = Array.from({ length: va.nRows }, (_, r) => model.predictRaw(row(va, r)))
     expect(last!.best).toBe(auc(raw, va.labels))
   })
@@ -281,18 +326,33 @@ describe('input checks', () => {
   const d = datasetFromRows([[0], [1], [2], [3]], [0, 1, 0, 1], ['x'])
   it('rejects unknown or out-of-range parameters, listing each', () => {
     expect(() => train(d, { num_leaves: 8 } as Partial<GbdtParams>)).toThrow(/unknown parameter "num_leaves"/)
-    expect(() => train(d, { maxBins: 300, featureFraction: 0 })).toThrow(/maxBins must be an integer in \[2, 255\], got 300/)
-    expect(() => train(d, { maxBins: 300, featureFraction: 0 })).toThrow(/featureFraction must be a number in \(0, 1\], got 0/)
+    expect(() => train(d, { maxBins: 300, featureFraction: 0 })).toThrow(
+      /maxBins must be an integer in \[2, 255\], got 300/,
+    )
+    expect(() => train(d, { maxBins: 300, featureFraction: 0 })).toThrow(
+      /featureFraction must be a number in \(0, 1\], got 0/,
+    )
     expect(() => train(d, { metric: 'precisionAt:2' as GbdtParams['metric'] })).toThrow(/metric must be/)
   })
   it('rejects malformed datasets and rows', () => {
     expect(() => train({ ...d, labels: Float32Array.from([0, 1, 2, 1]) })).toThrow(/labels must be 0 or 1/)
-    expect(() => train(d, {}, { ...d, nFeatures: 2, values: new Float32Array(8), featureNames: ['x', 'y'] })).toThrow(/validation set has 2 features/)
+    expect(() => train(d, {}, { ...d, nFeatures: 2, values: new Float32Array(8), featureNames: ['x', 'y'] })).toThrow(
+      /validation set has 2 features/,
+    )
     const m = train(d, { nRounds: 1, minDataInLeaf: 1 })
     expect(() => m.predict([1, 2])).toThrow(/row has 2 values, the model expects 1 features/)
   })
   it('exposes the documented defaults', () => {
-    expect(DEFAULT_PARAMS).toMatchObject({ nRounds: 1000, learningRate: 0.05, numLeaves: 31, maxDepth: -1, minDataInLeaf: 20, maxBins: 255, metric: 'auc', seed: 1 })
+    expect(DEFAULT_PARAMS).toMatchObject({
+      nRounds: 1000,
+      learningRate: 0.05,
+      numLeaves: 31,
+      maxDepth: -1,
+      minDataInLeaf: 20,
+      maxBins: 255,
+      metric: 'auc',
+      seed: 1,
+    })
   })
 })
 

@@ -29,12 +29,16 @@ export type { Dataset, GbdtParams, GbdtTreeJson } from './gbdt-types.js'
 
 export { auc, precisionAt, recallAt } from './gbdt-metrics.js'
 
-
 /**
  * Builds a column-major Dataset from row-major data (one array of feature values per row). Convenience
  * for callers and tests; values are stored as float32, missing values as NaN.
  */
-export function datasetFromRows(rows: ArrayLike<number>[], labels: ArrayLike<number>, featureNames: string[], weights?: ArrayLike<number>): Dataset {
+export function datasetFromRows(
+  rows: ArrayLike<number>[],
+  labels: ArrayLike<number>,
+  featureNames: string[],
+  weights?: ArrayLike<number>,
+): Dataset {
   const nRows = rows.length
   const nFeatures = featureNames.length
   if (labels.length !== nRows) throw new Error(`${nRows} rows but ${labels.length} labels`)
@@ -47,7 +51,6 @@ export function datasetFromRows(rows: ArrayLike<number>[], labels: ArrayLike<num
   if (weights) d.weights = Float32Array.from(weights)
   return d
 }
-
 
 /**
  * Defaults: LightGBM's, except more rounds at a smaller learning rate (early stopping picks the
@@ -87,7 +90,6 @@ export interface TrainProgress {
   bestRound: number
 }
 
-
 /** The serialised model: plain JSON, versioned. `bins` are the training bin upper bounds per feature (informational). */
 export interface GbdtArtifact {
   format: 'kouan-gbdt'
@@ -126,7 +128,8 @@ function resolveParams(p: Partial<GbdtParams> | undefined): GbdtParams {
   }
   const int = (k: keyof GbdtParams, min: number, max = Number.MAX_SAFE_INTEGER) => {
     const v = out[k]
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) problems.push(`${k} must be an integer in [${min}, ${max}], got ${String(v)}`)
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+      problems.push(`${k} must be an integer in [${min}, ${max}], got ${String(v)}`)
   }
   const num = (k: keyof GbdtParams, min: number, max: number, minExclusive = false) => {
     const v = out[k]
@@ -150,8 +153,12 @@ function resolveParams(p: Partial<GbdtParams> | undefined): GbdtParams {
   int('earlyStoppingRounds', 0)
   num('scalePosWeight', 0, Number.MAX_VALUE, true)
   int('seed', -0x80000000, 0xffffffff)
-  if (out.lambdaL2 === 0 && out.minSumHessianInLeaf === 0) problems.push('lambdaL2 and minSumHessianInLeaf cannot both be 0 (leaf values would divide by zero)')
-  if (!parseMetric(out.metric)) problems.push(`metric must be 'auc', 'logloss' or 'precisionAt:<fraction in (0, 1]>', got ${JSON.stringify(out.metric)}`)
+  if (out.lambdaL2 === 0 && out.minSumHessianInLeaf === 0)
+    problems.push('lambdaL2 and minSumHessianInLeaf cannot both be 0 (leaf values would divide by zero)')
+  if (!parseMetric(out.metric))
+    problems.push(
+      `metric must be 'auc', 'logloss' or 'precisionAt:<fraction in (0, 1]>', got ${JSON.stringify(out.metric)}`,
+    )
   if (problems.length) throw new Error(`invalid GBDT parameters: ${problems.join('; ')}`)
   return out
 }
@@ -159,21 +166,25 @@ function resolveParams(p: Partial<GbdtParams> | undefined): GbdtParams {
 function checkDataset(d: Dataset, what: string): void {
   const problems: string[] = []
   if (!Number.isInteger(d.nRows) || d.nRows < 1) problems.push(`nRows must be a positive integer, got ${d.nRows}`)
-  if (!Number.isInteger(d.nFeatures) || d.nFeatures < 1) problems.push(`nFeatures must be a positive integer, got ${d.nFeatures}`)
-  if (!(d.values instanceof Float32Array) || d.values.length !== d.nRows * d.nFeatures) problems.push(`values must be a Float32Array of nRows·nFeatures = ${d.nRows * d.nFeatures}`)
-  if (!(d.labels instanceof Float32Array) || d.labels.length !== d.nRows) problems.push(`labels must be a Float32Array of nRows = ${d.nRows}`)
+  if (!Number.isInteger(d.nFeatures) || d.nFeatures < 1)
+    problems.push(`nFeatures must be a positive integer, got ${d.nFeatures}`)
+  if (!(d.values instanceof Float32Array) || d.values.length !== d.nRows * d.nFeatures)
+    problems.push(`values must be a Float32Array of nRows·nFeatures = ${d.nRows * d.nFeatures}`)
+  if (!(d.labels instanceof Float32Array) || d.labels.length !== d.nRows)
+    problems.push(`labels must be a Float32Array of nRows = ${d.nRows}`)
   else if (d.labels.some((y) => y !== 0 && y !== 1)) problems.push('labels must be 0 or 1')
   if (d.weights !== undefined) {
-    if (!(d.weights instanceof Float32Array) || d.weights.length !== d.nRows) problems.push(`weights must be a Float32Array of nRows = ${d.nRows}`)
+    if (!(d.weights instanceof Float32Array) || d.weights.length !== d.nRows)
+      problems.push(`weights must be a Float32Array of nRows = ${d.nRows}`)
     else if (d.weights.some((w) => !(w >= 0 && w < Infinity))) problems.push('weights must be finite and ≥ 0')
   }
-  if (!Array.isArray(d.featureNames) || d.featureNames.length !== d.nFeatures) problems.push(`featureNames must list nFeatures = ${d.nFeatures} names`)
+  if (!Array.isArray(d.featureNames) || d.featureNames.length !== d.nFeatures)
+    problems.push(`featureNames must list nFeatures = ${d.nFeatures} names`)
   if (problems.length) throw new Error(`invalid ${what}: ${problems.join('; ')}`)
 }
 
 // ---------------------------------------------------------------------------------------------
 // Small numeric helpers
-
 
 /** Independent stream per purpose, so adding a random draw in one place does not shift the other. */
 function substream(seed: number, purpose: number): () => number {
@@ -195,14 +206,21 @@ const sigmoid = (s: number) => 1 / (1 + Math.exp(-s))
  * stops when a tree cannot split at all. Deterministic: same data and params (seed included) give
  * the same model, byte for byte in JSON. Validation metrics ignore `valid.weights`.
  */
-export function train(trainSet: Dataset, params?: Partial<GbdtParams>, valid?: Dataset, onProgress?: (p: TrainProgress) => void): GbdtModel {
+export function train(
+  trainSet: Dataset,
+  params?: Partial<GbdtParams>,
+  valid?: Dataset,
+  onProgress?: (p: TrainProgress) => void,
+): GbdtModel {
   const p = resolveParams(params)
   checkDataset(trainSet, 'training set')
   if (valid) {
     checkDataset(valid, 'validation set')
-    if (valid.nFeatures !== trainSet.nFeatures) throw new Error(`validation set has ${valid.nFeatures} features, training set ${trainSet.nFeatures}`)
+    if (valid.nFeatures !== trainSet.nFeatures)
+      throw new Error(`validation set has ${valid.nFeatures} features, training set ${trainSet.nFeatures}`)
     const pos = valid.labels.reduce((a, y) => a + y, 0)
-    if (p.metric === 'auc' && (pos === 0 || pos === valid.nRows)) throw new Error('validation set needs both classes for AUC')
+    if (p.metric === 'auc' && (pos === 0 || pos === valid.nRows))
+      throw new Error('validation set needs both classes for AUC')
   }
   const metric = parseMetric(p.metric)!
   const n = trainSet.nRows
@@ -295,9 +313,12 @@ export function train(trainSet: Dataset, params?: Partial<GbdtParams>, valid?: D
     let validMetric: number | undefined
     if (valid && validBins && validScores) {
       addTreeBinned(tree, validBins, valid.nRows, validScores)
-      validMetric = metric.kind === 'auc' ? auc(validScores, valid.labels)
-        : metric.kind === 'logloss' ? meanLogloss(validScores, valid.labels)
-          : precisionAt(validScores, valid.labels, metric.fraction)
+      validMetric =
+        metric.kind === 'auc'
+          ? auc(validScores, valid.labels)
+          : metric.kind === 'logloss'
+            ? meanLogloss(validScores, valid.labels)
+            : precisionAt(validScores, valid.labels, metric.fraction)
       if (Number.isNaN(best) || (higherIsBetter ? validMetric > best : validMetric < best)) {
         best = validMetric
         bestRound = round
@@ -360,7 +381,10 @@ export class GbdtModel {
     this.params = { ...a.params }
     let nodes = 0
     let leaves = 0
-    for (const t of a.trees) { nodes += t.splitFeature.length; leaves += t.leafValue.length }
+    for (const t of a.trees) {
+      nodes += t.splitFeature.length
+      leaves += t.leafValue.length
+    }
     this.root = new Int32Array(a.trees.length)
     this.feature = new Int32Array(nodes)
     this.threshold = new Float64Array(nodes)
@@ -390,7 +414,8 @@ export class GbdtModel {
   }
 
   private checkRow(row: ArrayLike<number>): void {
-    if (row.length !== this.featureNames.length) throw new Error(`row has ${row.length} values, the model expects ${this.featureNames.length} features`)
+    if (row.length !== this.featureNames.length)
+      throw new Error(`row has ${row.length} values, the model expects ${this.featureNames.length} features`)
   }
 
   /** Raw score (log-odds) of one row, features in training order; NaN/±Infinity = missing. */
@@ -416,7 +441,8 @@ export class GbdtModel {
 
   /** Probabilities for every row of a dataset; tree by tree, so each tree stays in cache. Same numbers as `predict`. */
   predictDataset(d: Dataset): Float64Array {
-    if (d.nFeatures !== this.featureNames.length) throw new Error(`dataset has ${d.nFeatures} features, the model expects ${this.featureNames.length}`)
+    if (d.nFeatures !== this.featureNames.length)
+      throw new Error(`dataset has ${d.nFeatures} features, the model expects ${this.featureNames.length}`)
     if (d.values.length !== d.nRows * d.nFeatures) throw new Error('dataset values must have nRows·nFeatures entries')
     const n = d.nRows
     const vals = d.values
@@ -449,7 +475,10 @@ export class GbdtModel {
     let bias = this.baseScore
     for (let t = 0; t < this.bestIteration; t++) {
       let node = root[t]!
-      if (node < 0) { bias += leafValue[~node]!; continue }
+      if (node < 0) {
+        bias += leafValue[~node]!
+        continue
+      }
       let cur = value[node]!
       bias += cur
       while (node >= 0) {
@@ -469,7 +498,9 @@ export class GbdtModel {
     const out = new Float64Array(this.featureNames.length)
     for (let t = 0; t < this.bestIteration; t++) {
       const tree = this.artifact.trees[t]!
-      tree.splitFeature.forEach((f, i) => { out[f]! += kind === 'gain' ? tree.splitGain[i]! : 1 })
+      tree.splitFeature.forEach((f, i) => {
+        out[f]! += kind === 'gain' ? tree.splitGain[i]! : 1
+      })
     }
     return out
   }
@@ -486,14 +517,19 @@ export class GbdtModel {
 }
 
 function validateArtifact(a: unknown): GbdtArtifact {
-  const fail = (msg: string): never => { throw new Error(`invalid kouan-gbdt model: ${msg}`) }
+  const fail = (msg: string): never => {
+    throw new Error(`invalid kouan-gbdt model: ${msg}`)
+  }
   if (typeof a !== 'object' || a === null || Array.isArray(a)) fail('expected an object')
   const o = a as Record<string, unknown>
   if (o.format !== 'kouan-gbdt') fail(`format must be "kouan-gbdt", got ${JSON.stringify(o.format) ?? 'nothing'}`)
-  if (o.version !== 1) fail(`unsupported version ${JSON.stringify(o.version) ?? 'nothing'} (this build reads version 1)`)
-  const isNumArray = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x))
+  if (o.version !== 1)
+    fail(`unsupported version ${JSON.stringify(o.version) ?? 'nothing'} (this build reads version 1)`)
+  const isNumArray = (v: unknown): v is number[] =>
+    Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x))
   const names = o.featureNames
-  if (!Array.isArray(names) || names.length === 0 || !names.every((x) => typeof x === 'string')) fail('featureNames must be a non-empty array of strings')
+  if (!Array.isArray(names) || names.length === 0 || !names.every((x) => typeof x === 'string'))
+    fail('featureNames must be a non-empty array of strings')
   const nF = (names as string[]).length
   let params: GbdtParams
   try {
@@ -504,14 +540,26 @@ function validateArtifact(a: unknown): GbdtArtifact {
     return fail(`params: ${(e as Error).message}`)
   }
   if (typeof o.baseScore !== 'number' || !Number.isFinite(o.baseScore)) fail('baseScore must be a finite number')
-  if (o.bins !== undefined && (!Array.isArray(o.bins) || o.bins.length !== nF || !o.bins.every(isNumArray))) fail(`bins must hold ${nF} arrays of finite numbers`)
+  if (o.bins !== undefined && (!Array.isArray(o.bins) || o.bins.length !== nF || !o.bins.every(isNumArray)))
+    fail(`bins must hold ${nF} arrays of finite numbers`)
   if (!Array.isArray(o.trees)) fail('trees must be an array')
   const trees = o.trees as unknown[]
   trees.forEach((t, ti) => {
     const at = `trees[${ti}]`
     if (typeof t !== 'object' || t === null) fail(`${at} must be an object`)
     const tr = t as Record<string, unknown>
-    const keys = ['splitFeature', 'threshold', 'defaultLeft', 'left', 'right', 'splitGain', 'internalValue', 'internalCount', 'leafValue', 'leafCount'] as const
+    const keys = [
+      'splitFeature',
+      'threshold',
+      'defaultLeft',
+      'left',
+      'right',
+      'splitGain',
+      'internalValue',
+      'internalCount',
+      'leafValue',
+      'leafCount',
+    ] as const
     for (const k of keys) if (!isNumArray(tr[k])) fail(`${at}.${k} must be an array of finite numbers`)
     const x = tr as unknown as GbdtTreeJson
     const m = x.splitFeature.length
@@ -529,7 +577,8 @@ function validateArtifact(a: unknown): GbdtArtifact {
       if (dl !== 0 && dl !== 1) fail(`${at}.defaultLeft[${i}] must be 0 or 1`)
       for (const c of [x.left[i]!, x.right[i]!]) {
         // children after their parent guarantees every walk ends at a leaf
-        if (!Number.isInteger(c) || (c >= 0 ? c <= i || c >= m : ~c >= nl)) fail(`${at}: node ${i} has an invalid child ${c}`)
+        if (!Number.isInteger(c) || (c >= 0 ? c <= i || c >= m : ~c >= nl))
+          fail(`${at}: node ${i} has an invalid child ${c}`)
         const slot = c >= 0 ? c : m + ~c
         if (seen[slot]) fail(`${at}: node ${c >= 0 ? c : `leaf ${~c}`} has two parents`)
         seen[slot] = 1
@@ -537,7 +586,8 @@ function validateArtifact(a: unknown): GbdtArtifact {
     }
   })
   const bi = o.bestIteration
-  if (typeof bi !== 'number' || !Number.isInteger(bi) || bi < 0 || bi > trees.length) fail(`bestIteration must be an integer in [0, ${trees.length}]`)
+  if (typeof bi !== 'number' || !Number.isInteger(bi) || bi < 0 || bi > trees.length)
+    fail(`bestIteration must be an integer in [0, ${trees.length}]`)
   // rebuilt field by field (same key order as `train`), so unknown extra fields are dropped and a
   // round trip reproduces the JSON text exactly
   return {

@@ -19,7 +19,10 @@ describe('reading KCS data', () => {
 
   it('maps Critical Fraud = 2 to critical and keeps empty sellers as empty codes', () => {
     const rows = readKcs('x.csv', `${header}\n${good.replace(/,0,0$/, ',1,2')}\n${good}\n`)
-    expect(rows.map((r) => r.label)).toEqual([{ fraud: 1, critical: 1 }, { fraud: 0, critical: 0 }])
+    expect(rows.map((r) => r.label)).toEqual([
+      { fraud: 1, critical: 1 },
+      { fraud: 0, critical: 0 },
+    ])
     expect(rows[0]!.record.courier).toBe('')
   })
 
@@ -31,9 +34,15 @@ describe('reading KCS data', () => {
 
   it('names the row and column of an unparseable value', () => {
     const bad = good.replace(',108.0,', ',lots,')
-    expect(() => readKcs('data.csv', `${header}\n${good}\n${bad}\n`)).toThrow('data.csv: row 3, column "Net Mass": not a number: "lots"')
-    expect(() => readKcs('data.csv', `${header}\n${good.replace('2020-01-01', '2020-13-45')}\n`)).toThrow(/row 2, column "Date"/)
-    expect(() => readKcs('data.csv', `${header}\n${good.replace(/,0,0$/, ',yes,0')}\n`)).toThrow(/row 2, column "Fraud": must be 0 or 1/)
+    expect(() => readKcs('data.csv', `${header}\n${good}\n${bad}\n`)).toThrow(
+      'data.csv: row 3, column "Net Mass": not a number: "lots"',
+    )
+    expect(() => readKcs('data.csv', `${header}\n${good.replace('2020-01-01', '2020-13-45')}\n`)).toThrow(
+      /row 2, column "Date"/,
+    )
+    expect(() => readKcs('data.csv', `${header}\n${good.replace(/,0,0$/, ',yes,0')}\n`)).toThrow(
+      /row 2, column "Fraud": must be 0 or 1/,
+    )
   })
 
   it('names the row of a line with the wrong number of fields', () => {
@@ -41,9 +50,19 @@ describe('reading KCS data', () => {
   })
 
   it('reads JSON lines and names the bad line', () => {
-    const line = JSON.stringify({ id: 'a/1', date: '2025-01-02', hs: '0808100000', fraud: 1, critical: 0, value: 10, netMassKg: 2 })
+    const line = JSON.stringify({
+      id: 'a/1',
+      date: '2025-01-02',
+      hs: '0808100000',
+      fraud: 1,
+      critical: 0,
+      value: 10,
+      netMassKg: 2,
+    })
     expect(readJsonl('d.jsonl', `${line}\n`)[0]!.record).toMatchObject({ hs: '0808100000', value: 10 })
     expect(() => readJsonl('d.jsonl', `${line}\n{oops\n`)).toThrow(/d.jsonl: row 2: not JSON/)
-    expect(() => readJsonl('d.jsonl', JSON.stringify({ date: '2025-01-02', hs: '12', fraud: 0 }))).toThrow(/row 1, column "hs"/)
+    expect(() => readJsonl('d.jsonl', JSON.stringify({ date: '2025-01-02', hs: '12', fraud: 0 }))).toThrow(
+      /row 1, column "hs"/,
+    )
   })
 })

@@ -46,7 +46,11 @@ export class RiskEngine implements RiskScorer {
       .filter((i) => values[i]! > 0)
       .sort((a, b) => values[b]! - values[a]!)
       .slice(0, 3)
-      .map((i) => ({ feature: model.featureNames[i]!, value: bestRow[i]!, contribution: Math.round(values[i]! * 1000) / 1000 }))
+      .map((i) => ({
+        feature: model.featureNames[i]!,
+        value: bestRow[i]!,
+        contribution: Math.round(values[i]! * 1000) / 1000,
+      }))
     return { probability, score: Math.round(probability * 10_000) / 100, modelVersion: this.modelVersion, top }
   }
 
@@ -60,30 +64,50 @@ export class RiskEngine implements RiskScorer {
 
   /** Loads the active model (if any) and replays declarations and inspection results written since the last sync. */
   async sync(db: Queryable): Promise<void> {
-    const [active] = await db.query<{ version: number; artifact: unknown }>(`select version, artifact from risk_models where status = 'ACTIVE'`)
-    if (!active) { this.model = undefined; this.modelVersion = 0 }
-    else if (active.version !== this.modelVersion) {
+    const [active] = await db.query<{ version: number; artifact: unknown }>(
+      `select version, artifact from risk_models where status = 'ACTIVE'`,
+    )
+    if (!active) {
+      this.model = undefined
+      this.modelVersion = 0
+    } else if (active.version !== this.modelVersion) {
       this.model = RiskModel.fromJSON(active.artifact)
       this.modelVersion = active.version
     }
-    await this.replay('decl',
-      (cursor) => db.query<{ key: string; at: Date }>(
-        `select d.id as key, d.submitted_at as at from declarations d
+    await this.replay(
+      'decl',
+      (cursor) =>
+        db.query<{ key: string; at: Date }>(
+          `select d.id as key, d.submitted_at as at from declarations d
          where (d.submitted_at, d.id) > ($1::timestamptz, $2::uuid) and d.state <> 'REJECTED'
-         order by d.submitted_at, d.id limit ${PAGE}`, cursor),
-      (keys) => db.query<DeclRow & { key: string }>(
-        `select d.id as key, ${DECL_COLUMNS} from declarations d ${DECL_JOINS}
-         where d.id = any($1::uuid[]) and d.submitted_at = any($2::timestamptz[])`, [keys.map((k) => k.key), keys.map((k) => k.at.toISOString())]),
-      (d) => this.observe(rowInput(d)))
-    await this.replay('label',
-      (cursor) => db.query<{ key: string; at: Date }>(
-        `select i.id as key, i.finished_at as at from inspections i
-         where i.state = 'DONE' and (i.finished_at, i.id) > ($1::timestamptz, $2::uuid) order by i.finished_at, i.id limit ${PAGE}`, cursor),
-      (keys) => db.query<DeclRow & { key: string; result: string; findings: Array<{ category: string }> | null }>(
-        `select i.id as key, i.result, i.findings, ${DECL_COLUMNS}
+         order by d.submitted_at, d.id limit ${PAGE}`,
+          cursor,
+        ),
+      (keys) =>
+        db.query<DeclRow & { key: string }>(
+          `select d.id as key, ${DECL_COLUMNS} from declarations d ${DECL_JOINS}
+         where d.id = any($1::uuid[]) and d.submitted_at = any($2::timestamptz[])`,
+          [keys.map((k) => k.key), keys.map((k) => k.at.toISOString())],
+        ),
+      (d) => this.observe(rowInput(d)),
+    )
+    await this.replay(
+      'label',
+      (cursor) =>
+        db.query<{ key: string; at: Date }>(
+          `select i.id as key, i.finished_at as at from inspections i
+         where i.state = 'DONE' and (i.finished_at, i.id) > ($1::timestamptz, $2::uuid) order by i.finished_at, i.id limit ${PAGE}`,
+          cursor,
+        ),
+      (keys) =>
+        db.query<DeclRow & { key: string; result: string; findings: Array<{ category: string }> | null }>(
+          `select i.id as key, i.result, i.findings, ${DECL_COLUMNS}
          from inspections i join declarations d on d.id = i.declaration_id and d.submitted_at = i.declaration_submitted_at ${DECL_JOINS}
-         where i.id = any($1::uuid[])`, [keys.map((k) => k.key)]),
-      (r) => this.learn(rowInput(r), labelOf(r)))
+         where i.id = any($1::uuid[])`,
+          [keys.map((k) => k.key)],
+        ),
+      (r) => this.learn(rowInput(r), labelOf(r)),
+    )
   }
 
   // Rows are read from a little before the cursor: a transaction that stamped an earlier time may commit
@@ -93,8 +117,10 @@ export class RiskEngine implements RiskScorer {
   private readonly cursors = { decl: new Date(0), label: new Date(0) }
   private readonly seen = { decl: new Map<string, number>(), label: new Map<string, number>() }
   private async replay<R extends { key: string }>(
-    kind: 'decl' | 'label', page: (cursor: [string, string]) => Promise<Array<{ key: string; at: Date }>>,
-    load: (keys: Array<{ key: string; at: Date }>) => Promise<R[]>, apply: (r: R) => void,
+    kind: 'decl' | 'label',
+    page: (cursor: [string, string]) => Promise<Array<{ key: string; at: Date }>>,
+    load: (keys: Array<{ key: string; at: Date }>) => Promise<R[]>,
+    apply: (r: R) => void,
   ) {
     const seen = this.seen[kind]
     let cursor: [string, string] = [new Date(this.cursors[kind].getTime() - SYNC_WINDOW_MS).toISOString(), ZERO_UUID]
@@ -129,13 +155,24 @@ export class RiskEngine implements RiskScorer {
   }
 }
 
-interface DeclRow { id: string; submitted_at: Date; body: DeclarationContent; credit_level: CreditLevel; rate: string | null; risk: { reasons?: Array<{ ruleId?: string }> } | null }
+interface DeclRow {
+  id: string
+  submitted_at: Date
+  body: DeclarationContent
+  credit_level: CreditLevel
+  rate: string | null
+  risk: { reasons?: Array<{ ruleId?: string }> } | null
+}
 const PAGE = 20_000
 const SYNC_WINDOW_MS = 30_000
 const ZERO_UUID = '00000000-0000-0000-0000-000000000000'
 const DECL_COLUMNS = 'd.id, d.submitted_at, d.body, e.credit_level, x.cny_per_unit as rate, d.risk'
 const DECL_JOINS = `join enterprises e on e.id = d.trader_id left join exchange_rates x on x.currency = d.body ->> 'currency'`
 const rowInput = (d: DeclRow) => ({
-  id: d.id, submittedAt: new Date(d.submitted_at), content: d.body, traderCredit: d.credit_level, cnyPerUnit: Number(d.rate ?? 1),
+  id: d.id,
+  submittedAt: new Date(d.submitted_at),
+  content: d.body,
+  traderCredit: d.credit_level,
+  cnyPerUnit: Number(d.rate ?? 1),
   rulesFired: (d.risk?.reasons ?? []).flatMap((r) => (r.ruleId ? [r.ruleId] : [])),
 })

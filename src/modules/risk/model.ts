@@ -7,17 +7,32 @@ import { GbdtModel, train, type Dataset, type GbdtParams, type TrainProgress } f
  * records the feature list it was trained on; a Kouan whose features differ refuses to load it.
  */
 export class RiskModel {
-  constructor(readonly gbdt: GbdtModel, readonly meta: Record<string, unknown> = {}) {}
+  constructor(
+    readonly gbdt: GbdtModel,
+    readonly meta: Record<string, unknown> = {},
+  ) {}
 
-  get featureNames(): string[] { return this.gbdt.featureNames }
+  get featureNames(): string[] {
+    return this.gbdt.featureNames
+  }
 
   /** Fraud probability of one feature row. */
-  score(row: ArrayLike<number>): number { return this.gbdt.predict(row) }
+  score(row: ArrayLike<number>): number {
+    return this.gbdt.predict(row)
+  }
 
-  scoreDataset(d: Dataset): Float64Array { return this.gbdt.predictDataset(d) }
+  scoreDataset(d: Dataset): Float64Array {
+    return this.gbdt.predictDataset(d)
+  }
 
   toJSON(): RiskModelArtifact {
-    return { format: 'kouan-risk-model', version: 1, features: [...this.featureNames], gbdt: this.gbdt.toJSON(), meta: this.meta }
+    return {
+      format: 'kouan-risk-model',
+      version: 1,
+      features: [...this.featureNames],
+      gbdt: this.gbdt.toJSON(),
+      meta: this.meta,
+    }
   }
 
   static fromJSON(a: unknown): RiskModel {
@@ -45,8 +60,17 @@ export interface RiskModelArtifact {
  * docs/BENCHMARKS.md): slow learning rate with early stopping on precision at 5 %.
  */
 export const FRAUD_PARAMS: Partial<GbdtParams> = {
-  nRounds: 2000, learningRate: 0.03, numLeaves: 31, minDataInLeaf: 20, featureFraction: 0.7, baggingFraction: 0.8, baggingFreq: 1,
-  lambdaL2: 1, earlyStoppingRounds: 150, metric: 'precisionAt:0.05', seed: 1,
+  nRounds: 2000,
+  learningRate: 0.03,
+  numLeaves: 31,
+  minDataInLeaf: 20,
+  featureFraction: 0.7,
+  baggingFraction: 0.8,
+  baggingFreq: 1,
+  lambdaL2: 1,
+  earlyStoppingRounds: 150,
+  metric: 'precisionAt:0.05',
+  seed: 1,
 }
 /**
  * Weight of a critical fraud in training. At 1 the model finds critical frauds no better than other frauds
@@ -65,25 +89,50 @@ export function paramsForSize(rows: number): Partial<GbdtParams> {
 }
 
 /** Labels of a feature matrix: fraud in `data.labels`, critical fraud here. */
-export interface FitInput { data: Dataset; critical: Float32Array }
+export interface FitInput {
+  data: Dataset
+  critical: Float32Array
+}
 
-const weighted = (x: FitInput): Dataset => ({ ...x.data, weights: x.critical.map((c) => (c > 0 ? CRITICAL_ROW_WEIGHT : 1)) })
+const weighted = (x: FitInput): Dataset => ({
+  ...x.data,
+  weights: x.critical.map((c) => (c > 0 ? CRITICAL_ROW_WEIGHT : 1)),
+})
 
 const logProgress = (log: (m: string) => void, stage: string) => (p: TrainProgress) => {
   if (p.round % 100 === 0) {
-    log(`${stage} round ${p.round}: ${p.validMetric !== undefined ? `valid ${FRAUD_PARAMS.metric} ${p.validMetric.toFixed(4)} (best ${p.best.toFixed(4)} at ${p.bestRound})` : `train loss ${p.trainLoss?.toFixed(4) ?? '-'}`}`)
+    log(
+      `${stage} round ${p.round}: ${p.validMetric !== undefined ? `valid ${FRAUD_PARAMS.metric} ${p.validMetric.toFixed(4)} (best ${p.best.toFixed(4)} at ${p.bestRound})` : `train loss ${p.trainLoss?.toFixed(4) ?? '-'}`}`,
+    )
   }
 }
 
 /** Trains with early stopping on `valid`; returns the model and the number of trees it kept (for a refit on more data). */
-export function fitWithValidation(tr: FitInput, va: FitInput, o: { seed?: number; log?: (m: string) => void; params?: Partial<GbdtParams> } = {}) {
-  const gbdt = train(weighted(tr), { ...FRAUD_PARAMS, ...o.params, seed: o.seed ?? 1 }, va.data, logProgress(o.log ?? (() => {}), 'train'))
+export function fitWithValidation(
+  tr: FitInput,
+  va: FitInput,
+  o: { seed?: number; log?: (m: string) => void; params?: Partial<GbdtParams> } = {},
+) {
+  const gbdt = train(
+    weighted(tr),
+    { ...FRAUD_PARAMS, ...o.params, seed: o.seed ?? 1 },
+    va.data,
+    logProgress(o.log ?? (() => {}), 'train'),
+  )
   return { model: new RiskModel(gbdt, { rows: tr.data.nRows }), rounds: gbdt.bestIteration }
 }
 
 /** Trains for a fixed number of rounds, without validation data (a refit on train + valid). */
-export function fitFixed(all: FitInput, rounds: number, o: { seed?: number; log?: (m: string) => void; params?: Partial<GbdtParams> } = {}) {
-  const gbdt = train(weighted(all), { ...FRAUD_PARAMS, ...o.params, seed: o.seed ?? 1, nRounds: Math.max(1, rounds), earlyStoppingRounds: 0 }, undefined,
-    logProgress(o.log ?? (() => {}), 'refit'))
+export function fitFixed(
+  all: FitInput,
+  rounds: number,
+  o: { seed?: number; log?: (m: string) => void; params?: Partial<GbdtParams> } = {},
+) {
+  const gbdt = train(
+    weighted(all),
+    { ...FRAUD_PARAMS, ...o.params, seed: o.seed ?? 1, nRounds: Math.max(1, rounds), earlyStoppingRounds: 0 },
+    undefined,
+    logProgress(o.log ?? (() => {}), 'refit'),
+  )
   return new RiskModel(gbdt, { rows: all.data.nRows })
 }

@@ -4,7 +4,11 @@ import { dayOf, type RiskRecord } from './features.js'
 
 /** Credit level as the ordinal feature the model sees (higher = less trusted). */
 export const CREDIT_ORDINAL: Record<CreditLevel, number> = {
-  ADVANCED_CERTIFIED: 0, CERTIFIED: 1, REGULAR: 2, DISHONEST: 3, SERIOUSLY_DISHONEST: 4,
+  ADVANCED_CERTIFIED: 0,
+  CERTIFIED: 1,
+  REGULAR: 2,
+  DISHONEST: 3,
+  SERIOUSLY_DISHONEST: 4,
 }
 
 /** Finding categories that make a fraud critical (a threat to public safety), as KCS's `Critical Fraud = 2`. */

@@ -10,18 +10,29 @@ import { labelOf } from './live.js'
 import { fitFixed, fitWithValidation, paramsForSize, type FitInput } from './model.js'
 import { declarationRecords } from './records.js'
 
-export interface Deps { db: Db; clock: Clock }
+export interface Deps {
+  db: Db
+  clock: Clock
+}
 
 /** Fewest labelled items (and frauds among them) a model is trained on. */
 export const MIN_LABELLED = 50
 export const MIN_FRAUDS = 5
 
 interface TrainingRow {
-  id: string; submitted_at: Date; body: DeclarationContent; credit_level: CreditLevel; rate: string | null
-  finished_at: Date | null; result: string | null; findings: Array<{ category: string }> | null
+  id: string
+  submitted_at: Date
+  body: DeclarationContent
+  credit_level: CreditLevel
+  rate: string | null
+  finished_at: Date | null
+  result: string | null
+  findings: Array<{ category: string }> | null
 }
 
-type Event = { t: number; order: number; kind: 'declare'; records: RiskRecord[]; label: RiskLabel | null } | { t: number; order: number; kind: 'learn'; records: RiskRecord[]; label: RiskLabel }
+type Event =
+  | { t: number; order: number; kind: 'declare'; records: RiskRecord[]; label: RiskLabel | null }
+  | { t: number; order: number; kind: 'learn'; records: RiskRecord[]; label: RiskLabel }
 
 /**
  * The labelled training matrix of the database, built as live scoring sees it: events in time order,
@@ -34,13 +45,21 @@ export async function trainingSet(db: Queryable): Promise<FitInput & { days: Flo
      from declarations d join enterprises e on e.id = d.trader_id left join exchange_rates x on x.currency = d.body ->> 'currency'
      left join lateral (select finished_at, result, findings from inspections
        where declaration_id = d.id and declaration_submitted_at = d.submitted_at and state = 'DONE' order by finished_at desc limit 1) i on true
-     where d.state <> 'REJECTED' order by d.submitted_at, d.id`)
+     where d.state <> 'REJECTED' order by d.submitted_at, d.id`,
+  )
   const events: Event[] = []
   rows.forEach((r, i) => {
-    const records = declarationRecords({ id: r.id, submittedAt: new Date(r.submitted_at), content: r.body, traderCredit: r.credit_level, cnyPerUnit: Number(r.rate ?? 1) })
+    const records = declarationRecords({
+      id: r.id,
+      submittedAt: new Date(r.submitted_at),
+      content: r.body,
+      traderCredit: r.credit_level,
+      cnyPerUnit: Number(r.rate ?? 1),
+    })
     const label = r.result ? labelOf({ result: r.result, findings: r.findings }) : null
     events.push({ t: new Date(r.submitted_at).getTime(), order: 2 * i, kind: 'declare', records, label })
-    if (label && r.finished_at) events.push({ t: new Date(r.finished_at).getTime(), order: 2 * i + 1, kind: 'learn', records, label })
+    if (label && r.finished_at)
+      events.push({ t: new Date(r.finished_at).getTime(), order: 2 * i + 1, kind: 'learn', records, label })
   })
   events.sort((a, b) => a.t - b.t || a.order - b.order)
   const history = new RiskHistory()
@@ -64,7 +83,9 @@ export async function trainingSet(db: Queryable): Promise<FitInput & { days: Flo
   const nRows = feats.length
   const nFeatures = FEATURE_NAMES.length
   const values = new Float32Array(nRows * nFeatures)
-  feats.forEach((row, r) => { for (let f = 0; f < nFeatures; f++) values[f * nRows + r] = row[f]! })
+  feats.forEach((row, r) => {
+    for (let f = 0; f < nFeatures; f++) values[f * nRows + r] = row[f]!
+  })
   return {
     data: { nRows, nFeatures, values, labels: Float32Array.from(labels), featureNames: [...FEATURE_NAMES] },
     critical: Float32Array.from(critical),
@@ -78,7 +99,13 @@ function slice(x: FitInput, from: number, to: number): FitInput {
   const { nRows, nFeatures } = x.data
   const values = new Float32Array(n * nFeatures)
   for (let f = 0; f < nFeatures; f++) values.set(x.data.values.subarray(f * nRows + from, f * nRows + to), f * n)
-  const data: Dataset = { nRows: n, nFeatures, values, labels: x.data.labels.slice(from, to), featureNames: x.data.featureNames }
+  const data: Dataset = {
+    nRows: n,
+    nFeatures,
+    values,
+    labels: x.data.labels.slice(from, to),
+    featureNames: x.data.featureNames,
+  }
   return { data, critical: x.critical.slice(from, to) }
 }
 
@@ -97,12 +124,20 @@ export interface ModelSummary {
  * Trains a model on the inspection results in the database (`kouan risk train`): early stopping on the
  * latest 20 % of labelled items, then a refit on all of them; stored as a CANDIDATE for an officer to promote.
  */
-export async function trainModel(deps: Deps, actor: string, log: (m: string) => void = () => {}): Promise<ModelSummary> {
+export async function trainModel(
+  deps: Deps,
+  actor: string,
+  log: (m: string) => void = () => {},
+): Promise<ModelSummary> {
   const all = await trainingSet(deps.db)
   const n = all.data.nRows
   const frauds = all.data.labels.reduce((a, b) => a + b, 0)
   if (n < MIN_LABELLED || frauds < MIN_FRAUDS) {
-    throw new KouanError('RISK_NOT_ENOUGH_LABELS', 422, `training needs at least ${MIN_LABELLED} inspected items and ${MIN_FRAUDS} frauds; the database has ${n} and ${frauds}`)
+    throw new KouanError(
+      'RISK_NOT_ENOUGH_LABELS',
+      422,
+      `training needs at least ${MIN_LABELLED} inspected items and ${MIN_FRAUDS} frauds; the database has ${n} and ${frauds}`,
+    )
   }
   log(`training on ${n} labelled items (${frauds} frauds), ${FEATURE_NAMES.length} features`)
   const cut = Math.floor(n * 0.8)
@@ -125,18 +160,42 @@ export async function trainModel(deps: Deps, actor: string, log: (m: string) => 
     const [row] = await tx.query<{ version: number }>(
       `insert into risk_models (version, status, created_at, created_by, trained_rows, metrics, artifact)
        select coalesce(max(version), 0) + 1, 'CANDIDATE', $1, $2, $3, $4::jsonb, $5::jsonb from risk_models returning version`,
-      [now, actor, n, JSON.stringify(metrics), JSON.stringify(model.toJSON())])
-    appendAudit(tx, { at: new Date(now), actor, action: 'RISK_MODEL_TRAINED', entityType: 'risk_model', entityId: String(row!.version), data: { trainedRows: n, metrics } })
+      [now, actor, n, JSON.stringify(metrics), JSON.stringify(model.toJSON())],
+    )
+    appendAudit(tx, {
+      at: new Date(now),
+      actor,
+      action: 'RISK_MODEL_TRAINED',
+      entityType: 'risk_model',
+      entityId: String(row!.version),
+      data: { trainedRows: n, metrics },
+    })
     return (await listModels(tx)).find((m) => m.version === row!.version)!
   })
 }
 
 export async function listModels(db: Queryable): Promise<ModelSummary[]> {
-  const rows = await db.query<{ version: number; status: ModelSummary['status']; created_at: Date; created_by: string; trained_rows: number; metrics: Record<string, number>; promoted_at: Date | null; promoted_by: string | null }>(
-    'select version, status, created_at, created_by, trained_rows, metrics, promoted_at, promoted_by from risk_models order by version desc')
+  const rows = await db.query<{
+    version: number
+    status: ModelSummary['status']
+    created_at: Date
+    created_by: string
+    trained_rows: number
+    metrics: Record<string, number>
+    promoted_at: Date | null
+    promoted_by: string | null
+  }>(
+    'select version, status, created_at, created_by, trained_rows, metrics, promoted_at, promoted_by from risk_models order by version desc',
+  )
   return rows.map((r) => ({
-    version: r.version, status: r.status, createdAt: new Date(r.created_at).toISOString(), createdBy: r.created_by, trainedRows: r.trained_rows,
-    metrics: r.metrics, promotedAt: r.promoted_at ? new Date(r.promoted_at).toISOString() : null, promotedBy: r.promoted_by,
+    version: r.version,
+    status: r.status,
+    createdAt: new Date(r.created_at).toISOString(),
+    createdBy: r.created_by,
+    trainedRows: r.trained_rows,
+    metrics: r.metrics,
+    promotedAt: r.promoted_at ? new Date(r.promoted_at).toISOString() : null,
+    promotedBy: r.promoted_by,
   }))
 }
 
@@ -144,12 +203,28 @@ export async function listModels(db: Queryable): Promise<ModelSummary[]> {
 export async function promoteModel(deps: Deps, actor: string, version: number): Promise<ModelSummary> {
   const now = deps.clock.now().toISOString()
   return deps.db.transaction(async (tx) => {
-    const [m] = await tx.query<{ status: string }>('select status from risk_models where version = $1 for update', [version])
+    const [m] = await tx.query<{ status: string }>('select status from risk_models where version = $1 for update', [
+      version,
+    ])
     if (!m) throw notFound('RISK_MODEL_NOT_FOUND', `risk model ${version}`, '/params/version')
-    if (m.status === 'ACTIVE') throw conflict('RISK_MODEL_ALREADY_ACTIVE', `model ${version} is already active`, '/params/version')
-    const [prev] = await tx.query<{ version: number }>(`update risk_models set status = 'RETIRED' where status = 'ACTIVE' returning version`)
-    await tx.query(`update risk_models set status = 'ACTIVE', promoted_at = $2, promoted_by = $3 where version = $1`, [version, now, actor])
-    appendAudit(tx, { at: new Date(now), actor, action: 'RISK_MODEL_PROMOTED', entityType: 'risk_model', entityId: String(version), data: { replaced: prev?.version ?? null } })
+    if (m.status === 'ACTIVE')
+      throw conflict('RISK_MODEL_ALREADY_ACTIVE', `model ${version} is already active`, '/params/version')
+    const [prev] = await tx.query<{ version: number }>(
+      `update risk_models set status = 'RETIRED' where status = 'ACTIVE' returning version`,
+    )
+    await tx.query(`update risk_models set status = 'ACTIVE', promoted_at = $2, promoted_by = $3 where version = $1`, [
+      version,
+      now,
+      actor,
+    ])
+    appendAudit(tx, {
+      at: new Date(now),
+      actor,
+      action: 'RISK_MODEL_PROMOTED',
+      entityType: 'risk_model',
+      entityId: String(version),
+      data: { replaced: prev?.version ?? null },
+    })
     return (await listModels(tx)).find((x) => x.version === version)!
   })
 }
@@ -159,7 +234,9 @@ export async function rollbackModel(deps: Deps, actor: string): Promise<ModelSum
   const [current] = await deps.db.query<{ version: number }>(`select version from risk_models where status = 'ACTIVE'`)
   if (!current) throw conflict('RISK_NO_ACTIVE_MODEL', 'no model is active', '')
   const [previous] = await deps.db.query<{ version: number }>(
-    `select version from risk_models where status = 'RETIRED' and promoted_at is not null and version <> $1 order by promoted_at desc limit 1`, [current.version])
+    `select version from risk_models where status = 'RETIRED' and promoted_at is not null and version <> $1 order by promoted_at desc limit 1`,
+    [current.version],
+  )
   if (!previous) throw conflict('RISK_NOTHING_TO_ROLL_BACK_TO', 'no earlier active model to roll back to', '')
   return promoteModel(deps, actor, previous.version)
 }
@@ -177,7 +254,9 @@ export async function weeklyHitRates(db: Queryable, now: Date, weeks: number) {
        count(*)::int as inspected, count(*) filter (where i.result = 'NON_COMPLIANT')::int as non_compliant
      from inspections i join declarations d on d.id = i.declaration_id and d.submitted_at = i.declaration_submitted_at
      where i.state = 'DONE' and i.source <> 'MANUAL' and i.finished_at >= $1
-     group by 1, 2 order by 1`, [from])
+     group by 1, 2 order by 1`,
+    [from],
+  )
   const byWeek = new Map<string, { targeted: [number, number]; random: [number, number] }>()
   for (const r of rows) {
     const w = byWeek.get(r.week) ?? { targeted: [0, 0], random: [0, 0] }
@@ -191,7 +270,11 @@ export async function weeklyHitRates(db: Queryable, now: Date, weeks: number) {
     const t = rate(w.targeted)
     const r = rate(w.random)
     return {
-      week, targetedInspected: w.targeted[0], targetedHitRate: t, randomInspected: w.random[0], randomHitRate: r,
+      week,
+      targetedInspected: w.targeted[0],
+      targetedHitRate: t,
+      randomInspected: w.random[0],
+      randomHitRate: r,
       liftPp: t === null || r === null ? null : Math.round((t - r) * 10_000) / 100,
     }
   })

@@ -6,10 +6,37 @@ import { DEFAULT_PARAMS, LaneWindow, decide, randomDraw, ruleFires, type Facts }
 import type { Action, Condition, Params, Rule } from './schema.js'
 
 // Hand-built facts: a general-trade import of US apples and Chinese phones, in CNY.
-const APPLES = { hsCode: '0808100000', originCountry: 'USA', unit: '035', quantity: 1200, unitValueCny: 8.875, itemValueCny: 10650, description: 'Fresh apples' }
-const PHONES = { hsCode: '8517130000', originCountry: 'CHN', unit: '001', quantity: 10, unitValueCny: 2133.55, itemValueCny: 21335.5, description: 'Smartphones' }
+const APPLES = {
+  hsCode: '0808100000',
+  originCountry: 'USA',
+  unit: '035',
+  quantity: 1200,
+  unitValueCny: 8.875,
+  itemValueCny: 10650,
+  description: 'Fresh apples',
+}
+const PHONES = {
+  hsCode: '8517130000',
+  originCountry: 'CHN',
+  unit: '001',
+  quantity: 10,
+  unitValueCny: 2133.55,
+  itemValueCny: 21335.5,
+  description: 'Smartphones',
+}
 const facts = (over: Partial<Facts> = {}): Facts => ({
-  header: { ieFlag: 'I', tradeMode: '0110', transportMode: '2', tradeCountry: 'USA', customsDistrict: '5301', iePort: '5302', currency: 'USD', totalValueCny: 31985.5, packages: 10, itemCount: 2 },
+  header: {
+    ieFlag: 'I',
+    tradeMode: '0110',
+    transportMode: '2',
+    tradeCountry: 'USA',
+    customsDistrict: '5301',
+    iePort: '5302',
+    currency: 'USD',
+    totalValueCny: 31985.5,
+    packages: 10,
+    itemCount: 2,
+  },
   items: [APPLES, PHONES],
   traderCredit: 'REGULAR',
   ...over,
@@ -19,14 +46,32 @@ let ruleNo = 0
 const rule = (conditions: Condition[], action: Action, over: Partial<Rule> = {}): Rule => {
   const n = ++ruleNo
   return {
-    id: `rule-${n}`, name: `rule-${n}`, description: '', conditions, action, active: true, createdBy: 'user:a', activatedBy: 'user:b',
-    createdAt: '2026-05-01T00:00:00.000Z', updatedAt: '2026-05-01T00:00:00.000Z', ...over,
+    id: `rule-${n}`,
+    name: `rule-${n}`,
+    description: '',
+    conditions,
+    action,
+    active: true,
+    createdBy: 'user:a',
+    activatedBy: 'user:b',
+    createdAt: '2026-05-01T00:00:00.000Z',
+    updatedAt: '2026-05-01T00:00:00.000Z',
+    ...over,
   }
 }
-const c = (field: Condition['field'], op: Condition['op'], value: Condition['value']): Condition => ({ field, op, value })
+const c = (field: Condition['field'], op: Condition['op'], value: Condition['value']): Condition => ({
+  field,
+  op,
+  value,
+})
 
 /** Default parameters without the random draw, so each case tests one mechanism. */
-const params = (over: Partial<Params> = {}): Params => ({ ...DEFAULT_PARAMS, minRandomRate: 0, explorationRate: 0, ...over })
+const params = (over: Partial<Params> = {}): Params => ({
+  ...DEFAULT_PARAMS,
+  minRandomRate: 0,
+  explorationRate: 0,
+  ...over,
+})
 
 /** A window whose last `size` score lanes hold `red` REDs, `yellow` YELLOWs, the rest GREEN. */
 function windowWith(size: number, red: number, yellow = 0): LaneWindow {
@@ -35,7 +80,17 @@ function windowWith(size: number, red: number, yellow = 0): LaneWindow {
   return w
 }
 
-const run = (opts: { facts?: Facts; rules?: Rule[]; params?: Params; window?: LaneWindow; modelScore?: number; declarationId?: string; credit?: CreditLevel } = {}) =>
+const run = (
+  opts: {
+    facts?: Facts
+    rules?: Rule[]
+    params?: Params
+    window?: LaneWindow
+    modelScore?: number
+    declarationId?: string
+    credit?: CreditLevel
+  } = {},
+) =>
   decide({
     facts: opts.facts ?? facts(opts.credit ? { traderCredit: opts.credit } : {}),
     rules: opts.rules ?? [],
@@ -56,25 +111,43 @@ const NOT_PICKED = idWhere((x) => x >= DEFAULT_PARAMS.minRandomRate)
 
 describe('ruleFires', () => {
   it('fires when every header condition holds', () => {
-    expect(ruleFires(rule([c('tradeCountry', 'eq', 'USA'), c('tradeMode', 'in', ['0110', '0130'])], { lane: 'RED' }), facts())).toBe(true)
-    expect(ruleFires(rule([c('tradeCountry', 'eq', 'USA'), c('tradeMode', 'in', ['9610'])], { lane: 'RED' }), facts())).toBe(false)
+    expect(
+      ruleFires(
+        rule([c('tradeCountry', 'eq', 'USA'), c('tradeMode', 'in', ['0110', '0130'])], { lane: 'RED' }),
+        facts(),
+      ),
+    ).toBe(true)
+    expect(
+      ruleFires(rule([c('tradeCountry', 'eq', 'USA'), c('tradeMode', 'in', ['9610'])], { lane: 'RED' }), facts()),
+    ).toBe(false)
   })
 
   it('requires all item conditions to hold on the same item', () => {
     // Apples are from the USA and phones from China: no single item is Chinese apples.
-    expect(ruleFires(rule([c('hsCode', 'prefix', '0808'), c('originCountry', 'eq', 'CHN')], { lane: 'RED' }), facts())).toBe(false)
-    expect(ruleFires(rule([c('hsCode', 'prefix', '0808'), c('originCountry', 'eq', 'USA')], { lane: 'RED' }), facts())).toBe(true)
-    expect(ruleFires(rule([c('hsCode', 'prefix', '0808'), c('originCountry', 'eq', 'CHN')], { lane: 'RED' }), facts({ items: [{ ...APPLES, originCountry: 'CHN' }] }))).toBe(true)
+    expect(
+      ruleFires(rule([c('hsCode', 'prefix', '0808'), c('originCountry', 'eq', 'CHN')], { lane: 'RED' }), facts()),
+    ).toBe(false)
+    expect(
+      ruleFires(rule([c('hsCode', 'prefix', '0808'), c('originCountry', 'eq', 'USA')], { lane: 'RED' }), facts()),
+    ).toBe(true)
+    expect(
+      ruleFires(
+        rule([c('hsCode', 'prefix', '0808'), c('originCountry', 'eq', 'CHN')], { lane: 'RED' }),
+        facts({ items: [{ ...APPLES, originCountry: 'CHN' }] }),
+      ),
+    ).toBe(true)
   })
 
   it('combines header and item conditions (the DOMAIN "apples-US" rule)', () => {
-    const applesUs = rule([c('hsCode', 'prefix', '080810'), c('originCountry', 'eq', 'USA'), c('ieFlag', 'eq', 'I')], { lane: 'RED' })
+    const applesUs = rule([c('hsCode', 'prefix', '080810'), c('originCountry', 'eq', 'USA'), c('ieFlag', 'eq', 'I')], {
+      lane: 'RED',
+    })
     expect(ruleFires(applesUs, facts())).toBe(true)
     expect(ruleFires(applesUs, facts({ header: { ...facts().header, ieFlag: 'E' } }))).toBe(false)
     expect(ruleFires(applesUs, facts({ items: [PHONES] }))).toBe(false)
   })
 
-  it('tests the trader\'s credit level as a header field', () => {
+  it("tests the trader's credit level as a header field", () => {
     const r = rule([c('traderCredit', 'in', ['DISHONEST', 'SERIOUSLY_DISHONEST'])], { score: 10 })
     expect(ruleFires(r, facts({ traderCredit: 'DISHONEST' }))).toBe(true)
     expect(ruleFires(r, facts({ traderCredit: 'REGULAR' }))).toBe(false)
@@ -113,19 +186,33 @@ describe('ruleFires', () => {
 describe('decide', () => {
   it('sends a declaration nothing flags to GREEN with source NONE and says so', () => {
     const d = run()
-    expect(d).toEqual({ score: 0, lane: 'GREEN', source: 'NONE', random: false, reasons: [{ code: 'NO_RISK', message: expect.any(String) }], paramsVersion: 7 })
+    expect(d).toEqual({
+      score: 0,
+      lane: 'GREEN',
+      source: 'NONE',
+      random: false,
+      reasons: [{ code: 'NO_RISK', message: expect.any(String) }],
+      paramsVersion: 7,
+    })
   })
 
   describe('hard rules', () => {
-    it('routes to the rule\'s lane whatever the score: source RULE, reason naming the rule', () => {
+    it("routes to the rule's lane whatever the score: source RULE, reason naming the rule", () => {
       const r = rule([c('hsCode', 'prefix', '0808')], { lane: 'RED', reason: 'apples under control order' })
       const d = run({ rules: [r] })
       expect(d).toMatchObject({ lane: 'RED', source: 'RULE', score: 0 })
-      expect(d.reasons).toEqual([{ code: 'RULE_LANE', message: expect.stringContaining('apples under control order'), ruleId: r.id }])
+      expect(d.reasons).toEqual([
+        { code: 'RULE_LANE', message: expect.stringContaining('apples under control order'), ruleId: r.id },
+      ])
     })
 
     it('takes the most severe lane when several hard rules fire', () => {
-      const d = run({ rules: [rule([c('hsCode', 'prefix', '8517')], { lane: 'YELLOW' }), rule([c('hsCode', 'prefix', '0808')], { lane: 'RED' })] })
+      const d = run({
+        rules: [
+          rule([c('hsCode', 'prefix', '8517')], { lane: 'YELLOW' }),
+          rule([c('hsCode', 'prefix', '0808')], { lane: 'RED' }),
+        ],
+      })
       expect(d).toMatchObject({ lane: 'RED', source: 'RULE' })
     })
 
@@ -135,7 +222,10 @@ describe('decide', () => {
     })
 
     it('wins over a random pick of a lower lane', () => {
-      const d = run({ rules: [rule([c('hsCode', 'prefix', '0808')], { lane: 'RED' })], params: params({ minRandomRate: 1, randomLane: 'YELLOW' }) })
+      const d = run({
+        rules: [rule([c('hsCode', 'prefix', '0808')], { lane: 'RED' })],
+        params: params({ minRandomRate: 1, randomLane: 'YELLOW' }),
+      })
       expect(d).toMatchObject({ lane: 'RED', source: 'RULE', random: true })
     })
 
@@ -147,27 +237,43 @@ describe('decide', () => {
 
   describe('score and thresholds', () => {
     it('adds up the scores of the rules that fire (source RULE)', () => {
-      const d = run({ rules: [
-        rule([c('hsCode', 'prefix', '0808')], { score: 20 }),
-        rule([c('tradeCountry', 'eq', 'USA')], { score: 15 }),
-        rule([c('tradeCountry', 'eq', 'JPN')], { score: 50 }),
-      ] })
+      const d = run({
+        rules: [
+          rule([c('hsCode', 'prefix', '0808')], { score: 20 }),
+          rule([c('tradeCountry', 'eq', 'USA')], { score: 15 }),
+          rule([c('tradeCountry', 'eq', 'JPN')], { score: 50 }),
+        ],
+      })
       expect(d).toMatchObject({ score: 35, lane: 'YELLOW', source: 'RULE' })
       expect(codes(d)).toEqual(['RULE_SCORE', 'RULE_SCORE'])
     })
 
     it('adds rule scores to the model score', () => {
-      const d = run({ rules: [rule([c('hsCode', 'prefix', '0808')], { score: 25, reason: 'UNDERVALUE' })], modelScore: 50 })
+      const d = run({
+        rules: [rule([c('hsCode', 'prefix', '0808')], { score: 25, reason: 'UNDERVALUE' })],
+        modelScore: 50,
+      })
       expect(d).toMatchObject({ score: 75, lane: 'RED', source: 'RULE' })
     })
 
-    it.each<[number, Lane]>([[0, 'GREEN'], [30, 'GREEN'], [30.99, 'GREEN'], [31, 'YELLOW'], [70, 'YELLOW'], [70.99, 'YELLOW'], [71, 'RED'], [100, 'RED']])(
-      'maps score %d to %s (0–30 green, 31–70 yellow, 71–100 red)', (score, lane) => {
-        expect(run({ modelScore: score }).lane).toBe(lane)
-      })
+    it.each<[number, Lane]>([
+      [0, 'GREEN'],
+      [30, 'GREEN'],
+      [30.99, 'GREEN'],
+      [31, 'YELLOW'],
+      [70, 'YELLOW'],
+      [70.99, 'YELLOW'],
+      [71, 'RED'],
+      [100, 'RED'],
+    ])('maps score %d to %s (0–30 green, 31–70 yellow, 71–100 red)', (score, lane) => {
+      expect(run({ modelScore: score }).lane).toBe(lane)
+    })
 
     it('clamps the score to 0–100', () => {
-      expect(run({ rules: [rule([c('ieFlag', 'eq', 'I')], { score: 100 }), rule([c('ieFlag', 'eq', 'I')], { score: 100 })] }).score).toBe(100)
+      expect(
+        run({ rules: [rule([c('ieFlag', 'eq', 'I')], { score: 100 }), rule([c('ieFlag', 'eq', 'I')], { score: 100 })] })
+          .score,
+      ).toBe(100)
       expect(run({ rules: [rule([c('ieFlag', 'eq', 'I')], { score: -100 })] }).score).toBe(0)
     })
 
@@ -184,17 +290,19 @@ describe('decide', () => {
       expect(codes(d)).toContain('CREDIT')
     })
 
-    it('releases a CERTIFIED (AEO) trader\'s yellow as BLUE', () => {
+    it("releases a CERTIFIED (AEO) trader's yellow as BLUE", () => {
       const d = run({ modelScore: 80, credit: 'CERTIFIED' })
       expect(d).toMatchObject({ score: 40, lane: 'BLUE', source: 'NONE' })
       expect(codes(d)).toEqual(['CREDIT', 'AEO_BLUE'])
     })
 
     it('keeps an AEO yellow YELLOW when aeoYellowToBlue is off', () => {
-      expect(run({ modelScore: 80, credit: 'CERTIFIED', params: params({ aeoYellowToBlue: false }) }).lane).toBe('YELLOW')
+      expect(run({ modelScore: 80, credit: 'CERTIFIED', params: params({ aeoYellowToBlue: false }) }).lane).toBe(
+        'YELLOW',
+      )
     })
 
-    it('never turns a REGULAR trader\'s yellow blue', () => {
+    it("never turns a REGULAR trader's yellow blue", () => {
       expect(run({ modelScore: 40 }).lane).toBe('YELLOW')
     })
 
@@ -203,7 +311,7 @@ describe('decide', () => {
       expect(d).toMatchObject({ score: 40, lane: 'YELLOW', source: 'CREDIT' })
     })
 
-    it('applies DISHONEST\'s minimum lane YELLOW on its own (add 0): reason CREDIT_MIN_LANE', () => {
+    it("applies DISHONEST's minimum lane YELLOW on its own (add 0): reason CREDIT_MIN_LANE", () => {
       const p = params({ credit: { ...DEFAULT_PARAMS.credit, DISHONEST: { factor: 1, add: 0, minLane: 'YELLOW' } } })
       const d = run({ credit: 'DISHONEST', params: p })
       expect(d).toMatchObject({ score: 0, lane: 'YELLOW', source: 'CREDIT' })
@@ -218,7 +326,7 @@ describe('decide', () => {
   })
 
   describe('capacity caps (rolling window)', () => {
-    it('demotes a score-driven RED to YELLOW once the window\'s red rate is at the cap (15%)', () => {
+    it("demotes a score-driven RED to YELLOW once the window's red rate is at the cap (15%)", () => {
       const d = run({ modelScore: 80, window: windowWith(20, 3) })
       expect(d).toMatchObject({ lane: 'YELLOW', source: 'MODEL' })
       expect(codes(d)).toContain('CAPACITY')
@@ -231,12 +339,15 @@ describe('decide', () => {
     })
 
     it('sends an unsure model score to a document check at the exploration rate', () => {
-      const picked = Array.from({ length: 2000 }, (_, i) => run({ modelScore: 25, params: params({ explorationRate: 0.05 }), declarationId: `x-${i}` }))
-        .filter((d) => codes(d).includes('MODEL_EXPLORE'))
+      const picked = Array.from({ length: 2000 }, (_, i) =>
+        run({ modelScore: 25, params: params({ explorationRate: 0.05 }), declarationId: `x-${i}` }),
+      ).filter((d) => codes(d).includes('MODEL_EXPLORE'))
       expect(picked.length).toBeGreaterThan(60)
       expect(picked.length).toBeLessThan(140)
       expect(picked.every((d) => d.lane === 'YELLOW' && d.source === 'MODEL')).toBe(true)
-      const sure = Array.from({ length: 500 }, (_, i) => run({ modelScore: 5, params: params({ explorationRate: 0.05 }), declarationId: `y-${i}` }))
+      const sure = Array.from({ length: 500 }, (_, i) =>
+        run({ modelScore: 5, params: params({ explorationRate: 0.05 }), declarationId: `y-${i}` }),
+      )
       expect(sure.some((d) => codes(d).includes('MODEL_EXPLORE'))).toBe(false)
     })
 
@@ -253,7 +364,11 @@ describe('decide', () => {
     })
 
     it('never demotes a hard-rule lane', () => {
-      const d = run({ rules: [rule([c('hsCode', 'prefix', '0808')], { lane: 'RED' })], modelScore: 90, window: windowWith(20, 20) })
+      const d = run({
+        rules: [rule([c('hsCode', 'prefix', '0808')], { lane: 'RED' })],
+        modelScore: 90,
+        window: windowWith(20, 20),
+      })
       expect(d).toMatchObject({ lane: 'RED', source: 'RULE' })
     })
 
@@ -268,7 +383,7 @@ describe('decide', () => {
       expect(codes(d)).not.toContain('CAPACITY')
     })
 
-    it('records each decision\'s score lane in the window', () => {
+    it("records each decision's score lane in the window", () => {
       const w = new LaneWindow(4)
       run({ modelScore: 90, window: w })
       run({ modelScore: 0, window: w })
@@ -297,12 +412,15 @@ describe('decide', () => {
 })
 
 describe('randomDraw', () => {
-  test.prop([fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.string()])('is a number in [0, 1), the same for the same (seed, id)', (seed, id) => {
-    const x = randomDraw(seed, id)
-    expect(x).toBeGreaterThanOrEqual(0)
-    expect(x).toBeLessThan(1)
-    expect(randomDraw(seed, id)).toBe(x)
-  })
+  test.prop([fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.string()])(
+    'is a number in [0, 1), the same for the same (seed, id)',
+    (seed, id) => {
+      const x = randomDraw(seed, id)
+      expect(x).toBeGreaterThanOrEqual(0)
+      expect(x).toBeLessThan(1)
+      expect(randomDraw(seed, id)).toBe(x)
+    },
+  )
 
   it('depends on both the seed and the id', () => {
     const id = '0196b7a0-0000-7000-8000-000000000001'
@@ -325,7 +443,7 @@ describe('LaneWindow', () => {
     expect(new LaneWindow(10).rate('RED')).toBe(0)
   })
 
-  it('gives each lane\'s share of the last `size` lanes, forgetting older ones', () => {
+  it("gives each lane's share of the last `size` lanes, forgetting older ones", () => {
     const w = new LaneWindow(4)
     for (const l of ['RED', 'RED', 'GREEN', 'YELLOW'] as const) w.push(l)
     expect(w.rate('RED')).toBe(0.5)
@@ -346,13 +464,15 @@ describe('LaneWindow', () => {
     expect(w.rate('BLUE')).toBe(0.5)
   })
 
-  test.prop([fc.integer({ min: 1, max: 50 }), fc.array(fc.constantFrom<Lane>('GREEN', 'BLUE', 'YELLOW', 'RED'), { maxLength: 200 })])(
-    'always agrees with counting the last `size` pushes', (size, lanes) => {
-      const w = new LaneWindow(size)
-      for (const l of lanes) w.push(l)
-      const last = lanes.slice(-size)
-      for (const l of ['GREEN', 'BLUE', 'YELLOW', 'RED'] as const) {
-        expect(w.rate(l)).toBeCloseTo(last.length === 0 ? 0 : last.filter((x) => x === l).length / last.length, 12)
-      }
-    })
+  test.prop([
+    fc.integer({ min: 1, max: 50 }),
+    fc.array(fc.constantFrom<Lane>('GREEN', 'BLUE', 'YELLOW', 'RED'), { maxLength: 200 }),
+  ])('always agrees with counting the last `size` pushes', (size, lanes) => {
+    const w = new LaneWindow(size)
+    for (const l of lanes) w.push(l)
+    const last = lanes.slice(-size)
+    for (const l of ['GREEN', 'BLUE', 'YELLOW', 'RED'] as const) {
+      expect(w.rate(l)).toBeCloseTo(last.length === 0 ? 0 : last.filter((x) => x === l).length / last.length, 12)
+    }
+  })
 })

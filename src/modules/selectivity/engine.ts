@@ -35,7 +35,11 @@ export interface ModelInput {
 }
 
 export type Source = 'RULE' | 'MODEL' | 'RANDOM' | 'MANUAL' | 'CREDIT' | 'NONE'
-export interface Reason { code: string; message: string; ruleId?: string }
+export interface Reason {
+  code: string
+  message: string
+  ruleId?: string
+}
 export interface Decision {
   score: number
   lane: Lane
@@ -54,7 +58,15 @@ export interface Facts {
 
 const SEVERITY: Record<Lane, number> = { GREEN: 0, BLUE: 1, YELLOW: 2, RED: 3 }
 const bySeverity = (a: Lane, b: Lane) => (SEVERITY[a] >= SEVERITY[b] ? a : b)
-const ITEM_FIELD_SET = new Set(['hsCode', 'originCountry', 'unit', 'quantity', 'unitValueCny', 'itemValueCny', 'description'])
+const ITEM_FIELD_SET = new Set([
+  'hsCode',
+  'originCountry',
+  'unit',
+  'quantity',
+  'unitValueCny',
+  'itemValueCny',
+  'description',
+])
 
 function test(c: Condition, v: string | number | undefined): boolean {
   if (v === undefined) return c.op === 'ne' || c.op === 'notIn' || c.op === 'notPrefix'
@@ -62,18 +74,30 @@ function test(c: Condition, v: string | number | undefined): boolean {
   const s = String(v)
   const n = typeof v === 'number' ? v : Number(v)
   switch (c.op) {
-    case 'eq': return s === String(c.value)
-    case 'ne': return s !== String(c.value)
-    case 'in': return list.some((x) => String(x) === s)
-    case 'notIn': return !list.some((x) => String(x) === s)
-    case 'prefix': return list.some((x) => s.startsWith(String(x)))
-    case 'notPrefix': return !list.some((x) => s.startsWith(String(x)))
-    case 'contains': return s.toLowerCase().includes(String(c.value).toLowerCase())
-    case 'lt': return n < Number(c.value)
-    case 'lte': return n <= Number(c.value)
-    case 'gt': return n > Number(c.value)
-    case 'gte': return n >= Number(c.value)
-    case 'between': return n >= Number(list[0]) && n <= Number(list[1])
+    case 'eq':
+      return s === String(c.value)
+    case 'ne':
+      return s !== String(c.value)
+    case 'in':
+      return list.some((x) => String(x) === s)
+    case 'notIn':
+      return !list.some((x) => String(x) === s)
+    case 'prefix':
+      return list.some((x) => s.startsWith(String(x)))
+    case 'notPrefix':
+      return !list.some((x) => s.startsWith(String(x)))
+    case 'contains':
+      return s.toLowerCase().includes(String(c.value).toLowerCase())
+    case 'lt':
+      return n < Number(c.value)
+    case 'lte':
+      return n <= Number(c.value)
+    case 'gt':
+      return n > Number(c.value)
+    case 'gte':
+      return n >= Number(c.value)
+    case 'between':
+      return n >= Number(list[0]) && n <= Number(list[1])
   }
 }
 
@@ -81,7 +105,8 @@ function test(c: Condition, v: string | number | undefined): boolean {
 export function ruleFires(rule: Pick<Rule, 'conditions'>, facts: Facts): boolean {
   const header = rule.conditions.filter((c) => !ITEM_FIELD_SET.has(c.field))
   const item = rule.conditions.filter((c) => ITEM_FIELD_SET.has(c.field))
-  if (!header.every((c) => test(c, c.field === 'traderCredit' ? facts.traderCredit : facts.header[c.field]))) return false
+  if (!header.every((c) => test(c, c.field === 'traderCredit' ? facts.traderCredit : facts.header[c.field])))
+    return false
   return item.length === 0 || facts.items.some((it) => item.every((c) => test(c, it[c.field])))
 }
 
@@ -98,8 +123,12 @@ export class LaneWindow {
   private readonly lanes: Lane[] = []
   private readonly counts: Record<Lane, number> = { GREEN: 0, BLUE: 0, YELLOW: 0, RED: 0 }
   constructor(private size: number) {}
-  resize(size: number) { this.size = size }
-  rate(lane: Lane): number { return this.lanes.length === 0 ? 0 : this.counts[lane] / this.lanes.length }
+  resize(size: number) {
+    this.size = size
+  }
+  rate(lane: Lane): number {
+    return this.lanes.length === 0 ? 0 : this.counts[lane] / this.lanes.length
+  }
   push(lane: Lane) {
     this.lanes.push(lane)
     this.counts[lane]++
@@ -136,12 +165,20 @@ export function decide(input: {
     const msg = rule.action.reason ?? rule.description ?? rule.name
     if (rule.action.lane) {
       ruleLane = ruleLane ? bySeverity(ruleLane, rule.action.lane) : rule.action.lane
-      reasons.push({ code: 'RULE_LANE', message: `${rule.name}: ${msg || 'lane ' + rule.action.lane}`, ruleId: rule.id })
+      reasons.push({
+        code: 'RULE_LANE',
+        message: `${rule.name}: ${msg || 'lane ' + rule.action.lane}`,
+        ruleId: rule.id,
+      })
     }
     if (rule.action.score) {
       score += rule.action.score
       scoredByRule = true
-      reasons.push({ code: 'RULE_SCORE', message: `${rule.name}: ${rule.action.score > 0 ? '+' : ''}${rule.action.score} ${msg}`.trim(), ruleId: rule.id })
+      reasons.push({
+        code: 'RULE_SCORE',
+        message: `${rule.name}: ${rule.action.score > 0 ? '+' : ''}${rule.action.score} ${msg}`.trim(),
+        ruleId: rule.id,
+      })
     }
   }
 
@@ -152,7 +189,10 @@ export function decide(input: {
   const rawScore = score
   score = clamp(score * credit.factor + credit.add)
   if (credit.factor !== 1 || credit.add !== 0) {
-    reasons.push({ code: 'CREDIT', message: `credit ${facts.traderCredit}: score ${clamp(rawScore)} × ${credit.factor} + ${credit.add} = ${score}` })
+    reasons.push({
+      code: 'CREDIT',
+      message: `credit ${facts.traderCredit}: score ${clamp(rawScore)} × ${credit.factor} + ${credit.add} = ${score}`,
+    })
   }
 
   let scoreLane: Lane = score >= params.thresholds.red ? 'RED' : score >= params.thresholds.yellow ? 'YELLOW' : 'GREEN'
@@ -173,7 +213,10 @@ export function decide(input: {
     for (const lane of ['RED', 'YELLOW'] as const) {
       if (scoreLane === lane && input.window.rate(lane) >= params.laneCaps[lane]) {
         const to: Lane = lane === 'RED' ? 'YELLOW' : aeo ? 'BLUE' : 'GREEN'
-        reasons.push({ code: 'CAPACITY', message: `${lane} lane at its cap (${params.laneCaps[lane]}): ${lane} → ${to}` })
+        reasons.push({
+          code: 'CAPACITY',
+          message: `${lane} lane at its cap (${params.laneCaps[lane]}): ${lane} → ${to}`,
+        })
         scoreLane = to
       }
     }
@@ -181,18 +224,40 @@ export function decide(input: {
   input.window.push(scoreLane)
 
   let lane = scoreLane
-  let source: Source = creditLane ? 'CREDIT' : scoreLane === 'GREEN' || scoreLane === 'BLUE' ? 'NONE' : scoredByRule ? 'RULE' : model ? 'MODEL' : 'CREDIT'
+  let source: Source = creditLane
+    ? 'CREDIT'
+    : scoreLane === 'GREEN' || scoreLane === 'BLUE'
+      ? 'NONE'
+      : scoredByRule
+        ? 'RULE'
+        : model
+          ? 'MODEL'
+          : 'CREDIT'
   // Interception: a declaration the model scores (after the credit effect) at or above the threshold is
   // held for physical inspection; caps never demote it.
   if (model && params.interceptScore !== undefined && score >= params.interceptScore) {
-    if (SEVERITY.RED > SEVERITY[lane] || source !== 'RULE') { lane = 'RED'; source = 'MODEL' }
-    reasons.push({ code: 'MODEL_INTERCEPT', message: `score ${score} ≥ ${params.interceptScore}: intercepted, held for inspection before release` })
+    if (SEVERITY.RED > SEVERITY[lane] || source !== 'RULE') {
+      lane = 'RED'
+      source = 'MODEL'
+    }
+    reasons.push({
+      code: 'MODEL_INTERCEPT',
+      message: `score ${score} ≥ ${params.interceptScore}: intercepted, held for inspection before release`,
+    })
   }
   const unsure = model && model.score >= 20 && model.score <= 80
-  if (unsure && lane !== 'RED' && lane !== 'YELLOW' && randomDraw(params.randomSeed + 1, input.declarationId) < (params.explorationRate ?? 0)) {
+  if (
+    unsure &&
+    lane !== 'RED' &&
+    lane !== 'YELLOW' &&
+    randomDraw(params.randomSeed + 1, input.declarationId) < (params.explorationRate ?? 0)
+  ) {
     lane = 'YELLOW'
     source = 'MODEL'
-    reasons.push({ code: 'MODEL_EXPLORE', message: `exploration: the model is unsure (score ${model.score}), documents checked to learn` })
+    reasons.push({
+      code: 'MODEL_EXPLORE',
+      message: `exploration: the model is unsure (score ${model.score}), documents checked to learn`,
+    })
   }
   if (random && SEVERITY[params.randomLane] >= SEVERITY[lane]) {
     lane = params.randomLane

@@ -13,8 +13,13 @@ describe('selectivity error codes', () => {
     author = await loginUser(t, 'officer')
     admin = await loginUser(t, 'admin')
   })
-  const inject = (method: 'GET' | 'POST' | 'PUT', url: string, headers: Headers, payload?: object) => t.app.inject({ method, url, headers, ...(payload ? { payload } : {}) })
-  const rule = (name: string, action: object = { lane: 'YELLOW', reason: 'check' }) => ({ name, conditions: [{ field: 'packages', op: 'gte', value: 100 }], action })
+  const inject = (method: 'GET' | 'POST' | 'PUT', url: string, headers: Headers, payload?: object) =>
+    t.app.inject({ method, url, headers, ...(payload ? { payload } : {}) })
+  const rule = (name: string, action: object = { lane: 'YELLOW', reason: 'check' }) => ({
+    name,
+    conditions: [{ field: 'packages', op: 'gte', value: 100 }],
+    action,
+  })
 
   it('RULE_BAD_LANE: a targeting rule may not lower a lane, 422 at /body/action/lane, nothing stored', async () => {
     for (const lane of ['GREEN', 'BLUE']) {
@@ -27,9 +32,16 @@ describe('selectivity error codes', () => {
   })
 
   it('RULE_EXISTS: a second rule with a taken name, 409 at /body/name, nothing stored', async () => {
-    expect((await inject('POST', '/api/v1/selectivity/rules', author.headers, rule('big-shipments'))).statusCode).toBe(201)
+    expect((await inject('POST', '/api/v1/selectivity/rules', author.headers, rule('big-shipments'))).statusCode).toBe(
+      201,
+    )
     const before = await countRows(t.db, 'selectivity_rules')
-    const res = await inject('POST', '/api/v1/selectivity/rules', author.headers, rule('big-shipments', { lane: 'RED' }))
+    const res = await inject(
+      'POST',
+      '/api/v1/selectivity/rules',
+      author.headers,
+      rule('big-shipments', { lane: 'RED' }),
+    )
     expect(res.statusCode).toBe(409)
     expect(res.json()).toMatchObject({ code: 'RULE_EXISTS', pointer: '/body/name' })
     expect(await countRows(t.db, 'selectivity_rules')).toBe(before)
@@ -37,7 +49,11 @@ describe('selectivity error codes', () => {
 
   it('RULE_NOT_FOUND: reading, activating or deactivating an unknown rule, 404 at /params/id', async () => {
     const id = randomUUID()
-    for (const [method, url] of [['GET', `/api/v1/selectivity/rules/${id}`], ['POST', `/api/v1/selectivity/rules/${id}/activate`], ['POST', `/api/v1/selectivity/rules/${id}/deactivate`]] as const) {
+    for (const [method, url] of [
+      ['GET', `/api/v1/selectivity/rules/${id}`],
+      ['POST', `/api/v1/selectivity/rules/${id}/activate`],
+      ['POST', `/api/v1/selectivity/rules/${id}/deactivate`],
+    ] as const) {
       const res = await inject(method, url, author.headers)
       expect(res.statusCode, url).toBe(404)
       expect(res.json()).toMatchObject({ code: 'RULE_NOT_FOUND', pointer: '/params/id' })

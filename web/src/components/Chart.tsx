@@ -32,11 +32,29 @@ export function Chart({ option, label, height = 220 }: { option: ChartOption; la
       ro.observe(el.current)
       setReady(true)
     })
-    return () => { disposed = true; ro?.disconnect(); chart.current?.dispose(); chart.current = null }
+    return () => {
+      disposed = true
+      ro?.disconnect()
+      chart.current?.dispose()
+      chart.current = null
+    }
   }, [])
   useEffect(() => {
     // No animation: a live screen redraws every two seconds, and should show figures, not transitions.
-    chart.current?.setOption({ aria: { enabled: true, label: { description: label } }, animation: false, ...option }, { notMerge: false, lazyUpdate: true })
+    chart.current?.setOption(
+      { aria: { enabled: true, label: { description: label } }, animation: false, ...option },
+      { notMerge: false, lazyUpdate: true },
+    )
   }, [option, label, ready])
-  return <div ref={el} className="chart" role="img" aria-label={label} aria-busy={!drawn} data-drawn={drawn ? 'true' : undefined} style={{ height }} />
+  return (
+    <div
+      ref={el}
+      className="chart"
+      role="img"
+      aria-label={label}
+      aria-busy={!drawn}
+      data-drawn={drawn ? 'true' : undefined}
+      style={{ height }}
+    />
+  )
 }

@@ -4,17 +4,28 @@ import { setLang, useT, type Key } from '../i18n.js'
 import { setCardKey, setSession, useSession } from '../session.js'
 
 const OFFICER_NAV: Array<[string, Key]> = [
-  ['/officer/dashboard', 'nav.dashboard'], ['/officer/queue', 'nav.queue'], ['/officer/rules', 'nav.rules'], ['/officer/models', 'nav.models'],
+  ['/officer/dashboard', 'nav.dashboard'],
+  ['/officer/queue', 'nav.queue'],
+  ['/officer/rules', 'nav.rules'],
+  ['/officer/models', 'nav.models'],
 ]
 const PORTAL_NAV: Array<[string, Key]> = [
-  ['/portal/declarations', 'nav.declarations'], ['/portal/new', 'nav.new'], ['/portal/receipts', 'nav.receipts'],
-  ['/portal/archives', 'nav.archives'], ['/portal/certificates', 'nav.certificates'],
+  ['/portal/declarations', 'nav.declarations'],
+  ['/portal/new', 'nav.new'],
+  ['/portal/receipts', 'nav.receipts'],
+  ['/portal/archives', 'nav.archives'],
+  ['/portal/certificates', 'nav.certificates'],
 ]
 
 export function LangSwitch() {
   const { t, lang } = useT()
   return (
-    <button type="button" className="lang" onClick={() => setLang(lang === 'zh' ? 'en' : 'zh')} aria-label={t('lang.label')} lang={lang === 'zh' ? 'en' : 'zh-CN'}>
+    <button
+      type="button"
+      className="lang"
+      onClick={() => setLang(lang === 'zh' ? 'en' : 'zh')}
+      aria-label={t('lang.label')}
+      lang={lang === 'zh' ? 'en' : 'zh-CN'}>
       {t('lang.switch')}
     </button>
   )
@@ -24,23 +35,44 @@ export function LangSwitch() {
 export function Layout({ children, wide, dark }: { children: ReactNode; wide?: boolean; dark?: boolean }) {
   const { t } = useT()
   const s = useSession()
-  const nav = s?.kind === 'user' ? OFFICER_NAV : s?.kind === 'card' ? PORTAL_NAV : [['/check', 'nav.verify'] as [string, Key]]
-  const logout = () => { setCardKey(null); setSession(null); navigate('/login') }
+  const nav =
+    s?.kind === 'user' ? OFFICER_NAV : s?.kind === 'card' ? PORTAL_NAV : [['/check', 'nav.verify'] as [string, Key]]
+  const logout = () => {
+    setCardKey(null)
+    setSession(null)
+    navigate('/login')
+  }
   return (
     <div className={`app${dark ? ' dark' : ''}`}>
-      <a className="skip" href="#main">{t('app.skip')}</a>
+      <a className="skip" href="#main">
+        {t('app.skip')}
+      </a>
       <header className="top">
-        <Link to="/" className="brand">{t('app.name')}</Link>
+        <Link to="/" className="brand">
+          {t('app.name')}
+        </Link>
         <nav aria-label="main">
-          <ul>{nav.map(([to, key]) => <li key={to}><Link to={to}>{t(key)}</Link></li>)}</ul>
+          <ul>
+            {nav.map(([to, key]) => (
+              <li key={to}>
+                <Link to={to}>{t(key)}</Link>
+              </li>
+            ))}
+          </ul>
         </nav>
         <div className="who">
           {s && <span className="user">{s.name}</span>}
           <LangSwitch />
-          {s && <button type="button" onClick={logout}>{t('nav.logout')}</button>}
+          {s && (
+            <button type="button" onClick={logout}>
+              {t('nav.logout')}
+            </button>
+          )}
         </div>
       </header>
-      <main id="main" tabIndex={-1} className={wide ? 'wide' : undefined}>{children}</main>
+      <main id="main" tabIndex={-1} className={wide ? 'wide' : undefined}>
+        {children}
+      </main>
     </div>
   )
 }

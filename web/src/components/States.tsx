@@ -9,7 +9,14 @@ export function useAsync<T>(load: () => Promise<T>, deps: unknown[]) {
   const run = useCallback(() => {
     const n = ++seq.current
     setState((s) => ({ ...s, loading: true }))
-    load().then((data) => { if (n === seq.current) setState({ data, loading: false }) }, (error: unknown) => { if (n === seq.current) setState({ error, loading: false }) })
+    load().then(
+      (data) => {
+        if (n === seq.current) setState({ data, loading: false })
+      },
+      (error: unknown) => {
+        if (n === seq.current) setState({ error, loading: false })
+      },
+    )
     // The caller's `deps` decide when to reload, not `load`'s identity (a new closure on every render).
   }, deps)
   useEffect(run, [run])
@@ -18,14 +25,22 @@ export function useAsync<T>(load: () => Promise<T>, deps: unknown[]) {
 
 export function Loading({ label }: { label?: string }) {
   const { t } = useT()
-  return <div className="state loading" role="status" aria-live="polite"><span className="spinner" aria-hidden="true" />{label ?? t('common.loading')}</div>
+  return (
+    <div className="state loading" role="status" aria-live="polite">
+      <span className="spinner" aria-hidden="true" />
+      {label ?? t('common.loading')}
+    </div>
+  )
 }
 
 /** The message of an API error with its field pointer, in the user's words where we have them. */
 export function errorText(e: unknown, t: ReturnType<typeof useT>['t']): string {
   if (e instanceof ApiError) {
     if (e.status === 0) return t('err.network')
-    const detail = e.body.errors.length > 1 ? e.body.errors.map((x) => `${x.pointer || x.code}: ${x.message}`).join('; ') : `${e.body.message}${e.body.pointer ? ` (${e.body.pointer})` : ''}`
+    const detail =
+      e.body.errors.length > 1
+        ? e.body.errors.map((x) => `${x.pointer || x.code}: ${x.message}`).join('; ')
+        : `${e.body.message}${e.body.pointer ? ` (${e.body.pointer})` : ''}`
     return `${e.body.code} — ${detail}`
   }
   return e instanceof Error ? e.message : String(e)
@@ -36,7 +51,11 @@ export function ErrorBox({ error, onRetry }: { error: unknown; onRetry?: () => v
   return (
     <div className="state error" role="alert">
       <strong>{t('common.error')}</strong> <span className="error-text">{errorText(error, t)}</span>
-      {onRetry && <button type="button" onClick={onRetry}>{t('common.retry')}</button>}
+      {onRetry && (
+        <button type="button" onClick={onRetry}>
+          {t('common.retry')}
+        </button>
+      )}
     </div>
   )
 }
@@ -47,7 +66,17 @@ export function Empty({ children }: { children?: ReactNode }) {
 }
 
 /** Loading / error / empty / content, in that order. */
-export function Async<T>({ state, empty, emptyText, children }: { state: { data?: T; error?: unknown; loading: boolean; reload: () => void }; empty?: (d: T) => boolean; emptyText?: string; children: (d: T) => ReactNode }) {
+export function Async<T>({
+  state,
+  empty,
+  emptyText,
+  children,
+}: {
+  state: { data?: T; error?: unknown; loading: boolean; reload: () => void }
+  empty?: (d: T) => boolean
+  emptyText?: string
+  children: (d: T) => ReactNode
+}) {
   if (state.error) return <ErrorBox error={state.error} onRetry={state.reload} />
   if (state.data === undefined) return <Loading />
   if (empty?.(state.data)) return <Empty>{emptyText}</Empty>

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import { ed25519, signPayload, canonicalJson as serverCanonical } from '../../../src/shared/signing.js'
 import { sm2 } from '../../../src/shared/sm2.js'
-import { KeyMismatchError, base64url, canonicalJson, importSigningKey, parseKeyFile, signDeclaration, signText } from './card.js'
+import {
+  KeyMismatchError,
+  base64url,
+  canonicalJson,
+  importSigningKey,
+  parseKeyFile,
+  signDeclaration,
+  signText,
+} from './card.js'
 
 // What `kouan card keygen` (--alg sm2) writes.
 const keyFile = (alg: 'Ed25519' | 'SM2' = 'Ed25519') => {
@@ -25,7 +33,13 @@ describe('port card key file in the browser (WebCrypto Ed25519)', () => {
     const k = keyFile()
     const p = parseKeyFile(k.text)
     if (!p.ok) throw new Error('key file')
-    const content = { clientRef: 'WEB-1', packages: 10, grossMassKg: '1250.5', items: [{ hsCode: '0808100000', description: '苹果 Äpfel', quantity: '1200' }], ieFlag: 'I' }
+    const content = {
+      clientRef: 'WEB-1',
+      packages: 10,
+      grossMassKg: '1250.5',
+      items: [{ hsCode: '0808100000', description: '苹果 Äpfel', quantity: '1200' }],
+      ieFlag: 'I',
+    }
     const body = await signDeclaration(await importSigningKey(p.key), 'C0001', content)
     expect(canonicalJson(content)).toBe(serverCanonical(content))
     expect(body.signature).toEqual({ cardNo: 'C0001', alg: 'Ed25519', value: signPayload(k.privateKey, content) })
@@ -33,8 +47,14 @@ describe('port card key file in the browser (WebCrypto Ed25519)', () => {
 
   it('refuses files that are not Ed25519 or SM2 key pairs, with a reason', () => {
     expect(parseKeyFile('not json')).toEqual({ ok: false, reason: 'NOT_JSON' })
-    expect(parseKeyFile('{"alg":"RSA","publicKey":"x","privateKey":"y"}')).toEqual({ ok: false, reason: 'UNSUPPORTED_ALG' })
-    expect(parseKeyFile('{"alg":"Ed25519","publicKey":"short","privateKey":"y"}')).toEqual({ ok: false, reason: 'BAD_KEY' })
+    expect(parseKeyFile('{"alg":"RSA","publicKey":"x","privateKey":"y"}')).toEqual({
+      ok: false,
+      reason: 'UNSUPPORTED_ALG',
+    })
+    expect(parseKeyFile('{"alg":"Ed25519","publicKey":"short","privateKey":"y"}')).toEqual({
+      ok: false,
+      reason: 'BAD_KEY',
+    })
     // An Ed25519 key pair labelled SM2 (and the reverse) has the wrong lengths.
     const e = ed25519.generate()
     const s = sm2.generate()
@@ -42,7 +62,7 @@ describe('port card key file in the browser (WebCrypto Ed25519)', () => {
     expect(parseKeyFile(JSON.stringify({ alg: 'Ed25519', ...s }))).toEqual({ ok: false, reason: 'BAD_KEY' })
   })
 
-  it('reads an SM2 key file and signs a challenge in JS that the server\'s sm2.verify accepts', async () => {
+  it("reads an SM2 key file and signs a challenge in JS that the server's sm2.verify accepts", async () => {
     const k = keyFile('SM2')
     const parsed = parseKeyFile(k.text)
     if (!parsed.ok) throw new Error(parsed.reason)
@@ -56,16 +76,24 @@ describe('port card key file in the browser (WebCrypto Ed25519)', () => {
     expect(sm2.verify(sm2.generate().publicKey, Buffer.from(challenge, 'utf8'), sig)).toBe(false)
   })
 
-  it('signs a declaration with an SM2 key as `kouan card sign` does: alg SM2, verifying over the server\'s canonical JSON', async () => {
+  it("signs a declaration with an SM2 key as `kouan card sign` does: alg SM2, verifying over the server's canonical JSON", async () => {
     const k = keyFile('SM2')
     const p = parseKeyFile(k.text)
     if (!p.ok) throw new Error('key file')
-    const content = { clientRef: 'WEB-SM2', packages: 3, grossMassKg: '12.5', items: [{ hsCode: '0808100000', description: '苹果 🍎', quantity: '10' }], ieFlag: 'I' }
+    const content = {
+      clientRef: 'WEB-SM2',
+      packages: 3,
+      grossMassKg: '12.5',
+      items: [{ hsCode: '0808100000', description: '苹果 🍎', quantity: '10' }],
+      ieFlag: 'I',
+    }
     const body = await signDeclaration(await importSigningKey(p.key), 'EP0001', content)
     expect(body.signature).toMatchObject({ cardNo: 'EP0001', alg: 'SM2' })
     expect(sm2.verify(k.publicKey, Buffer.from(serverCanonical(content), 'utf8'), body.signature.value)).toBe(true)
     // SM2 signatures take a fresh k each time, so they differ from the CLI's; both verify.
-    expect(sm2.verify(k.publicKey, Buffer.from(serverCanonical(content), 'utf8'), signPayload(k.privateKey, content, sm2))).toBe(true)
+    expect(
+      sm2.verify(k.publicKey, Buffer.from(serverCanonical(content), 'utf8'), signPayload(k.privateKey, content, sm2)),
+    ).toBe(true)
   })
 
   it('refuses an SM2 key file whose private key does not give its public key', async () => {

@@ -9,7 +9,11 @@ import canonicalize from 'canonicalize'
  * memory only: it signs here and is never stored or sent.
  */
 export type CardAlg = 'Ed25519' | 'SM2'
-export interface KeyFile { alg: CardAlg; publicKey: string; privateKey: string }
+export interface KeyFile {
+  alg: CardAlg
+  publicKey: string
+  privateKey: string
+}
 
 const KEY_CHARS: Record<CardAlg, { publicKey: RegExp; privateKey: RegExp }> = {
   Ed25519: { publicKey: /^[A-Za-z0-9_-]{43}$/, privateKey: /^[A-Za-z0-9_-]{43}$/ },
@@ -17,14 +21,25 @@ const KEY_CHARS: Record<CardAlg, { publicKey: RegExp; privateKey: RegExp }> = {
 }
 
 /** Checks a key file's text; returns the key pair or a reason code (see i18n `card.*`). */
-export function parseKeyFile(text: string): { ok: true; key: KeyFile } | { ok: false; reason: 'NOT_JSON' | 'UNSUPPORTED_ALG' | 'BAD_KEY' } {
+export function parseKeyFile(
+  text: string,
+): { ok: true; key: KeyFile } | { ok: false; reason: 'NOT_JSON' | 'UNSUPPORTED_ALG' | 'BAD_KEY' } {
   let v: unknown
-  try { v = JSON.parse(text) } catch { return { ok: false, reason: 'NOT_JSON' } }
+  try {
+    v = JSON.parse(text)
+  } catch {
+    return { ok: false, reason: 'NOT_JSON' }
+  }
   if (typeof v !== 'object' || v === null) return { ok: false, reason: 'NOT_JSON' }
   const o = v as Record<string, unknown>
   if (o.alg !== 'Ed25519' && o.alg !== 'SM2') return { ok: false, reason: 'UNSUPPORTED_ALG' }
   const chars = KEY_CHARS[o.alg]
-  if (typeof o.publicKey !== 'string' || typeof o.privateKey !== 'string' || !chars.publicKey.test(o.publicKey) || !chars.privateKey.test(o.privateKey)) {
+  if (
+    typeof o.publicKey !== 'string' ||
+    typeof o.privateKey !== 'string' ||
+    !chars.publicKey.test(o.publicKey) ||
+    !chars.privateKey.test(o.privateKey)
+  ) {
     return { ok: false, reason: 'BAD_KEY' }
   }
   return { ok: true, key: { alg: o.alg, publicKey: o.publicKey, privateKey: o.privateKey } }
@@ -57,13 +72,31 @@ export async function importSigningKey(key: KeyFile, subtle: SubtleCrypto = cryp
   if (key.alg === 'SM2') {
     const { sm2, sm2PublicKeyOf } = await import('../../../src/shared/sm2.js')
     let pair = false
-    try { pair = sm2PublicKeyOf(key.privateKey) === key.publicKey } catch { /* not a private key */ }
+    try {
+      pair = sm2PublicKeyOf(key.privateKey) === key.publicKey
+    } catch {
+      /* not a private key */
+    }
     if (!pair) throw new KeyMismatchError('the SM2 private key does not belong to the public key')
     const privateKey = key.privateKey
-    return { alg: 'SM2', nonExtractable: false, sign: async (text) => sm2.sign(privateKey, new TextEncoder().encode(text)) }
+    return {
+      alg: 'SM2',
+      nonExtractable: false,
+      sign: async (text) => sm2.sign(privateKey, new TextEncoder().encode(text)),
+    }
   }
-  const k = await subtle.importKey('jwk', { kty: 'OKP', crv: 'Ed25519', d: key.privateKey, x: key.publicKey }, { name: 'Ed25519' }, false, ['sign'])
-  return { alg: 'Ed25519', nonExtractable: !k.extractable, sign: async (text) => base64url(await subtle.sign({ name: 'Ed25519' }, k, new TextEncoder().encode(text))) }
+  const k = await subtle.importKey(
+    'jwk',
+    { kty: 'OKP', crv: 'Ed25519', d: key.privateKey, x: key.publicKey },
+    { name: 'Ed25519' },
+    false,
+    ['sign'],
+  )
+  return {
+    alg: 'Ed25519',
+    nonExtractable: !k.extractable,
+    sign: async (text) => base64url(await subtle.sign({ name: 'Ed25519' }, k, new TextEncoder().encode(text))),
+  }
 }
 
 /** The card's signature of the UTF-8 bytes of `text`, base64url (what the server verifies). */

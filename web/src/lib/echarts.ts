@@ -4,6 +4,16 @@ import { AriaComponent, GridComponent, LegendComponent, TitleComponent, TooltipC
 import { CanvasRenderer } from 'echarts/renderers'
 
 // Only what the dashboard draws: keeps the chunk small.
-echarts.use([BarChart, LineChart, PieChart, GridComponent, LegendComponent, TooltipComponent, TitleComponent, AriaComponent, CanvasRenderer])
+echarts.use([
+  BarChart,
+  LineChart,
+  PieChart,
+  GridComponent,
+  LegendComponent,
+  TooltipComponent,
+  TitleComponent,
+  AriaComponent,
+  CanvasRenderer,
+])
 
 export { echarts }

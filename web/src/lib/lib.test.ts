@@ -26,7 +26,10 @@ describe('SseParser', () => {
     const p = new SseParser()
     expect(p.push('retry: 2000\n\n: keep-alive\nevent: snap')).toEqual([])
     expect(p.push('shot\ndata: {"a":1}\n')).toEqual([])
-    expect(p.push('\ndata: x\r\ndata: y\r\n\r\n')).toEqual([{ event: 'snapshot', data: '{"a":1}' }, { event: 'message', data: 'x\ny' }])
+    expect(p.push('\ndata: x\r\ndata: y\r\n\r\n')).toEqual([
+      { event: 'snapshot', data: '{"a":1}' },
+      { event: 'message', data: 'x\ny' },
+    ])
     expect(p.retryMs).toBe(2000)
   })
 })
@@ -34,20 +37,42 @@ describe('SseParser', () => {
 describe('reasons in words', () => {
   it('explains model feature contributions in Chinese and English', () => {
     const r = { code: 'MODEL_FEATURE', message: 'hs6×origin.rate = 0.412 (+0.82 log-odds)' }
-    expect(explainReason(r, 'en')).toEqual({ kind: 'Model evidence', text: 'Past non-compliance rate of this HS subheading + origin country: 41.2%', weight: 0.82 })
-    expect(explainReason(r, 'zh')).toEqual({ kind: '模型依据', text: '该HS 子目+原产国的历史违规率：41.2%', weight: 0.82 })
+    expect(explainReason(r, 'en')).toEqual({
+      kind: 'Model evidence',
+      text: 'Past non-compliance rate of this HS subheading + origin country: 41.2%',
+      weight: 0.82,
+    })
+    expect(explainReason(r, 'zh')).toEqual({
+      kind: '模型依据',
+      text: '该HS 子目+原产国的历史违规率：41.2%',
+      weight: 0.82,
+    })
   })
   it('covers novelty, value anomalies and missing values', () => {
     expect(featureWords('hs6×importer.isNew', 1, 'en')).toBe('First time this importer declares this HS subheading')
-    expect(featureWords('hs6×origin.valuePerKgZ', -2.345, 'en')).toBe('Value per kg is -2.3 standard deviations from usual for this HS subheading + origin country')
-    expect(explainReason({ code: 'MODEL_FEATURE', message: 'seller.crit = n/a (+0.1 log-odds)' }, 'en').text).toBe('seller.crit: no history yet')
+    expect(featureWords('hs6×origin.valuePerKgZ', -2.345, 'en')).toBe(
+      'Value per kg is -2.3 standard deviations from usual for this HS subheading + origin country',
+    )
+    expect(explainReason({ code: 'MODEL_FEATURE', message: 'seller.crit = n/a (+0.1 log-odds)' }, 'en').text).toBe(
+      'seller.crit: no history yet',
+    )
     expect(keyWords('importer×seller', 'zh')).toBe('该收发货人+境外发货人')
   })
   it('states the model probability, the random draw, and keeps rule and unknown messages as written', () => {
-    expect(explainReason({ code: 'MODEL', message: 'risk model v3: fraud probability 87.5%' }, 'en').text).toBe('Risk model v3 puts the chance of non-compliance at 87.5%')
-    expect(explainReason({ code: 'RANDOM', message: 'random control selection (rate 0.02)' }, 'zh').kind).toBe('随机布控')
-    expect(explainReason({ code: 'RULE_LANE', message: 'phones-red: phones', ruleId: 'x' }, 'en')).toEqual({ kind: 'Targeting rule hit', text: 'phones-red: phones' })
-    expect(explainReason({ code: 'SOMETHING_NEW', message: 'as stored' }, 'zh')).toEqual({ kind: 'SOMETHING_NEW', text: 'as stored' })
+    expect(explainReason({ code: 'MODEL', message: 'risk model v3: fraud probability 87.5%' }, 'en').text).toBe(
+      'Risk model v3 puts the chance of non-compliance at 87.5%',
+    )
+    expect(explainReason({ code: 'RANDOM', message: 'random control selection (rate 0.02)' }, 'zh').kind).toBe(
+      '随机布控',
+    )
+    expect(explainReason({ code: 'RULE_LANE', message: 'phones-red: phones', ruleId: 'x' }, 'en')).toEqual({
+      kind: 'Targeting rule hit',
+      text: 'phones-red: phones',
+    })
+    expect(explainReason({ code: 'SOMETHING_NEW', message: 'as stored' }, 'zh')).toEqual({
+      kind: 'SOMETHING_NEW',
+      text: 'as stored',
+    })
   })
 })
 

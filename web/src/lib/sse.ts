@@ -1,5 +1,8 @@
 /** One server-sent event (https://html.spec.whatwg.org/multipage/server-sent-events.html). */
-export interface SseEvent { event: string; data: string }
+export interface SseEvent {
+  event: string
+  data: string
+}
 
 /**
  * Incremental text/event-stream parser: feed it chunks as they arrive (they may split lines or events
