@@ -4,7 +4,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 
 import swagger from '@fastify/swagger'
 import { Ajv } from 'ajv'
 import addFormatsModule from 'ajv-formats'
-import type { Config } from './config.js'
+import { prettyLogs, type Config } from './config.js'
 import type { AppContext, AppDeps, AppEvents } from './context.js'
 import { createMetrics } from './shared/metrics.js'
 import { EventBus, OutboxDispatcher } from './shared/events.js'
@@ -133,10 +133,18 @@ function subscribe(bus: EventBus<AppEvents>, ctx: AppContext) {
   bus.afterCommit('DeclarationCleared', ARCHIVES_SUBSCRIBER, onDeclarationsCleared(ctx), { batch: sweepBatch(ctx.db) })
 }
 
+/** Readable log lines on a terminal: local time, no pid or host, colours when the terminal has them (JSON stays for machines). */
+const PRETTY = { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true }
+
 /** The one way to build a Kouan Fastify instance: server, CLI and tests all call it. */
 export async function buildApp(config: Readonly<Config>, deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    logger:
+      config.logLevel === 'silent'
+        ? false
+        : prettyLogs(config)
+          ? { level: config.logLevel, stream: (await import('pino-pretty')).default(PRETTY) }
+          : { level: config.logLevel },
     bodyLimit: config.bodyLimit,
     // One line per request drowns the log at clearance rates; errors are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),

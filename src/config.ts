@@ -10,6 +10,8 @@ export const ConfigSchema = Type.Object({
   /** postgres://… switches from embedded PGlite to a PostgreSQL server. */
   databaseUrl: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
+  /** Log lines: JSON for machines, or readable for a person; `auto` is readable when standard output is a terminal. */
+  logFormat: Type.Enum(['auto', 'json', 'pretty'], { default: 'auto' }),
   /** Max request body in bytes (batches of declarations are the largest bodies). */
   bodyLimit: Type.Integer({ minimum: 1024, default: 8 * 1024 * 1024 }),
   /** Session token lifetime in seconds. */
@@ -57,6 +59,7 @@ const ENV: Record<keyof Config, string> = {
   dataDir: 'KOUAN_DATA_DIR',
   databaseUrl: 'DATABASE_URL',
   logLevel: 'KOUAN_LOG_LEVEL',
+  logFormat: 'KOUAN_LOG_FORMAT',
   bodyLimit: 'KOUAN_BODY_LIMIT',
   sessionTtl: 'KOUAN_SESSION_TTL',
   simulate: 'KOUAN_SIMULATE',
@@ -107,3 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
 /** The base of public links (certificate and printout QR codes): `publicUrl`, else this server's own address. */
 export const publicUrlOf = (c: Pick<Config, 'publicUrl' | 'host' | 'port'>) =>
   c.publicUrl ?? `http://${c.host}:${c.port}`
+
+/** Whether log lines are for a person: `pretty`, or `auto` on a terminal. */
+export const prettyLogs = (c: Pick<Config, 'logFormat'>, isTerminal = Boolean(process.stdout.isTTY)) =>
+  c.logFormat === 'pretty' || (c.logFormat === 'auto' && isTerminal)
