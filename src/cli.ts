@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { join } from 'node:path'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { Command, InvalidArgumentError } from 'commander'
 import { loadConfig, ConfigError, type Config } from './config.js'
@@ -113,7 +114,7 @@ program
       [
         '',
         `  Kouan is running on ${cfg.databaseUrl ? 'PostgreSQL' : `embedded PGlite (${cfg.dataDir})`}`,
-        `  Console        ${r.url}/   (officers: demo accounts below; enterprises: port-card key file)`,
+        `  Console        ${r.url}/   (officers: demo accounts below; enterprises: the demo card's key file, printed when ready)`,
         `  API            ${r.url}/api/v1   (health: ${r.url}/api/v1/health)`,
         `  OpenAPI        ${r.url}/api/openapi.json`,
         `  Metrics        ${cfg.metricsToken ? `${r.url}/metrics (bearer token: KOUAN_METRICS_TOKEN)` : 'not served (set KOUAN_METRICS_TOKEN to scrape /metrics)'}`,
@@ -134,6 +135,17 @@ program
         rate: cfg.simulateRate,
         signal: ctl.signal,
         log: (m) => r.app.log.info(m),
+        // The demo enterprise's card, for a person to log in to the enterprise portal with.
+        demoCardFile: join(cfg.dataDir, 'demo-card.json'),
+        onDemoCard: (c) =>
+          console.log(
+            [
+              '',
+              `  Demo card      ${c.cardNo} of ${c.enterprise} (${c.customsCode})${c.renewed ? ', issued again for this new database' : ''}`,
+              `                 log in at ${r.url}/ as an enterprise: card number ${c.cardNo}, key file ${c.file}`,
+              '',
+            ].join('\n'),
+          ),
       }).catch((e: unknown) => r.app.log.error({ err: e }, 'simulator stopped'))
       if (cfg.simulateCebRate > 0) {
         const { runCebSimulation } = await import('./simulator/ceb.js')

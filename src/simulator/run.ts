@@ -24,12 +24,20 @@ import {
   type Truth,
 } from './generate.js'
 import { generateWorld, hash32, pick, restrictWorld, type Rng, type SimEnterprise, type World } from './world.js'
+import { readDemoCard, writeDemoCard, type DemoCard } from './demo-card.js'
 
 /** Password login of an officer or admin. */
 export type { Credentials } from './http.js'
 
 /** Options of {@link runSimulation}. */
 export interface SimulationOptions {
+  /**
+   * Key file of the demo enterprise's port card (`kouan start`: `./data/demo-card.json`): created when missing (mode
+   * 600), its key never replaced; the demo enterprise's declarations are signed with it.
+   */
+  demoCardFile?: string
+  /** Called once the demo card can log in: what `kouan start` prints for a person. */
+  onDemoCard?: (c: { file: string; cardNo: string; enterprise: string; customsCode: string; renewed: boolean }) => void
   /** Server base URL, e.g. `http://127.0.0.1:3000`. */
   baseUrl: string
   /** Officer who registers enterprises, issues cards, authors rules and works inspections. */
@@ -284,25 +292,61 @@ export async function runSimulation(opts: SimulationOptions): Promise<SimStats> 
     const ref = opts.reference ?? loadReference()
     const world = generateWorld(ref, { seed, enterprises: opts.enterprises ?? 40 })
     const operators: Operator[] = []
+    // The demo enterprise (a regular trader) declares with the card of the key file a person logs in with.
+    const demoSim = opts.demoCardFile
+      ? (world.enterprises.find((e) => e.creditLevel === 'REGULAR') ?? world.enterprises[0])
+      : undefined
+    const demo = opts.demoCardFile && demoSim ? readDemoCard(opts.demoCardFile) : undefined
     await mapLimit(world.enterprises, 8, async (sim) => {
       if (stop.aborted) return
       const ent = await registerEnterprise(sim)
       if (!ent || stop.aborted) return
-      const keys = ed25519.generate()
-      const nameRng = seededRandom(hash32(`operator:${seed}:${sim.index}`))
-      const card = await officer.call<{ id: string; cardNo: string }>('POST', '/api/v1/cards', {
-        enterpriseId: ent.id,
-        operatorName: `${pick(nameRng, SURNAMES)} ${pick(nameRng, GIVEN)}`,
-        publicKey: keys.publicKey,
-      })
-      if (card.status !== 201 || !card.body) return fail('card issue', card)
-      const session = new Session(http, cardLogin(card.body.cardNo, keys.privateKey))
-      const login = await session.ensure()
-      if (!session.token) return fail('card login', login)
+      const isDemo = demo !== undefined && sim === demoSim
+      const keys = isDemo ? demo.card : ed25519.generate()
+      // A demo card from an earlier start is reused when this database knows it; else a card is issued for its key.
+      let cardNo = isDemo ? demo.card.cardNo : undefined
+      let session = cardNo ? new Session(http, cardLogin(cardNo, keys.privateKey)) : undefined
+      if (session) {
+        await session.ensure()
+        if (!session.token) session = undefined
+      }
+      if (!session) {
+        const nameRng = seededRandom(hash32(`operator:${seed}:${sim.index}`))
+        const card = await officer.call<{ id: string; cardNo: string }>('POST', '/api/v1/cards', {
+          enterpriseId: ent.id,
+          operatorName: isDemo ? 'Demo operator' : `${pick(nameRng, SURNAMES)} ${pick(nameRng, GIVEN)}`,
+          publicKey: keys.publicKey,
+        })
+        if (card.status !== 201 || !card.body) return fail('card issue', card)
+        cardNo = card.body.cardNo
+        session = new Session(http, cardLogin(cardNo, keys.privateKey))
+        const login = await session.ensure()
+        if (!session.token) return fail('card login', login)
+      }
+      if (isDemo) {
+        const card: DemoCard = {
+          ...demo.card,
+          cardNo: cardNo!,
+          enterprise: { name: ent.name, customsCode: ent.customsCode },
+        }
+        if (card.cardNo !== demo.card.cardNo || !demo.existed) writeDemoCard(opts.demoCardFile!, card, demo.existed)
+        opts.onDemoCard?.({
+          file: opts.demoCardFile!,
+          cardNo: cardNo!,
+          enterprise: ent.name,
+          customsCode: ent.customsCode,
+          renewed: demo.existed && card.cardNo !== demo.card.cardNo,
+        })
+      }
       operators.push({
-        sim: { ...sim, customsCode: ent.customsCode },
+        // The demo enterprise trades as much as the busiest, so its portal has content within the first minute.
+        sim: {
+          ...sim,
+          customsCode: ent.customsCode,
+          ...(isDemo ? { activity: Math.max(...world.enterprises.map((e) => e.activity)) } : {}),
+        },
         enterpriseId: ent.id,
-        cardNo: card.body.cardNo,
+        cardNo: cardNo!,
         sign: cardSigner(keys.privateKey, keys.publicKey),
         session,
       })

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -25,6 +25,7 @@ import {
 } from './generate.js'
 import { DATASET_COLUMNS, csvField, exportDataset } from './dataset.js'
 import { cardSigner, runSimulation, simulationRules } from './run.js'
+import { readDemoCard, type DemoCard } from './demo-card.js'
 import { ed25519, signPayload } from '../shared/signing.js'
 
 const ref = loadReference()
@@ -297,6 +298,71 @@ describe('simulation against a live server', () => {
     )
     expect((await verifyAudit(t.db)).problems).toEqual([])
     expect(logs.at(-1)).toMatch(/^simulator: done/)
+  })
+
+  it('declares for the demo enterprise with the card of a key file it writes once and reuses, renewing only the card number', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kouan-demo-card-'))
+    const file = join(dir, 'demo-card.json')
+    const seen: Array<{ cardNo: string; renewed: boolean }> = []
+    const run = () =>
+      runSimulation({
+        baseUrl,
+        officer,
+        rate: 50,
+        durationSec: 2,
+        enterprises: 8,
+        seed: 5,
+        log: () => {},
+        reference: ref,
+        installRules: false,
+        demoCardFile: file,
+        onDemoCard: (c) => seen.push(c),
+      })
+    try {
+      await run()
+      const first = JSON.parse(readFileSync(file, 'utf8')) as DemoCard
+      expect(statSync(file).mode & 0o777).toBe(0o600)
+      expect(first).toMatchObject({
+        alg: 'Ed25519',
+        cardNo: expect.any(String),
+        enterprise: { name: expect.any(String), customsCode: expect.any(String) },
+      })
+      expect(seen).toEqual([expect.objectContaining({ cardNo: first.cardNo, renewed: false })])
+      // What a person does with the file: log in with the card (challenge signed with the file's key).
+      const ch = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/challenge',
+        payload: { cardNo: first.cardNo },
+      })
+      const login = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/card-login',
+        payload: {
+          challengeId: ch.json().challengeId,
+          signature: ed25519.sign(first.privateKey, Buffer.from(ch.json().challenge)),
+        },
+      })
+      expect(login.statusCode).toBe(200)
+      const filed = `select count(*)::int as n from declarations d join port_cards c on c.id = d.card_id where c.card_no = $1`
+      expect((await t.db.query<{ n: number }>(filed, [first.cardNo!]))[0]!.n).toBeGreaterThan(0)
+      // Started again: the same card, the file untouched.
+      const text = readFileSync(file, 'utf8')
+      await run()
+      expect(readFileSync(file, 'utf8')).toBe(text)
+      expect(seen.at(-1)).toEqual(expect.objectContaining({ cardNo: first.cardNo, renewed: false }))
+      // A card this database does not know (as after a new database): a new card for the same key, and it says so.
+      writeFileSync(file, JSON.stringify({ ...first, cardNo: 'NOSUCHCARD0000' }))
+      await run()
+      const renewed = JSON.parse(readFileSync(file, 'utf8')) as DemoCard
+      expect(renewed).toMatchObject({ publicKey: first.publicKey, privateKey: first.privateKey })
+      expect(renewed.cardNo).not.toBe(first.cardNo)
+      expect(seen.at(-1)).toEqual(expect.objectContaining({ cardNo: renewed.cardNo, renewed: true }))
+      // A file that is not a key file is never replaced: the simulator refuses it.
+      writeFileSync(file, '{"alg":"Ed25519","publicKey":"x","privateKey":"y"}')
+      expect(() => readDemoCard(file)).toThrow(/not a demo card key file/)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('re-runs with the same seed (enterprises and rules exist) in batches, and stops on abort', async () => {
