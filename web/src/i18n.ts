@@ -58,6 +58,11 @@ const STRINGS = {
   'card.BAD_KEY': ['密钥文件内容不完整或公私钥不匹配', 'The key file is incomplete or its keys do not belong together'],
   'card.noCrypto': ['此浏览器不支持 Ed25519 签名', 'This browser cannot sign with Ed25519'],
   'card.needKey': ['请选择卡密钥文件以签名', 'Select your card key file to sign'],
+  'card.needCardNo': ['请输入卡号（密钥文件中未写明卡号）', 'Enter the card number (the key file does not name it)'],
+  'login.cardNoHint': [
+    '密钥文件写明卡号时可不填（如演示卡）',
+    'May stay empty when the key file names it (as the demo card does)',
+  ],
   'card.loaded': ['已载入卡密钥（仅在本页内存中）', "Card key loaded (in this page's memory only)"],
   'dash.title': ['综合监控指挥大屏', 'Integrated monitoring command view'],
   'dash.live': ['实时', 'Live'],

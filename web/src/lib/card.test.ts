@@ -45,6 +45,24 @@ describe('port card key file in the browser (WebCrypto Ed25519)', () => {
     expect(body.signature).toEqual({ cardNo: 'C0001', alg: 'Ed25519', value: signPayload(k.privateKey, content) })
   })
 
+  it('reads the card number a key file names (the demo card kouan start writes), and ignores a malformed one', () => {
+    const k = keyFile()
+    const named = JSON.stringify({ ...JSON.parse(k.text), cardNo: 'EP4403994EMGFAMYRE', enterprise: { name: 'Demo' } })
+    expect(parseKeyFile(named)).toEqual({
+      ok: true,
+      key: { alg: 'Ed25519', publicKey: k.publicKey, privateKey: k.privateKey, cardNo: 'EP4403994EMGFAMYRE' },
+    })
+    expect(parseKeyFile(k.text)).toEqual({
+      ok: true,
+      key: { alg: 'Ed25519', publicKey: k.publicKey, privateKey: k.privateKey },
+    })
+    const odd = JSON.stringify({ ...JSON.parse(k.text), cardNo: 'not a card <script>' })
+    expect(parseKeyFile(odd)).toEqual({
+      ok: true,
+      key: { alg: 'Ed25519', publicKey: k.publicKey, privateKey: k.privateKey },
+    })
+  })
+
   it('refuses files that are not Ed25519 or SM2 key pairs, with a reason', () => {
     expect(parseKeyFile('not json')).toEqual({ ok: false, reason: 'NOT_JSON' })
     expect(parseKeyFile('{"alg":"RSA","publicKey":"x","privateKey":"y"}')).toEqual({

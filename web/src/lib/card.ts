@@ -13,6 +13,8 @@ export interface KeyFile {
   alg: CardAlg
   publicKey: string
   privateKey: string
+  /** The card number, when the file names it (the demo card `kouan start` writes does). */
+  cardNo?: string
 }
 
 const KEY_CHARS: Record<CardAlg, { publicKey: RegExp; privateKey: RegExp }> = {
@@ -42,7 +44,8 @@ export function parseKeyFile(
   ) {
     return { ok: false, reason: 'BAD_KEY' }
   }
-  return { ok: true, key: { alg: o.alg, publicKey: o.publicKey, privateKey: o.privateKey } }
+  const cardNo = typeof o.cardNo === 'string' && /^[0-9A-Z]{1,32}$/.test(o.cardNo) ? { cardNo: o.cardNo } : {}
+  return { ok: true, key: { alg: o.alg, publicKey: o.publicKey, privateKey: o.privateKey, ...cardNo } }
 }
 
 /** A loaded card key: signs the UTF-8 bytes of a text, base64url (what the server verifies with the card's alg). */

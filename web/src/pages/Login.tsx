@@ -32,12 +32,19 @@ async function finish({ token, expiresAt }: { token: string; expiresAt: string }
   return s
 }
 
-/** Loads a key file into a signer (Ed25519: non-extractable WebCrypto key; SM2: in JS), or throws a translated message. */
-export async function loadKeyFile(file: File, t: ReturnType<typeof useT>['t']): Promise<CardSigner> {
+/**
+ * Loads a key file into a signer (Ed25519: non-extractable WebCrypto key; SM2: in JS) with the card number the file
+ * names, if any; or throws a translated message.
+ */
+export async function loadKeyFile(
+  file: File,
+  t: ReturnType<typeof useT>['t'],
+): Promise<CardSigner & { cardNo?: string }> {
   const parsed = parseKeyFile(await file.text())
   if (!parsed.ok) throw new Error(t(`card.${parsed.reason}`))
   try {
-    return await importSigningKey(parsed.key)
+    const signer = await importSigningKey(parsed.key)
+    return parsed.key.cardNo ? Object.assign(signer, { cardNo: parsed.key.cardNo }) : signer
   } catch (e) {
     throw new Error(t(e instanceof KeyMismatchError ? 'card.BAD_KEY' : 'card.noCrypto'))
   }
@@ -88,11 +95,14 @@ export function Login() {
   const card = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault()
     const f = new FormData(e.currentTarget)
-    const cardNo = String(f.get('cardNo')).trim()
+    const typed = String(f.get('cardNo')).trim()
     const file = f.get('keyFile') as File | null
     void run(async () => {
       if (!file || file.size === 0) throw new Error(t('card.needKey'))
       const key = await loadKeyFile(file, t)
+      // An empty field takes the number the key file names (the demo card's file does).
+      const cardNo = typed || key.cardNo
+      if (!cardNo) throw new Error(t('card.needCardNo'))
       const ch = await api<{ challengeId: string; challenge: string }>('POST', '/api/v1/auth/challenge', { cardNo })
       const signature = await signText(key, ch.challenge)
       await finish(
@@ -144,13 +154,16 @@ export function Login() {
               {t('login.cardNo')}
               <input
                 name="cardNo"
-                required
+                aria-describedby="card-no-hint"
                 defaultValue={localStorage.getItem('kouan.cardNo') ?? ''}
                 autoComplete="off"
                 spellCheck={false}
                 autoFocus
               />
             </label>
+            <p className="hint" id="card-no-hint">
+              {t('login.cardNoHint')}
+            </p>
             <label>
               {t('login.keyFile')}
               <input name="keyFile" type="file" accept=".json,application/json" required />
