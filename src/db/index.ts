@@ -6,16 +6,7 @@ import postgres from 'postgres'
 import type { Db, Param, Queryable, Tx } from './types.js'
 import { flushAudit } from '../shared/audit.js'
 import type { ErrorFields, Reply, Request, ThreadData } from './pglite-thread.js'
-import {
-  createPglite,
-  INT8,
-  JSON_OID,
-  JSONB,
-  maintainPglite,
-  NUMERIC,
-  PARAMS,
-  PGLITE_MAINTENANCE_MS,
-} from './pglite.js'
+import { createPglite, INT8, JSON_OID, JSONB, NUMERIC, PARAMS, PGLITE_MAINTENANCE_MS, pgliteUpkeep } from './pglite.js'
 
 export { PGLITE_MAINTENANCE_MS, tablesDue } from './pglite.js'
 
@@ -96,18 +87,10 @@ function pgliteDb(pg: PGlite, unlock: () => void): Db {
   // one at a time here, so a single query (a receipts poll, a page's GET) waits for the transaction running now,
   // not for every transaction queued behind it: reads stay fast while intake keeps the database busy.
   let lastTx: Promise<unknown> = Promise.resolve()
-  let closing = false
-  const maintain = () => maintainPglite(pg, () => closing)
-  let maintaining: Promise<unknown> = Promise.resolve()
-  const timer = setInterval(() => {
-    maintaining = maintaining.then(maintain).catch(() => {
-      /* next round; a failure here loses nothing */
-    })
-  }, PGLITE_MAINTENANCE_MS)
-  timer.unref()
+  const upkeep = pgliteUpkeep(pg, PGLITE_MAINTENANCE_MS)
   return {
     kind: 'pglite',
-    maintain: () => (maintaining = maintaining.then(maintain)) as Promise<string[]>,
+    maintain: () => upkeep.now(),
     query,
     transaction: <T>(fn: (tx: Tx) => Promise<T>) => {
       const run = lastTx.then(() =>
@@ -128,10 +111,8 @@ function pgliteDb(pg: PGlite, unlock: () => void): Db {
       await pg.exec(sql)
     },
     close: async () => {
-      closing = true
-      clearInterval(timer)
       try {
-        await maintaining.catch(() => {})
+        await upkeep.stop()
         await pg.close()
       } finally {
         unlock()

@@ -13,7 +13,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import type { PGlite, Transaction } from '@electric-sql/pglite'
-import { createPglite, maintainPglite, PARAMS } from './pglite.js'
+import { createPglite, PARAMS, pgliteUpkeep } from './pglite.js'
 
 export type Request =
   | { id: number; op: 'query'; sql: string; params?: unknown[]; tx?: number }
@@ -71,14 +71,7 @@ async function main() {
     return
   }
 
-  let closing = false
-  const maintain = () => maintainPglite(pg, () => closing)
-  let maintaining: Promise<unknown> = Promise.resolve()
-  const timer = setInterval(() => {
-    maintaining = maintaining.then(maintain).catch(() => {
-      /* next round; a failure here loses nothing */
-    })
-  }, data.maintainMs)
+  const upkeep = pgliteUpkeep(pg, data.maintainMs)
 
   // Open transactions: PGlite's transaction callback waits here for the `end` message.
   let nextTx = 1
@@ -131,14 +124,12 @@ async function main() {
         return
       }
       case 'maintain':
-        return answer(m.id, () => (maintaining = maintaining.then(maintain)))
+        return answer(m.id, () => upkeep.now())
       case 'dump':
         return answer(m.id, async () => (await pg.dumpDataDir('none')).arrayBuffer())
       case 'close':
         return answer(m.id, async () => {
-          closing = true
-          clearInterval(timer)
-          await maintaining.catch(() => {})
+          await upkeep.stop()
           await pg.close()
           setImmediate(() => port.close())
         })

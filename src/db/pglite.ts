@@ -93,3 +93,27 @@ export async function maintainPglite(pg: PGlite, closing: () => boolean): Promis
   }
   return due.map((t) => t.name)
 }
+
+/**
+ * The upkeep of one PGlite: {@link maintainPglite} every `everyMs`, one round at a time. `now()` runs a round after
+ * those queued; `stop()` ends the timer and waits for the round running (which stops between tables).
+ */
+export function pgliteUpkeep(pg: PGlite, everyMs: number): { now(): Promise<string[]>; stop(): Promise<void> } {
+  let stopping = false
+  const round = () => maintainPglite(pg, () => stopping)
+  let last: Promise<unknown> = Promise.resolve()
+  const timer = setInterval(() => {
+    last = last.then(round).catch(() => {
+      /* next round; a failure here loses nothing */
+    })
+  }, everyMs)
+  timer.unref()
+  return {
+    now: () => (last = last.then(round)) as Promise<string[]>,
+    stop: async () => {
+      stopping = true
+      clearInterval(timer)
+      await last.catch(() => {})
+    },
+  }
+}

@@ -30,8 +30,11 @@ export interface Published<M, K extends keyof M> {
   publishedAt: string
 }
 
-/** A subscriber's handler: all events of one type of one publish (in the transaction) or one batch (after commit). */
-export type EventHandler<M, K extends keyof M> = (tx: Tx, events: Array<Published<M, K>>) => Promise<void>
+/**
+ * A subscriber's handler: all events of one type of one publish (in the transaction) or one batch (after commit). What
+ * it resolves to is ignored (a handler may also serve its module directly, e.g. returning a count).
+ */
+export type EventHandler<M, K extends keyof M> = (tx: Tx, events: Array<Published<M, K>>) => Promise<unknown>
 
 /** The publishing side of a bus, for a module that publishes the events of `M` and should see no other. */
 export interface Publisher<M> {
@@ -258,10 +261,16 @@ export async function takeEvents<P extends object>(
     `delete from outbox where subscriber = $1 and type = $2 and event_id = any($3::uuid[]) returning event_id::text as id, payload, published_at`,
     [subscriber, type, ids],
   )
-  return rows
-    .sort((a, b) => (a.id < b.id ? -1 : 1))
-    .map((r) => ({ id: r.id, type, payload: r.payload, publishedAt: new Date(r.published_at).toISOString() }))
+  return rows.sort((a, b) => (a.id < b.id ? -1 : 1)).map((r) => published(type, r))
 }
+
+/** An outbox row as its subscriber sees it. */
+const published = <P extends object>(type: string, r: { id: string; payload: P; published_at: Date | string }) => ({
+  id: r.id,
+  type,
+  payload: r.payload,
+  publishedAt: new Date(r.published_at).toISOString(),
+})
 
 interface ClaimedRow {
   id: string
@@ -379,12 +388,7 @@ export class OutboxDispatcher {
         if (batch.length === 0) return
         await s.handle(
           tx,
-          batch.map((r) => ({
-            id: r.id,
-            type: s.type,
-            payload: r.payload,
-            publishedAt: new Date(r.published_at).toISOString(),
-          })),
+          batch.map((r) => published(s.type, r)),
         )
         await tx.query('delete from outbox where subscriber = $1 and event_id = any($2::uuid[])', [
           s.subscriber,

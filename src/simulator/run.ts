@@ -324,18 +324,19 @@ export async function runSimulation(opts: SimulationOptions): Promise<SimStats> 
         if (!session.token) return fail('card login', login)
       }
       if (isDemo) {
+        const renumbered = cardNo !== demo.card.cardNo
         const card: DemoCard = {
           ...demo.card,
           cardNo: cardNo!,
           enterprise: { name: ent.name, customsCode: ent.customsCode },
         }
-        if (card.cardNo !== demo.card.cardNo || !demo.existed) writeDemoCard(opts.demoCardFile!, card, demo.existed)
+        if (renumbered || !demo.existed) writeDemoCard(opts.demoCardFile!, card, demo.existed)
         opts.onDemoCard?.({
           file: opts.demoCardFile!,
           cardNo: cardNo!,
           enterprise: ent.name,
           customsCode: ent.customsCode,
-          renewed: demo.existed && card.cardNo !== demo.card.cardNo,
+          renewed: demo.existed && renumbered,
         })
       }
       operators.push({

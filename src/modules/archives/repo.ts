@@ -1,4 +1,5 @@
 import type { Queryable, Tx } from '../../db/index.js'
+import { yearRange } from '../certificates/index.js'
 import type { Archive, ArchiveFilters, ArchiveSnapshot, ArchiveSummary, RetentionRule } from './schema.js'
 
 const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null)
@@ -145,9 +146,10 @@ const toSummary = (r: ArchiveRow): ArchiveSummary => ({
   itemCount: r.snapshot.content.items.length,
 })
 
-// China dates to UTC bounds: clearedFrom is inclusive from 00:00 UTC+8, clearedTo inclusive to the end of its day.
+// China dates to UTC bounds: clearedFrom is inclusive from 00:00 UTC+8, clearedTo inclusive to the end of its day
+// (dayEnd: the first instant after it, also a printout's validity end).
 const dayStart = (d: string) => new Date(`${d}T00:00:00+08:00`).toISOString()
-const dayEnd = (d: string) => new Date(Date.parse(`${d}T00:00:00+08:00`) + 86_400_000).toISOString()
+export const dayEnd = (d: string) => new Date(Date.parse(`${d}T00:00:00+08:00`) + 86_400_000).toISOString()
 
 /** Archives matching filters still within retention on `today` (a China date), newest clearance first, with the total. */
 export async function listArchives(
@@ -339,7 +341,8 @@ export async function dropEmptyPartition(tx: Tx, name: string): Promise<boolean>
 
 /** A printout's registry entry and, unless the archive was purged since, its archived declaration. */
 export async function findPrint(db: Queryable, serial: string) {
-  const [from, to] = serialYearRange(serial)
+  // A serial embeds its China year as certificates' numbers do.
+  const [from, to] = yearRange(serial)
   const [r] = await db.query<{
     serial: string
     printed_at: Date
@@ -366,10 +369,4 @@ export async function findPrint(db: Queryable, serial: string) {
       snapshot: r.snapshot,
     }
   )
-}
-
-/** The UTC range of print times a serial can have: its China year is digits 5–8 (as certificates' numbers). */
-function serialYearRange(serial: string): [string, string] {
-  const y = Number(serial.slice(4, 8))
-  return [`${y - 1}-12-31T16:00:00.000Z`, `${y}-12-31T16:00:00.000Z`]
 }

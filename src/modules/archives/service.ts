@@ -185,7 +185,7 @@ export async function archiveCleared(
  * migrated from the archive queue, 0015, carry little more).
  */
 export function onDeclarationsCleared(deps: Pick<Deps, 'clock' | 'ids' | 'metrics'>) {
-  return async (tx: Tx, events: ReadonlyArray<{ payload: ClearedKeys }>): Promise<void> => {
+  return async (tx: Tx, events: ReadonlyArray<{ payload: ClearedKeys }>): Promise<number> => {
     const n = await archiveCleared(
       tx,
       deps,
@@ -193,6 +193,7 @@ export function onDeclarationsCleared(deps: Pick<Deps, 'clock' | 'ids' | 'metric
     )
     // Counted as the batch's statement returns, so a commit failing after it (rare) would count it anyway.
     deps.metrics?.archives.inc(n)
+    return n
   }
 }
 
@@ -253,19 +254,12 @@ export async function archivePending(
   }
   const ids = await pendingEventIds(deps.db, ARCHIVES_SUBSCRIBER, CLEARED, match, READ_ARCHIVES_MAX)
   const batch = sweepBatch(deps.db)
+  const archive = onDeclarationsCleared(deps) // as the dispatcher would, on the events taken off the outbox
   let archived = 0
   for (let i = 0; i < ids.length; i += batch) {
-    const n = await deps.db.transaction(async (tx) =>
-      archiveCleared(
-        tx,
-        deps,
-        (await takeEvents<ClearedKeys>(tx, ARCHIVES_SUBSCRIBER, CLEARED, ids.slice(i, i + batch))).map(
-          (e) => e.payload,
-        ),
-      ),
+    archived += await deps.db.transaction(async (tx) =>
+      archive(tx, await takeEvents<ClearedKeys>(tx, ARCHIVES_SUBSCRIBER, CLEARED, ids.slice(i, i + batch))),
     )
-    deps.metrics?.archives.inc(n)
-    archived += n
   }
   return archived
 }
@@ -561,9 +555,6 @@ export async function ensureArchivePartitions(db: Queryable, now: Date): Promise
   await db.query(`select ensure_year_partitions('certificates', $1, $1 + 1)`, [y])
 }
 
-/** End of a China date (exclusive): 00:00 UTC+8 of the next day. */
-const endOfChinaDate = (date: string) => new Date(Date.parse(`${date}T00:00:00+08:00`) + 86_400_000).toISOString()
-
 /**
  * A printout's registry entry for certificates' verifier ({@link PrintoutLookup}, wired in src/app.ts). Its row holds
  * its digest; the archive it reproduces may have been purged since (then no fields).
@@ -577,7 +568,7 @@ export const printoutEntry: PrintoutLookup = async (db, serial) => {
     kid: p.kid,
     issuedAt: p.printedAt,
     validFrom: p.printedAt,
-    validUntil: endOfChinaDate(p.validUntil),
+    validUntil: repo.dayEnd(p.validUntil), // the end of the last China date of retention
     retention: true,
     revokedAt: null,
     revocationReason: null,

@@ -8,3 +8,4 @@ export { lockSigningKey, publicKeys, rotateKey, verifyToken } from './service.js
 export { contentDigest, parseToken, signToken, tokenFromInput, verifyUrl } from './token.js'
 export { issueOnRelease } from './service.js'
 export type { PrintoutLookup, RegistryEntry } from './service.js'
+export { yearRange } from './repo.js'
