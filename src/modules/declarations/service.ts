@@ -521,20 +521,20 @@ export async function submitDeclarations(
   }
 
   const created = await deps.db.transaction(async (tx) => {
-    // One statement claims the client references and writes what it claimed (items, and the archive queue for
-    // general trade, which is closed at once); archiving itself is the sweep's (archives/sweep.ts).
+    // One statement claims the client references and writes what it claimed (the declarations and their items);
+    // the moves are then published (archiving of those closed at once happens after commit, from the outbox).
     const claimed = await repo.insertDeclarations(
       tx,
       prepared.map((p) => p.row),
     )
-    const fresh = prepared.filter((p) => claimed.has(p.row.id))
+    const fresh = prepared.filter((p) => claimed.has(p.row.id)).map((p) => ({ ...p, declaration: fromRow(p.row) }))
     for (const p of fresh) auditWalk(tx, p.row, p.c.who, now, p.c.entrustmentId)
     await publishIntake(tx, deps.events, fresh)
     return fresh
   })
 
   for (const p of created) {
-    results[p.c.index] = { status: 201, declaration: fromRow(p.row) }
+    results[p.c.index] = { status: 201, declaration: p.declaration }
     deps.metrics?.declarations.inc({ outcome: p.row.state === 'SUBMITTED' ? 'held_for_review' : 'accepted' })
     if (p.row.risk) deps.metrics?.lanes.inc({ lane: p.row.risk.lane, source: p.row.risk.source })
     if (p.row.times.releasedAt) deps.metrics?.clearance.observe({ port: p.c.content.iePort, lane: p.row.lane ?? '' }, 0)
@@ -562,11 +562,11 @@ export async function submitDeclarations(
 async function publishIntake(
   tx: Tx,
   events: Publisher<DeclarationEvents>,
-  fresh: Array<{ row: repo.NewDeclaration; inspection?: InspectionOrder | undefined }>,
+  fresh: Array<{ declaration: Declaration; inspection?: InspectionOrder | undefined }>,
 ) {
   const orders = fresh.flatMap((p) => (p.inspection ? [p.inspection] : []))
   if (orders.length) await events.publish(tx, 'InspectionOrdered', orders)
-  const released = fresh.filter((p) => p.row.times.releasedAt).map((p) => fromRow(p.row))
+  const released = fresh.filter((p) => p.declaration.releasedAt).map((p) => p.declaration)
   if (released.length) await events.publish(tx, 'DeclarationReleased', released)
   const cleared = released.filter((d) => d.state === 'CLEARED')
   if (cleared.length) await events.publish(tx, 'DeclarationCleared', cleared.map(clearedOf))
@@ -673,7 +673,8 @@ export async function transition(
       { port: d.content.iePort, lane: d.lane ?? '' },
       (at.getTime() - new Date(d.submittedAt).getTime()) / 1000,
     )
-  // Subscribers act in this transaction (a certificate on release, the archive queue on closure: src/app.ts wires them).
+  // Subscribers act in this transaction (a certificate on release) or after commit from the outbox (the archive on
+  // closure); src/app.ts wires them.
   if (to === 'RELEASED') await deps.events.publish(tx, 'DeclarationReleased', [after])
   else if (to === 'DETAINED') await deps.events.publish(tx, 'DeclarationDetained', [after])
   else if (to === 'CLEARED') await deps.events.publish(tx, 'DeclarationCleared', [clearedOf(after)])
