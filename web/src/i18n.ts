@@ -1,11 +1,14 @@
 import { useSyncExternalStore } from 'react'
 import type { Lang } from './lib/explain.js'
+import { STRINGS as ADMIN } from './strings/admin.js'
+import { STRINGS as LISTS } from './strings/lists.js'
+import { STRINGS as SYSTEM } from './strings/system.js'
 
 /**
- * Chinese (default, for customs users) and English. Every string of the console lives here as
- * [zh, en]; `{name}` placeholders are filled by `t(key, {name})`.
+ * Chinese (default, for customs users) and English. Every string of the console lives here or in an area's file
+ * under strings/ as [zh, en]; `{name}` placeholders are filled by `t(key, {name})`.
  */
-const STRINGS = {
+const BASE = {
   'app.name': ['口岸 · 智慧海关', 'Kouan · Smart Customs'],
   'app.skip': ['跳到主要内容', 'Skip to main content'],
   'lang.switch': ['English', '中文'],
@@ -21,6 +24,7 @@ const STRINGS = {
   'nav.certificates': ['检验检疫证书', 'Certificates'],
   'nav.verify': ['证书真伪查验', 'Verify a certificate'],
   'nav.logout': ['退出', 'Sign out'],
+  'nav.admin': ['系统管理', 'Administration'],
   'common.loading': ['正在加载…', 'Loading…'],
   'common.retry': ['重试', 'Retry'],
   'common.empty': ['暂无数据', 'Nothing here yet'],
@@ -424,6 +428,8 @@ const STRINGS = {
   'queue.go': ['打开', 'Open'],
   'err.network': ['无法连接服务器', 'Cannot reach the server'],
 } as const satisfies Record<string, readonly [string, string]>
+
+const STRINGS = { ...BASE, ...ADMIN, ...SYSTEM, ...LISTS }
 
 export type Key = keyof typeof STRINGS
 

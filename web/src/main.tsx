@@ -12,6 +12,7 @@ import { Models } from './pages/Models.js'
 import { PortalDeclarations, Receipts } from './pages/Portal.js'
 import { NewDeclaration } from './pages/NewDeclaration.js'
 import { Archives, Certificates, Verify } from './pages/Documents.js'
+import { AREA_PAGES, allowed } from './pages/all.js'
 import './styles.css'
 
 function Redirect({ to }: { to: string }) {
@@ -46,6 +47,8 @@ function App() {
     if (path === '/portal/archives') return <Archives />
     if (path === '/portal/certificates') return <Certificates />
   }
+  for (const p of AREA_PAGES)
+    if (allowed(p.audience, s.kind, s.role) && (m = match(p.path, path))) return <>{p.render(m)}</>
   return <Redirect to="/" />
 }
 

@@ -2,6 +2,7 @@ import type { ReactNode } from 'react'
 import { Link, navigate } from '../router.js'
 import { setLang, useT, type Key } from '../i18n.js'
 import { setCardKey, setSession, useSession } from '../session.js'
+import { AREA_PAGES, allowed } from '../pages/all.js'
 
 const OFFICER_NAV: Array<[string, Key]> = [
   ['/officer/dashboard', 'nav.dashboard'],
@@ -35,8 +36,19 @@ export function LangSwitch() {
 export function Layout({ children, wide, dark }: { children: ReactNode; wide?: boolean; dark?: boolean }) {
   const { t } = useT()
   const s = useSession()
+  const areaNav = (admin: boolean): Array<[string, Key]> =>
+    s
+      ? AREA_PAGES.filter(
+          (p) => p.nav && allowed(p.audience, s.kind, s.role) && (p.audience === 'admin') === admin,
+        ).map((p) => [p.path, p.nav!])
+      : []
   const nav =
-    s?.kind === 'user' ? OFFICER_NAV : s?.kind === 'card' ? PORTAL_NAV : [['/check', 'nav.verify'] as [string, Key]]
+    s?.kind === 'user'
+      ? [...OFFICER_NAV, ...areaNav(false)]
+      : s?.kind === 'card'
+        ? [...PORTAL_NAV, ...areaNav(false)]
+        : [['/check', 'nav.verify'] as [string, Key]]
+  const adminNav = areaNav(true)
   const logout = () => {
     setCardKey(null)
     setSession(null)
@@ -70,6 +82,18 @@ export function Layout({ children, wide, dark }: { children: ReactNode; wide?: b
           )}
         </div>
       </header>
+      {adminNav.length > 0 && (
+        <nav className="admin-nav" aria-label={t('nav.admin')}>
+          <span className="label">{t('nav.admin')}</span>
+          <ul>
+            {adminNav.map(([to, key]) => (
+              <li key={to}>
+                <Link to={to}>{t(key)}</Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+      )}
       <main id="main" tabIndex={-1} className={wide ? 'wide' : undefined}>
         {children}
       </main>
