@@ -38,9 +38,9 @@ export function Layout({ children, wide, dark }: { children: ReactNode; wide?: b
   const s = useSession()
   const areaNav = (admin: boolean): Array<[string, Key]> =>
     s
-      ? AREA_PAGES.filter(
-          (p) => p.nav && allowed(p.audience, s.kind, s.role) && (p.audience === 'admin') === admin,
-        ).map((p) => [p.path, p.nav!])
+      ? AREA_PAGES.filter((p) => p.nav && allowed(p.audience, s.kind, s.role) && (p.group === 'admin') === admin).map(
+          (p) => [p.path, p.nav!],
+        )
       : []
   const nav =
     s?.kind === 'user'

@@ -6,12 +6,14 @@ export type Audience = 'officer' | 'admin' | 'card'
 
 /**
  * One screen of an area: its path pattern (`/admin/enterprises/:id`, see router `match`), who may open it, its
- * navigation label (screens without one are reached by links), and what it renders from the path's parameters.
+ * navigation label (screens without one are reached by links) and row, and what it renders from the path's parameters.
  * Areas list their screens in their own `pages.tsx`; main.tsx routes and Layout's navigation read those lists.
  */
 export interface PageDef {
   path: string
   audience: Audience
   nav?: Key
+  /** 'admin': the label goes in the second navigation row (administration), for every audience allowed to open it. */
+  group?: 'admin'
   render: (params: Record<string, string>) => ReactNode
 }
