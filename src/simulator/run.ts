@@ -658,16 +658,17 @@ export async function runSimulation(opts: SimulationOptions): Promise<SimStats> 
           if (r.status === 409 || r.status === 404 || ++p.tries >= 3) pending.delete(id)
         }
       })
-      if (opts.clearAfterSec !== undefined && !final) await clearPass(opts.clearAfterSec)
+      if (opts.clearAfterSec !== undefined && !final) await clearPass(opts.clearAfterSec, false)
     }
 
     /**
      * Officers close what has been out of customs' hands for `afterSec`: released and returned declarations submitted
-     * that long ago (found ones were released before), at most 100 of each state per round.
+     * that long ago (found ones were released before), at most 100 of each state per round, every 5 s at most; the
+     * wind-down's rounds close all.
      */
     let lastClear = 0
-    async function clearPass(afterSec: number): Promise<void> {
-      if (performance.now() - lastClear < 5000) return
+    async function clearPass(afterSec: number, final: boolean): Promise<void> {
+      if (!final && performance.now() - lastClear < Math.min(5, afterSec) * 1000) return
       lastClear = performance.now()
       const to = new Date(Date.now() - afterSec * 1000).toISOString()
       for (const state of ['RELEASED', 'RETURNED'] as const) {
@@ -746,6 +747,8 @@ export async function runSimulation(opts: SimulationOptions): Promise<SimStats> 
     for (let round = 0; round < 4 && pending.size > 0 && !stop.aborted && performance.now() < windDownEnd; round++) {
       await officerPass(true).catch((e: unknown) => log(`simulator: officer pass failed: ${String(e)}`))
     }
+    if (opts.clearAfterSec !== undefined && !stop.aborted)
+      await clearPass(0, true).catch((e: unknown) => log(`simulator: clearance failed: ${String(e)}`))
     return finish()
 
     function progress() {
