@@ -6,6 +6,7 @@
  * card. Screenshots: test-results/e2e/admin-<screen>.png.
  */
 import assert from 'node:assert/strict'
+import { generateKeyPairSync } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -27,6 +28,7 @@ describe('Administration screens, end to end', () => {
   let officerToken: string
   let enterpriseId: string
   let toRevoke: string
+  let toReplace: string
   const shot = (p: Page, name: string) => p.screenshot({ path: join(ARTIFACTS, `admin-${name}.png`), fullPage: true })
 
   before(async () => {
@@ -56,6 +58,7 @@ describe('Administration screens, end to end', () => {
         publicKey: ed25519.generate().publicKey,
       })
       if (operatorName === '韩梅梅') toRevoke = card.cardNo
+      else toReplace = card.cardNo
     }
     browser = await launchBrowser()
     adminCtx = await browser.newContext({ viewport: { width: 1360, height: 900 }, acceptDownloads: true })
@@ -173,6 +176,7 @@ describe('Administration screens, end to end', () => {
     await page.waitForURL('**/admin/cards')
     await page.getByRole('link', { name: '签发新卡' }).click()
     await page.waitForURL('**/admin/cards/new')
+    await shot(page, 'card-new')
     await page.selectOption('select[name=enterpriseId]', enterpriseId)
     await page.fill('input[name=operatorName]', '王芳')
     assert.equal(await page.isChecked('input[value=generate]'), true, 'generating in the browser is the default')
@@ -244,15 +248,34 @@ describe('Administration screens, end to end', () => {
     await page.selectOption('select[name=status]', 'REVOKED')
     await page.waitForURL('**/admin/cards?status=REVOKED')
     await row.getByText('遗失').waitFor()
-    // The statistics follow by themselves (polled).
-    await stats.locator('.admin-kpi').nth(3).getByText('1', { exact: true }).waitFor({ timeout: 15_000 })
+    await stats.locator('.admin-kpi').nth(3).getByText('1', { exact: true }).waitFor()
     await page.selectOption('select[name=status]', '')
     await row.waitFor()
+
+    // Replacement with the holder's own public key, pasted as PEM: the old card is revoked as superseded.
+    const old = page.locator(`tr[data-card-no="${toReplace}"]`)
+    await page.getByRole('button', { name: `补办卡 ${toReplace}` }).click()
+    const replace = page.getByRole('dialog', { name: `补办卡 ${toReplace}` })
+    await replace.locator('input[name=reason]').fill('卡片损坏')
+    await replace.getByLabel('使用持卡人提供的公钥（粘贴或读取文件）').check()
+    const pem = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString()
+    await replace.locator('textarea[name=publicKey]').fill(pem)
+    await replace.getByTestId('key-reading').getByText('已识别 Ed25519 公钥').waitFor()
+    await shot(page, 'card-replace-dialog')
+    await replace.getByRole('button', { name: '注销原卡并签发新卡' }).click()
+    const newNo = (await replace.getByTestId('issued-card-no').textContent())!
+    assert.match(newNo, /^EP4403960001[0-9A-Z]{6}$/)
+    await replace.getByText('私钥由持卡人自行保管').waitFor()
+    await replace.getByRole('button', { name: '关闭' }).click()
+    await page.getByTestId('card-notice').getByText(`卡 ${toReplace} 已注销，补办新卡 ${newNo}`).waitFor()
+    await old.getByText('已补办新卡').waitFor()
+    await page.locator(`tr[data-card-no="${newNo}"]`).getByText('补办').first().waitFor()
+    await stats.getByText(/^4张卡已签发/).waitFor()
     await shot(page, 'cards')
 
     await page.getByRole('button', { name: '切换语言' }).click()
     await page.getByRole('heading', { name: 'Electronic port cards' }).waitFor()
-    assert.match((await stats.textContent()) ?? '', /3cards issued/)
+    assert.match((await stats.textContent()) ?? '', /4cards issued/)
     await shot(page, 'cards-en')
     await page.getByRole('button', { name: 'Switch language' }).click()
   })

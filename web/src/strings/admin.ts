@@ -99,6 +99,7 @@ export const STRINGS = {
   'admin.cards.revokeReason': ['注销原因', 'Reason'],
   'admin.cards.note': ['备注（可选）', 'Note (optional)'],
   'admin.cards.revoked': ['卡 {card} 已注销', 'Card {card} revoked'],
+  'admin.cards.replaced': ['卡 {card} 已注销，补办新卡 {newCard}', 'Card {card} revoked and replaced by {newCard}'],
   'admin.revoke.LOST': ['遗失', 'Lost'],
   'admin.revoke.COMPROMISED': ['密钥泄露', 'Key compromised'],
   'admin.revoke.EMPLOYEE_LEFT': ['持卡人离职', 'Holder left the company'],

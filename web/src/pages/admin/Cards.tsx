@@ -49,7 +49,7 @@ export function growth(now: number, before: number): string | undefined {
   return `${g >= 0 ? '+' : ''}${g.toFixed(2)}%`
 }
 
-function CardStats() {
+function CardStats({ version }: { version: number }) {
   const { t } = useT()
   const span = yearToDate()
   const stats = usePolled(
@@ -60,6 +60,9 @@ function CardStats() {
       ]),
     [span.to],
   )
+  useEffect(() => {
+    if (version) stats.reload()
+  }, [version])
   const issued = (s: Stats) => s.total.newCards + s.total.replacements
   return (
     <section className="card-panel" aria-labelledby="card-stats">
@@ -71,9 +74,13 @@ function CardStats() {
               <span className="admin-kpi-value">{int(issued(stats.data[0]))}</span>
               <span className="admin-kpi-label">
                 {t('admin.stats.issued')}{' '}
-                <span className="admin-growth" data-testid="growth">
-                  {growth(issued(stats.data[0]), issued(stats.data[1])) ?? t('admin.stats.noBase')}
-                </span>
+                {growth(issued(stats.data[0]), issued(stats.data[1])) ? (
+                  <span className="admin-growth" data-testid="growth">
+                    {growth(issued(stats.data[0]), issued(stats.data[1]))}
+                  </span>
+                ) : (
+                  <span data-testid="growth">{t('admin.stats.noBase')}</span>
+                )}
               </span>
             </p>
             <p className="admin-kpi">
@@ -147,9 +154,12 @@ export function CardList() {
   }, [enterpriseId, status, offset])
   const [revoking, setRevoking] = useState<Card>()
   const [replacing, setReplacing] = useState<Card>()
-  const [notice, setNotice] = useState('')
+  const [notice, setNotice] = useState<{ key: string; vars: Record<string, string> }>()
+  // Bumped after this page's own changes, so the statistics follow at once rather than at the next poll.
+  const [version, setVersion] = useState(0)
   const noticeRef = useRef<HTMLParagraphElement>(null)
   useEffect(() => {
+    // The action's button is gone with the card's state: focus lands on the outcome.
     if (notice) noticeRef.current?.focus()
   }, [notice])
   const ent = enterpriseId ? ents.byId.get(enterpriseId) : undefined
@@ -161,7 +171,7 @@ export function CardList() {
           {t('admin.cards.issue')}
         </Link>
       </div>
-      <CardStats />
+      <CardStats version={version} />
       <section className="card-panel" aria-labelledby="card-list">
         <div className="page-head">
           <h2 id="card-list">{ent ? t('admin.cards.listOf', { name: ent.name }) : t('admin.cards.list')}</h2>
@@ -193,7 +203,7 @@ export function CardList() {
         </div>
         {notice && (
           <p className="notice" role="status" tabIndex={-1} ref={noticeRef} data-testid="card-notice">
-            {notice}
+            {t(notice.key, notice.vars)}
           </p>
         )}
         {list.data ? (
@@ -288,7 +298,8 @@ export function CardList() {
           onClose={() => setRevoking(undefined)}
           onDone={(c) => {
             setRevoking(undefined)
-            setNotice(t('admin.cards.revoked', { card: c.cardNo }))
+            setNotice({ key: 'admin.cards.revoked', vars: { card: c.cardNo } })
+            setVersion((v) => v + 1)
             list.reload()
           }}
         />
@@ -297,8 +308,11 @@ export function CardList() {
         <ReplaceDialog
           card={replacing}
           enterprise={ents.byId.get(replacing.enterpriseId)}
-          onClose={() => {
+          onClose={(issued) => {
+            if (issued)
+              setNotice({ key: 'admin.cards.replaced', vars: { card: replacing.cardNo, newCard: issued.cardNo } })
             setReplacing(undefined)
+            setVersion((v) => v + 1)
             list.reload()
           }}
         />
@@ -361,7 +375,7 @@ function ReplaceDialog({
 }: {
   card: Card
   enterprise?: Enterprise | undefined
-  onClose: () => void
+  onClose: (issued?: Card) => void
 }) {
   const { t } = useT()
   const [busy, setBusy] = useState(false)
@@ -374,7 +388,7 @@ function ReplaceDialog({
   // A generated private key exists only here until downloaded: closing asks first.
   const close = () => {
     if (issued?.generated && !confirm(t('admin.issued.leaveUnsaved'))) return
-    onClose()
+    onClose(issued?.card)
   }
   useEffect(() => {
     const d = ref.current

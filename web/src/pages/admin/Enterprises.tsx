@@ -332,7 +332,7 @@ function ChangeCredit({ enterprise, onChanged }: { enterprise: Enterprise; onCha
     }).then(
       () => {
         setBusy(false)
-        setDone(t('admin.ent.creditChanged', { level: t(`credit.${creditLevel}`) }))
+        setDone(creditLevel)
         form.reset()
         onChanged()
       },
@@ -372,7 +372,7 @@ function ChangeCredit({ enterprise, onChanged }: { enterprise: Enterprise; onCha
         </button>
         {done && (
           <p className="notice" role="status">
-            {done}
+            {t('admin.ent.creditChanged', { level: t(`credit.${done}`) })}
           </p>
         )}
         {error !== undefined && !errs.creditLevel && !errs.reason && <ErrorBox error={error} />}
