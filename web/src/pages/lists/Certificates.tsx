@@ -258,9 +258,7 @@ export function CertificateDetail({ number }: { number: string }) {
                 </div>
                 <div>
                   <dt>{t('lists.cert.office')}</dt>
-                  <dd>
-                    {c.content.issuingOffice.name} ({c.content.issuingOffice.code})
-                  </dd>
+                  <dd>{c.content.issuingOffice.name}</dd>
                 </div>
                 <div>
                   <dt>{t('cert.issuedAt')}</dt>

@@ -472,7 +472,7 @@ function DocumentColumn({
       {receipts.length === 0 ? (
         <Empty>{t('rcpt.empty')}</Empty>
       ) : (
-        <ReceiptTable items={receipts} caption={`${type} ${t('lists.ceb.receipts')}`} />
+        <ReceiptTable items={receipts} caption={`${type} ${t('lists.ceb.receipts')}`} compact />
       )}
     </section>
   )

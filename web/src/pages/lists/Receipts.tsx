@@ -46,7 +46,16 @@ export function StatusBadge({ status }: { status: number }) {
 }
 
 /** Receipts, oldest first: time, document, status, information and reasons. */
-export function ReceiptTable({ items, caption }: { items: CebReceipt[]; caption: string }) {
+export function ReceiptTable({
+  items,
+  caption,
+  compact,
+}: {
+  items: CebReceipt[]
+  caption: string
+  /** Receipts of one document: no document column. */
+  compact?: boolean
+}) {
   const { t } = useT()
   return (
     <table className="grid lists-receipts">
@@ -54,7 +63,7 @@ export function ReceiptTable({ items, caption }: { items: CebReceipt[]; caption:
       <thead>
         <tr>
           <th scope="col">{t('rcpt.time')}</th>
-          <th scope="col">{t('rcpt.type')}</th>
+          {!compact && <th scope="col">{t('rcpt.type')}</th>}
           <th scope="col">{t('rcpt.status')}</th>
           <th scope="col">{t('rcpt.info')}</th>
         </tr>
@@ -63,9 +72,11 @@ export function ReceiptTable({ items, caption }: { items: CebReceipt[]; caption:
         {items.map((r) => (
           <tr key={r.id} data-receipt={`${r.type}:${r.returnStatus}`}>
             <td>{chinaTime(r.createdAt)}</td>
-            <td>
-              {r.type} <small>{r.docKey}</small>
-            </td>
+            {!compact && (
+              <td>
+                {r.type} <small>{r.docKey}</small>
+              </td>
+            )}
             <td>
               <StatusBadge status={r.returnStatus} />
             </td>
