@@ -71,7 +71,15 @@ export function ReceiptTable({
       <tbody>
         {items.map((r) => (
           <tr key={r.id} data-receipt={`${r.type}:${r.returnStatus}`}>
-            <td>{chinaTime(r.createdAt)}</td>
+            <td className={compact ? 'lists-nowrap' : undefined}>
+              {compact ? (
+                <time dateTime={r.createdAt} title={chinaTime(r.createdAt)}>
+                  {chinaTime(r.createdAt).slice(5)}
+                </time>
+              ) : (
+                chinaTime(r.createdAt)
+              )}
+            </td>
             {!compact && (
               <td>
                 {r.type} <small>{r.docKey}</small>
