@@ -285,8 +285,15 @@ describe('Officer lists and the portal receipts, end to end', () => {
       .waitFor()
     await page.locator('dl.facts', { hasText: certNumber }).waitFor()
 
-    // Revoke the new one: the dialog asks for a reason; the certificate then shows as revoked, and the trail says so.
-    await page.getByRole('button', { name: '撤销证书' }).click()
+    // Revoke the new one: the dialog asks for a reason (Escape cancels it, focus back on the button); the certificate
+    // then shows as revoked, and the trail says so.
+    const revoke = page.getByRole('button', { name: '撤销证书' })
+    await revoke.click()
+    await dialog.getByLabel('撤销原因').waitFor()
+    await page.keyboard.press('Escape')
+    await dialog.waitFor({ state: 'hidden' })
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), '撤销证书')
+    await revoke.click()
     await dialog.getByLabel('撤销原因').selectOption('ISSUED_IN_ERROR')
     await dialog.getByRole('button', { name: '撤销证书' }).click()
     await page.locator('.page-head .badge', { hasText: '已撤销 · 误签' }).waitFor()
@@ -328,8 +335,15 @@ describe('Officer lists and the portal receipts, end to end', () => {
     await page.getByRole('status').filter({ hasText: '已打印并记录' }).waitFor()
     await shot(page, 'archive')
 
+    // The print log is the second tab: reached from the notice, and from the first tab with the arrow key.
     await page.getByRole('link', { name: '打印与导出记录' }).click()
     await page.waitForURL('**/officer/archives?tab=prints')
+    await page.getByRole('tab', { name: '档案' }).focus()
+    await page.keyboard.press('ArrowLeft')
+    await page.waitForURL((u) => u.pathname === '/officer/archives' && u.search === '')
+    await page.keyboard.press('ArrowRight')
+    await page.waitForURL('**/officer/archives?tab=prints')
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'tab-prints')
     await page.getByRole('tab', { name: '打印与导出记录', selected: true }).waitFor()
     const prints = page.locator('[data-testid=print-log] tbody tr', { hasText: entryId })
     await prints.first().waitFor()

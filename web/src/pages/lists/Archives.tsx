@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react'
+import { useState, type FormEvent, type KeyboardEvent } from 'react'
 import type { Archive, ArchiveSummary } from '../../../../src/modules/archives/schema.js'
 import { api } from '../../api.js'
 import { Layout } from '../../components/Layout.js'
@@ -45,12 +45,22 @@ export function ArchiveList() {
   const { t } = useT()
   const { get } = useQueryState()
   const tab = get('tab') === 'prints' ? 'prints' : 'archives'
+  const open = (x: 'archives' | 'prints') =>
+    navigate(x === 'prints' ? '/officer/archives?tab=prints' : '/officer/archives')
+  // Arrow keys move between the two tabs (the ARIA tabs pattern): the other tab opens and takes the focus.
+  const keys = (e: KeyboardEvent<HTMLDivElement>) => {
+    if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return
+    e.preventDefault()
+    const next = tab === 'archives' ? 'prints' : 'archives'
+    open(next)
+    requestAnimationFrame(() => document.getElementById(`tab-${next}`)?.focus())
+  }
   return (
     <Layout>
       <div className="page-head">
         <h1>{t('lists.arch.title')}</h1>
       </div>
-      <div className="tabs" role="tablist" aria-label={t('lists.arch.title')}>
+      <div className="tabs" role="tablist" aria-label={t('lists.arch.title')} onKeyDown={keys}>
         {(['archives', 'prints'] as const).map((x) => (
           <button
             key={x}
@@ -59,7 +69,8 @@ export function ArchiveList() {
             id={`tab-${x}`}
             aria-selected={tab === x}
             aria-controls={`panel-${x}`}
-            onClick={() => navigate(x === 'prints' ? '/officer/archives?tab=prints' : '/officer/archives')}>
+            tabIndex={tab === x ? 0 : -1}
+            onClick={() => open(x)}>
             {t(`lists.arch.tab.${x}`)}
           </button>
         ))}
