@@ -97,6 +97,10 @@ export const EXPECTED: Record<string, Row> = {
   // ---- cross-border e-commerce --------------------------------------------------------------------------------
   // opB replays A's signed message with its own session: the signing card is not B's.
   'POST /api/v1/ceb/messages': { anon: 401, opA: 200, opB: 403, officer: 403, admin: 403 },
+  // Tickets: B's list holds only the tickets B is a party of (checked: no A identifier in B's answer); A's ticket is a
+  // 404 to B, as an unknown order.
+  'GET /api/v1/ceb/orders': { anon: 401, opA: 200, opB: 200, officer: 200, admin: 200 },
+  'GET /api/v1/ceb/orders/{orderNo}': { anon: 401, opA: 200, opB: 404, officer: 200, admin: 200 },
   'GET /api/v1/ceb/orders/{orderNo}/receipts.xml': { anon: 401, opA: 403, opB: 403, officer: 200, admin: 200 },
   // A non-party gets an empty list, as for an order that does not exist (checked: no A identifier in B's answer).
   'GET /api/v1/ceb/orders/{orderNo}/receipts': { anon: 401, opA: 200, opB: 200, officer: 200, admin: 200 },

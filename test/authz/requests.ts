@@ -158,6 +158,8 @@ export const REQUESTS: Record<string, RequestMaker> = {
   'GET /api/v1/ceb/orders/{orderNo}/receipts.xml': (w) => ({
     url: `/api/v1/ceb/orders/${w.res.order.orderNo}/receipts.xml?kind=CEB312`,
   }),
+  'GET /api/v1/ceb/orders': () => ({ url: '/api/v1/ceb/orders' }),
+  'GET /api/v1/ceb/orders/{orderNo}': (w) => ({ url: `/api/v1/ceb/orders/${w.res.order.orderNo}` }),
   'GET /api/v1/ceb/orders/{orderNo}/receipts': (w) => ({ url: `/api/v1/ceb/orders/${w.res.order.orderNo}/receipts` }),
   'GET /api/v1/ceb/orders/{orderNo}/tax-bill': (w) => ({ url: `/api/v1/ceb/orders/${w.res.order.orderNo}/tax-bill` }),
   'GET /api/v1/ceb/buyers/{buyerIdNumber}/total': (w) => ({

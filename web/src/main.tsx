@@ -13,6 +13,7 @@ import { PortalDeclarations, Receipts } from './pages/Portal.js'
 import { NewDeclaration } from './pages/NewDeclaration.js'
 import { Archives, Certificates, Verify } from './pages/Documents.js'
 import { AREA_PAGES, allowed } from './pages/all.js'
+import { setAreaPages } from './pages/nav.js'
 import './styles.css'
 
 function Redirect({ to }: { to: string }) {
@@ -52,6 +53,7 @@ function App() {
   return <Redirect to="/" />
 }
 
+setAreaPages(AREA_PAGES)
 setLang(getLang())
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -4,7 +4,7 @@ import { Type } from 'typebox'
 import { Value } from 'typebox/value'
 import type { AppContext } from '../../context.js'
 import { KouanError, forbidden } from '../../errors.js'
-import { CustomsCode, errors, security } from '../../shared/schema.js'
+import { CustomsCode, UtcTime, errors, security } from '../../shared/schema.js'
 import { actorRef } from '../auth/index.js'
 import { REASON_CODES } from './rules.js'
 import { SIGNATURE_HEADER, ceb900Xml, cebReceiptXml, parseCebJson } from './xml.js'
@@ -20,6 +20,7 @@ import {
   setPartyRoles,
   taxBillOf,
 } from './service.js'
+import { listTickets, ticketOf } from './tickets.js'
 import { setWebhook } from './webhooks.js'
 import type { CebMessageType } from './types.js'
 
@@ -163,6 +164,106 @@ export default async function cebRoutes(fastify: FastifyInstance, ctx: AppContex
       )
       if ('refused' in r) throw ceb900(r.status, r.refused)
       return r
+    },
+  )
+
+  /** The customs code of an operator's enterprise (what the party rules compare), undefined for officers. */
+  const viewerOf = async (req: FastifyRequest) => {
+    const actor = await ctx.auth(req)
+    if (actor.kind !== 'card') return undefined
+    const [ent] = await ctx.db.query<{ customs_code: string }>('select customs_code from enterprises where id = $1', [
+      actor.enterpriseId,
+    ])
+    return ent!.customs_code
+  }
+  const DocType = Type.Enum(['CEB311', 'CEB411', 'CEB511', 'CEB621'])
+  const TicketSummarySchema = Type.Object({
+    orderNo: Type.String(),
+    returnStatus: Type.Integer({ description: 'the last verdict (2 while documents are missing), as in receipts' }),
+    reasons: Type.Array(ReasonSchema),
+    complete: Type.Boolean({ description: 'all four documents joined' }),
+    present: Type.Array(DocType, { description: 'document types joined on the ticket' }),
+    lane: Type.Union([Type.String(), Type.Null()]),
+    createdAt: UtcTime,
+    updatedAt: UtcTime,
+    verdictAt: Type.Union([UtcTime, Type.Null()]),
+    releasedAt: Type.Union([UtcTime, Type.Null()]),
+  })
+  const Strings = Type.Record(Type.String(), Type.String())
+  const TicketSchema = Type.Intersect([
+    TicketSummarySchema,
+    Type.Object({
+      taxTotal: Type.Union([Type.String(), Type.Null()]),
+      dutiableValue: Type.Union([Type.String(), Type.Null()]),
+      documents: Type.Array(
+        Type.Object({
+          type: DocType,
+          docKey: Type.String(),
+          version: Type.Integer(),
+          deleted: Type.Boolean(),
+          standing: Type.Enum(['joined', 'held', 'refused']),
+          sender: Type.Union([Type.String(), Type.Null()]),
+          receivedAt: UtcTime,
+          updatedAt: UtcTime,
+          fields: Type.Union([Strings, Type.Null()], {
+            description: "the head's key fields (CEB element names); null where the viewer is no party of the document",
+          }),
+          lines: Type.Union([Type.Array(Strings), Type.Null()]),
+        }),
+      ),
+    }),
+  ])
+  const OrderParams = Type.Object(
+    { orderNo: Type.String({ minLength: 1, maxLength: 60 }) },
+    { additionalProperties: false },
+  )
+
+  app.get(
+    '/orders',
+    {
+      schema: {
+        tags: ['ecommerce'],
+        summary: 'Tickets (one per order), newest first (operators: those their enterprise is a party of)',
+        security,
+        querystring: Type.Object(
+          {
+            returnStatus: Type.Optional(Type.Integer({ minimum: -1, maximum: 999 })),
+            complete: Type.Optional(Type.Boolean()),
+            since: Type.Optional(UtcTime),
+            until: Type.Optional(UtcTime),
+            limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+            offset: Type.Integer({ minimum: 0, default: 0 }),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({ items: Type.Array(TicketSummarySchema), total: Type.Integer() }),
+          ...errors(400, 401),
+        },
+      },
+    },
+    async (req) => listTickets(ctx.db, req.query, await viewerOf(req)),
+  )
+
+  app.get(
+    '/orders/:orderNo',
+    {
+      schema: {
+        tags: ['ecommerce'],
+        summary:
+          "A ticket: its verdict and its documents' key fields (operators: tickets their enterprise is a party of)",
+        security,
+        params: OrderParams,
+        response: { 200: TicketSchema, ...errors(400, 401, 404) },
+      },
+    },
+    async (req) => {
+      const found = await ticketOf(ctx.db, req.params.orderNo, await viewerOf(req))
+      if (!found)
+        throw new KouanError('CEB_TICKET_NOT_FOUND', 404, `no ticket for order ${req.params.orderNo}`, {
+          pointer: '/params/orderNo',
+        })
+      return found
     },
   )
 

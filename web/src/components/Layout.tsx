@@ -2,7 +2,8 @@ import type { ReactNode } from 'react'
 import { Link, navigate } from '../router.js'
 import { setLang, useT, type Key } from '../i18n.js'
 import { setCardKey, setSession, useSession } from '../session.js'
-import { AREA_PAGES, allowed } from '../pages/all.js'
+import { areaPages } from '../pages/nav.js'
+import { allowed } from '../pages/registry.js'
 
 const OFFICER_NAV: Array<[string, Key]> = [
   ['/officer/dashboard', 'nav.dashboard'],
@@ -38,9 +39,9 @@ export function Layout({ children, wide, dark }: { children: ReactNode; wide?: b
   const s = useSession()
   const areaNav = (admin: boolean): Array<[string, Key]> =>
     s
-      ? AREA_PAGES.filter((p) => p.nav && allowed(p.audience, s.kind, s.role) && (p.group === 'admin') === admin).map(
-          (p) => [p.path, p.nav!],
-        )
+      ? areaPages()
+          .filter((p) => p.nav && allowed(p.audience, s.kind, s.role) && (p.group === 'admin') === admin)
+          .map((p) => [p.path, p.nav!])
       : []
   const nav =
     s?.kind === 'user'

@@ -10,7 +10,7 @@ import { getSession } from '../session.js'
 import { Pager } from './Queue.js'
 
 /** Fetches a file the API serves behind the bearer token (PDF, CSV) and opens or downloads it. */
-async function fetchFile(method: 'GET' | 'POST', path: string, name: string, open: boolean): Promise<void> {
+export async function fetchFile(method: 'GET' | 'POST', path: string, name: string, open: boolean): Promise<void> {
   const s = getSession()
   const res = await fetch(path, { method, headers: s ? { authorization: `Bearer ${s.token}` } : {} })
   if (!res.ok) {

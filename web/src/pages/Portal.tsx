@@ -2,12 +2,15 @@ import { useState, type FormEvent } from 'react'
 import type { Declaration } from '../../../src/modules/declarations/schema.js'
 import { api } from '../api.js'
 import { Layout } from '../components/Layout.js'
-import { Async, Empty, ErrorBox, Loading, useAsync, useEvery } from '../components/States.js'
+import { Async, Empty, useAsync, useEvery } from '../components/States.js'
 import { useT } from '../i18n.js'
 import { chinaTime } from '../lib/format.js'
 import { Link, useQuery } from '../router.js'
 import { useSession } from '../session.js'
 import { Pager } from './Queue.js'
+import { UpdatedAt, usePoll, useQueryState } from './lists/common.js'
+import { TicketTable } from './lists/Ecommerce.js'
+import { OrderReceipts, RETURN_STATUSES, type TicketSummary } from './lists/Receipts.js'
 
 const STATES = [
   'SUBMITTED',
@@ -110,93 +113,94 @@ export function PortalDeclarations() {
   )
 }
 
-interface Receipt {
-  id: number
-  type: string
-  docKey: string
-  orderNo: string
-  returnStatus: number
-  returnInfo: string
-  reasons: Array<{ code: string; message: string; pointer: string }>
-  createdAt: string
-}
-
-/** CEB receipts of one order (the enterprise must be a party to it). */
+/**
+ * CEB receipts: the enterprise's recent tickets (those it is a party of), each with its receipts on demand, refreshed
+ * every 5 s; and receipts by order number (deep link `?orderNo=`).
+ */
 export function Receipts() {
   const { t } = useT()
-  const [orderNo, setOrderNo] = useState(() => new URLSearchParams(location.search).get('orderNo') ?? '')
-  const [state, setState] = useState<{ loading?: boolean; items?: Receipt[]; error?: unknown }>({})
-  const search = async (e: FormEvent) => {
+  const { get, set } = useQueryState()
+  const orderNo = get('orderNo')
+  const status = get('returnStatus')
+  const offset = Number(get('offset')) || 0
+  const [open, setOpen] = useState<string[]>([])
+  const tickets = usePoll(
+    () =>
+      api<{ items: TicketSummary[]; total: number }>(
+        'GET',
+        `/api/v1/ceb/orders?limit=${PAGE}&offset=${offset}${status ? `&returnStatus=${status}` : ''}`,
+      ),
+    5000,
+    [status, offset],
+  )
+  const search = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault()
-    setState({ loading: true })
-    try {
-      setState({
-        items: (
-          await api<{ items: Receipt[] }>('GET', `/api/v1/ceb/orders/${encodeURIComponent(orderNo.trim())}/receipts`)
-        ).items,
-      })
-    } catch (err) {
-      setState({ error: err })
-    }
+    set({ orderNo: String(new FormData(e.currentTarget).get('orderNo') ?? '').trim() })
   }
+  const toggle = (o: string) => setOpen((s) => (s.includes(o) ? s.filter((x) => x !== o) : [...s, o]))
   return (
     <Layout>
       <div className="page-head">
         <h1>{t('rcpt.title')}</h1>
       </div>
-      <form className="row card-panel" onSubmit={search} role="search">
+      <form
+        key={orderNo}
+        className="row card-panel"
+        onSubmit={search}
+        role="search"
+        aria-label={t('lists.portal.searchTitle')}>
         <label className="grow">
           {t('rcpt.orderNo')}
-          <input value={orderNo} onChange={(e) => setOrderNo(e.target.value)} required maxLength={60} />
+          <input name="orderNo" defaultValue={orderNo} required maxLength={60} />
         </label>
         <button type="submit" className="primary">
           {t('common.search')}
         </button>
       </form>
-      {state.loading && <Loading />}
-      {state.error !== undefined && <ErrorBox error={state.error} />}
-      {state.items &&
-        (state.items.length === 0 ? (
-          <Empty>{t('rcpt.empty')}</Empty>
-        ) : (
-          <table className="grid">
-            <thead>
-              <tr>
-                <th scope="col">{t('rcpt.time')}</th>
-                <th scope="col">{t('rcpt.type')}</th>
-                <th scope="col">{t('rcpt.status')}</th>
-                <th scope="col">{t('rcpt.info')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {state.items.map((r) => (
-                <tr key={r.id}>
-                  <td>{chinaTime(r.createdAt)}</td>
-                  <td>
-                    {r.type} <small>{r.docKey}</small>
-                  </td>
-                  <td>
-                    <span className={`badge rc-${r.returnStatus}`}>
-                      {r.returnStatus} {t(`rcpt.${r.returnStatus}`)}
-                    </span>
-                  </td>
-                  <td>
-                    {r.returnInfo}
-                    {r.reasons.length > 0 && (
-                      <ul>
-                        {r.reasons.map((x, i) => (
-                          <li key={i}>
-                            <code>{x.code}</code> {x.message}
-                          </li>
-                        ))}
-                      </ul>
-                    )}
-                  </td>
-                </tr>
+      {orderNo && (
+        <section className="lists-gap" aria-labelledby="searched">
+          <h2 id="searched">{t('lists.ceb.receiptsOf', { orderNo })}</h2>
+          <OrderReceipts orderNo={orderNo} />
+        </section>
+      )}
+      <section className="lists-gap">
+        <div className="page-head">
+          <h2 id="tickets">{t('lists.portal.recent')}</h2>
+          <UpdatedAt at={tickets.at} />
+          <label className="inline">
+            {t('rcpt.status')}{' '}
+            <select value={status} onChange={(e) => set({ returnStatus: e.target.value })}>
+              <option value="">{t('portal.all')}</option>
+              {RETURN_STATUSES.map((s) => (
+                <option key={s} value={s}>
+                  {s} {t(`rcpt.${s}`)}
+                </option>
               ))}
-            </tbody>
-          </table>
-        ))}
+            </select>
+          </label>
+        </div>
+        <TicketTable
+          state={tickets}
+          offset={offset}
+          onPage={(o) => set({ offset: String(o) })}
+          action={(x) => (
+            <button
+              type="button"
+              aria-expanded={open.includes(x.orderNo)}
+              aria-controls={`receipts-${x.orderNo}`}
+              onClick={() => toggle(x.orderNo)}>
+              {open.includes(x.orderNo) ? t('lists.portal.hide') : t('lists.portal.show')}
+            </button>
+          )}
+          detail={(x) =>
+            open.includes(x.orderNo) ? (
+              <div id={`receipts-${x.orderNo}`}>
+                <OrderReceipts orderNo={x.orderNo} />
+              </div>
+            ) : null
+          }
+        />
+      </section>
     </Layout>
   )
 }

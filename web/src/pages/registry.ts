@@ -17,3 +17,10 @@ export interface PageDef {
   group?: 'admin'
   render: (params: Record<string, string>) => ReactNode
 }
+
+/** Whether a session of `kind`/`role` may open screens for `audience` (admins see officer screens too). */
+export function allowed(audience: Audience, kind: 'user' | 'card', role: string): boolean {
+  if (audience === 'card') return kind === 'card'
+  if (kind !== 'user') return false
+  return audience === 'officer' || role === 'admin'
+}
