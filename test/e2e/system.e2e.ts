@@ -12,6 +12,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { ARTIFACTS, cli, launchBrowser, removeDir, startServer, tempDir, type Server } from './harness.js'
 
 const ADMIN = { username: 'sysadmin', password: 'e2e-system-admin' }
+const READER = { username: 'reader', password: 'e2e-reading-officer' }
 const NEW_OFFICER = { username: 'wang.fang', displayName: '王芳', password: 'new-officer-pw' }
 
 describe('system administration screens, end to end', () => {
@@ -42,6 +43,7 @@ describe('system administration screens, end to end', () => {
   before(async () => {
     dir = tempDir()
     cli(dir, ['user', 'add', ADMIN.username, '--role', 'admin', '--password', ADMIN.password])
+    cli(dir, ['user', 'add', READER.username, '--role', 'officer', '--password', READER.password])
     // Checkpoints every second, so the audit screen has some to list.
     server = await startServer(dir, { env: { KOUAN_AUDIT_CHECKPOINT_SECONDS: '1' } })
     browser = await launchBrowser()
@@ -130,12 +132,33 @@ describe('system administration screens, end to end', () => {
     await admin.getByText('现行参数：第 2 版').waitFor()
     assert.equal(await admin.inputValue('#sel-thresholds-yellow'), '35')
     await shot(admin, 'selectivity')
+
+    // Officers read the parameters, without a way to change them.
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+    const officer = await ctx.newPage()
+    await signIn(officer, READER.username, READER.password)
+    await officer.waitForURL('**/officer/dashboard')
+    await officer.getByRole('link', { name: '布控参数' }).click()
+    await officer.getByText('现行参数：第 2 版').waitFor()
+    await officer.getByText('只有系统管理员可以修改布控参数。').waitFor()
+    assert.equal(await officer.getByRole('button', { name: '发布新版本' }).count(), 0)
+    assert.equal(await officer.isDisabled('#sel-thresholds-yellow'), true)
+    assert.equal(await officer.getByRole('link', { name: '用户账户' }).count(), 0, 'admin screens stay hidden')
+    await ctx.close()
   })
 
   it('an admin rotates the certificate signing key after confirming', async () => {
     await admin.getByRole('link', { name: '证书签名密钥' }).click()
     await admin.waitForURL('**/admin/certificate-keys')
     await admin.getByTestId('quarantine').waitFor()
+    // The quarantine table: a malformed HS code is refused at its cell; put back, the table saves.
+    await admin.fill('#q-0-hsFrom', '0x')
+    await admin.getByTestId('quarantine').locator('..').getByRole('button', { name: '保存' }).click()
+    await admin.locator('#q-0-hsFrom[aria-invalid=true]').waitFor()
+    assert.match((await admin.textContent('#q-0-hsFrom-err')) ?? '', /VALIDATION_FAILED/)
+    await admin.fill('#q-0-hsFrom', '01')
+    await admin.getByTestId('quarantine').locator('..').getByRole('button', { name: '保存' }).click()
+    await admin.getByText('检验检疫范围已保存。').waitFor()
     await admin.selectOption('#rotate-alg', 'SM2')
     await admin.getByRole('button', { name: '轮换密钥' }).click()
     await confirm(admin, '轮换密钥')
@@ -156,6 +179,14 @@ describe('system administration screens, end to end', () => {
     await admin.getByRole('link', { name: '档案保管与销毁' }).click()
     await admin.waitForURL('**/admin/archives')
     await admin.getByTestId('retention').waitFor()
+    // A retention rule of 0 years is refused at its cell.
+    const years = await admin.inputValue('#ret-0-years')
+    await admin.fill('#ret-0-years', '0')
+    await admin.getByTestId('retention').locator('..').getByRole('button', { name: '保存' }).click()
+    await admin.locator('#ret-0-years[aria-invalid=true]').waitFor()
+    await admin.fill('#ret-0-years', years)
+    await admin.getByTestId('retention').locator('..').getByRole('button', { name: '保存' }).click()
+    await admin.getByText('保管期限规则已保存。').waitFor()
     await admin.getByText('尚无销毁记录').waitFor()
     const run = admin.getByRole('button', { name: '执行销毁' })
     assert.equal(await run.isDisabled(), true, 'a dry run comes first')
