@@ -10,6 +10,7 @@ import { ALGORITHM_NAMES, algorithms, parseKeyFile, signPayload } from './shared
 import { createUser } from './modules/auth/index.js'
 import { startCluster, startServer } from './server.js'
 import { cebCommand } from './modules/ecommerce/index.js'
+import type { DemoCardReady } from './simulator/run.js'
 
 const program = new Command('kouan').description('Kouan (口岸): open smart-customs platform').showHelpAfterError()
 
@@ -123,29 +124,57 @@ program
         '',
       ].join('\n'),
     )
+    const { runSimulation } = await import('./simulator/run.js')
+    const demoCardFile = join(cfg.dataDir, 'demo-card.json')
+    const printDemoCard = (c: DemoCardReady) =>
+      console.log(
+        [
+          '',
+          `  Demo card      ${c.cardNo} of ${c.enterprise} (${c.customsCode})${c.renewed ? ', issued again for this new database' : ''}`,
+          `                 log in at ${r.url}/ as an enterprise: card number ${c.cardNo}, key file ${c.file}`,
+          '',
+        ].join('\n'),
+      )
+    if (!simulate) {
+      // No traffic, but the demo enterprise and its card all the same, for a person to try the portal with.
+      void runSimulation({
+        baseUrl: r.url,
+        officer: { username: 'officer', password: creds.officer },
+        rate: 1,
+        demoOnly: true,
+        demoCardFile,
+        onDemoCard: printDemoCard,
+        statusEverySec: 0,
+        log: (m) => r.app.log.debug(m),
+      }).catch((e: unknown) => r.app.log.error({ err: e }, 'demo card set-up failed'))
+    }
     if (simulate) {
-      const { runSimulation } = await import('./simulator/run.js')
       const ctl = new AbortController()
       process.once('SIGINT', () => ctl.abort())
       process.once('SIGTERM', () => ctl.abort())
+      // The demo enterprise also acts as the e-commerce tickets' customs broker once its card is ready.
+      let demoAgent: (a: { customsCode: string; name: string; cardNo: string; privateKey: string }) => void = () => {}
+      const agent = new Promise<{ customsCode: string; name: string; cardNo: string; privateKey: string }>(
+        (resolve) => {
+          demoAgent = resolve
+        },
+      )
       void runSimulation({
         baseUrl: r.url,
         officer: { username: 'officer', password: creds.officer },
         officer2: { username: 'officer2', password: creds.officer2 },
         rate: cfg.simulateRate,
+        // Released goods are closed after half a minute, so the archives fill as the declarations do.
+        clearAfterSec: 30,
+        quarantineChecks: true,
         signal: ctl.signal,
         log: (m) => r.app.log.info(m),
         // The demo enterprise's card, for a person to log in to the enterprise portal with.
-        demoCardFile: join(cfg.dataDir, 'demo-card.json'),
-        onDemoCard: (c) =>
-          console.log(
-            [
-              '',
-              `  Demo card      ${c.cardNo} of ${c.enterprise} (${c.customsCode})${c.renewed ? ', issued again for this new database' : ''}`,
-              `                 log in at ${r.url}/ as an enterprise: card number ${c.cardNo}, key file ${c.file}`,
-              '',
-            ].join('\n'),
-          ),
+        demoCardFile,
+        onDemoCard: (c) => {
+          printDemoCard(c)
+          demoAgent({ customsCode: c.customsCode, name: c.enterprise, cardNo: c.cardNo, privateKey: c.privateKey })
+        },
       }).catch((e: unknown) => r.app.log.error({ err: e }, 'simulator stopped'))
       if (cfg.simulateCebRate > 0) {
         const { runCebSimulation } = await import('./simulator/ceb.js')
@@ -153,6 +182,7 @@ program
           baseUrl: r.url,
           officer: { username: 'admin', password: creds.admin },
           rate: cfg.simulateCebRate,
+          agent,
           signal: ctl.signal,
           log: (m) => r.app.log.info(m),
         }).catch((e: unknown) => r.app.log.error({ err: e }, 'CEB simulator stopped'))

@@ -34,6 +34,12 @@ export interface CebSimulationOptions {
   durationSec?: number
   signal?: AbortSignal
   log?: (message: string) => void
+  /**
+   * An enterprise already holding a card that acts as the customs broker (the inventory lists' sender) instead of a
+   * registered one: `kouan start` passes the demo enterprise, so its portal shows e-commerce tickets and receipts. Its
+   * promise may resolve later (when the card is ready); undefined, or nothing within a minute, registers a broker.
+   */
+  agent?: Promise<{ customsCode: string; name: string; cardNo: string; privateKey: string } | undefined>
   /** The China date the documents carry (default: today in China). */
   date?: () => string
   requestTimeoutMs?: number
@@ -58,6 +64,8 @@ interface Party {
   cardNo: string
   privateKey: string
   session: Session
+  /** The enterprise's name, for one that was not registered here. */
+  name?: string
 }
 
 export async function runCebSimulation(opts: CebSimulationOptions): Promise<CebSimStats> {
@@ -93,7 +101,15 @@ export async function runCebSimulation(opts: CebSimulationOptions): Promise<CebS
   const SUFFIX = { ebp: 'PF', ebc: 'DS', pay: 'PY', logistics: 'LG', agent: 'AG' }
   const names = { ebp: '跨境电商平台', ebc: '电商企业', pay: '支付企业', logistics: '物流企业', agent: '报关企业' }
   const parties = {} as Record<(typeof roles)[number], Party>
+  const agent = opts.agent && (await Promise.race([opts.agent, pause(60_000, stop).then(() => undefined)]))
+  if (stop.aborted) return stats
+  if (agent) {
+    const { customsCode: code, name, cardNo, privateKey } = agent
+    const session = new Session(http, cardLogin(cardNo, privateKey))
+    parties.agent = { role: 'agent', code, name, cardNo, privateKey, session }
+  }
   for (const [i, role] of roles.entries()) {
+    if (parties[role]) continue
     const code = `46${run}${SUFFIX[role]}`
     const uscc = withUsccCheck(`91460000MA5${run.slice(-4)}${String(i).padStart(2, '0')}`.replace(/[IOSVZ]/g, '0'))
     const ent = await officer.call<{ id: string }>('POST', '/api/v1/enterprises', {
@@ -162,7 +178,7 @@ export async function runCebSimulation(opts: CebSimulationOptions): Promise<CebS
         const xml = toMessageXml(
           type,
           tickets.map((t) => ticketDocuments(t)[type]),
-          baseTransferFor(party.code, `模拟${names[party.role]}`),
+          baseTransferFor(party.code, party.name ?? `模拟${names[party.role]}`),
         )
         const parsed = parseCebXml(xml)
         if (!parsed.ok)

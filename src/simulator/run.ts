@@ -26,6 +26,16 @@ import {
 import { generateWorld, hash32, pick, restrictWorld, type Rng, type SimEnterprise, type World } from './world.js'
 import { readDemoCard, writeDemoCard, type DemoCard } from './demo-card.js'
 
+/** The demo card, ready to log in with: what `kouan start` prints, and what the CEB simulator's broker signs with. */
+export interface DemoCardReady {
+  file: string
+  cardNo: string
+  privateKey: string
+  enterprise: string
+  customsCode: string
+  renewed: boolean
+}
+
 /** Password login of an officer or admin. */
 export type { Credentials } from './http.js'
 
@@ -37,7 +47,9 @@ export interface SimulationOptions {
    */
   demoCardFile?: string
   /** Called once the demo card can log in: what `kouan start` prints for a person. */
-  onDemoCard?: (c: { file: string; cardNo: string; enterprise: string; customsCode: string; renewed: boolean }) => void
+  onDemoCard?: (c: DemoCardReady) => void
+  /** Only set up the demo enterprise and its card, then return (`kouan start --no-simulate`). */
+  demoOnly?: boolean
   /** Server base URL, e.g. `http://127.0.0.1:3000`. */
   baseUrl: string
   /** Officer who registers enterprises, issues cards, authors rules and works inspections. */
@@ -59,10 +71,17 @@ export interface SimulationOptions {
   /** Fraud rates per kind (defaults in generate.ts). */
   rates?: Partial<FraudRates>
   officerBehaviour?: OfficerOptions
+  /** Add the quarantine documents-check rule to the installed ones (`kouan start`: the demo's certificates). */
+  quarantineChecks?: boolean
   /** Install targeting rules when `officer2` is given (default true). */
   installRules?: boolean
   /** Seconds a detained declaration waits before an officer releases it (default 5; cases 3×). */
   detentionSec?: number
+  /**
+   * Seconds after which officers close (结关) released and returned declarations, so archives (and the enterprise's
+   * archive pages) fill; undefined: never (benchmarks measure intake alone).
+   */
+  clearAfterSec?: number
   /** Seconds a declaration held for review waits before an officer accepts it (default 1). */
   reviewDelaySec?: number
   /** Most concurrent submission requests (default 64). */
@@ -91,6 +110,8 @@ export interface SimStats {
   nonCompliant: number
   /** Detained declarations released after disposal. */
   releasedFromDetention: number
+  /** Released or returned declarations closed (结关), with `clearAfterSec`. */
+  cleared: number
   byLane: Record<Lane, number>
   /** Of the accepted declarations: how many hid fraud, and how many of those an inspection caught. */
   fraudAccepted: number
@@ -180,8 +201,11 @@ interface Operator {
   session: Session
 }
 
-/** Targeting rules the simulation installs: credit list, risky chapters, value bands of the most traded lines. */
-export function simulationRules(world: World): CreateRule[] {
+/**
+ * Targeting rules the simulation installs: credit list, risky chapters, value bands of the most traded lines; with
+ * `quarantine`, a documents check of imports under quarantine (HS chapters 1-24), which certifies the compliant ones.
+ */
+export function simulationRules(world: World, o: { quarantine?: boolean } = {}): CreateRule[] {
   const rules: CreateRule[] = [
     {
       name: `sim-${world.seed}-dishonest-yellow`,
@@ -213,6 +237,16 @@ export function simulationRules(world: World): CreateRule[] {
       action: { lane: 'RED', reason: `unit value below ${floorCny} CNY` },
     })
   }
+  if (o.quarantine)
+    rules.push({
+      name: `sim-${world.seed}-quarantine-documents`,
+      description: 'Simulator: documents check of imported animal and plant products and foodstuffs (HS 01-24)',
+      conditions: [
+        { field: 'ieFlag', op: 'eq', value: 'I' },
+        { field: 'hsCode', op: 'prefix', value: Array.from({ length: 24 }, (_, i) => String(i + 1).padStart(2, '0')) },
+      ],
+      action: { lane: 'YELLOW', reason: '进境动植物及食品检疫审单' },
+    })
   return rules
 }
 
@@ -227,6 +261,7 @@ const emptyStats = (): SimStats => ({
   inspected: 0,
   nonCompliant: 0,
   releasedFromDetention: 0,
+  cleared: 0,
   byLane: { GREEN: 0, BLUE: 0, YELLOW: 0, RED: 0 },
   fraudAccepted: 0,
   fraudInspected: 0,
@@ -292,13 +327,15 @@ export async function runSimulation(opts: SimulationOptions): Promise<SimStats> 
     const ref = opts.reference ?? loadReference()
     const world = generateWorld(ref, { seed, enterprises: opts.enterprises ?? 40 })
     const operators: Operator[] = []
-    // The demo enterprise (a regular trader) declares with the card of the key file a person logs in with.
+    // The demo enterprise declares with the card of the key file a person logs in with: a regular trader, one that
+    // imports goods under quarantine (HS chapters 1-24) if the world has one, so its portal gets certificates too.
+    const regular = world.enterprises.filter((e) => e.creditLevel === 'REGULAR')
     const demoSim = opts.demoCardFile
-      ? (world.enterprises.find((e) => e.creditLevel === 'REGULAR') ?? world.enterprises[0])
+      ? (regular.find((e) => e.chapters.some((c) => c <= '24')) ?? regular[0] ?? world.enterprises[0])
       : undefined
     const demo = opts.demoCardFile && demoSim ? readDemoCard(opts.demoCardFile) : undefined
     await mapLimit(world.enterprises, 8, async (sim) => {
-      if (stop.aborted) return
+      if (stop.aborted || (opts.demoOnly && sim !== demoSim)) return
       const ent = await registerEnterprise(sim)
       if (!ent || stop.aborted) return
       const isDemo = demo !== undefined && sim === demoSim
@@ -334,6 +371,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<SimStats> 
         opts.onDemoCard?.({
           file: opts.demoCardFile!,
           cardNo: cardNo!,
+          privateKey: keys.privateKey,
           enterprise: ent.name,
           customsCode: ent.customsCode,
           renewed: demo.existed && renumbered,
@@ -380,7 +418,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<SimStats> 
       }
       return undefined
     }
-    if (stop.aborted) return finish()
+    if (stop.aborted || opts.demoOnly) return finish()
     operators.sort((a, b) => a.sim.index - b.sim.index)
     stats.enterprises = operators.length
     if (operators.length === 0) {
@@ -393,7 +431,8 @@ export async function runSimulation(opts: SimulationOptions): Promise<SimStats> 
     )
     const operatorOf = new Map(operators.map((o) => [o.sim.index, o]))
 
-    if (opts.officer2 && opts.installRules !== false) stats.rulesActive = await installRules(simulationRules(world))
+    if (opts.officer2 && opts.installRules !== false)
+      stats.rulesActive = await installRules(simulationRules(world, { quarantine: opts.quarantineChecks === true }))
     async function installRules(rules: CreateRule[]): Promise<number> {
       const [author, checker] = [officers[0]!, officers[1]!]
       let active = 0
@@ -619,6 +658,34 @@ export async function runSimulation(opts: SimulationOptions): Promise<SimStats> 
           if (r.status === 409 || r.status === 404 || ++p.tries >= 3) pending.delete(id)
         }
       })
+      if (opts.clearAfterSec !== undefined && !final) await clearPass(opts.clearAfterSec, false)
+    }
+
+    /**
+     * Officers close what has been out of customs' hands for `afterSec`: released and returned declarations submitted
+     * that long ago (found ones were released before), at most 100 of each state per round, every 5 s at most; the
+     * wind-down's rounds close all.
+     */
+    let lastClear = 0
+    async function clearPass(afterSec: number, final: boolean): Promise<void> {
+      if (!final && performance.now() - lastClear < Math.min(5, afterSec) * 1000) return
+      lastClear = performance.now()
+      const to = new Date(Date.now() - afterSec * 1000).toISOString()
+      for (const state of ['RELEASED', 'RETURNED'] as const) {
+        const list = await officer.call<{ items: Array<{ id: string }> }>(
+          'GET',
+          `/api/v1/declarations?state=${state}&to=${encodeURIComponent(to)}&limit=100`,
+        )
+        if (list.status !== 200 || !list.body) return fail('cleared look-up', list)
+        await mapLimit(list.body.items, 4, async (d) => {
+          if (stop.aborted) return
+          const r = await nextOfficer().call<Declaration>('POST', `/api/v1/declarations/${d.id}/clear`, {
+            note: 'goods left the supervised area (simulator)',
+          })
+          if (r.status === 200) stats.cleared++
+          else if (r.status !== 409) fail('clear', r)
+        })
+      }
     }
 
     let officerBusy: Promise<void> | undefined
@@ -680,6 +747,8 @@ export async function runSimulation(opts: SimulationOptions): Promise<SimStats> 
     for (let round = 0; round < 4 && pending.size > 0 && !stop.aborted && performance.now() < windDownEnd; round++) {
       await officerPass(true).catch((e: unknown) => log(`simulator: officer pass failed: ${String(e)}`))
     }
+    if (opts.clearAfterSec !== undefined && !stop.aborted)
+      await clearPass(0, true).catch((e: unknown) => log(`simulator: clearance failed: ${String(e)}`))
     return finish()
 
     function progress() {

@@ -10,6 +10,7 @@ import { countRows } from '../../test/db.js'
 import { seededRandom, systemIds } from '../shared/clock.js'
 import { usccProblem } from '../shared/uscc.js'
 import { verifyAudit } from '../shared/audit.js'
+import { sweepArchives } from '../modules/archives/index.js'
 import { createUser } from '../modules/auth/service.js'
 import { contentProblems } from '../modules/declarations/lifecycle.js'
 import { resultProblems } from '../modules/inspections/service.js'
@@ -363,6 +364,64 @@ describe('simulation against a live server', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
+  })
+
+  it('with --no-simulate (demoOnly) sets up the demo enterprise and its card alone, and files nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kouan-demo-only-'))
+    const file = join(dir, 'demo-card.json')
+    const [enterprises, declarations] = [await countRows(t.db, 'enterprises'), await countRows(t.db, 'declarations')]
+    try {
+      const seen: string[] = []
+      const stats = await runSimulation({
+        baseUrl,
+        officer,
+        rate: 50,
+        enterprises: 8,
+        seed: 17,
+        log: () => {},
+        reference: ref,
+        demoOnly: true,
+        demoCardFile: file,
+        onDemoCard: (c) => seen.push(c.customsCode),
+      })
+      expect(stats.submitted).toBe(0)
+      expect(await countRows(t.db, 'declarations')).toBe(declarations)
+      expect(await countRows(t.db, 'enterprises')).toBe(enterprises + 1)
+      const card = JSON.parse(readFileSync(file, 'utf8')) as DemoCard
+      expect(seen).toEqual([card.enterprise!.customsCode])
+      expect(await countRows(t.db, 'port_cards', `card_no = '${card.cardNo}' and status = 'ACTIVE'`)).toBe(1)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('for kouan start: closes released goods (their archives follow) and checks the documents of quarantine imports', async () => {
+    const stats = await runSimulation({
+      baseUrl,
+      officer,
+      officer2,
+      rate: 50,
+      durationSec: 3,
+      enterprises: 8,
+      seed: 24,
+      log: () => {},
+      reference: ref,
+      clearAfterSec: 0,
+      quarantineChecks: true,
+    })
+    expect(stats.httpErrors).toBe(0)
+    // Officers closed what intake did not (processing trade; general trade closes on release), the last at the wind-down.
+    expect(await countRows(t.db, 'declarations', `state in ('RELEASED', 'RETURNED')`)).toBe(0)
+    expect(stats.cleared).toBe(
+      await countRows(t.db, 'audit_log', `action = 'DECLARATION_CLEARED' and actor like 'user:%'`),
+    )
+    expect(stats.cleared).toBeGreaterThan(0)
+    await sweepArchives({ ...t.app.kouan, clock: t.clock, ids: systemIds })
+    expect(await countRows(t.db, 'archives')).toBe(await countRows(t.db, 'declarations', `state = 'CLEARED'`))
+    const [rule] = await t.db.query<{ active: boolean; action: { lane: string } }>(
+      `select active, action from selectivity_rules where name = 'sim-24-quarantine-documents'`,
+    )
+    expect(rule).toMatchObject({ active: true, action: { lane: 'YELLOW' } })
   })
 
   it('re-runs with the same seed (enterprises and rules exist) in batches, and stops on abort', async () => {

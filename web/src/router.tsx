@@ -26,6 +26,24 @@ export function useLocation(): { path: string; query: URLSearchParams } {
   return { path: u.pathname, query: u.searchParams }
 }
 
+/**
+ * The page's query parameters as state: filters and paging live in the URL, so a reload or a shared link shows the
+ * same list. `patch` sets (or, with '' / undefined, removes) parameters, replacing the history entry.
+ */
+export function useQuery(): [URLSearchParams, (patch: Record<string, string | number | undefined>) => void] {
+  const { path, query } = useLocation()
+  const patch = (p: Record<string, string | number | undefined>) => {
+    const q = new URLSearchParams(location.search)
+    for (const [k, v] of Object.entries(p)) {
+      if (v === undefined || v === '' || v === 0) q.delete(k)
+      else q.set(k, String(v))
+    }
+    const s = q.toString()
+    navigate(s ? `${path}?${s}` : path, { replace: true })
+  }
+  return [query, patch]
+}
+
 /** Matches `/officer/declarations/:id` against a path; returns the parameters or undefined. */
 export function match(pattern: string, path: string): Record<string, string> | undefined {
   const p = pattern.split('/')

@@ -23,6 +23,16 @@ export function useAsync<T>(load: () => Promise<T>, deps: unknown[]) {
   return { ...state, reload: run }
 }
 
+/** Calls `f` every `ms` while the page is visible: live lists reload in place (useAsync keeps the last data shown). */
+export function useEvery(ms: number, f: () => void) {
+  useEffect(() => {
+    const id = setInterval(() => {
+      if (document.visibilityState === 'visible') f()
+    }, ms)
+    return () => clearInterval(id)
+  }, [ms, f])
+}
+
 export function Loading({ label }: { label?: string }) {
   const { t } = useT()
   return (

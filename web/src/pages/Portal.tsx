@@ -2,10 +2,10 @@ import { useState, type FormEvent } from 'react'
 import type { Declaration } from '../../../src/modules/declarations/schema.js'
 import { api } from '../api.js'
 import { Layout } from '../components/Layout.js'
-import { Async, Empty, ErrorBox, Loading, useAsync } from '../components/States.js'
+import { Async, Empty, ErrorBox, Loading, useAsync, useEvery } from '../components/States.js'
 import { useT } from '../i18n.js'
 import { chinaTime } from '../lib/format.js'
-import { Link } from '../router.js'
+import { Link, useQuery } from '../router.js'
 import { useSession } from '../session.js'
 import { Pager } from './Queue.js'
 
@@ -26,8 +26,9 @@ const PAGE = 25
 export function PortalDeclarations() {
   const { t } = useT()
   const s = useSession()
-  const [state, setState] = useState('')
-  const [offset, setOffset] = useState(0)
+  const [query, setQuery] = useQuery()
+  const state = query.get('state') ?? ''
+  const offset = Number(query.get('offset') ?? 0) || 0
   const list = useAsync(
     () =>
       api<{ items: Declaration[]; total: number }>(
@@ -36,6 +37,8 @@ export function PortalDeclarations() {
       ),
     [state, offset],
   )
+  // New declarations and state changes show up without a reload.
+  useEvery(10_000, list.reload)
   return (
     <Layout>
       <div className="page-head">
@@ -43,12 +46,7 @@ export function PortalDeclarations() {
         {s && <p className="sub">{t('portal.welcome', { name: s.name, card: s.cardNo ?? '' })}</p>}
         <label className="inline">
           {t('portal.filterState')}{' '}
-          <select
-            value={state}
-            onChange={(e) => {
-              setState(e.target.value)
-              setOffset(0)
-            }}>
+          <select value={state} onChange={(e) => setQuery({ state: e.target.value, offset: undefined })}>
             <option value="">{t('portal.all')}</option>
             {STATES.map((x) => (
               <option key={x} value={x}>
@@ -103,7 +101,7 @@ export function PortalDeclarations() {
                   ))}
                 </tbody>
               </table>
-              <Pager offset={offset} total={d.total} page={PAGE} onChange={setOffset} />
+              <Pager offset={offset} total={d.total} page={PAGE} onChange={(o) => setQuery({ offset: o })} />
             </>
           )
         }
