@@ -2,7 +2,8 @@ import { useEffect, useRef, useState, type ReactNode } from 'react'
 import { ApiError } from '../../api.js'
 import { useT } from '../../i18n.js'
 import { chinaTime } from '../../lib/format.js'
-import { navigate, useLocation } from '../../router.js'
+import { useQuery } from '../../router.js'
+import { useEvery } from '../../components/States.js'
 
 /** The field errors of an API error, by JSON Pointer (`/body/params/thresholds/yellow` → its message). */
 export function fieldErrors(e: unknown): Map<string, string> {
@@ -79,18 +80,13 @@ export function useConfirm(): [ReactNode, (message: string, confirmLabel?: strin
   return [node, ask]
 }
 
-/** Reloads `reload` every `ms` while the page is visible; returns when the data was last refreshed. */
+/** Reloads `reload` every `ms` while the page is visible (`useEvery`); returns when the data was last refreshed. */
 export function usePoll(reload: () => void, data: unknown, ms = 10_000): Date | undefined {
   const [at, setAt] = useState<Date>()
   useEffect(() => {
     if (data !== undefined) setAt(new Date())
   }, [data])
-  useEffect(() => {
-    const id = setInterval(() => {
-      if (document.visibilityState === 'visible') reload()
-    }, ms)
-    return () => clearInterval(id)
-  }, [reload, ms])
+  useEvery(ms, reload)
   return at
 }
 
@@ -101,18 +97,9 @@ export function Updated({ at }: { at: Date | undefined }) {
   ) : null
 }
 
-/** Sets query parameters of the current path (empty values removed), as a new history entry. */
+/** The page's query parameters (filters, page) and their setter: the console's `useQuery` (router.tsx). */
 export function useQueryState() {
-  const { path, query } = useLocation()
-  const set = (changes: Record<string, string | undefined>, opts: { replace?: boolean } = {}) => {
-    const q = new URLSearchParams(query)
-    for (const [k, v] of Object.entries(changes)) {
-      if (v === undefined || v === '') q.delete(k)
-      else q.set(k, v)
-    }
-    const s = q.toString()
-    navigate(s ? `${path}?${s}` : path, opts)
-  }
+  const [query, set] = useQuery()
   return { query, set }
 }
 
