@@ -481,26 +481,25 @@ export async function purgeArchives(deps: Deps, who: string, o: { dryRun: boolea
   const first = await repo.dueArchives(deps.db, today, PURGE_LIST_MAX)
   const items = first.items.map(({ id: _id, ...x }) => x)
   let recorded = false
-  /** Writes the run's row in `tx` the first time, else adds to it. */
-  const record = async (tx: Tx, o: { removed?: number; dropped?: string; finishedAt?: string; count?: number }) => {
-    if (recorded) return repo.advancePurgeRun(tx, runId, o)
+  /** Writes the run's row in `tx` the first time (with `count` so far), else adds what `tx` did to it. */
+  const record = async (tx: Tx, step: { removed?: number; dropped?: string; finishedAt?: string }) => {
+    if (recorded) return repo.advancePurgeRun(tx, runId, step)
     await repo.insertPurgeRun(tx, {
       id: runId,
       startedAt,
-      finishedAt: o.finishedAt ?? null,
+      finishedAt: step.finishedAt ?? null,
       actor: who,
       asOf: today,
-      dryRun: o.count !== undefined,
-      count: o.count ?? o.removed ?? 0,
-      droppedPartitions: o.dropped ? [o.dropped] : [],
+      dryRun: o.dryRun,
+      count: o.dryRun ? first.total : (step.removed ?? 0),
+      droppedPartitions: step.dropped ? [step.dropped] : [],
     })
     recorded = true
   }
   const finish = async (result: Omit<PurgeResult, 'runId'>) => {
     await deps.db.transaction(async (tx) => {
       const at = deps.clock.now()
-      if (result.dryRun) await record(tx, { count: result.count, finishedAt: at.toISOString() })
-      else await record(tx, { finishedAt: at.toISOString() })
+      await record(tx, { finishedAt: at.toISOString() })
       appendAudit(tx, {
         at,
         actor: who,
