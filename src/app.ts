@@ -13,7 +13,7 @@ import { jsonMayHoldBadText, textProblem } from './shared/text.js'
 import { ErrorSchema } from './shared/schema.js'
 import { authenticate, readSession, requireRole, sessionSecret } from './modules/auth/index.js'
 import { loadReference } from './modules/reference/index.js'
-import authRoutes from './modules/auth/routes.js'
+import authRoutes, { userRoutes } from './modules/auth/routes.js'
 import referenceRoutes from './modules/reference/routes.js'
 import enterpriseRoutes from './modules/enterprises/routes.js'
 import cardRoutes from './modules/cards/routes.js'
@@ -239,6 +239,7 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps): Promise
   registerMetrics(app, ctx)
 
   await app.register(authRoutes, { prefix: '/api/v1/auth', ...ctx })
+  await app.register(userRoutes, { prefix: '/api/v1/users', ...ctx })
   await app.register(referenceRoutes, { prefix: '/api/v1/reference', reference: ctx.reference })
   await app.register(enterpriseRoutes, { prefix: '/api/v1', ...ctx })
   await app.register(cardRoutes, { prefix: '/api/v1/cards', ...ctx })

@@ -38,6 +38,7 @@ const OWNERS: Record<string, string> = {
   archives: 'archives',
   archive_prints: 'archives',
   archive_retention_rules: 'archives',
+  archive_purge_runs: 'archives',
   ceb_buyer_totals: 'ecommerce',
   ceb_documents: 'ecommerce',
   ceb_match_queue: 'ecommerce',

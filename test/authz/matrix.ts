@@ -48,6 +48,13 @@ export const EXPECTED: Record<string, Row> = {
   'GET /api/v1/aeo-partners': { anon: 401, opA: 200, opB: 200, officer: 200, admin: 200 },
   'PUT /api/v1/aeo-partners': { anon: 401, opA: 403, opB: 403, officer: 403, admin: 200 },
 
+  // ---- user accounts (admins) ------------------------------------------------------------------------------------
+  'GET /api/v1/users': { anon: 401, opA: 403, opB: 403, officer: 403, admin: 200 },
+  'POST /api/v1/users': { anon: 401, opA: 403, opB: 403, officer: 403, admin: 201 },
+  'POST /api/v1/users/{id}/disable': { anon: 401, opA: 403, opB: 403, officer: 403, admin: 200 },
+  'POST /api/v1/users/{id}/enable': { anon: 401, opA: 403, opB: 403, officer: 403, admin: 200 },
+  'POST /api/v1/users/{id}/password': { anon: 401, opA: 403, opB: 403, officer: 403, admin: 200 },
+
   // ---- port cards ---------------------------------------------------------------------------------------------
   'POST /api/v1/cards': { anon: 401, opA: 403, opB: 403, officer: 201, admin: 201 },
   'GET /api/v1/cards': { anon: 401, opA: 200, opB: 200, officer: 200, admin: 200 },
@@ -153,12 +160,14 @@ export const EXPECTED: Record<string, Row> = {
   'GET /api/v1/archives/retention-rules': { anon: 401, opA: 200, opB: 200, officer: 200, admin: 200 },
   'PUT /api/v1/archives/retention-rules': { anon: 401, opA: 403, opB: 403, officer: 403, admin: 200 },
   'POST /api/v1/archives/purge': { anon: 401, opA: 403, opB: 403, officer: 403, admin: 200 },
+  'GET /api/v1/archives/purge-runs': { anon: 401, opA: 403, opB: 403, officer: 403, admin: 200 },
   'GET /api/v1/archives/{entryId}': { anon: 401, opA: 200, opB: 404, officer: 200, admin: 200 },
   'POST /api/v1/archives/{entryId}/print': { anon: 401, opA: 200, opB: 404, officer: 200, admin: 200 },
 
   // ---- audit checkpoints (admins: a collector copies them out of the database's reach) -------------------------
   'GET /api/v1/audit/checkpoints': { anon: 401, opA: 403, opB: 403, officer: 403, admin: 200 },
   'GET /api/v1/audit/checkpoint-keys': { anon: 401, opA: 403, opB: 403, officer: 403, admin: 200 },
+  'POST /api/v1/audit/verify': { anon: 401, opA: 403, opB: 403, officer: 403, admin: 200 },
 
   // ---- public verification ------------------------------------------------------------------------------------
   'GET /verify/{*}': { anon: 200, opA: 200, opB: 200, officer: 200, admin: 200 },

@@ -6,6 +6,8 @@
  */
 import type { Response } from 'light-my-request'
 import { ed25519, signPayload } from '../../src/shared/signing.js'
+import { systemIds } from '../../src/shared/clock.js'
+import { createUser } from '../../src/modules/auth/index.js'
 import { declarationContent, entrustmentTerms, signed, signedBody } from '../factories.js'
 import { TSHIRTS, newEnterpriseBody, uniq, type Role, type World } from './world.js'
 
@@ -25,6 +27,10 @@ export interface Call {
 }
 
 export type RequestMaker = (w: World, role: Role) => Call | Promise<Call>
+
+/** A fresh officer account (not the caller), for the account operations that change it. */
+const freshUser = (w: World) =>
+  createUser(w.t.db, w.t.clock, systemIds, { username: `acct-${uniq()}`, password: `pw-${uniq()}-x`, role: 'officer' })
 
 const officerGet = async (w: World, url: string) => {
   const res = await w.t.app.inject({ method: 'GET', url, headers: w.admin.headers })
@@ -51,6 +57,18 @@ export const REQUESTS: Record<string, RequestMaker> = {
   }),
   'GET /api/v1/reference/hs': () => ({ url: '/api/v1/reference/hs?q=apples' }),
   'GET /api/v1/reference/hs/{code}': () => ({ url: '/api/v1/reference/hs/0808' }),
+
+  'POST /api/v1/users': () => ({
+    url: '/api/v1/users',
+    body: { username: `new-${uniq()}`, role: 'officer', password: `pw-${uniq()}-secret` },
+  }),
+  'POST /api/v1/users/{id}/disable': async (w) => ({ url: `/api/v1/users/${await freshUser(w)}/disable` }),
+  'POST /api/v1/users/{id}/enable': async (w) => ({ url: `/api/v1/users/${await freshUser(w)}/enable` }),
+  'POST /api/v1/users/{id}/password': async (w) => ({
+    url: `/api/v1/users/${await freshUser(w)}/password`,
+    body: { password: `pw-${uniq()}-secret` },
+  }),
+  'POST /api/v1/audit/verify': () => ({ url: '/api/v1/audit/verify', body: {} }),
 
   'POST /api/v1/enterprises': () => ({ url: '/api/v1/enterprises', body: newEnterpriseBody() }),
   'GET /api/v1/enterprises/{id}': (w) => ({ url: `/api/v1/enterprises/${w.A.enterprise.id}` }),

@@ -370,3 +370,73 @@ export async function findPrint(db: Queryable, serial: string) {
     }
   )
 }
+
+// ---- purge runs -----------------------------------------------------------------------------------------------
+
+interface PurgeRunDbRow {
+  id: string
+  started_at: Date
+  finished_at: Date | null
+  actor: string
+  as_of: string
+  dry_run: boolean
+  count: number
+  dropped_partitions: string[]
+}
+const PURGE_RUN_COLUMNS = 'id, started_at, finished_at, actor, as_of::text as as_of, dry_run, count, dropped_partitions'
+const toPurgeRun = (r: PurgeRunDbRow) => ({
+  id: r.id,
+  startedAt: new Date(r.started_at).toISOString(),
+  finishedAt: r.finished_at ? new Date(r.finished_at).toISOString() : null,
+  actor: r.actor,
+  asOf: r.as_of,
+  dryRun: r.dry_run,
+  count: r.count,
+  droppedPartitions: r.dropped_partitions,
+})
+
+/** Records a purge run (in the caller's transaction). */
+export async function insertPurgeRun(
+  tx: Tx,
+  r: {
+    id: string
+    startedAt: string
+    finishedAt: string | null
+    actor: string
+    asOf: string
+    dryRun: boolean
+    count: number
+    droppedPartitions: string[]
+  },
+): Promise<void> {
+  await tx.query(
+    `insert into archive_purge_runs (id, started_at, finished_at, actor, as_of, dry_run, count, dropped_partitions)
+     values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)`,
+    [r.id, r.startedAt, r.finishedAt, r.actor, r.asOf, r.dryRun, r.count, JSON.stringify(r.droppedPartitions)],
+  )
+}
+
+/** Adds what a later transaction of the run did: archives removed, a partition dropped, the end. */
+export async function advancePurgeRun(
+  tx: Tx,
+  id: string,
+  o: { removed?: number; dropped?: string; finishedAt?: string },
+): Promise<void> {
+  await tx.query(
+    `update archive_purge_runs set count = count + $2,
+       dropped_partitions = case when $3::text is null then dropped_partitions else dropped_partitions || jsonb_build_array($3::text) end,
+       finished_at = coalesce($4::timestamptz, finished_at)
+     where id = $1`,
+    [id, o.removed ?? 0, o.dropped ?? null, o.finishedAt ?? null],
+  )
+}
+
+/** Purge runs, newest first, with their total. */
+export async function listPurgeRuns(db: Queryable, q: { dryRun?: boolean | undefined; limit: number; offset: number }) {
+  const rows = await db.query<PurgeRunDbRow & { total: number }>(
+    `select ${PURGE_RUN_COLUMNS}, count(*) over () as total from archive_purge_runs
+     where ($1::boolean is null or dry_run = $1) order by started_at desc, id desc limit $2 offset $3`,
+    [q.dryRun ?? null, q.limit, q.offset],
+  )
+  return { items: rows.map(toPurgeRun), total: rows[0]?.total ?? 0 }
+}

@@ -415,6 +415,83 @@ describe('archives', () => {
       expect(log.items.map((i: { entryId: string }) => i.entryId)).toContain(general.entryId)
     })
 
+    it('records every run in the purge history, newest first, for admins; each run audited', async () => {
+      const runs = (q = '') => get(admin.headers, `/api/v1/archives/purge-runs${q}`)
+      officer = await loginUser(t, 'officer')
+      expect((await get(officer.headers, '/api/v1/archives/purge-runs')).statusCode).toBe(403)
+      const real = (await runs('?dryRun=false')).json()
+      expect(real.total).toBe(2)
+      expect(real.items).toEqual([
+        {
+          id: expect.any(String),
+          startedAt: '2029-05-11T16:00:00.000Z',
+          finishedAt: '2029-05-11T16:00:00.000Z',
+          actor: `user:${admin.username}`,
+          asOf: '2029-05-12',
+          dryRun: false,
+          count: expect.any(Number),
+          droppedPartitions: [],
+        },
+        expect.objectContaining({
+          asOf: '2029-05-11',
+          dryRun: false,
+          count: 0,
+          droppedPartitions: ['archives_2024', 'archives_2025', 'archives_2026', 'archives_2027', 'archives_2028'],
+        }),
+      ])
+      expect(real.items[0].count).toBeGreaterThan(0)
+      expect(await auditRows(t, 'archive_purge_run', real.items[0].id)).toEqual([
+        expect.objectContaining({
+          action: 'ARCHIVE_PURGE_RUN',
+          data: { dryRun: false, asOf: '2029-05-12', count: real.items[0].count, droppedPartitions: [] },
+        }),
+      ])
+      expect((await auditRows(t, 'archive', general.entryId)).at(-1)?.data).toMatchObject({ runId: real.items[0].id })
+      const all = (await runs()).json()
+      expect(all.total).toBeGreaterThan(2)
+      expect(all.items.map((r: { startedAt: string }) => r.startedAt)).toEqual(
+        [...all.items.map((r: { startedAt: string }) => r.startedAt)].sort().reverse(),
+      )
+      const dry = (await purge(admin.headers, true)).json()
+      const newest = (await runs('?limit=1')).json()
+      expect(newest).toEqual({
+        items: [
+          expect.objectContaining({ id: dry.runId, dryRun: true, count: dry.count, finishedAt: expect.any(String) }),
+        ],
+        total: all.total + 1,
+      })
+    })
+
+    it('leaves no run for a purge that fails before removing anything, and a run without finishedAt for one stopped midway', async () => {
+      // 12 May 2031 in China: the 5-year archives (processing trade) are due.
+      await at('2031-05-11T16:00:00Z')
+      const listed = await due()
+      expect(listed, JSON.stringify(listed)).toMatchObject({ asOf: '2031-05-12' })
+      expect(listed.count).toBeGreaterThan(0)
+      const realRuns = async () => (await get(admin.headers, '/api/v1/archives/purge-runs?dryRun=false')).json()
+      const before = await realRuns()
+      const archives = await countRows(t.db, 'archives')
+      // The database refuses the deletions: the run fails before removing anything.
+      await t.db.exec(`create function refuse_purge() returns trigger language plpgsql as $$
+        begin raise exception 'refused for the test'; end $$;
+        create trigger refuse_archive_delete before delete on archives for each row execute function refuse_purge()`)
+      expect((await purge(admin.headers, false)).statusCode).toBe(500)
+      await t.db.exec('drop trigger refuse_archive_delete on archives')
+      expect(await countRows(t.db, 'archives')).toBe(archives)
+      expect(await realRuns()).toEqual(before)
+
+      // The run removes what is due, then cannot mark itself finished: its row says what it did.
+      await t.db.exec(`create trigger refuse_run_finish before update on archive_purge_runs for each row
+        when (new.finished_at is not null) execute function refuse_purge()`)
+      expect((await purge(admin.headers, false)).statusCode).toBe(500)
+      await t.db.exec('drop trigger refuse_run_finish on archive_purge_runs; drop function refuse_purge()')
+      expect(await countRows(t.db, 'archives')).toBe(archives - listed.count)
+      const after = await realRuns()
+      expect(after.total).toBe(before.total + 1)
+      expect(after.items[0]).toMatchObject({ asOf: '2031-05-12', count: listed.count, finishedAt: null })
+      expect(await auditRows(t, 'archive_purge_run', after.items[0].id)).toEqual([])
+    })
+
     it('leaves a verifiable audit chain', async () => {
       expect((await verifyAudit(t.db)).problems).toEqual([])
     })

@@ -14,9 +14,11 @@ import {
   ExportArchivesQuerySchema,
   ListArchivesQuerySchema,
   ListPrintsQuerySchema,
+  ListPurgeRunsQuerySchema,
   PrintLogSchema,
   PurgeRequestSchema,
   PurgeResultSchema,
+  PurgeRunPageSchema,
   RetentionRulesSchema,
 } from './schema.js'
 import {
@@ -24,6 +26,7 @@ import {
   getArchive,
   listArchives,
   listPrints,
+  listPurgeRuns,
   printArchive,
   purgeArchives,
   replaceRetentionRules,
@@ -146,6 +149,23 @@ export default async function archiveRoutes(fastify: FastifyInstance, ctx: AppCo
       const actor = await ctx.officer(req)
       requireRole(actor, 'admin')
       return purgeArchives(ctx, actorRef(actor), { dryRun: req.body?.dryRun ?? true })
+    },
+  )
+
+  app.get(
+    '/purge-runs',
+    {
+      schema: {
+        tags: ['archives'],
+        summary: 'The purge history: every run, dry or real, newest first (admins)',
+        security,
+        querystring: ListPurgeRunsQuerySchema,
+        response: { 200: PurgeRunPageSchema, ...errors(400, 401, 403) },
+      },
+    },
+    async (req) => {
+      requireRole(await ctx.officer(req), 'admin')
+      return listPurgeRuns(ctx, req.query)
     },
   )
 

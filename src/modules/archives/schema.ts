@@ -142,5 +142,30 @@ export const PurgeResultSchema = Type.Object({
     { description: `first ${PURGE_LIST_MAX}` },
   ),
   droppedPartitions: Type.Array(Type.String()),
+  runId: Type.String({ format: 'uuid', description: 'the run in the purge history (GET /archives/purge-runs)' }),
 })
 export type PurgeResult = Static<typeof PurgeResultSchema>
+
+/** One run of the purge, dry or real (GET /archives/purge-runs). */
+export const PurgeRunSchema = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  startedAt: UtcTime,
+  finishedAt: Type.Union([UtcTime, Type.Null()], {
+    description: 'null: the run stopped after deleting `count` archives (what it did committed)',
+  }),
+  actor: Type.String({ description: 'user:<username> or system:<name>' }),
+  asOf: Type.String({ format: 'date', description: 'China date of the run' }),
+  dryRun: Type.Boolean(),
+  count: Type.Integer({ description: 'archives due (dry run) or removed' }),
+  droppedPartitions: Type.Array(Type.String()),
+})
+export type PurgeRun = Static<typeof PurgeRunSchema>
+export const ListPurgeRunsQuerySchema = Type.Object(
+  {
+    dryRun: Type.Optional(Type.Boolean({ description: 'only dry runs (true) or only real ones (false)' })),
+    limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+    offset: Type.Integer({ minimum: 0, default: 0 }),
+  },
+  { additionalProperties: false },
+)
+export const PurgeRunPageSchema = Type.Object({ items: Type.Array(PurgeRunSchema), total: Type.Integer() })

@@ -465,13 +465,58 @@ const PURGE_CHUNK = 500
  * empty, so old years leave no table behind. With `dryRun` it only lists what would go. Print log rows stay, so
  * a printout scanned later reads "past retention". Queued declarations are archived first (on a dry run too: that
  * removes nothing), so what is due is complete.
+ *
+ * Every run is recorded in `archive_purge_runs` (the history, {@link listPurgeRuns}), audited as
+ * ARCHIVE_PURGE_RUN when it ends. A dry run's row is written in one transaction at the end. A real run's row is
+ * written in the transaction of its first deletion or partition drop and advanced in each later one, so it always
+ * says exactly what committed; a last transaction marks it finished (or, when there was nothing to remove, writes it
+ * then). Hence a run that fails before removing anything leaves no row (nothing to show: it changed nothing), and one
+ * that stops midway leaves its row with what it removed and `finishedAt` null.
  */
 export async function purgeArchives(deps: Deps, who: string, o: { dryRun: boolean }): Promise<PurgeResult> {
   await sweepArchives(deps)
+  const runId = deps.ids.uuid()
+  const startedAt = deps.clock.now().toISOString()
   const today = chinaDateOf(deps.clock.now())
   const first = await repo.dueArchives(deps.db, today, PURGE_LIST_MAX)
   const items = first.items.map(({ id: _id, ...x }) => x)
-  if (o.dryRun) return { asOf: today, dryRun: true, count: first.total, items, droppedPartitions: [] }
+  let recorded = false
+  /** Writes the run's row in `tx` the first time (with `count` so far), else adds what `tx` did to it. */
+  const record = async (tx: Tx, step: { removed?: number; dropped?: string; finishedAt?: string }) => {
+    if (recorded) return repo.advancePurgeRun(tx, runId, step)
+    await repo.insertPurgeRun(tx, {
+      id: runId,
+      startedAt,
+      finishedAt: step.finishedAt ?? null,
+      actor: who,
+      asOf: today,
+      dryRun: o.dryRun,
+      count: o.dryRun ? first.total : (step.removed ?? 0),
+      droppedPartitions: step.dropped ? [step.dropped] : [],
+    })
+    recorded = true
+  }
+  const finish = async (result: Omit<PurgeResult, 'runId'>) => {
+    await deps.db.transaction(async (tx) => {
+      const at = deps.clock.now()
+      await record(tx, { finishedAt: at.toISOString() })
+      appendAudit(tx, {
+        at,
+        actor: who,
+        action: 'ARCHIVE_PURGE_RUN',
+        entityType: 'archive_purge_run',
+        entityId: runId,
+        data: {
+          dryRun: result.dryRun,
+          asOf: today,
+          count: result.count,
+          droppedPartitions: result.droppedPartitions,
+        },
+      })
+    })
+    return { ...result, runId }
+  }
+  if (o.dryRun) return finish({ asOf: today, dryRun: true, count: first.total, items, droppedPartitions: [] })
   let count = 0
   for (;;) {
     const due = await repo.dueArchives(deps.db, today, PURGE_CHUNK)
@@ -486,8 +531,9 @@ export async function purgeArchives(deps: Deps, who: string, o: { dryRun: boolea
           action: 'ARCHIVE_PURGED',
           entityType: 'archive',
           entityId: g.entry_id,
-          data: { retainUntil: g.retain_until, traderId: g.trader_id, asOf: today },
+          data: { retainUntil: g.retain_until, traderId: g.trader_id, asOf: today, runId },
         })
+      if (gone.length > 0) await record(tx, { removed: gone.length })
       return gone.length
     })
   }
@@ -502,14 +548,19 @@ export async function purgeArchives(deps: Deps, who: string, o: { dryRun: boolea
         action: 'ARCHIVE_PARTITION_DROPPED',
         entityType: 'archive_partition',
         entityId: p.name,
-        data: { before: p.upper, asOf: today },
+        data: { before: p.upper, asOf: today, runId },
       })
+      await record(tx, { dropped: p.name })
       return true
     })
     if (dropped) droppedPartitions.push(p.name)
   }
-  return { asOf: today, dryRun: false, count, items, droppedPartitions }
+  return finish({ asOf: today, dryRun: false, count, items, droppedPartitions })
 }
+
+/** The purge history: runs newest first (admins). */
+export const listPurgeRuns = (deps: Pick<Deps, 'db'>, q: Parameters<typeof repo.listPurgeRuns>[1]) =>
+  repo.listPurgeRuns(deps.db, q)
 
 /** Admins replace the retention table (audited); it must keep a DEFAULT rule. Applies to archives created from now on. */
 export async function replaceRetentionRules(deps: Deps, actor: Actor, rules: RetentionRule[]) {

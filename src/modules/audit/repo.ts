@@ -197,3 +197,9 @@ export async function triggerProblems(
      order by 1, 2`,
   )
 }
+
+/** How many hash chains the log has (rows of audit_heads). */
+export async function chainCount(db: Queryable): Promise<number> {
+  const [r] = await db.query<{ n: number }>('select count(*)::int as n from audit_heads')
+  return r!.n
+}

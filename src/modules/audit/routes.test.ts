@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, inject, it } from 'vitest'
 import { useTestApp } from '../../../test/app.js'
-import { rebuildChain } from '../../../test/audit.js'
+import { rebuildChain, tamper } from '../../../test/audit.js'
 import { freshDb } from '../../../test/db.js'
 import { buildEnterprise, buildOperator, loginUser } from '../../../test/factories.js'
 import { openPglite, type Db } from '../../db/index.js'
@@ -90,6 +90,58 @@ describe('GET /api/v1/audit/checkpoints and /checkpoint-keys', () => {
       headers: admin.headers,
     })
     expect(res.json()).toMatchObject({ statusCode: 400, code: 'AUDIT_CURSOR_INVALID', pointer: '/querystring/after' })
+  })
+})
+
+describe('POST /api/v1/audit/verify', () => {
+  const t = useTestApp()
+
+  it('runs what kouan audit verify runs: a clean log passes; checkpoints catch a rebuilt chain; a changed row is named', async () => {
+    const admin = await loginUser(t, 'admin')
+    const officer = await loginUser(t, 'officer')
+    await buildOperator(t, admin, await buildEnterprise(t, admin))
+    const verify = (body?: object, headers = admin.headers) =>
+      t.app.inject({ method: 'POST', url: '/api/v1/audit/verify', headers, ...(body ? { payload: body } : {}) })
+    expect((await verify(undefined, officer.headers)).statusCode).toBe(403)
+
+    const clean = await verify()
+    expect(clean.statusCode).toBe(200)
+    const rows = (await t.db.query<{ n: number }>('select count(*)::int as n from audit_log'))[0]!.n
+    expect(clean.json()).toEqual({ ok: true, chains: 16, rows, problems: [], triggers: [] })
+
+    // Against the exported checkpoints, pinned: a chain rebuilt afterwards passes the plain walk, not this one.
+    const { kid } = await takeCheckpoints(t.app.kouan)
+    const page = (
+      await t.app.inject({ method: 'GET', url: '/api/v1/audit/checkpoints', headers: admin.headers })
+    ).json()
+    const text = page.items.map((c: object) => JSON.stringify(c)).join('\n')
+    expect((await verify({ checkpoints: text, trust: [kid] })).json()).toMatchObject({
+      ok: true,
+      checkpoints: { used: page.items.length, problems: [], keys: [{ kid, pinned: true }] },
+    })
+    const [row] = await t.db.query<{ chain: number; seq: number }>(
+      `select chain, seq from audit_log where action = 'ENTERPRISE_REGISTERED' order by chain, seq limit 1`,
+    )
+    await rebuildChain(t.db, row!.chain, row!.seq, { actor: 'user:someone-else' })
+    expect((await verify({})).json()).toMatchObject({ ok: true, problems: [] })
+    const caught = (await verify({ checkpoints: text, trust: [kid] })).json()
+    expect(caught).toMatchObject({ ok: false })
+    expect(caught.problems).toEqual([
+      expect.objectContaining({
+        chain: row!.chain,
+        problem: 'CHECKPOINT_MISMATCH',
+        firstDifferenceBetween: [1, expect.any(Number)],
+      }),
+    ])
+
+    // A row changed in place (triggers bypassed) is named by chain and seq.
+    await tamper(t.db, `update audit_log set actor = 'user:nobody' where chain = $1 and seq = $2`, [
+      row!.chain,
+      row!.seq,
+    ])
+    const altered = (await verify()).json()
+    expect(altered.ok).toBe(false)
+    expect(altered.problems).toContainEqual({ chain: row!.chain, seq: row!.seq, problem: 'HASH_MISMATCH' })
   })
 })
 

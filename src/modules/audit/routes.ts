@@ -3,8 +3,14 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { AppContext } from '../../context.js'
 import { errors, security } from '../../shared/schema.js'
 import { requireRole } from '../auth/index.js'
-import { CheckpointKeysSchema, CheckpointPageSchema, CheckpointsQuerySchema } from './schema.js'
-import { checkpointKeys, checkpointPage } from './service.js'
+import {
+  AuditReportSchema,
+  CheckpointKeysSchema,
+  CheckpointPageSchema,
+  CheckpointsQuerySchema,
+  VerifyRequestSchema,
+} from './schema.js'
+import { checkpointKeys, checkpointPage, verifyLog } from './service.js'
 
 /**
  * `/api/v1/audit`: the signed checkpoints of the audit chains and their keys, for a collector that copies them out
@@ -43,6 +49,31 @@ export default async function auditRoutes(fastify: FastifyInstance, ctx: AppCont
     async (req) => {
       requireRole(await ctx.officer(req), 'admin')
       return { items: await checkpointKeys(ctx.db) }
+    },
+  )
+
+  app.post(
+    '/verify',
+    {
+      schema: {
+        tags: ['audit'],
+        summary:
+          'Re-walk every hash chain and check the append-only triggers, optionally against exported checkpoints (admins; as `kouan audit verify`, may take a while)',
+        security,
+        body: VerifyRequestSchema,
+        response: { 200: AuditReportSchema, ...errors(400, 401, 403) },
+      },
+      preValidation: async (req) => {
+        req.body ??= {}
+      },
+    },
+    async (req) => {
+      requireRole(await ctx.officer(req), 'admin')
+      const { checkpoints, trust } = req.body ?? {}
+      return verifyLog(ctx.db, {
+        ...(checkpoints === undefined ? {} : { checkpointsText: checkpoints }),
+        ...(trust ? { trust: { kids: trust } } : {}),
+      })
     },
   )
 }

@@ -56,3 +56,69 @@ export const CheckpointPageSchema = Type.Object({
 })
 
 export const CheckpointKeysSchema = Type.Object({ items: Type.Array(CheckpointKeySchema) })
+
+// ---- verification (POST /audit/verify, what `kouan audit verify` runs) ----------------------------------------
+
+export const VerifyRequestSchema = Type.Object(
+  {
+    checkpoints: Type.Optional(
+      Type.String({
+        maxLength: 50_000_000,
+        description:
+          'checkpoints exported earlier (`kouan audit checkpoints export`, JSON lines) to compare every chain with',
+      }),
+    ),
+    trust: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+        maxItems: 100,
+        description: 'pinned checkpoint key ids: checkpoints signed by any other key are refused',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+)
+
+const ChainProblemSchema = Type.Object({
+  chain: Type.Integer({ description: 'the chain (0–15)' }),
+  seq: Type.Integer({ description: "the row's number in its chain: with chain, where the problem is" }),
+  problem: Type.Enum([
+    'HASH_MISMATCH',
+    'PREV_HASH_MISMATCH',
+    'MISSING_ROW',
+    'HEAD_MISMATCH',
+    'CHECKPOINT_MISMATCH',
+    'CHECKPOINT_ROW_MISSING',
+  ]),
+  firstDifferenceBetween: Type.Optional(
+    Type.Array(Type.Integer(), {
+      minItems: 2,
+      maxItems: 2,
+      description: 'checkpoint problems: the seq range the first rewritten or removed row lies in',
+    }),
+  ),
+})
+
+export const AuditReportSchema = Type.Object({
+  ok: Type.Boolean(),
+  chains: Type.Integer({ description: 'hash chains walked' }),
+  rows: Type.Integer({ description: 'rows checked' }),
+  problems: Type.Array(ChainProblemSchema),
+  triggers: Type.Array(
+    Type.Object({
+      table: Type.String(),
+      trigger: Type.String(),
+      state: Type.Enum(['MISSING', 'DISABLED']),
+    }),
+    { description: 'append-only triggers missing or disabled' },
+  ),
+  checkpoints: Type.Optional(
+    Type.Object({
+      lines: Type.Integer(),
+      used: Type.Integer({ description: 'checkpoints whose signature verified, compared with the chains' }),
+      keys: Type.Array(
+        Type.Object({ kid: Type.String(), alg: Type.String(), pinned: Type.Boolean(), checkpoints: Type.Integer() }),
+      ),
+      problems: Type.Array(Type.Object({ line: Type.Integer(), problem: Type.String(), message: Type.String() })),
+    }),
+  ),
+})

@@ -236,6 +236,8 @@ const toLine = (c: repo.StoredCheckpoint): Checkpoint => ({
 
 export interface AuditReport {
   ok: boolean
+  /** Hash chains walked. */
+  chains: number
   rows: number
   problems: AuditProblem[]
   /** Append-only triggers missing or disabled (on the log, its partitions, the heads, the checkpoints). */
@@ -257,6 +259,7 @@ export async function verifyLog(
   const triggers = await repo.triggerProblems(db)
   const report: AuditReport = {
     ok: r.problems.length === 0 && triggers.length === 0,
+    chains: await repo.chainCount(db),
     rows: r.rows,
     problems: r.problems,
     triggers,

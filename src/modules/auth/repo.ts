@@ -118,3 +118,82 @@ export async function sweep(
   )
   return row!
 }
+
+// ---- user accounts -----------------------------------------------------------------------------------------
+
+export interface UserRow {
+  id: string
+  username: string
+  displayName: string
+  role: 'admin' | 'officer'
+  createdAt: string
+  disabledAt: string | null
+}
+interface UserDbRow {
+  id: string
+  username: string
+  display_name: string
+  role: 'admin' | 'officer'
+  created_at: Date
+  disabled_at: Date | null
+}
+const USER_COLUMNS = 'id, username, display_name, role, created_at, disabled_at'
+const toUser = (r: UserDbRow): UserRow => ({
+  id: r.id,
+  username: r.username,
+  displayName: r.display_name,
+  role: r.role,
+  createdAt: new Date(r.created_at).toISOString(),
+  disabledAt: r.disabled_at ? new Date(r.disabled_at).toISOString() : null,
+})
+
+/** Accounts by username, with their total (never the password hashes). */
+export async function listUsers(
+  db: Queryable,
+  q: { q?: string | undefined; status?: 'active' | 'disabled' | undefined; limit: number; offset: number },
+): Promise<{ items: UserRow[]; total: number }> {
+  const rows = await db.query<UserDbRow & { total: number }>(
+    `select ${USER_COLUMNS}, count(*) over () as total from users
+     where ($1::text is null or strpos(lower(username), lower($1)) > 0 or strpos(lower(display_name), lower($1)) > 0)
+       and ($2::text is null or ($2 = 'disabled') = (disabled_at is not null))
+     order by username limit $3 offset $4`,
+    [q.q ?? null, q.status ?? null, q.limit, q.offset],
+  )
+  return { items: rows.map(toUser), total: rows[0]?.total ?? 0 }
+}
+
+/** One account, locked FOR UPDATE when `lock` (in the caller's transaction). */
+export async function findUser(db: Queryable, id: string, lock = false): Promise<UserRow | undefined> {
+  const [r] = await db.query<UserDbRow>(`select ${USER_COLUMNS} from users where id = $1 ${lock ? 'for update' : ''}`, [
+    id,
+  ])
+  return r && toUser(r)
+}
+
+/** Inserts an account unless the username is taken (then undefined). */
+export async function insertUser(
+  db: Queryable,
+  u: { id: string; username: string; displayName: string; role: string; passwordHash: string; at: string },
+): Promise<UserRow | undefined> {
+  const [r] = await db.query<UserDbRow>(
+    `insert into users (id, username, display_name, role, password_hash, created_at) values ($1, $2, $3, $4, $5, $6)
+     on conflict (username) do nothing returning ${USER_COLUMNS}`,
+    [u.id, u.username, u.displayName, u.role, u.passwordHash, u.at],
+  )
+  return r && toUser(r)
+}
+
+/** Disables (ending its sessions at `at`) or enables an account. */
+export async function setDisabled(db: Queryable, id: string, at: string | null): Promise<UserRow> {
+  const [r] = await db.query<UserDbRow>(
+    `update users set disabled_at = $2, sessions_after = coalesce($2, sessions_after) where id = $1
+     returning ${USER_COLUMNS}`,
+    [id, at],
+  )
+  return toUser(r!)
+}
+
+/** Sets an account's password hash; the account's sessions issued until `at` end. */
+export async function setPasswordHash(db: Queryable, id: string, hash: string, at: string): Promise<void> {
+  await db.query('update users set password_hash = $2, sessions_after = $3 where id = $1', [id, hash, at])
+}

@@ -2,7 +2,8 @@ import { createHmac, scryptSync, timingSafeEqual, randomBytes } from 'node:crypt
 import ipaddr from 'ipaddr.js'
 import type { Db, Queryable } from '../../db/index.js'
 import type { Clock, Ids } from '../../shared/clock.js'
-import { forbidden, rateLimited, unauthorized } from '../../errors.js'
+import { conflict, forbidden, notFound, rateLimited, unauthorized } from '../../errors.js'
+import { appendAudit } from '../../shared/audit.js'
 import { algorithms, ed25519 } from '../../shared/signing.js'
 import * as repo from './repo.js'
 import type { ThrottlePolicy } from './repo.js'
@@ -47,15 +48,24 @@ interface TokenPayload {
   k: 'u' | 'c'
   s: string
   e: number
+  /** Issued at, epoch milliseconds: a user's sessions issued until `users.sessions_after` have ended. */
+  i?: number
 }
 
 /** Session tokens: `v1.<payload>.<HMAC-SHA256>`, stateless; status (revoked card, disabled user) is checked per request. */
-export function issueToken(secret: string, kind: 'user' | 'card', subject: string, expiresAt: Date): string {
+export function issueToken(
+  secret: string,
+  kind: 'user' | 'card',
+  subject: string,
+  expiresAt: Date,
+  issuedAt?: Date,
+): string {
   const payload = Buffer.from(
     JSON.stringify({
       k: kind === 'user' ? 'u' : 'c',
       s: subject,
       e: Math.floor(expiresAt.getTime() / 1000),
+      ...(issuedAt ? { i: issuedAt.getTime() } : {}),
     } satisfies TokenPayload),
   ).toString('base64url')
   return `v1.${payload}.${createHmac('sha256', secret).update(payload).digest('base64url')}`
@@ -65,7 +75,7 @@ export function readToken(
   secret: string,
   token: string,
   now: Date,
-): { kind: 'user' | 'card'; subject: string } | undefined {
+): { kind: 'user' | 'card'; subject: string; issuedAt?: number } | undefined {
   const [v, payload, mac, extra] = token.split('.')
   if (v !== 'v1' || !payload || !mac || extra !== undefined) return undefined
   // Compare the text, not decoded bytes: base64url decoding ignores a last character's unused bits.
@@ -79,7 +89,7 @@ export function readToken(
     return undefined
   }
   if (typeof p.e !== 'number' || p.e * 1000 < now.getTime()) return undefined
-  return { kind: p.k === 'u' ? 'user' : 'card', subject: p.s }
+  return { kind: p.k === 'u' ? 'user' : 'card', subject: p.s, ...(typeof p.i === 'number' ? { issuedAt: p.i } : {}) }
 }
 
 /** The per-installation secret that signs session tokens, shared by all processes through the database. */
@@ -97,7 +107,7 @@ export function readSession(
   secret: string,
   header: string | undefined,
   now: Date,
-): { kind: 'user' | 'card'; subject: string } {
+): { kind: 'user' | 'card'; subject: string; issuedAt?: number } {
   if (!header) throw unauthorized('AUTH_REQUIRED', 'a bearer token is required', '/headers/authorization')
   const m = /^Bearer\s+(\S+)$/i.exec(header)
   const tok = m ? readToken(secret, m[1]!, now) : undefined
@@ -106,7 +116,10 @@ export function readSession(
   return tok
 }
 
-/** Resolves a bearer token to a live actor (card active, account enabled), or throws 401. */
+/**
+ * Resolves a bearer token to a live actor (card active, account enabled, the user's session not ended by a disable or
+ * a password set since it was issued), or throws 401.
+ */
 export async function authenticate(
   db: Queryable,
   secret: string,
@@ -115,12 +128,22 @@ export async function authenticate(
 ): Promise<Actor> {
   const tok = readSession(secret, header, now)
   if (tok.kind === 'user') {
-    const [u] = await db.query<{ id: string; role: 'admin' | 'officer'; username: string; disabled_at: Date | null }>(
-      'select id, role, username, disabled_at from users where id = $1',
-      [tok.subject],
-    )
+    const [u] = await db.query<{
+      id: string
+      role: 'admin' | 'officer'
+      username: string
+      disabled_at: Date | null
+      sessions_after: Date | null
+    }>('select id, role, username, disabled_at, sessions_after from users where id = $1', [tok.subject])
     if (!u || u.disabled_at)
       throw unauthorized('AUTH_ACCOUNT_DISABLED', 'the account is disabled', '/headers/authorization')
+    // Tokens from before the account was last disabled or its password set (or without an issue time) have ended.
+    if (u.sessions_after && !((tok.issuedAt ?? 0) > new Date(u.sessions_after).getTime()))
+      throw unauthorized(
+        'AUTH_SESSION_ENDED',
+        'this session ended when the account was disabled or its password set; sign in again',
+        '/headers/authorization',
+      )
     return { kind: 'user', id: u.id, role: u.role, name: u.username }
   }
   const [c] = await db.query<{
@@ -219,7 +242,11 @@ export async function passwordLogin(deps: AuthDeps, username: string, password: 
   await repo.clearThrottle(deps.db, account)
   await repo.releaseAttempt(deps.db, address)
   const expiresAt = new Date(now.getTime() + deps.sessionTtl * 1000)
-  return { token: issueToken(deps.secret, 'user', u.id, expiresAt), expiresAt: expiresAt.toISOString(), role: u.role }
+  return {
+    token: issueToken(deps.secret, 'user', u.id, expiresAt, now),
+    expiresAt: expiresAt.toISOString(),
+    role: u.role,
+  }
 }
 
 const CHALLENGE_TTL_MS = 120_000
@@ -285,7 +312,7 @@ export async function cardLogin(deps: AuthDeps, challengeId: string, signature: 
   await repo.releaseAttempt(deps.db, address)
   const expiresAt = new Date(now.getTime() + deps.sessionTtl * 1000)
   return {
-    token: issueToken(deps.secret, 'card', row.card_id!, expiresAt),
+    token: issueToken(deps.secret, 'card', row.card_id!, expiresAt, now),
     expiresAt: expiresAt.toISOString(),
     role: 'operator',
   }
@@ -319,4 +346,100 @@ export async function createUser(
   // Setting the password again lifts a login lock on the account.
   await repo.clearThrottle(db, accountKey(u.username))
   return row!.id
+}
+
+// ---- user accounts (admins, /api/v1/users) ------------------------------------------------------------------
+
+export interface UserDeps {
+  db: Db
+  clock: Clock
+  ids: Ids
+}
+
+const userNotFound = () => notFound('USER_NOT_FOUND', 'user account', '/params/id')
+
+/** Accounts, by username (no password hashes). */
+export const listUsers = (db: Queryable, q: Parameters<typeof repo.listUsers>[1]) => repo.listUsers(db, q)
+
+/**
+ * An admin creates an account (audited). Unlike `kouan user add`, an existing username is refused (409), never reset;
+ * without a password one is generated as the CLI does and returned once.
+ */
+export async function addUser(
+  deps: UserDeps,
+  admin: Actor,
+  u: { username: string; displayName?: string | undefined; role: 'admin' | 'officer'; password?: string | undefined },
+): Promise<{ user: repo.UserRow; password?: string }> {
+  const password = u.password ?? deps.ids.token(12)
+  const passwordHash = hashPassword(password)
+  const user = await deps.db.transaction(async (tx) => {
+    const at = deps.clock.now()
+    const row = await repo.insertUser(tx, {
+      id: deps.ids.uuid(),
+      username: u.username,
+      displayName: u.displayName?.trim() || u.username,
+      role: u.role,
+      passwordHash,
+      at: at.toISOString(),
+    })
+    if (!row) throw conflict('USER_EXISTS', `the username ${u.username} is taken`, '/body/username')
+    await repo.clearThrottle(tx, accountKey(u.username))
+    appendAudit(tx, {
+      at,
+      actor: actorRef(admin),
+      action: 'USER_CREATED',
+      entityType: 'user',
+      entityId: row.id,
+      data: { username: row.username, displayName: row.displayName, role: row.role },
+    })
+    return row
+  })
+  return { user, ...(u.password === undefined ? { password } : {}) }
+}
+
+/**
+ * Disables or enables an account (audited; no change, no audit row). Disabling ends the account's sessions at once
+ * (every request checks the account) and for good: tokens issued before it stay ended after an enable. An admin
+ * cannot disable their own account (so an enabled admin always remains).
+ */
+export async function setUserDisabled(deps: UserDeps, admin: Actor, id: string, disabled: boolean) {
+  if (disabled && admin.kind === 'user' && admin.id === id)
+    throw conflict('USER_SELF_DISABLE', 'an admin cannot disable their own account', '/params/id')
+  return deps.db.transaction(async (tx) => {
+    const u = await repo.findUser(tx, id, true)
+    if (!u) throw userNotFound()
+    if ((u.disabledAt !== null) === disabled) return u
+    const at = deps.clock.now()
+    const row = await repo.setDisabled(tx, id, disabled ? at.toISOString() : null)
+    appendAudit(tx, {
+      at,
+      actor: actorRef(admin),
+      action: disabled ? 'USER_DISABLED' : 'USER_ENABLED',
+      entityType: 'user',
+      entityId: id,
+      data: { username: u.username },
+    })
+    return row
+  })
+}
+
+/** An admin sets an account's password (audited): its sessions end and a login lock on it is lifted. */
+export async function setUserPassword(deps: UserDeps, admin: Actor, id: string, password: string) {
+  const hash = hashPassword(password)
+  return deps.db.transaction(async (tx) => {
+    const u = await repo.findUser(tx, id, true)
+    if (!u) throw userNotFound()
+    const at = deps.clock.now()
+    await repo.setPasswordHash(tx, id, hash, at.toISOString())
+    await repo.clearThrottle(tx, accountKey(u.username))
+    appendAudit(tx, {
+      at,
+      actor: actorRef(admin),
+      action: 'USER_PASSWORD_SET',
+      entityType: 'user',
+      entityId: id,
+      data: { username: u.username },
+    })
+    return u
+  })
 }
