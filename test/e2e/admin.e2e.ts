@@ -13,9 +13,21 @@ import { after, before, describe, it } from 'node:test'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { ed25519 } from '../../src/shared/signing.js'
 import { withUsccCheck } from '../../src/shared/uscc.js'
-import { ARTIFACTS, cli, client, launchBrowser, removeDir, startServer, tempDir, type Server } from './harness.js'
+import {
+  startServer,
+  tempDir,
+  removeDir,
+  launchBrowser,
+  client,
+  PASSWORD,
+  USERS,
+  addUsers,
+  passwordToken,
+  officerSignIn,
+  screenshots,
+  type Server,
+} from './harness.js'
 
-const PASSWORD = { admin: 'e2e-admin-password', officer1: 'e2e-officer-one' }
 const NAME = '厦门海沧示范供应链有限公司'
 
 describe('Administration screens, end to end', () => {
@@ -29,20 +41,14 @@ describe('Administration screens, end to end', () => {
   let enterpriseId: string
   let toRevoke: string
   let toReplace: string
-  const shot = (p: Page, name: string) => p.screenshot({ path: join(ARTIFACTS, `admin-${name}.png`), fullPage: true })
+  const shot = screenshots('admin-')
 
   before(async () => {
     dir = tempDir()
-    cli(dir, ['user', 'add', 'admin', '--role', 'admin', '--password', PASSWORD.admin])
-    cli(dir, ['user', 'add', 'officer1', '--role', 'officer', '--password', PASSWORD.officer1])
+    addUsers(dir, USERS)
     server = await startServer(dir)
     api = client(server.url)
-    officerToken = (
-      await api<{ token: string }>('POST', '/api/v1/auth/login', undefined, {
-        username: 'officer1',
-        password: PASSWORD.officer1,
-      })
-    ).token
+    officerToken = await passwordToken(server.url, 'officer1', PASSWORD.officer1)
     // An enterprise registered earlier, with two operators' cards: one of them is lost and gets revoked below.
     const ent = await api<{ id: string }>('POST', '/api/v1/enterprises', officerToken, {
       uscc: '91350100M000100Y43',
@@ -63,12 +69,7 @@ describe('Administration screens, end to end', () => {
     browser = await launchBrowser()
     adminCtx = await browser.newContext({ viewport: { width: 1360, height: 900 }, acceptDownloads: true })
     page = await adminCtx.newPage()
-    await page.goto(`${server.url}/login`)
-    await page.getByRole('tab', { name: '海关关员' }).click()
-    await page.fill('input[name=username]', 'admin')
-    await page.fill('input[name=password]', PASSWORD.admin)
-    await page.click('form button[type=submit]')
-    await page.waitForURL('**/officer/dashboard')
+    await officerSignIn(page, server.url, 'admin', PASSWORD.admin)
   })
 
   after(async () => {
@@ -157,12 +158,7 @@ describe('Administration screens, end to end', () => {
 
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } })
     const officer = await ctx.newPage()
-    await officer.goto(`${server.url}/login`)
-    await officer.getByRole('tab', { name: '海关关员' }).click()
-    await officer.fill('input[name=username]', 'officer1')
-    await officer.fill('input[name=password]', PASSWORD.officer1)
-    await officer.click('form button[type=submit]')
-    await officer.waitForURL('**/officer/dashboard')
+    await officerSignIn(officer, server.url, 'officer1', PASSWORD.officer1)
     await officer.goto(`${server.url}/admin/aeo-partners`)
     await officer.getByText('只读：仅系统管理员可修改').waitFor()
     await officer.getByRole('cell', { name: new RegExp(country) }).waitFor()

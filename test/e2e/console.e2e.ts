@@ -10,18 +10,22 @@ import { after, before, describe, it } from 'node:test'
 import { join } from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import {
-  ARTIFACTS,
   cli,
-  client,
-  launchBrowser,
-  readJson,
-  removeDir,
   startServer,
   tempDir,
+  removeDir,
+  launchBrowser,
+  client,
+  readJson,
+  PASSWORD,
+  USERS,
+  addUsers,
+  passwordToken,
+  officerSignIn,
+  screenshots,
   type Server,
 } from './harness.js'
 
-const PASSWORD = { admin: 'e2e-admin-password', officer1: 'e2e-officer-one', officer2: 'e2e-officer-two' }
 interface ItemInput {
   hs: string
   desc: string
@@ -42,7 +46,7 @@ describe('Kouan console, end to end', () => {
   let portal: Page
   let officerCtx: BrowserContext
   let dashboard: Page
-  const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true })
+  const shot = screenshots('')
 
   /** Fills the portal's declaration form with one item; returns the total the form computed. */
   const fillDeclaration = async (page: Page, item: ItemInput) => {
@@ -73,20 +77,12 @@ describe('Kouan console, end to end', () => {
 
   before(async () => {
     dir = tempDir()
-    for (const [u, role] of [
-      ['admin', 'admin'],
-      ['officer1', 'officer'],
-      ['officer2', 'officer'],
-    ] as const) {
-      cli(dir, ['user', 'add', u, '--role', role, '--password', PASSWORD[u]])
-    }
+    addUsers(dir, USERS)
     keyFile = join(dir, 'my-card.json')
     cli(dir, ['card', 'keygen', '-o', keyFile])
     server = await startServer(dir)
     const api = client(server.url)
-    const login = async (u: keyof typeof PASSWORD) =>
-      (await api<{ token: string }>('POST', '/api/v1/auth/login', undefined, { username: u, password: PASSWORD[u] }))
-        .token
+    const login = (u: keyof typeof PASSWORD) => passwordToken(server.url, u, PASSWORD[u])
     const officer1 = await login('officer1')
     const officer2 = await login('officer2')
     // Customs registers the trader and issues its port card for the public key of the key file.
@@ -164,12 +160,7 @@ describe('Kouan console, end to end', () => {
   it('an officer sees the dashboard, opens the declaration from the queue and records a non-compliant result; the dashboard shows it live', async () => {
     officerCtx = await browser.newContext({ viewport: { width: 1600, height: 1000 } })
     dashboard = await officerCtx.newPage()
-    await dashboard.goto(`${server.url}/login`)
-    await dashboard.getByRole('tab', { name: '海关关员' }).click()
-    await dashboard.fill('input[name=username]', 'officer1')
-    await dashboard.fill('input[name=password]', PASSWORD.officer1)
-    await dashboard.click('form button[type=submit]')
-    await dashboard.waitForURL('**/officer/dashboard')
+    await officerSignIn(dashboard, server.url, 'officer1', PASSWORD.officer1)
     await dashboard.locator('.dash[data-ready=true]').waitFor()
     assert.equal((await dashboard.textContent('[data-kpi=today] .kpi-value'))?.trim(), '1')
     assert.equal((await dashboard.textContent('[data-kpi=findings] .kpi-value'))?.trim(), '0 / 0')

@@ -7,7 +7,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { chromium, type Browser } from 'playwright-core'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { ed25519 } from '../../src/shared/signing.js'
 import { packageRoot } from '../../src/shared/paths.js'
 
 // The package root whether this runs from test/e2e (tsx) or dist/test/e2e (the dashboard bench).
@@ -130,3 +131,53 @@ export function client(base: string) {
 }
 
 export const readJson = <T>(file: string): T => JSON.parse(readFileSync(file, 'utf8')) as T
+
+/** The accounts most suites start with: an admin and two officers (rules need a second officer's activation). */
+export const PASSWORD = { admin: 'e2e-admin-password', officer1: 'e2e-officer-one', officer2: 'e2e-officer-two' }
+export const USERS = {
+  admin: { role: 'admin', password: PASSWORD.admin },
+  officer1: { role: 'officer', password: PASSWORD.officer1 },
+  officer2: { role: 'officer', password: PASSWORD.officer2 },
+} as const
+
+/** Creates officer and admin accounts with the CLI, as an administrator does before the server starts. */
+export function addUsers(dir: string, users: Record<string, { role: 'admin' | 'officer'; password: string }>) {
+  for (const [name, u] of Object.entries(users))
+    cli(dir, ['user', 'add', name, '--role', u.role, '--password', u.password])
+}
+
+/** A bearer token for an officer or admin account (password login). */
+export async function passwordToken(base: string, username: string, password: string): Promise<string> {
+  return (await client(base)<{ token: string }>('POST', '/api/v1/auth/login', undefined, { username, password })).token
+}
+
+/** A bearer token for a port card: the server's challenge signed with the card's Ed25519 key. */
+export async function cardToken(base: string, cardNo: string, privateKey: string): Promise<string> {
+  const api = client(base)
+  const ch = await api<{ challengeId: string; challenge: string }>('POST', '/api/v1/auth/challenge', undefined, {
+    cardNo,
+  })
+  const signature = ed25519.sign(privateKey, Buffer.from(ch.challenge, 'utf8'))
+  return (
+    await api<{ token: string }>('POST', '/api/v1/auth/card-login', undefined, {
+      challengeId: ch.challengeId,
+      signature,
+    })
+  ).token
+}
+
+/** Signs `page` in on the console's officer tab and (unless `wait` is false: a refusal expected) waits for the dashboard. */
+export async function officerSignIn(page: Page, base: string, username: string, password: string, wait = true) {
+  await page.goto(`${base}/login`)
+  await page.getByRole('tab', { name: '海关关员' }).click()
+  await page.fill('input[name=username]', username)
+  await page.fill('input[name=password]', password)
+  await page.click('form button[type=submit]')
+  if (wait) await page.waitForURL('**/officer/dashboard')
+}
+
+/** Full-page screenshots named `<prefix><name>.png` in ARTIFACTS. */
+export const screenshots =
+  (prefix: string) =>
+  (page: Page, name: string): Promise<Buffer> =>
+    page.screenshot({ path: join(ARTIFACTS, `${prefix}${name}.png`), fullPage: true })

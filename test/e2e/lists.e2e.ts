@@ -24,18 +24,23 @@ import {
   type CebMessageType,
 } from '../../src/modules/ecommerce/index.js'
 import {
-  ARTIFACTS,
   cli,
-  client,
-  launchBrowser,
-  readJson,
-  removeDir,
   startServer,
   tempDir,
+  removeDir,
+  launchBrowser,
+  client,
+  readJson,
+  PASSWORD,
+  USERS,
+  addUsers,
+  passwordToken,
+  cardToken,
+  officerSignIn,
+  screenshots,
   type Server,
 } from './harness.js'
 
-const PASSWORD = { admin: 'e2e-admin-password', officer1: 'e2e-officer-one', officer2: 'e2e-officer-two' }
 const A_CODE = '4403960101'
 const CHICKEN_FEET = {
   hsCode: '0207142200',
@@ -59,23 +64,16 @@ describe('Officer lists and the portal receipts, end to end', () => {
   const orders: { released: string[]; returned: string; waiting: string } = { released: [], returned: '', waiting: '' }
   let officerCtx: BrowserContext
   let page: Page
-  const shot = (p: Page, name: string) => p.screenshot({ path: join(ARTIFACTS, `lists-${name}.png`), fullPage: true })
+  const shot = screenshots('lists-')
 
   before(async () => {
     dir = tempDir()
-    for (const [u, role] of [
-      ['admin', 'admin'],
-      ['officer1', 'officer'],
-      ['officer2', 'officer'],
-    ] as const)
-      cli(dir, ['user', 'add', u, '--role', role, '--password', PASSWORD[u]])
+    addUsers(dir, USERS)
     keyFile = join(dir, 'enterprise-card.json')
     cli(dir, ['card', 'keygen', '-o', keyFile])
     server = await startServer(dir)
     const api = client(server.url)
-    const login = async (u: keyof typeof PASSWORD) =>
-      (await api<{ token: string }>('POST', '/api/v1/auth/login', undefined, { username: u, password: PASSWORD[u] }))
-        .token
+    const login = (u: keyof typeof PASSWORD) => passwordToken(server.url, u, PASSWORD[u])
     const [admin, officer1, officer2] = [await login('admin'), await login('officer1'), await login('officer2')]
     // No random control picks, so lanes follow the rules; poultry goes to inspection (four eyes on the rule).
     const { params } = await api<{ params: Record<string, unknown> }>('GET', '/api/v1/selectivity/params', admin)
@@ -106,17 +104,7 @@ describe('Officer lists and the portal receipts, end to end', () => {
         publicKey: key.publicKey,
       })
     ).cardNo
-    const cardSession = async (no: string, privateKey: string) => {
-      const ch = await api<{ challengeId: string; challenge: string }>('POST', '/api/v1/auth/challenge', undefined, {
-        cardNo: no,
-      })
-      return (
-        await api<{ token: string }>('POST', '/api/v1/auth/card-login', undefined, {
-          challengeId: ch.challengeId,
-          signature: ed25519.sign(privateKey, Buffer.from(ch.challenge, 'utf8')),
-        })
-      ).token
-    }
+    const cardSession = (no: string, privateKey: string) => cardToken(server.url, no, privateKey)
     const tokenA = await cardSession(cardNo, key.privateKey)
 
     // The enterprise declared frozen chicken feet; the officer found them compliant: certificate, then the archive.
@@ -229,12 +217,7 @@ describe('Officer lists and the portal receipts, end to end', () => {
     browser = await launchBrowser()
     officerCtx = await browser.newContext({ viewport: { width: 1440, height: 900 } })
     page = await officerCtx.newPage()
-    await page.goto(`${server.url}/login`)
-    await page.getByRole('tab', { name: '海关关员' }).click()
-    await page.fill('input[name=username]', 'officer1')
-    await page.fill('input[name=password]', PASSWORD.officer1)
-    await page.click('form button[type=submit]')
-    await page.waitForURL('**/officer/dashboard')
+    await officerSignIn(page, server.url, 'officer1', PASSWORD.officer1)
   })
 
   after(async () => {

@@ -8,8 +8,19 @@ import assert from 'node:assert/strict'
 import { existsSync, statSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
 import { join } from 'node:path'
-import type { Browser, Page } from 'playwright-core'
-import { ARTIFACTS, client, launchBrowser, readJson, removeDir, startServer, tempDir, type Server } from './harness.js'
+import type { Browser } from 'playwright-core'
+import {
+  startServer,
+  tempDir,
+  removeDir,
+  launchBrowser,
+  client,
+  readJson,
+  passwordToken,
+  officerSignIn,
+  screenshots,
+  type Server,
+} from './harness.js'
 
 /** Waits until the server has printed a line matching `re`; returns the match. */
 async function printed(server: Server, re: RegExp, timeoutMs = 120_000): Promise<RegExpExecArray> {
@@ -27,8 +38,7 @@ describe('a newcomer after `kouan start`', () => {
   let keyFile: string
   let passwords: { admin: string; officer: string }
   let entryId: string
-  const shot = (page: Page, name: string) =>
-    page.screenshot({ path: join(ARTIFACTS, `newcomer-${name}.png`), fullPage: true })
+  const shot = screenshots('newcomer-')
 
   before(async () => {
     dir = tempDir()
@@ -71,10 +81,7 @@ describe('a newcomer after `kouan start`', () => {
 
     // Goods an active targeting rule sends to physical inspection: a line under value control, priced far below it.
     const api = client(server.url)
-    const { token } = await api<{ token: string }>('POST', '/api/v1/auth/login', undefined, {
-      username: 'officer',
-      password: passwords.officer,
-    })
+    const token = await passwordToken(server.url, 'officer', passwords.officer)
     let hs8: string | undefined
     for (let i = 0; !hs8 && i < 240; i++) {
       const rules = await api<{
@@ -110,12 +117,7 @@ describe('a newcomer after `kouan start`', () => {
     await shot(page, '03-portal-declaration')
 
     const officer = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage()
-    await officer.goto(`${server.url}/login`)
-    await officer.getByRole('tab', { name: '海关关员' }).click()
-    await officer.fill('input[name=username]', 'officer')
-    await officer.fill('input[name=password]', passwords.officer)
-    await officer.click('form button[type=submit]')
-    await officer.waitForURL('**/officer/dashboard')
+    await officerSignIn(officer, server.url, 'officer', passwords.officer)
     await officer.getByRole('link', { name: '查验队列' }).click()
     await officer.waitForURL('**/officer/queue')
     const row = officer.locator(`tr[data-entry="${entryId}"]`)

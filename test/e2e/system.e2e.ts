@@ -7,9 +7,17 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { join } from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { ARTIFACTS, cli, launchBrowser, removeDir, startServer, tempDir, type Server } from './harness.js'
+import {
+  startServer,
+  tempDir,
+  removeDir,
+  launchBrowser,
+  addUsers,
+  officerSignIn,
+  screenshots,
+  type Server,
+} from './harness.js'
 
 const ADMIN = { username: 'sysadmin', password: 'e2e-system-admin' }
 const READER = { username: 'reader', password: 'e2e-reading-officer' }
@@ -21,17 +29,11 @@ describe('system administration screens, end to end', () => {
   let browser: Browser
   let adminCtx: BrowserContext
   let admin: Page
-  const shot = (page: Page, name: string) =>
-    page.screenshot({ path: join(ARTIFACTS, `system-${name}.png`), fullPage: true })
+  const shot = screenshots('system-')
 
-  /** Signs in as a customs user in `page`; resolves once the dashboard is reached. */
-  const signIn = async (page: Page, username: string, password: string) => {
-    await page.goto(`${server.url}/login`)
-    await page.getByRole('tab', { name: '海关关员' }).click()
-    await page.fill('input[name=username]', username)
-    await page.fill('input[name=password]', password)
-    await page.click('form button[type=submit]')
-  }
+  /** Signs in as a customs user in `page` (the caller waits for the outcome). */
+  const signIn = (page: Page, username: string, password: string) =>
+    officerSignIn(page, server.url, username, password, false)
   /** Confirms the open confirmation dialog with its labelled button. */
   const confirm = async (page: Page, label: string) => {
     const dialog = page.getByRole('dialog')
@@ -42,8 +44,10 @@ describe('system administration screens, end to end', () => {
 
   before(async () => {
     dir = tempDir()
-    cli(dir, ['user', 'add', ADMIN.username, '--role', 'admin', '--password', ADMIN.password])
-    cli(dir, ['user', 'add', READER.username, '--role', 'officer', '--password', READER.password])
+    addUsers(dir, {
+      [ADMIN.username]: { role: 'admin', password: ADMIN.password },
+      [READER.username]: { role: 'officer', password: READER.password },
+    })
     // Checkpoints every second, so the audit screen has some to list.
     server = await startServer(dir, { env: { KOUAN_AUDIT_CHECKPOINT_SECONDS: '1' } })
     browser = await launchBrowser()
