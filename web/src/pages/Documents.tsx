@@ -7,7 +7,7 @@ import { Async, Empty, ErrorBox, Loading, useAsync } from '../components/States.
 import { useT } from '../i18n.js'
 import { chinaTime, tokenOf } from '../lib/format.js'
 import { getSession } from '../session.js'
-import { Pager } from './Queue.js'
+import { Pager } from '../components/Pager.js'
 
 /** Fetches a file the API serves behind the bearer token (PDF, CSV) and opens or downloads it. */
 export async function fetchFile(method: 'GET' | 'POST', path: string, name: string, open: boolean): Promise<void> {

@@ -1,14 +1,14 @@
-import { useState, type FormEvent, type KeyboardEvent } from 'react'
+import { useState, type KeyboardEvent } from 'react'
 import type { Archive, ArchiveSummary } from '../../../../src/modules/archives/schema.js'
 import { api } from '../../api.js'
 import { Layout } from '../../components/Layout.js'
 import { Async, Empty, ErrorBox, Loading, useAsync } from '../../components/States.js'
 import { useT } from '../../i18n.js'
-import { chinaTime } from '../../lib/format.js'
-import { Link, navigate } from '../../router.js'
+import { chinaDayEnd, chinaDayStart, chinaTime } from '../../lib/format.js'
+import { Link, navigate, useQuery } from '../../router.js'
 import { fetchFile } from '../Documents.js'
-import { Pager } from '../Queue.js'
-import { chinaDayEnd, chinaDayStart, useQueryState } from './common.js'
+import { QueryFilters } from '../../components/Filters.js'
+import { Pager } from '../../components/Pager.js'
 
 const PAGE = 25
 const FILTERS = ['clearedFrom', 'clearedTo', 'entryId', 'tradeMode', 'iePort', 'ieFlag'] as const
@@ -43,7 +43,7 @@ function usePrint(onDone?: () => void) {
 /** Officers' archive screen: the archives (filters in the URL) and, as a second tab, the log of prints and exports. */
 export function ArchiveList() {
   const { t } = useT()
-  const { get } = useQueryState()
+  const { get } = useQuery()
   const tab = get('tab') === 'prints' ? 'prints' : 'archives'
   const open = (x: 'archives' | 'prints') =>
     navigate(x === 'prints' ? '/officer/archives?tab=prints' : '/officer/archives')
@@ -84,7 +84,7 @@ export function ArchiveList() {
 
 function Archives() {
   const { t } = useT()
-  const { get, set } = useQueryState()
+  const { get, set } = useQuery()
   const offset = Number(get('offset')) || 0
   const values = Object.fromEntries(FILTERS.map((k) => [k, get(k)])) as Record<(typeof FILTERS)[number], string>
   const applied = new URLSearchParams(Object.entries(values).filter(([, v]) => v !== '')).toString()
@@ -97,14 +97,9 @@ function Archives() {
     [applied, offset],
   )
   const { busy, error, print } = usePrint()
-  const filter = (e: FormEvent<HTMLFormElement>) => {
-    e.preventDefault()
-    const f = new FormData(e.currentTarget)
-    set(Object.fromEntries(FILTERS.map((k) => [k, String(f.get(k) ?? '').trim()])))
-  }
   return (
     <>
-      <form key={applied} className="card-panel row" role="search" aria-label={t('lists.filters')} onSubmit={filter}>
+      <QueryFilters names={FILTERS} label={t('lists.filters')}>
         <label>
           {t('arch.clearedFrom')}
           <input type="date" name="clearedFrom" defaultValue={values.clearedFrom} />
@@ -136,7 +131,7 @@ function Archives() {
         <button type="submit" className="primary">
           {t('common.search')}
         </button>
-      </form>
+      </QueryFilters>
       {busy && <Loading label={t('common.working')} />}
       {error !== undefined && <ErrorBox error={error} />}
       <Async state={list}>
@@ -146,7 +141,7 @@ function Archives() {
           ) : (
             <>
               <table className="grid">
-                <caption className="lists-sr-only">{t('lists.arch.tab.archives')}</caption>
+                <caption className="sr-only">{t('lists.arch.tab.archives')}</caption>
                 <thead>
                   <tr>
                     <th scope="col">{t('queue.entry')}</th>
@@ -205,7 +200,7 @@ function Archives() {
 
 function PrintLog() {
   const { t } = useT()
-  const { get, set } = useQueryState()
+  const { get, set } = useQuery()
   const kind = get('kind')
   const from = get('from')
   const to = get('to')
@@ -217,19 +212,9 @@ function PrintLog() {
     if (to) q.set('to', chinaDayEnd(to))
     return api<{ items: PrintLogEntry[]; total: number }>('GET', `/api/v1/archives/prints?${q}`)
   }, [kind, from, to, offset])
-  const filter = (e: FormEvent<HTMLFormElement>) => {
-    e.preventDefault()
-    const f = new FormData(e.currentTarget)
-    set({ kind: String(f.get('kind') ?? ''), from: String(f.get('from') ?? ''), to: String(f.get('to') ?? '') })
-  }
   return (
     <>
-      <form
-        key={`${kind}|${from}|${to}`}
-        className="card-panel row"
-        role="search"
-        aria-label={t('lists.filters')}
-        onSubmit={filter}>
+      <QueryFilters names={['kind', 'from', 'to']} label={t('lists.filters')}>
         <label>
           {t('lists.arch.kind')}
           <select name="kind" defaultValue={kind}>
@@ -252,7 +237,7 @@ function PrintLog() {
         <button type="button" onClick={list.reload}>
           {t('lists.refresh')}
         </button>
-      </form>
+      </QueryFilters>
       <Async state={list}>
         {(d) =>
           d.items.length === 0 ? (
@@ -260,7 +245,7 @@ function PrintLog() {
           ) : (
             <>
               <table className="grid" data-testid="print-log">
-                <caption className="lists-sr-only">{t('lists.arch.tab.prints')}</caption>
+                <caption className="sr-only">{t('lists.arch.tab.prints')}</caption>
                 <thead>
                   <tr>
                     <th scope="col">{t('lists.arch.printedAt')}</th>
@@ -391,7 +376,7 @@ export function ArchiveDetail({ entryId }: { entryId: string }) {
               </div>
               <h2>{t('cert.goods')}</h2>
               <table className="grid">
-                <caption className="lists-sr-only">{t('cert.goods')}</caption>
+                <caption className="sr-only">{t('cert.goods')}</caption>
                 <thead>
                   <tr>
                     <th scope="col">#</th>
