@@ -33,3 +33,30 @@ export function QueryFilters({
     </form>
   )
 }
+
+/** A from / to pair of date fields for {@link QueryFilters} (China dates; named `from` and `to` unless told). */
+export function DateRange({
+  fromLabel,
+  toLabel,
+  from = 'from',
+  to = 'to',
+}: {
+  fromLabel: string
+  toLabel: string
+  from?: string
+  to?: string
+}) {
+  const { get } = useQuery()
+  return (
+    <>
+      <label>
+        {fromLabel}
+        <input type="date" name={from} defaultValue={get(from)} />
+      </label>
+      <label>
+        {toLabel}
+        <input type="date" name={to} defaultValue={get(to)} />
+      </label>
+    </>
+  )
+}

@@ -7,7 +7,7 @@ import { useT } from '../../i18n.js'
 import { chinaDayEnd, chinaDayStart, chinaTime } from '../../lib/format.js'
 import { Link, navigate, useQuery } from '../../router.js'
 import { fetchFile } from '../Documents.js'
-import { QueryFilters } from '../../components/Filters.js'
+import { DateRange, QueryFilters } from '../../components/Filters.js'
 import { Pager } from '../../components/Pager.js'
 
 const PAGE = 25
@@ -100,14 +100,7 @@ function Archives() {
   return (
     <>
       <QueryFilters names={FILTERS} label={t('lists.filters')}>
-        <label>
-          {t('arch.clearedFrom')}
-          <input type="date" name="clearedFrom" defaultValue={values.clearedFrom} />
-        </label>
-        <label>
-          {t('arch.clearedTo')}
-          <input type="date" name="clearedTo" defaultValue={values.clearedTo} />
-        </label>
+        <DateRange fromLabel={t('arch.clearedFrom')} toLabel={t('arch.clearedTo')} from="clearedFrom" to="clearedTo" />
         <label>
           {t('queue.entry')}
           <input name="entryId" defaultValue={values.entryId} pattern="[0-9]{18}" inputMode="numeric" size={20} />
@@ -223,14 +216,7 @@ function PrintLog() {
             <option value="EXPORT">{t('lists.arch.EXPORT')}</option>
           </select>
         </label>
-        <label>
-          {t('lists.arch.printedFrom')}
-          <input type="date" name="from" defaultValue={from} />
-        </label>
-        <label>
-          {t('arch.clearedTo')}
-          <input type="date" name="to" defaultValue={to} />
-        </label>
+        <DateRange fromLabel={t('lists.arch.printedFrom')} toLabel={t('arch.clearedTo')} />
         <button type="submit" className="primary">
           {t('common.search')}
         </button>

@@ -8,7 +8,7 @@ import { useT } from '../../i18n.js'
 import { chinaDayEnd, chinaDayStart, chinaTime } from '../../lib/format.js'
 import { Link, navigate, useQuery } from '../../router.js'
 import { fetchFile } from '../Documents.js'
-import { QueryFilters } from '../../components/Filters.js'
+import { DateRange, QueryFilters } from '../../components/Filters.js'
 import { Pager } from '../../components/Pager.js'
 
 const PAGE = 25
@@ -76,14 +76,7 @@ export function CertificateList() {
             <option value="revoked">{t('cert.revoked')}</option>
           </select>
         </label>
-        <label>
-          {t('lists.cert.issuedFrom')}
-          <input type="date" name="from" defaultValue={from} />
-        </label>
-        <label>
-          {t('arch.clearedTo')}
-          <input type="date" name="to" defaultValue={to} />
-        </label>
+        <DateRange fromLabel={t('lists.cert.issuedFrom')} toLabel={t('arch.clearedTo')} />
         <button type="submit" className="primary">
           {t('common.search')}
         </button>
