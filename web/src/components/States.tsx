@@ -95,6 +95,23 @@ export function useFocusOn<T extends HTMLElement>(dep: unknown) {
   return ref
 }
 
+/**
+ * An action the screen runs (a print, a disable): `busy` names the one running (its key, '' when none), `error` is
+ * the last one's failure until the next starts; `onDone` runs after a success (e.g. reloading the list).
+ */
+export function useAction() {
+  const [busy, setBusy] = useState('')
+  const [error, setError] = useState<unknown>()
+  const run = (key: string, f: () => Promise<unknown>, onDone?: () => void) => {
+    setBusy(key)
+    setError(undefined)
+    return f()
+      .then(() => onDone?.(), setError)
+      .finally(() => setBusy(''))
+  }
+  return { busy, error, run }
+}
+
 export function Loading({ label }: { label?: string }) {
   const { t } = useT()
   return (

@@ -2,7 +2,7 @@ import { useState, type KeyboardEvent } from 'react'
 import type { Archive, ArchiveSummary } from '../../../../src/modules/archives/schema.js'
 import { api } from '../../api.js'
 import { Layout } from '../../components/Layout.js'
-import { Async, Empty, ErrorBox, Loading, useAsync } from '../../components/States.js'
+import { Async, Empty, ErrorBox, Loading, useAction, useAsync } from '../../components/States.js'
 import { useT } from '../../i18n.js'
 import { chinaDayEnd, chinaDayStart, chinaTime } from '../../lib/format.js'
 import { Link, navigate, useQuery } from '../../router.js'
@@ -27,16 +27,9 @@ interface PrintLogEntry {
 
 /** Prints an archive (logged by the server) and opens the printout; `onDone` after the print is recorded. */
 function usePrint(onDone?: () => void) {
-  const [busy, setBusy] = useState('')
-  const [error, setError] = useState<unknown>()
-  const print = (entryId: string) => {
-    setBusy(entryId)
-    setError(undefined)
-    fetchFile('POST', `/api/v1/archives/${entryId}/print`, `${entryId}.pdf`, true)
-      .then(() => onDone?.())
-      .catch(setError)
-      .finally(() => setBusy(''))
-  }
+  const { busy, error, run } = useAction()
+  const print = (entryId: string) =>
+    void run(entryId, () => fetchFile('POST', `/api/v1/archives/${entryId}/print`, `${entryId}.pdf`, true), onDone)
   return { busy, error, print }
 }
 

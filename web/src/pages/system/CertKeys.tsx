@@ -2,12 +2,11 @@ import { useState } from 'react'
 import type { Jwks, QuarantineRange } from '../../../../src/modules/certificates/schema.js'
 import { api } from '../../api.js'
 import { Layout } from '../../components/Layout.js'
-import { Async, ErrorBox, useAsync } from '../../components/States.js'
+import { Async, ErrorBox, useAsync, useFocusOn } from '../../components/States.js'
 import { useT } from '../../i18n.js'
 import { chinaTime } from '../../lib/format.js'
 import { useConfirm } from '../../components/Dialog.js'
 import { CellInput, useRowsEditor } from '../../components/Rows.js'
-import { useFocusOn } from '../../components/States.js'
 
 const CATEGORIES = ['ANIMAL', 'PLANT', 'FOOD', 'OTHER'] as const
 

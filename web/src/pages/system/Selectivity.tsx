@@ -2,12 +2,11 @@ import { useEffect, useState, type FormEvent, type ReactNode } from 'react'
 import type { Params } from '../../../../src/modules/selectivity/schema.js'
 import { api } from '../../api.js'
 import { Layout } from '../../components/Layout.js'
-import { Async, ErrorBox, useAsync } from '../../components/States.js'
+import { Async, ErrorBox, useAsync, useFocusOn } from '../../components/States.js'
 import { useT } from '../../i18n.js'
 import { chinaTime } from '../../lib/format.js'
 import { useSession } from '../../session.js'
 import { FieldError, fieldErrors, fieldOf, invalid } from '../../components/Fields.js'
-import { useFocusOn } from '../../components/States.js'
 
 interface ParamsVersion {
   version: number

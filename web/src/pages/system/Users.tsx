@@ -2,7 +2,7 @@ import { useRef, useState, type FormEvent, type ReactNode } from 'react'
 import type { User } from '../../../../src/modules/auth/schema.js'
 import { api } from '../../api.js'
 import { Layout } from '../../components/Layout.js'
-import { Async, ErrorBox, useAsync } from '../../components/States.js'
+import { Async, ErrorBox, useAction, useAsync, useFocusOn } from '../../components/States.js'
 import { useT } from '../../i18n.js'
 import { chinaTime } from '../../lib/format.js'
 import { useQuery } from '../../router.js'
@@ -11,7 +11,6 @@ import { ConfirmDialog, useConfirm } from '../../components/Dialog.js'
 import { FieldError, fieldErrors, fieldOf, invalid } from '../../components/Fields.js'
 import { QueryFilters } from '../../components/Filters.js'
 import { Pager } from '../../components/Pager.js'
-import { useFocusOn } from '../../components/States.js'
 
 const SIZE = 20
 
@@ -37,24 +36,12 @@ export function Users() {
     [q, status, page],
   )
   const [dialog, ask] = useConfirm()
-  const [busy, setBusy] = useState('')
-  const [error, setError] = useState<unknown>()
+  const { busy, error, run } = useAction()
   const [notice, setNotice] = useState<{ text: string; password?: string | undefined }>()
   const noticeRef = useFocusOn<HTMLDivElement>(notice)
   const [pwFor, setPwFor] = useState<User>()
 
-  const act = async (id: string, f: () => Promise<void>) => {
-    setBusy(id)
-    setError(undefined)
-    try {
-      await f()
-      users.reload()
-    } catch (e) {
-      setError(e)
-    } finally {
-      setBusy('')
-    }
-  }
+  const act = (id: string, f: () => Promise<void>) => run(id, f, users.reload)
   const toggle = async (u: User) => {
     const disable = u.disabledAt === null
     if (disable && !(await ask(t('sys.users.confirmDisable', { name: u.username }), t('sys.users.disable')))) return
