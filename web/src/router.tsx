@@ -28,20 +28,32 @@ export function useLocation(): { path: string; query: URLSearchParams } {
 
 /**
  * The page's query parameters as state: filters and paging live in the URL, so a reload or a shared link shows the
- * same list. `patch` sets (or, with '' / undefined, removes) parameters, replacing the history entry.
+ * same list. `set(patch)` sets parameters ('' / undefined / 0 removes one) and pushes a history entry, so Back undoes
+ * a filter or a page move like any other navigation; a patch that sets no `offset` / `page` goes back to the first
+ * page (a new filter's results start at the top). `get(k)` is '' when absent; `int(k)` a non-negative integer (0).
  */
-export function useQuery(): [URLSearchParams, (patch: Record<string, string | number | undefined>) => void] {
+export function useQuery(): {
+  query: URLSearchParams
+  get: (k: string) => string
+  int: (k: string) => number
+  set: (patch: Record<string, string | number | undefined>) => void
+} {
   const { path, query } = useLocation()
-  const patch = (p: Record<string, string | number | undefined>) => {
+  const set = (patch: Record<string, string | number | undefined>) => {
     const q = new URLSearchParams(location.search)
-    for (const [k, v] of Object.entries(p)) {
-      if (v === undefined || v === '' || v === 0) q.delete(k)
+    if (!('offset' in patch) && !('page' in patch)) {
+      q.delete('offset')
+      q.delete('page')
+    }
+    for (const [k, v] of Object.entries(patch)) {
+      if (v === undefined || v === '' || v === 0 || (v === '0' && (k === 'offset' || k === 'page'))) q.delete(k)
       else q.set(k, String(v))
     }
     const s = q.toString()
-    navigate(s ? `${path}?${s}` : path, { replace: true })
+    navigate(s ? `${path}?${s}` : path)
   }
-  return [query, patch]
+  const get = (k: string) => query.get(k) ?? ''
+  return { query, get, int: (k) => Math.max(0, Number.parseInt(get(k), 10) || 0), set }
 }
 
 /** Matches `/officer/declarations/:id` against a path; returns the parameters or undefined. */

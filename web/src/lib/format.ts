@@ -7,6 +7,11 @@ export function chinaTime(iso: string | null | undefined): string {
   return d.toISOString().slice(0, 19).replace('T', ' ')
 }
 
+/** A China date (YYYY-MM-DD) as the UTC instant its day starts (China time, UTC+8). */
+export const chinaDayStart = (day: string) => new Date(Date.parse(`${day}T00:00:00+08:00`)).toISOString()
+/** The UTC instant the China day after `day` starts (an inclusive "to" date as an exclusive bound). */
+export const chinaDayEnd = (day: string) => new Date(Date.parse(`${day}T00:00:00+08:00`) + 86_400_000).toISOString()
+
 export const hhmm = (iso: string) => chinaTime(iso).slice(11, 16)
 
 export function percent(v: number | null | undefined, dp = 1): string {

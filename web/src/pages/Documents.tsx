@@ -3,11 +3,11 @@ import type { Certificate, Verification } from '../../../src/modules/certificate
 import type { ArchiveSummary } from '../../../src/modules/archives/schema.js'
 import { api, ApiError, type ApiErrorBody } from '../api.js'
 import { Layout } from '../components/Layout.js'
-import { Async, Empty, ErrorBox, Loading, useAsync } from '../components/States.js'
+import { Async, Empty, ErrorBox, Loading, useAction, useAsync } from '../components/States.js'
 import { useT } from '../i18n.js'
 import { chinaTime, tokenOf } from '../lib/format.js'
 import { getSession } from '../session.js'
-import { Pager } from './Queue.js'
+import { Pager } from '../components/Pager.js'
 
 /** Fetches a file the API serves behind the bearer token (PDF, CSV) and opens or downloads it. */
 export async function fetchFile(method: 'GET' | 'POST', path: string, name: string, open: boolean): Promise<void> {
@@ -133,8 +133,7 @@ export function Archives() {
   const [q, setQ] = useState<ArchiveQuery>({ clearedFrom: '', clearedTo: '', entryId: '', tradeMode: '', ieFlag: '' })
   const [applied, setApplied] = useState('')
   const [offset, setOffset] = useState(0)
-  const [busy, setBusy] = useState('')
-  const [error, setError] = useState<unknown>()
+  const { busy, error, run } = useAction()
   const list = useAsync(
     () =>
       api<{ items: ArchiveSummary[]; total: number }>(
@@ -148,13 +147,6 @@ export function Archives() {
     e.preventDefault()
     setOffset(0)
     setApplied(toQuery(q))
-  }
-  const run = (what: string, f: () => Promise<void>) => {
-    setBusy(what)
-    setError(undefined)
-    f()
-      .catch(setError)
-      .finally(() => setBusy(''))
   }
   return (
     <Layout>

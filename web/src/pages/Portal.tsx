@@ -2,15 +2,14 @@ import { useState, type FormEvent } from 'react'
 import type { Declaration } from '../../../src/modules/declarations/schema.js'
 import { api } from '../api.js'
 import { Layout } from '../components/Layout.js'
-import { Async, Empty, useAsync, useEvery } from '../components/States.js'
+import { Async, Empty, Updated, useAsync, useEvery, usePolled } from '../components/States.js'
 import { useT } from '../i18n.js'
 import { chinaTime } from '../lib/format.js'
 import { Link, useQuery } from '../router.js'
 import { useSession } from '../session.js'
-import { Pager } from './Queue.js'
-import { UpdatedAt, usePoll, useQueryState } from './lists/common.js'
+import { Pager } from '../components/Pager.js'
 import { TicketTable } from './lists/Ecommerce.js'
-import { OrderReceipts, RETURN_STATUSES, type TicketSummary } from './lists/Receipts.js'
+import { OrderReceipts, ReturnStatusFilter, type TicketSummary } from './lists/Receipts.js'
 
 const STATES = [
   'SUBMITTED',
@@ -29,7 +28,7 @@ const PAGE = 25
 export function PortalDeclarations() {
   const { t } = useT()
   const s = useSession()
-  const [query, setQuery] = useQuery()
+  const { query, set: setQuery } = useQuery()
   const state = query.get('state') ?? ''
   const offset = Number(query.get('offset') ?? 0) || 0
   const list = useAsync(
@@ -119,19 +118,19 @@ export function PortalDeclarations() {
  */
 export function Receipts() {
   const { t } = useT()
-  const { get, set } = useQueryState()
+  const { get, set } = useQuery()
   const orderNo = get('orderNo')
   const status = get('returnStatus')
   const offset = Number(get('offset')) || 0
   const [open, setOpen] = useState<string[]>([])
-  const tickets = usePoll(
+  const tickets = usePolled(
     () =>
       api<{ items: TicketSummary[]; total: number }>(
         'GET',
         `/api/v1/ceb/orders?limit=${PAGE}&offset=${offset}${status ? `&returnStatus=${status}` : ''}`,
       ),
-    5000,
     [status, offset],
+    5000,
   )
   const search = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault()
@@ -166,18 +165,8 @@ export function Receipts() {
       <section className="lists-gap">
         <div className="page-head">
           <h2 id="tickets">{t('lists.portal.recent')}</h2>
-          <UpdatedAt at={tickets.at} />
-          <label className="inline">
-            {t('rcpt.status')}{' '}
-            <select value={status} onChange={(e) => set({ returnStatus: e.target.value })}>
-              <option value="">{t('portal.all')}</option>
-              {RETURN_STATUSES.map((s) => (
-                <option key={s} value={s}>
-                  {s} {t(`rcpt.${s}`)}
-                </option>
-              ))}
-            </select>
-          </label>
+          <Updated at={tickets.updatedAt} />
+          <ReturnStatusFilter />
         </div>
         <TicketTable
           state={tickets}

@@ -6,6 +6,7 @@ import { Async, Empty, useAsync } from '../components/States.js'
 import { useT } from '../i18n.js'
 import { chinaTime } from '../lib/format.js'
 import { Link, navigate } from '../router.js'
+import { Pager } from '../components/Pager.js'
 
 const PAGE = 50
 
@@ -116,31 +117,5 @@ export function Queue() {
         }
       </Async>
     </Layout>
-  )
-}
-
-export function Pager({
-  offset,
-  total,
-  page,
-  onChange,
-}: {
-  offset: number
-  total: number
-  page: number
-  onChange: (o: number) => void
-}) {
-  const { t } = useT()
-  if (total <= page) return null
-  return (
-    <nav className="pager" aria-label="pages">
-      <button type="button" disabled={offset === 0} onClick={() => onChange(Math.max(0, offset - page))}>
-        {t('common.prev')}
-      </button>
-      <span>{t('common.page', { page: Math.floor(offset / page) + 1, total })}</span>
-      <button type="button" disabled={offset + page >= total} onClick={() => onChange(offset + page)}>
-        {t('common.next')}
-      </button>
-    </nav>
   )
 }

@@ -3,11 +3,8 @@ export const STRINGS = {
   'admin.nav.enterprises': ['企业管理', 'Enterprises'],
   'admin.nav.aeo': ['AEO 互认国家', 'AEO partners'],
   'admin.nav.cards': ['电子口岸卡', 'Port cards'],
-  'admin.actions': ['操作', 'Actions'],
   'admin.choose': ['请选择…', 'Choose…'],
   'admin.close': ['关闭', 'Close'],
-  'admin.updated': ['更新于 {time}（每 10 秒刷新）', 'Updated {time} (refreshes every 10 s)'],
-  'admin.pollFailed': ['刷新失败：{error}', 'Refresh failed: {error}'],
 
   'admin.ent.title': ['企业管理', 'Enterprises'],
   'admin.ent.list': ['已注册企业', 'Registered enterprises'],
@@ -68,9 +65,6 @@ export const STRINGS = {
   'admin.cards.cardNo': ['卡号', 'Card number'],
   'admin.cards.enterprise': ['企业', 'Enterprise'],
   'admin.cards.operator': ['持卡人（操作员）', 'Holder (operator)'],
-  'admin.cards.alg': ['算法', 'Algorithm'],
-  'admin.cards.keyId': ['密钥标识', 'Key id'],
-  'admin.cards.status': ['状态', 'Status'],
   'admin.cards.issuedAt': ['签发时间', 'Issued'],
   'admin.cards.revokedAt': ['注销时间', 'Revoked'],
   'admin.cards.ACTIVE': ['有效', 'Active'],
@@ -97,7 +91,6 @@ export const STRINGS = {
     '{operator} can no longer sign in or sign with this card, from now on; this cannot be undone.',
   ],
   'admin.cards.revokeReason': ['注销原因', 'Reason'],
-  'admin.cards.note': ['备注（可选）', 'Note (optional)'],
   'admin.cards.revoked': ['卡 {card} 已注销', 'Card {card} revoked'],
   'admin.cards.replaced': ['卡 {card} 已注销，补办新卡 {newCard}', 'Card {card} revoked and replaced by {newCard}'],
   'admin.revoke.LOST': ['遗失', 'Lost'],
@@ -166,22 +159,5 @@ export const STRINGS = {
   'admin.issued.leaveUnsaved': [
     '密钥文件尚未下载，离开后私钥将丢失、此卡无法使用。确定离开？',
     'The key file has not been downloaded; leaving loses the private key and the card cannot be used. Leave anyway?',
-  ],
-
-  'admin.err.ENTERPRISE_USCC_LENGTH': ['信用代码应为 18 位', 'The USCC must be 18 characters'],
-  'admin.err.ENTERPRISE_USCC_CHARACTER': [
-    '信用代码含非法字符（GB 32100 字符集）',
-    'The USCC has a character outside the GB 32100 alphabet',
-  ],
-  'admin.err.ENTERPRISE_USCC_CHECK': ['信用代码校验位不符（GB 32100-2015）', 'The USCC check character does not match'],
-  'admin.err.ENTERPRISE_EXISTS': ['该企业已注册', 'An enterprise with this code is already registered'],
-  'admin.err.ENTERPRISE_CREDIT_UNCHANGED': ['信用等级未变化', 'The credit level is already this one'],
-  'admin.err.REFERENCE_UNKNOWN_COUNTRY': ['未知国家代码', 'Unknown country code'],
-  'admin.err.AEO_PERIOD_INVALID': ['截止日早于起始日', 'Ends before it starts'],
-  'admin.err.AEO_DUPLICATE_COUNTRY': ['国家重复', 'Country listed twice'],
-  'admin.err.CARD_BAD_PUBLIC_KEY': ['不是有效的公钥', 'Not a valid public key'],
-  'admin.err.CARD_LEGAL_EXISTS': [
-    '该企业已有有效法人卡，请补办而非新办',
-    'The enterprise already has an active legal-entity card; replace it instead',
   ],
 } as const satisfies Record<string, readonly [string, string]>

@@ -1,11 +1,12 @@
-import { useEffect, useRef, useState } from 'react'
+import { useEffect, useRef } from 'react'
 import type { AeoPartner } from '../../../../src/modules/enterprises/schema.js'
 import { api } from '../../api.js'
 import { Layout } from '../../components/Layout.js'
 import { Async, Empty, ErrorBox, useAsync } from '../../components/States.js'
 import { useT } from '../../i18n.js'
 import { useSession } from '../../session.js'
-import { FieldError, fieldErrors, invalid } from './common.js'
+import { FieldError, invalid } from '../../components/Fields.js'
+import { useRowsEditor } from '../../components/Rows.js'
 
 interface Country {
   iso3: string
@@ -89,14 +90,23 @@ function Editor({
   onSaved: () => void
 }) {
   const { t, lang } = useT()
-  const [rows, setRows] = useState<Row[]>(() => toRows(initial))
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>()
-  const [saved, setSaved] = useState(false)
+  const ed = useRowsEditor<Row>(
+    () => toRows(initial),
+    async (rows) => {
+      const items = rows.map((r) => ({
+        country: r.country.trim().toUpperCase(),
+        recognisedFrom: r.recognisedFrom,
+        recognisedTo: r.recognisedTo || null,
+      }))
+      const d = await api<{ items: AeoPartner[] }>('PUT', '/api/v1/aeo-partners', { items })
+      onSaved()
+      return toRows(d.items)
+    },
+  )
+  const { rows, set, busy, error, errors: errs } = ed
   const table = useRef<HTMLTableElement>(null)
   const focusRow = useRef<number | null>(null)
-  const errs = fieldErrors(error, t)
-  const rowErr = (i: number, f: keyof Row) => errs[`items/${i}/${f}`]
+  const rowErr = (i: number, f: keyof Row) => ed.rowError(i, f)
   const onFields = Object.keys(errs).length > 0 && Object.keys(errs).every((k) => k.startsWith('items/'))
   useEffect(() => {
     if (focusRow.current !== null) {
@@ -111,32 +121,6 @@ function Editor({
       table.current?.querySelector<HTMLElement>(`[name="${f}-${i}"]`)?.focus()
     }
   }, [error])
-  const set = (i: number, p: Partial<Row>) => {
-    setRows(rows.map((r, j) => (j === i ? { ...r, ...p } : r)))
-    setSaved(false)
-  }
-  const save = () => {
-    setBusy(true)
-    setError(undefined)
-    setSaved(false)
-    const items = rows.map((r) => ({
-      country: r.country.trim().toUpperCase(),
-      recognisedFrom: r.recognisedFrom,
-      recognisedTo: r.recognisedTo || null,
-    }))
-    api<{ items: AeoPartner[] }>('PUT', '/api/v1/aeo-partners', { items }).then(
-      (d) => {
-        setRows(toRows(d.items))
-        setBusy(false)
-        setSaved(true)
-        onSaved()
-      },
-      (e: unknown) => {
-        setBusy(false)
-        setError(e)
-      },
-    )
-  }
   return (
     <section className="card-panel" aria-labelledby="aeo-edit">
       <h2 id="aeo-edit">{t('admin.aeo.edit', { n: rows.length })}</h2>
@@ -149,12 +133,7 @@ function Editor({
             </option>
           ))}
       </datalist>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault()
-          save()
-        }}
-        aria-labelledby="aeo-edit">
+      <form onSubmit={ed.submit} aria-labelledby="aeo-edit">
         {rows.length === 0 ? (
           <Empty>{t('admin.aeo.empty')}</Empty>
         ) : (
@@ -165,7 +144,7 @@ function Editor({
                 <th scope="col">{t('admin.aeo.from')}</th>
                 <th scope="col">{t('admin.aeo.to')}</th>
                 <th scope="col">
-                  <span className="admin-sr">{t('admin.actions')}</span>
+                  <span className="sr-only">{t('common.actions')}</span>
                 </th>
               </tr>
             </thead>
@@ -174,7 +153,7 @@ function Editor({
                 <tr key={i} data-row={i}>
                   <td>
                     <label className="inline">
-                      <span className="admin-sr">{t('admin.aeo.countryN', { n: i + 1 })}</span>
+                      <span className="sr-only">{t('admin.aeo.countryN', { n: i + 1 })}</span>
                       <input
                         name={`country-${i}`}
                         value={r.country}
@@ -191,7 +170,7 @@ function Editor({
                   </td>
                   <td>
                     <label className="inline">
-                      <span className="admin-sr">{t('admin.aeo.fromN', { n: i + 1 })}</span>
+                      <span className="sr-only">{t('admin.aeo.fromN', { n: i + 1 })}</span>
                       <input
                         type="date"
                         name={`recognisedFrom-${i}`}
@@ -205,7 +184,7 @@ function Editor({
                   </td>
                   <td>
                     <label className="inline">
-                      <span className="admin-sr">{t('admin.aeo.toN', { n: i + 1 })}</span>
+                      <span className="sr-only">{t('admin.aeo.toN', { n: i + 1 })}</span>
                       <input
                         type="date"
                         name={`recognisedTo-${i}`}
@@ -220,10 +199,7 @@ function Editor({
                     <button
                       type="button"
                       aria-label={t('admin.aeo.removeN', { n: i + 1, country: r.country || '—' })}
-                      onClick={() => {
-                        setRows(rows.filter((_, j) => j !== i))
-                        setSaved(false)
-                      }}>
+                      onClick={() => ed.remove(i)}>
                       {t('res.remove')}
                     </button>
                   </td>
@@ -237,11 +213,7 @@ function Editor({
             type="button"
             onClick={() => {
               focusRow.current = rows.length
-              setRows([
-                ...rows,
-                { country: '', recognisedFrom: new Date().toISOString().slice(0, 10), recognisedTo: '' },
-              ])
-              setSaved(false)
+              ed.add({ country: '', recognisedFrom: new Date().toISOString().slice(0, 10), recognisedTo: '' })
             }}>
             {t('admin.aeo.add')}
           </button>
@@ -249,7 +221,7 @@ function Editor({
             {busy ? t('common.working') : t('admin.aeo.save')}
           </button>
         </div>
-        {saved && (
+        {ed.saved > 0 && (
           <p className="notice" role="status">
             {t('admin.aeo.saved', { n: rows.length })}
           </p>

@@ -1,8 +1,8 @@
-import { useRef, useState } from 'react'
+import { useEffect, useRef, useState, type FormEvent } from 'react'
 import type { Card } from '../../../../src/modules/cards/schema.js'
 import { useT } from '../../i18n.js'
 import { cardKeyFileText, generateCardKey, readPublicKey, type PublicKeyResult } from '../../lib/cardgen.js'
-import { FieldError, invalid } from './common.js'
+import { FieldError, invalid } from '../../components/Fields.js'
 
 export type KeySource = 'generate' | 'paste'
 /** A key pair generated in this browser, held only until its file is downloaded. */
@@ -164,9 +164,9 @@ export function IssuedCard({
       <dl className="facts">
         <dt>{t('admin.cards.operator')}</dt>
         <dd>{card.operatorName}</dd>
-        <dt>{t('admin.cards.alg')}</dt>
+        <dt>{t('common.alg')}</dt>
         <dd>{card.alg}</dd>
-        <dt>{t('admin.cards.keyId')}</dt>
+        <dt>{t('common.keyId')}</dt>
         <dd>
           <code>{card.keyId}</code>
         </dd>
@@ -190,4 +190,40 @@ export function IssuedCard({
       )}
     </section>
   )
+}
+
+/**
+ * Issuing a card for a public key (new card or replacement): the key's source and pasted text for
+ * {@link PublicKeyField}, then `submit` resolves the key (generating a pair when asked), calls `post` with it and the
+ * form's data, and keeps the issued card (and the generated key until downloaded); focus moves to the result.
+ */
+export function useCardIssue(post: (key: { alg: string; publicKey: string }, form: FormData) => Promise<Card>) {
+  const { t } = useT()
+  const [source, setSource] = useState<KeySource>('generate')
+  const [pasted, setPasted] = useState('')
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<unknown>()
+  const [issued, setIssued] = useState<{ card: Card; generated?: GeneratedKey | undefined }>()
+  useEffect(() => {
+    if (issued) document.getElementById('issued-title')?.focus()
+  }, [issued?.card.id])
+  const submit = (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault()
+    const f = new FormData(e.currentTarget)
+    setBusy(true)
+    setError(undefined)
+    void (async () => {
+      try {
+        const k = await resolvePublicKey(source, pasted)
+        if ('problem' in k) throw new Error(t(`admin.key.${k.problem}`))
+        const card = await post({ alg: k.alg, publicKey: k.publicKey }, f)
+        setIssued({ card, generated: k.generated })
+      } catch (err) {
+        setError(err)
+      } finally {
+        setBusy(false)
+      }
+    })()
+  }
+  return { source, setSource, pasted, setPasted, busy, error, issued, setIssued, submit }
 }

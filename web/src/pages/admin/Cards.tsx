@@ -1,24 +1,16 @@
-import { useEffect, useRef, useState, type FormEvent } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import type { Card } from '../../../../src/modules/cards/schema.js'
 import type { Enterprise } from '../../../../src/modules/enterprises/schema.js'
 import { api } from '../../api.js'
 import { Layout } from '../../components/Layout.js'
-import { Empty, ErrorBox, Loading, useAsync } from '../../components/States.js'
+import { ConfirmDialog, Dialog } from '../../components/Dialog.js'
+import { FieldError, fieldErrors, invalid } from '../../components/Fields.js'
+import { Empty, ErrorBox, Loading, Updated, useAsync, usePolled } from '../../components/States.js'
 import { useT } from '../../i18n.js'
 import { chinaTime, int } from '../../lib/format.js'
-import { Link } from '../../router.js'
-import { Pager } from '../Queue.js'
-import { IssuedCard, PublicKeyField, resolvePublicKey, type GeneratedKey, type KeySource } from './CardKey.js'
-import {
-  ConfirmDialog,
-  FieldError,
-  Updated,
-  fieldErrors,
-  intParam,
-  invalid,
-  usePolled,
-  useQueryState,
-} from './common.js'
+import { Link, useQuery } from '../../router.js'
+import { Pager } from '../../components/Pager.js'
+import { IssuedCard, PublicKeyField, useCardIssue } from './CardKey.js'
 
 const PAGE = 20
 const REVOKE_REASONS = ['LOST', 'COMPROMISED', 'EMPLOYEE_LEFT', 'ENTERPRISE_CLOSED', 'OTHER'] as const
@@ -133,7 +125,7 @@ function CardStats({ version }: { version: number }) {
       ) : (
         <Loading />
       )}
-      <Updated at={stats.updatedAt} error={stats.data ? stats.error : undefined} />
+      <Updated at={stats.updatedAt} error={stats.error} everyMs={10_000} />
     </section>
   )
 }
@@ -141,10 +133,10 @@ function CardStats({ version }: { version: number }) {
 /** Port cards: statistics, the list (by enterprise and status, paged, in the URL), replace and revoke per card. */
 export function CardList() {
   const { t } = useT()
-  const { query, set } = useQueryState()
+  const { query, set, int: intOf } = useQuery()
   const enterpriseId = query.get('enterpriseId') ?? ''
   const status = query.get('status') ?? ''
-  const offset = intParam(query.get('offset'))
+  const offset = intOf('offset')
   const ents = useEnterprises()
   const list = usePolled(() => {
     const p = new URLSearchParams({ limit: String(PAGE), offset: String(offset) })
@@ -192,7 +184,7 @@ export function CardList() {
               </select>
             </label>
             <label className="inline">
-              {t('admin.cards.status')}{' '}
+              {t('common.status')}{' '}
               <select name="status" value={status} onChange={(e) => set({ status: e.target.value, offset: undefined })}>
                 <option value="">{t('portal.all')}</option>
                 <option value="ACTIVE">{t('admin.cards.ACTIVE')}</option>
@@ -217,11 +209,11 @@ export function CardList() {
                     <th scope="col">{t('admin.cards.cardNo')}</th>
                     <th scope="col">{t('admin.cards.enterprise')}</th>
                     <th scope="col">{t('admin.cards.operator')}</th>
-                    <th scope="col">{t('admin.cards.alg')}</th>
-                    <th scope="col">{t('admin.cards.status')}</th>
+                    <th scope="col">{t('common.alg')}</th>
+                    <th scope="col">{t('common.status')}</th>
                     <th scope="col">{t('admin.cards.issuedAt')}</th>
                     <th scope="col">{t('admin.cards.revokedAt')}</th>
-                    <th scope="col">{t('admin.actions')}</th>
+                    <th scope="col">{t('common.actions')}</th>
                   </tr>
                 </thead>
                 <tbody>
@@ -290,7 +282,7 @@ export function CardList() {
         ) : (
           <Loading />
         )}
-        <Updated at={list.updatedAt} error={list.data ? list.error : undefined} />
+        <Updated at={list.updatedAt} error={list.error} everyMs={10_000} />
       </section>
       {revoking && (
         <RevokeDialog
@@ -359,7 +351,7 @@ function RevokeDialog({ card, onClose, onDone }: { card: Card; onClose: () => vo
         </select>
       </label>
       <label>
-        {t('admin.cards.note')}
+        {t('common.note')}
         <input name="note" maxLength={500} />
       </label>
       {error !== undefined && <ErrorBox error={error} />}
@@ -378,58 +370,17 @@ function ReplaceDialog({
   onClose: (issued?: Card) => void
 }) {
   const { t } = useT()
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>()
-  const [source, setSource] = useState<KeySource>('generate')
-  const [pasted, setPasted] = useState('')
-  const [issued, setIssued] = useState<{ card: Card; generated?: GeneratedKey | undefined }>()
+  const { source, setSource, pasted, setPasted, busy, error, issued, setIssued, submit } = useCardIssue((k, f) =>
+    api<Card>('POST', `/api/v1/cards/${card.id}/replace`, { ...k, reason: String(f.get('reason')).trim() }),
+  )
   const errs = fieldErrors(error, t)
-  const ref = useRef<HTMLDialogElement>(null)
   // A generated private key exists only here until downloaded: closing asks first.
   const close = () => {
     if (issued?.generated && !confirm(t('admin.issued.leaveUnsaved'))) return
     onClose(issued?.card)
   }
-  useEffect(() => {
-    const d = ref.current
-    if (d && !d.open) d.showModal()
-    return () => d?.close()
-  }, [])
-  useEffect(() => {
-    if (issued) ref.current?.querySelector<HTMLElement>('#issued-title')?.focus()
-  }, [issued])
-  const submit = (e: FormEvent<HTMLFormElement>) => {
-    e.preventDefault()
-    const reason = String(new FormData(e.currentTarget).get('reason')).trim()
-    setBusy(true)
-    setError(undefined)
-    void (async () => {
-      try {
-        const k = await resolvePublicKey(source, pasted)
-        if ('problem' in k) throw new Error(t(`admin.key.${k.problem}`))
-        const c = await api<Card>('POST', `/api/v1/cards/${card.id}/replace`, {
-          alg: k.alg,
-          publicKey: k.publicKey,
-          reason,
-        })
-        setIssued({ card: c, generated: k.generated })
-      } catch (err) {
-        setError(err)
-      } finally {
-        setBusy(false)
-      }
-    })()
-  }
   return (
-    <dialog
-      ref={ref}
-      className="admin-dialog"
-      aria-labelledby="replace-title"
-      onCancel={(e) => {
-        e.preventDefault()
-        close()
-      }}>
-      <h2 id="replace-title">{t('admin.cards.replaceTitle', { card: card.cardNo })}</h2>
+    <Dialog title={t('admin.cards.replaceTitle', { card: card.cardNo })} onClose={close}>
       {issued ? (
         <>
           <IssuedCard
@@ -469,6 +420,6 @@ function ReplaceDialog({
           {error !== undefined && !errs.reason && !errs.publicKey && !errs.alg && <ErrorBox error={error} />}
         </form>
       )}
-    </dialog>
+    </Dialog>
   )
 }

@@ -5,9 +5,10 @@ import { Layout } from '../../components/Layout.js'
 import { Async, Empty, ErrorBox, useAsync } from '../../components/States.js'
 import { useT } from '../../i18n.js'
 import { chinaTime } from '../../lib/format.js'
-import { Link, navigate } from '../../router.js'
-import { Pager } from '../Queue.js'
-import { FieldError, fieldErrors, invalid, intParam, useQueryState } from './common.js'
+import { Link, navigate, useQuery } from '../../router.js'
+import { QueryFilters } from '../../components/Filters.js'
+import { Pager } from '../../components/Pager.js'
+import { FieldError, fieldErrors, invalid } from '../../components/Fields.js'
 
 export const CREDIT_LEVELS = ['ADVANCED_CERTIFIED', 'CERTIFIED', 'REGULAR', 'DISHONEST', 'SERIOUSLY_DISHONEST'] as const
 const PAGE = 20
@@ -27,26 +28,21 @@ export function CreditBadge({ level }: { level: string }) {
 /** Enterprises: search by name, customs code or USCC, filter by credit level, page; register a new one. */
 export function EnterpriseList() {
   const { t } = useT()
-  const { query, set } = useQueryState()
+  const { query, set, int } = useQuery()
   const q = query.get('q') ?? ''
   const credit = query.get('creditLevel') ?? ''
-  const offset = intParam(query.get('offset'))
+  const offset = int('offset')
   const list = useAsync(() => {
     const p = new URLSearchParams({ limit: String(PAGE), offset: String(offset) })
     if (q) p.set('q', q)
     if (credit) p.set('creditLevel', credit)
     return api<{ items: Enterprise[]; total: number }>('GET', `/api/v1/enterprises?${p}`)
   }, [q, credit, offset])
-  const search = (e: FormEvent<HTMLFormElement>) => {
-    e.preventDefault()
-    const f = new FormData(e.currentTarget)
-    set({ q: String(f.get('q')).trim(), creditLevel: String(f.get('creditLevel')), offset: undefined })
-  }
   return (
     <Layout>
       <div className="page-head">
         <h1>{t('admin.ent.title')}</h1>
-        <form className="inline-form" role="search" onSubmit={search} key={`${q}|${credit}`}>
+        <QueryFilters names={['q', 'creditLevel']} className="inline-form">
           <label className="inline">
             {t('admin.ent.search')} <input name="q" defaultValue={q} size={24} />
           </label>
@@ -62,7 +58,7 @@ export function EnterpriseList() {
             </select>
           </label>
           <button type="submit">{t('common.search')}</button>
-        </form>
+        </QueryFilters>
       </div>
       <section className="card-panel" aria-labelledby="ent-list">
         <h2 id="ent-list">{t('admin.ent.list')}</h2>
@@ -215,7 +211,7 @@ function RegisterEnterprise() {
 /** One enterprise: its registration, credit level (changed with a reason) and credit history; links to its cards. */
 export function EnterpriseView({ id }: { id: string }) {
   const { t } = useT()
-  const { query } = useQueryState()
+  const { query } = useQuery()
   const ent = useAsync(() => api<Enterprise>('GET', `/api/v1/enterprises/${encodeURIComponent(id)}`), [id])
   const history = useAsync(
     () => api<CreditChange[]>('GET', `/api/v1/enterprises/${encodeURIComponent(id)}/credit-history`),

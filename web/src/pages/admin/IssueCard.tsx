@@ -1,13 +1,13 @@
-import { useEffect, useRef, useState, type FormEvent } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import type { Card } from '../../../../src/modules/cards/schema.js'
 import { api } from '../../api.js'
 import { Layout } from '../../components/Layout.js'
 import { ErrorBox, Loading } from '../../components/States.js'
 import { useT } from '../../i18n.js'
-import { Link } from '../../router.js'
-import { IssuedCard, PublicKeyField, resolvePublicKey, type GeneratedKey, type KeySource } from './CardKey.js'
+import { Link, useQuery } from '../../router.js'
+import { IssuedCard, PublicKeyField, useCardIssue } from './CardKey.js'
 import { useEnterprises } from './Cards.js'
-import { FieldError, fieldErrors, invalid, useQueryState } from './common.js'
+import { FieldError, fieldErrors, invalid } from '../../components/Fields.js'
 
 /**
  * Issuing a port card to an enterprise's operator. The public key is generated here (the private key file is
@@ -15,22 +15,22 @@ import { FieldError, fieldErrors, invalid, useQueryState } from './common.js'
  */
 export function IssueCard() {
   const { t } = useT()
-  const { query } = useQueryState()
+  const { query } = useQuery()
   const ents = useEnterprises()
   const [enterpriseId, setEnterpriseId] = useState(query.get('enterpriseId') ?? '')
-  const [source, setSource] = useState<KeySource>('generate')
-  const [pasted, setPasted] = useState('')
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>()
-  const [issued, setIssued] = useState<{ card: Card; generated?: GeneratedKey | undefined }>()
+  const { source, setSource, pasted, setPasted, busy, error, issued, setIssued, submit } = useCardIssue((k, f) =>
+    api<Card>('POST', '/api/v1/cards', {
+      enterpriseId,
+      kind: String(f.get('kind')),
+      operatorName: String(f.get('operatorName')).trim(),
+      ...k,
+    }),
+  )
   const form = useRef<HTMLFormElement>(null)
   const errs = fieldErrors(error, t)
   const shown = ['enterpriseId', 'operatorName', 'kind', 'publicKey', 'alg']
   const onFields = Object.keys(errs).length > 0 && Object.keys(errs).every((f) => shown.includes(f))
   const pending = !!issued?.generated
-  useEffect(() => {
-    if (issued) document.getElementById('issued-title')?.focus()
-  }, [issued?.card.id])
   useEffect(() => {
     const first = shown.find((f) => errs[f])
     if (first) form.current?.querySelector<HTMLElement>(`[name=${first}]`)?.focus()
@@ -43,30 +43,6 @@ export function IssueCard() {
     return () => window.removeEventListener('beforeunload', warn)
   }, [pending])
 
-  const submit = (e: FormEvent<HTMLFormElement>) => {
-    e.preventDefault()
-    const f = new FormData(e.currentTarget)
-    setBusy(true)
-    setError(undefined)
-    void (async () => {
-      try {
-        const k = await resolvePublicKey(source, pasted)
-        if ('problem' in k) throw new Error(t(`admin.key.${k.problem}`))
-        const card = await api<Card>('POST', '/api/v1/cards', {
-          enterpriseId,
-          kind: String(f.get('kind')),
-          operatorName: String(f.get('operatorName')).trim(),
-          alg: k.alg,
-          publicKey: k.publicKey,
-        })
-        setIssued({ card, generated: k.generated })
-      } catch (err) {
-        setError(err)
-      } finally {
-        setBusy(false)
-      }
-    })()
-  }
   const ent = ents.byId.get(issued?.card.enterpriseId ?? enterpriseId)
   return (
     <Layout>

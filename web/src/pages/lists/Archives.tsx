@@ -1,14 +1,14 @@
-import { useState, type FormEvent, type KeyboardEvent } from 'react'
+import { useState, type KeyboardEvent } from 'react'
 import type { Archive, ArchiveSummary } from '../../../../src/modules/archives/schema.js'
 import { api } from '../../api.js'
 import { Layout } from '../../components/Layout.js'
-import { Async, Empty, ErrorBox, Loading, useAsync } from '../../components/States.js'
+import { Async, Empty, ErrorBox, Loading, useAction, useAsync } from '../../components/States.js'
 import { useT } from '../../i18n.js'
-import { chinaTime } from '../../lib/format.js'
-import { Link, navigate } from '../../router.js'
+import { chinaDayEnd, chinaDayStart, chinaTime } from '../../lib/format.js'
+import { Link, navigate, useQuery } from '../../router.js'
 import { fetchFile } from '../Documents.js'
-import { Pager } from '../Queue.js'
-import { chinaDayEnd, chinaDayStart, useQueryState } from './common.js'
+import { DateRange, QueryFilters } from '../../components/Filters.js'
+import { Pager } from '../../components/Pager.js'
 
 const PAGE = 25
 const FILTERS = ['clearedFrom', 'clearedTo', 'entryId', 'tradeMode', 'iePort', 'ieFlag'] as const
@@ -27,23 +27,16 @@ interface PrintLogEntry {
 
 /** Prints an archive (logged by the server) and opens the printout; `onDone` after the print is recorded. */
 function usePrint(onDone?: () => void) {
-  const [busy, setBusy] = useState('')
-  const [error, setError] = useState<unknown>()
-  const print = (entryId: string) => {
-    setBusy(entryId)
-    setError(undefined)
-    fetchFile('POST', `/api/v1/archives/${entryId}/print`, `${entryId}.pdf`, true)
-      .then(() => onDone?.())
-      .catch(setError)
-      .finally(() => setBusy(''))
-  }
+  const { busy, error, run } = useAction()
+  const print = (entryId: string) =>
+    void run(entryId, () => fetchFile('POST', `/api/v1/archives/${entryId}/print`, `${entryId}.pdf`, true), onDone)
   return { busy, error, print }
 }
 
 /** Officers' archive screen: the archives (filters in the URL) and, as a second tab, the log of prints and exports. */
 export function ArchiveList() {
   const { t } = useT()
-  const { get } = useQueryState()
+  const { get } = useQuery()
   const tab = get('tab') === 'prints' ? 'prints' : 'archives'
   const open = (x: 'archives' | 'prints') =>
     navigate(x === 'prints' ? '/officer/archives?tab=prints' : '/officer/archives')
@@ -84,7 +77,7 @@ export function ArchiveList() {
 
 function Archives() {
   const { t } = useT()
-  const { get, set } = useQueryState()
+  const { get, set } = useQuery()
   const offset = Number(get('offset')) || 0
   const values = Object.fromEntries(FILTERS.map((k) => [k, get(k)])) as Record<(typeof FILTERS)[number], string>
   const applied = new URLSearchParams(Object.entries(values).filter(([, v]) => v !== '')).toString()
@@ -97,22 +90,10 @@ function Archives() {
     [applied, offset],
   )
   const { busy, error, print } = usePrint()
-  const filter = (e: FormEvent<HTMLFormElement>) => {
-    e.preventDefault()
-    const f = new FormData(e.currentTarget)
-    set(Object.fromEntries(FILTERS.map((k) => [k, String(f.get(k) ?? '').trim()])))
-  }
   return (
     <>
-      <form key={applied} className="card-panel row" role="search" aria-label={t('lists.filters')} onSubmit={filter}>
-        <label>
-          {t('arch.clearedFrom')}
-          <input type="date" name="clearedFrom" defaultValue={values.clearedFrom} />
-        </label>
-        <label>
-          {t('arch.clearedTo')}
-          <input type="date" name="clearedTo" defaultValue={values.clearedTo} />
-        </label>
+      <QueryFilters names={FILTERS} label={t('lists.filters')}>
+        <DateRange fromLabel={t('arch.clearedFrom')} toLabel={t('arch.clearedTo')} from="clearedFrom" to="clearedTo" />
         <label>
           {t('queue.entry')}
           <input name="entryId" defaultValue={values.entryId} pattern="[0-9]{18}" inputMode="numeric" size={20} />
@@ -136,7 +117,7 @@ function Archives() {
         <button type="submit" className="primary">
           {t('common.search')}
         </button>
-      </form>
+      </QueryFilters>
       {busy && <Loading label={t('common.working')} />}
       {error !== undefined && <ErrorBox error={error} />}
       <Async state={list}>
@@ -146,7 +127,7 @@ function Archives() {
           ) : (
             <>
               <table className="grid">
-                <caption className="lists-sr-only">{t('lists.arch.tab.archives')}</caption>
+                <caption className="sr-only">{t('lists.arch.tab.archives')}</caption>
                 <thead>
                   <tr>
                     <th scope="col">{t('queue.entry')}</th>
@@ -205,7 +186,7 @@ function Archives() {
 
 function PrintLog() {
   const { t } = useT()
-  const { get, set } = useQueryState()
+  const { get, set } = useQuery()
   const kind = get('kind')
   const from = get('from')
   const to = get('to')
@@ -217,19 +198,9 @@ function PrintLog() {
     if (to) q.set('to', chinaDayEnd(to))
     return api<{ items: PrintLogEntry[]; total: number }>('GET', `/api/v1/archives/prints?${q}`)
   }, [kind, from, to, offset])
-  const filter = (e: FormEvent<HTMLFormElement>) => {
-    e.preventDefault()
-    const f = new FormData(e.currentTarget)
-    set({ kind: String(f.get('kind') ?? ''), from: String(f.get('from') ?? ''), to: String(f.get('to') ?? '') })
-  }
   return (
     <>
-      <form
-        key={`${kind}|${from}|${to}`}
-        className="card-panel row"
-        role="search"
-        aria-label={t('lists.filters')}
-        onSubmit={filter}>
+      <QueryFilters names={['kind', 'from', 'to']} label={t('lists.filters')}>
         <label>
           {t('lists.arch.kind')}
           <select name="kind" defaultValue={kind}>
@@ -238,21 +209,14 @@ function PrintLog() {
             <option value="EXPORT">{t('lists.arch.EXPORT')}</option>
           </select>
         </label>
-        <label>
-          {t('lists.arch.printedFrom')}
-          <input type="date" name="from" defaultValue={from} />
-        </label>
-        <label>
-          {t('arch.clearedTo')}
-          <input type="date" name="to" defaultValue={to} />
-        </label>
+        <DateRange fromLabel={t('lists.arch.printedFrom')} toLabel={t('arch.clearedTo')} />
         <button type="submit" className="primary">
           {t('common.search')}
         </button>
         <button type="button" onClick={list.reload}>
           {t('lists.refresh')}
         </button>
-      </form>
+      </QueryFilters>
       <Async state={list}>
         {(d) =>
           d.items.length === 0 ? (
@@ -260,7 +224,7 @@ function PrintLog() {
           ) : (
             <>
               <table className="grid" data-testid="print-log">
-                <caption className="lists-sr-only">{t('lists.arch.tab.prints')}</caption>
+                <caption className="sr-only">{t('lists.arch.tab.prints')}</caption>
                 <thead>
                   <tr>
                     <th scope="col">{t('lists.arch.printedAt')}</th>
@@ -391,7 +355,7 @@ export function ArchiveDetail({ entryId }: { entryId: string }) {
               </div>
               <h2>{t('cert.goods')}</h2>
               <table className="grid">
-                <caption className="lists-sr-only">{t('cert.goods')}</caption>
+                <caption className="sr-only">{t('cert.goods')}</caption>
                 <thead>
                   <tr>
                     <th scope="col">#</th>

@@ -1,14 +1,15 @@
-import { useEffect, useRef, useState, type FormEvent } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import type { Certificate } from '../../../../src/modules/certificates/schema.js'
 import { api } from '../../api.js'
 import { Layout } from '../../components/Layout.js'
+import { ConfirmDialog } from '../../components/Dialog.js'
 import { Async, Empty, ErrorBox, Loading, useAsync } from '../../components/States.js'
 import { useT } from '../../i18n.js'
-import { chinaTime } from '../../lib/format.js'
-import { Link, navigate } from '../../router.js'
+import { chinaDayEnd, chinaDayStart, chinaTime } from '../../lib/format.js'
+import { Link, navigate, useQuery } from '../../router.js'
 import { fetchFile } from '../Documents.js'
-import { Pager } from '../Queue.js'
-import { ConfirmDialog, chinaDayEnd, chinaDayStart, useQueryState } from './common.js'
+import { DateRange, QueryFilters } from '../../components/Filters.js'
+import { Pager } from '../../components/Pager.js'
 
 const PAGE = 25
 const NUMBER = '[0-9]{8}Q[0-9]{9}'
@@ -25,7 +26,7 @@ function StatusBadge({ c }: { c: Certificate }) {
   const { t } = useT()
   return c.revokedAt ? (
     <span className="badge state-rejected">
-      {t('cert.revoked')} · {t(`lists.reason.${c.revocationReason}`)}
+      {t('cert.revoked')} · {c.revocationReason ? t(`revoke.${c.revocationReason}`) : '—'}
     </span>
   ) : (
     <span className="badge state-released">{t('cert.valid')}</span>
@@ -35,7 +36,7 @@ function StatusBadge({ c }: { c: Certificate }) {
 /** Every certificate (officers), filtered by status and issue date, paged; the filters live in the URL. */
 export function CertificateList() {
   const { t } = useT()
-  const { get, set } = useQueryState()
+  const { get, set } = useQuery()
   const status = get('status')
   const from = get('from')
   const to = get('to')
@@ -47,11 +48,6 @@ export function CertificateList() {
     if (to) q.set('to', chinaDayEnd(to))
     return api<{ items: Certificate[]; total: number }>('GET', `/api/v1/certificates?${q}`)
   }, [status, from, to, offset])
-  const filter = (e: FormEvent<HTMLFormElement>) => {
-    e.preventDefault()
-    const f = new FormData(e.currentTarget)
-    set({ status: String(f.get('status') ?? ''), from: String(f.get('from') ?? ''), to: String(f.get('to') ?? '') })
-  }
   return (
     <Layout>
       <div className="page-head">
@@ -71,13 +67,7 @@ export function CertificateList() {
           <button type="submit">{t('queue.go')}</button>
         </form>
       </div>
-      {/* Keyed by the URL's filters so back/forward shows them in the fields too. */}
-      <form
-        key={`${status}|${from}|${to}`}
-        className="card-panel row"
-        role="search"
-        aria-label={t('lists.filters')}
-        onSubmit={filter}>
+      <QueryFilters names={['status', 'from', 'to']} label={t('lists.filters')}>
         <label>
           {t('cert.status')}
           <select name="status" defaultValue={status}>
@@ -86,18 +76,11 @@ export function CertificateList() {
             <option value="revoked">{t('cert.revoked')}</option>
           </select>
         </label>
-        <label>
-          {t('lists.cert.issuedFrom')}
-          <input type="date" name="from" defaultValue={from} />
-        </label>
-        <label>
-          {t('arch.clearedTo')}
-          <input type="date" name="to" defaultValue={to} />
-        </label>
+        <DateRange fromLabel={t('lists.cert.issuedFrom')} toLabel={t('arch.clearedTo')} />
         <button type="submit" className="primary">
           {t('common.search')}
         </button>
-      </form>
+      </QueryFilters>
       <Async state={list}>
         {(d) =>
           d.items.length === 0 ? (
@@ -105,7 +88,7 @@ export function CertificateList() {
           ) : (
             <>
               <table className="grid">
-                <caption className="lists-sr-only">{t('lists.cert.title')}</caption>
+                <caption className="sr-only">{t('lists.cert.title')}</caption>
                 <thead>
                   <tr>
                     <th scope="col">{t('cert.number')}</th>
@@ -233,7 +216,7 @@ export function CertificateDetail({ number }: { number: string }) {
                     <button type="button" onClick={() => setDialog('reissue')}>
                       {t('lists.cert.reissue')}
                     </button>
-                    <button type="button" className="lists-danger" onClick={() => setDialog('revoke')}>
+                    <button type="button" className="danger" onClick={() => setDialog('revoke')}>
                       {t('cert.revoke')}
                     </button>
                   </>
@@ -296,7 +279,8 @@ export function CertificateDetail({ number }: { number: string }) {
                   <div>
                     <dt>{t('cert.revoked')}</dt>
                     <dd>
-                      {chinaTime(c.revokedAt)} · {t(`lists.reason.${c.revocationReason}`)} · {c.revokedBy}
+                      {chinaTime(c.revokedAt)} · {c.revocationReason ? t(`revoke.${c.revocationReason}`) : '—'} ·{' '}
+                      {c.revokedBy}
                       {c.revocationNote && <> · {c.revocationNote}</>}
                     </dd>
                   </div>
@@ -305,7 +289,7 @@ export function CertificateDetail({ number }: { number: string }) {
             </div>
             <h2>{t('cert.goods')}</h2>
             <table className="grid">
-              <caption className="lists-sr-only">{t('cert.goods')}</caption>
+              <caption className="sr-only">{t('cert.goods')}</caption>
               <thead>
                 <tr>
                   <th scope="col">#</th>
@@ -338,7 +322,7 @@ export function CertificateDetail({ number }: { number: string }) {
               <Empty />
             ) : (
               <table className="grid audit">
-                <caption className="lists-sr-only">{t('decl.audit')}</caption>
+                <caption className="sr-only">{t('decl.audit')}</caption>
                 <thead>
                   <tr>
                     <th scope="col">{t('audit.at')}</th>
@@ -363,34 +347,41 @@ export function CertificateDetail({ number }: { number: string }) {
                 </tbody>
               </table>
             )}
-            <ConfirmDialog
-              open={dialog !== ''}
-              busy={busy}
-              title={
-                dialog === 'revoke' ? t('cert.confirmRevoke', { number }) : t('lists.cert.confirmReissue', { number })
-              }
-              confirmLabel={dialog === 'revoke' ? t('cert.revoke') : t('lists.cert.reissue')}
-              onConfirm={() => void act()}
-              onCancel={() => setDialog('')}>
-              {dialog === 'revoke' && (
+            {dialog !== '' && (
+              <ConfirmDialog
+                busy={busy}
+                title={
+                  dialog === 'revoke' ? t('cert.confirmRevoke', { number }) : t('lists.cert.confirmReissue', { number })
+                }
+                confirmLabel={dialog === 'revoke' ? t('cert.revoke') : t('lists.cert.reissue')}
+                onConfirm={() => void act()}
+                onClose={() => setDialog('')}>
+                {dialog === 'revoke' && (
+                  <label>
+                    {t('cert.revokeReason')}
+                    <select name="reason" value={reason} onChange={(e) => setReason(e.target.value as typeof reason)}>
+                      {REVOKE_REASONS.map((r) => (
+                        <option key={r} value={r}>
+                          {t(`revoke.${r}`)}
+                        </option>
+                      ))}
+                    </select>
+                  </label>
+                )}
+                {dialog === 'reissue' && <p className="hint">{t('lists.cert.reissueHint')}</p>}
                 <label>
-                  {t('cert.revokeReason')}
-                  <select name="reason" value={reason} onChange={(e) => setReason(e.target.value as typeof reason)}>
-                    {REVOKE_REASONS.map((r) => (
-                      <option key={r} value={r}>
-                        {t(`revoke.${r}`)}
-                      </option>
-                    ))}
-                  </select>
+                  {t('common.note')}
+                  <textarea
+                    name="note"
+                    value={note}
+                    maxLength={500}
+                    rows={2}
+                    onChange={(e) => setNote(e.target.value)}
+                  />
                 </label>
-              )}
-              {dialog === 'reissue' && <p className="hint">{t('lists.cert.reissueHint')}</p>}
-              <label>
-                {t('lists.note')}
-                <textarea name="note" value={note} maxLength={500} rows={2} onChange={(e) => setNote(e.target.value)} />
-              </label>
-              {busy && <Loading label={t('common.working')} />}
-            </ConfirmDialog>
+                {busy && <Loading label={t('common.working')} />}
+              </ConfirmDialog>
+            )}
           </>
         )}
       </Async>

@@ -1,15 +1,15 @@
 import { Fragment, useEffect, useState, type FormEvent, type ReactNode } from 'react'
 import { api } from '../../api.js'
 import { Layout } from '../../components/Layout.js'
-import { Async, Empty, ErrorBox, Loading } from '../../components/States.js'
+import { Async, Empty, ErrorBox, Loading, Updated, usePolled } from '../../components/States.js'
 import { useT } from '../../i18n.js'
 import { chinaTime, duration } from '../../lib/format.js'
-import { Link, navigate } from '../../router.js'
-import { Pager } from '../Queue.js'
-import { UpdatedAt, usePoll, useQueryState } from './common.js'
+import { Link, navigate, useQuery } from '../../router.js'
+import { Pager } from '../../components/Pager.js'
 import {
   DOC_TYPES,
   RETURN_STATUSES,
+  ReturnStatusFilter,
   ReceiptTable,
   StatusBadge,
   receiptsOf,
@@ -71,26 +71,26 @@ function TicketSearch() {
  *  and the latest tickets, refreshed every 5 s. */
 export function EcommerceOps() {
   const { t, lang } = useT()
-  const { get, set } = useQueryState()
+  const { get, set } = useQuery()
   const status = get('returnStatus')
   const complete = get('complete')
   const offset = Number(get('offset')) || 0
-  const stats = usePoll(() => api<Stats>('GET', '/api/v1/ceb/stats'), POLL_MS, [])
-  const tickets = usePoll(
+  const stats = usePolled(() => api<Stats>('GET', '/api/v1/ceb/stats'), [], POLL_MS)
+  const tickets = usePolled(
     () => {
       const q = new URLSearchParams({ limit: String(PAGE), offset: String(offset) })
       if (status) q.set('returnStatus', status)
       if (complete) q.set('complete', complete)
       return api<{ items: TicketSummary[]; total: number }>('GET', `/api/v1/ceb/orders?${q}`)
     },
-    POLL_MS,
     [status, complete, offset],
+    POLL_MS,
   )
   const [trend, setTrend] = useState<number[]>([])
   const perMinute = stats.data?.ticketsLastMinute
   useEffect(() => {
     if (perMinute !== undefined) setTrend((s) => [...s, perMinute].slice(-SAMPLES))
-  }, [stats.at])
+  }, [stats.updatedAt])
   const total = stats.data?.byStatus.reduce((s, x) => s + x.tickets, 0) ?? 0
   const peak = Math.max(1, ...trend)
   const now = Date.now()
@@ -98,7 +98,7 @@ export function EcommerceOps() {
     <Layout>
       <div className="page-head">
         <h1>{t('lists.ceb.title')}</h1>
-        <UpdatedAt at={stats.at} />
+        <Updated at={stats.updatedAt} />
         <TicketSearch />
       </div>
       {stats.error !== undefined && <ErrorBox error={stats.error} onRetry={stats.reload} />}
@@ -204,17 +204,7 @@ export function EcommerceOps() {
       <section className="lists-gap">
         <div className="page-head">
           <h2 id="tickets">{t('lists.ceb.latest')}</h2>
-          <label className="inline">
-            {t('rcpt.status')}{' '}
-            <select value={status} onChange={(e) => set({ returnStatus: e.target.value })}>
-              <option value="">{t('portal.all')}</option>
-              {RETURN_STATUSES.map((s) => (
-                <option key={s} value={s}>
-                  {s} {t(`rcpt.${s}`)}
-                </option>
-              ))}
-            </select>
-          </label>
+          <ReturnStatusFilter />
           <label className="inline">
             {t('lists.ceb.complete')}{' '}
             <select value={complete} onChange={(e) => set({ complete: e.target.value })}>
@@ -262,7 +252,7 @@ export function TicketTable({
             <th scope="col">{t('rcpt.status')}</th>
             <th scope="col">{t('lists.ceb.documents')}</th>
             <th scope="col">{t('lists.ceb.reasons')}</th>
-            <th scope="col">{t('lists.ceb.created')}</th>
+            <th scope="col">{t('common.createdAt')}</th>
             <th scope="col">{t('lists.ceb.verdictAt')}</th>
             {action && <th scope="col" />}
           </tr>
@@ -315,14 +305,14 @@ export function TicketTable({
 /** One ticket: its status and reasons, the four documents side by side with their key fields and receipts. */
 export function TicketView({ orderNo }: { orderNo: string }) {
   const { t } = useT()
-  const state = usePoll(
+  const state = usePolled(
     () =>
       Promise.all([
         api<Ticket>('GET', `/api/v1/ceb/orders/${encodeURIComponent(orderNo)}`),
         receiptsOf(orderNo),
       ]) as Promise<[Ticket, CebReceipt[]]>,
-    POLL_MS,
     [orderNo],
+    POLL_MS,
   )
   return (
     <Layout wide>
@@ -333,7 +323,7 @@ export function TicketView({ orderNo }: { orderNo: string }) {
         <h1>
           {t('lists.ceb.ticket')} {orderNo}
         </h1>
-        <UpdatedAt at={state.at} />
+        <Updated at={state.updatedAt} />
         <TicketSearch />
       </div>
       <Async state={{ ...state, error: state.data ? undefined : state.error }}>
@@ -361,7 +351,7 @@ export function TicketView({ orderNo }: { orderNo: string }) {
                   <dd>{ticket.taxTotal ?? '—'}</dd>
                 </div>
                 <div>
-                  <dt>{t('lists.ceb.created')}</dt>
+                  <dt>{t('common.createdAt')}</dt>
                   <dd>{chinaTime(ticket.createdAt)}</dd>
                 </div>
                 <div>
@@ -444,7 +434,7 @@ function DocumentColumn({
             <details>
               <summary>{t('lists.ceb.lines', { n: d.lines.length })}</summary>
               <table className="grid">
-                <caption className="lists-sr-only">{t('lists.ceb.lines', { n: d.lines.length })}</caption>
+                <caption className="sr-only">{t('lists.ceb.lines', { n: d.lines.length })}</caption>
                 <thead>
                   <tr>
                     {Object.keys(d.lines[0]!).map((k) => (

@@ -2,6 +2,7 @@ import { api } from '../../api.js'
 import { Async, Empty, useAsync } from '../../components/States.js'
 import { useT } from '../../i18n.js'
 import { chinaTime } from '../../lib/format.js'
+import { useQuery } from '../../router.js'
 
 /** A receipt as GET /ceb/orders/{orderNo}/receipts answers it. */
 export interface CebReceipt {
@@ -59,7 +60,7 @@ export function ReceiptTable({
   const { t } = useT()
   return (
     <table className="grid lists-receipts">
-      <caption className="lists-sr-only">{caption}</caption>
+      <caption className="sr-only">{caption}</caption>
       <thead>
         <tr>
           <th scope="col">{t('rcpt.time')}</th>
@@ -121,5 +122,24 @@ export function OrderReceipts({ orderNo }: { orderNo: string }) {
         )
       }
     </Async>
+  )
+}
+
+/** The tickets' return-status filter (`returnStatus` in the URL query), as the officers' and the portal's lists show it. */
+export function ReturnStatusFilter() {
+  const { t } = useT()
+  const { get, set } = useQuery()
+  return (
+    <label className="inline">
+      {t('rcpt.status')}{' '}
+      <select value={get('returnStatus')} onChange={(e) => set({ returnStatus: e.target.value })}>
+        <option value="">{t('portal.all')}</option>
+        {RETURN_STATUSES.map((s) => (
+          <option key={s} value={s}>
+            {s} {t(`rcpt.${s}`)}
+          </option>
+        ))}
+      </select>
+    </label>
   )
 }

@@ -1,21 +1,14 @@
-import { useState, type FormEvent } from 'react'
+import { useState } from 'react'
 import type { PurgeResult, PurgeRun, RetentionRule } from '../../../../src/modules/archives/schema.js'
 import { api } from '../../api.js'
 import { Layout } from '../../components/Layout.js'
-import { Async, ErrorBox, Loading, useAsync } from '../../components/States.js'
+import { useConfirm } from '../../components/Dialog.js'
+import { CellInput, useRowsEditor } from '../../components/Rows.js'
+import { Pager } from '../../components/Pager.js'
+import { Async, ErrorBox, Loading, Updated, useAsync, useFocusOn, usePolled } from '../../components/States.js'
 import { useT } from '../../i18n.js'
 import { chinaTime, int } from '../../lib/format.js'
-import {
-  FieldError,
-  Pager,
-  Updated,
-  fieldErrors,
-  invalid,
-  useConfirm,
-  useFocusOn,
-  usePoll,
-  useQueryState,
-} from './ui.js'
+import { useQuery } from '../../router.js'
 
 const KINDS = ['TRADE_MODE', 'MANUAL_PREFIX', 'CUT_MODE', 'DEFAULT'] as const
 const SIZE = 20
@@ -43,55 +36,31 @@ export function Archives() {
 
 function RulesForm({ initial, onSaved }: { initial: RetentionRule[]; onSaved: () => void }) {
   const { t } = useT()
-  const [rows, setRows] = useState(initial)
-  const [error, setError] = useState<unknown>()
-  const [busy, setBusy] = useState(false)
-  const [saved, setSaved] = useState(0)
+  const ed = useRowsEditor(initial, async (rows) => {
+    const r = await api<{ items: RetentionRule[] }>('PUT', '/api/v1/archives/retention-rules', {
+      items: rows.map((x) => ({ ...x, years: Number.isNaN(Number(x.years)) ? x.years : Number(x.years) })),
+    })
+    onSaved()
+    return r.items
+  })
+  const { rows, set, errors, error, busy, saved } = ed
   const savedRef = useFocusOn<HTMLParagraphElement>(saved)
   const [dialog, ask] = useConfirm()
-  const errors = fieldErrors(error)
-  const set = (i: number, p: Partial<RetentionRule>) => setRows(rows.map((r, j) => (j === i ? { ...r, ...p } : r)))
-  const submit = async (e: FormEvent) => {
-    e.preventDefault()
-    setBusy(true)
-    setError(undefined)
-    try {
-      const r = await api<{ items: RetentionRule[] }>('PUT', '/api/v1/archives/retention-rules', {
-        items: rows.map((x) => ({ ...x, years: Number.isNaN(Number(x.years)) ? x.years : Number(x.years) })),
-      })
-      setRows(r.items)
-      setSaved((n) => n + 1)
-      onSaved()
-    } catch (err) {
-      setError(err)
-    } finally {
-      setBusy(false)
-    }
-  }
-  const input = (i: number, k: 'value' | 'years' | 'basis', label: string) => {
-    const id = `ret-${i}-${k}`
-    const pointer = `/body/items/${i}/${k}`
-    return (
-      <td>
-        <label htmlFor={id}>
-          <span className="sys-sr">
-            {label} #{i + 1}
-          </span>
-          <input
-            id={id}
-            value={String(rows[i]![k])}
-            size={k === 'basis' ? 30 : 8}
-            inputMode={k === 'years' ? 'numeric' : undefined}
-            onChange={(e) => set(i, { [k]: e.target.value } as Partial<RetentionRule>)}
-            {...invalid(errors, pointer, id)}
-          />
-          <FieldError errors={errors} pointer={pointer} id={id} />
-        </label>
-      </td>
-    )
-  }
+  const input = (i: number, k: 'value' | 'years' | 'basis', label: string) => (
+    <td>
+      <CellInput
+        id={`ret-${i}-${k}`}
+        label={`${label} #${i + 1}`}
+        error={ed.rowError(i, k)}
+        value={String(rows[i]![k])}
+        size={k === 'basis' ? 30 : 8}
+        inputMode={k === 'years' ? 'numeric' : undefined}
+        onChange={(e) => set(i, { [k]: e.target.value } as Partial<RetentionRule>)}
+      />
+    </td>
+  )
   return (
-    <form onSubmit={(e) => void submit(e)} noValidate>
+    <form onSubmit={ed.submit} noValidate>
       {dialog}
       <table className="grid" data-testid="retention">
         <caption className="sys-caption">{t('sys.arch.rulesCaption', { n: rows.length })}</caption>
@@ -101,7 +70,7 @@ function RulesForm({ initial, onSaved }: { initial: RetentionRule[]; onSaved: ()
             <th scope="col">{t('rules.value')}</th>
             <th scope="col">{t('sys.arch.years')}</th>
             <th scope="col">{t('sys.arch.basis')}</th>
-            <th scope="col">{t('sys.actions')}</th>
+            <th scope="col">{t('common.actions')}</th>
           </tr>
         </thead>
         <tbody>
@@ -109,7 +78,7 @@ function RulesForm({ initial, onSaved }: { initial: RetentionRule[]; onSaved: ()
             <tr key={i}>
               <td>
                 <label htmlFor={`ret-${i}-kind`}>
-                  <span className="sys-sr">
+                  <span className="sr-only">
                     {t('sys.arch.kind')} #{i + 1}
                   </span>
                   <select
@@ -133,7 +102,7 @@ function RulesForm({ initial, onSaved }: { initial: RetentionRule[]; onSaved: ()
                   aria-label={`${t('res.remove')} #${i + 1}`}
                   onClick={() =>
                     void ask(t('sys.arch.confirmRemove', { n: i + 1 }), t('res.remove')).then(
-                      (ok) => ok && setRows(rows.filter((_, j) => j !== i)),
+                      (ok) => ok && ed.remove(i),
                     )
                   }>
                   {t('res.remove')}
@@ -143,7 +112,7 @@ function RulesForm({ initial, onSaved }: { initial: RetentionRule[]; onSaved: ()
           ))}
         </tbody>
       </table>
-      {errors.has('/body/items') && <p className="field-error">{errors.get('/body/items')}</p>}
+      {errors.items && <p className="field-error">{errors.items}</p>}
       {error !== undefined && <ErrorBox error={error} />}
       {saved > 0 && (
         <p className="notice" role="status" tabIndex={-1} ref={savedRef}>
@@ -151,9 +120,7 @@ function RulesForm({ initial, onSaved }: { initial: RetentionRule[]; onSaved: ()
         </p>
       )}
       <div className="row actions">
-        <button
-          type="button"
-          onClick={() => setRows([...rows, { kind: 'TRADE_MODE', value: '', years: 3, basis: '' }])}>
+        <button type="button" onClick={() => ed.add({ kind: 'TRADE_MODE', value: '', years: 3, basis: '' })}>
           {t('sys.arch.addRule')}
         </button>
         <button type="submit" className="primary" disabled={busy}>
@@ -258,10 +225,10 @@ function Purge({ onRun }: { onRun: () => void }) {
 
 function History({ refresh }: { refresh: number }) {
   const { t } = useT()
-  const { query, set } = useQueryState()
+  const { query, set } = useQuery()
   const page = Math.max(1, Number(query.get('page')) || 1)
   const kind = query.get('runs') ?? ''
-  const runs = useAsync(
+  const runs = usePolled(
     () =>
       api<{ items: PurgeRun[]; total: number }>(
         'GET',
@@ -273,7 +240,6 @@ function History({ refresh }: { refresh: number }) {
       ),
     [page, kind, refresh],
   )
-  const at = usePoll(runs.reload, runs.data)
   return (
     <section className="card-panel" aria-labelledby="runs-title">
       <div className="page-head">
@@ -286,7 +252,7 @@ function History({ refresh }: { refresh: number }) {
             <option value="dry">{t('sys.arch.dryRuns')}</option>
           </select>
         </label>
-        <Updated at={at} />
+        <Updated at={runs.updatedAt} error={runs.error} />
       </div>
       <Async state={runs} empty={(d) => d.items.length === 0} emptyText={t('sys.arch.noRuns')}>
         {(d) => (
@@ -330,7 +296,12 @@ function History({ refresh }: { refresh: number }) {
                 ))}
               </tbody>
             </table>
-            <Pager page={page} size={SIZE} total={d.total} onPage={(p) => set({ page: String(p) })} />
+            <Pager
+              offset={(page - 1) * SIZE}
+              total={d.total}
+              page={SIZE}
+              onChange={(o) => set({ page: o / SIZE + 1 })}
+            />
           </>
         )}
       </Async>

@@ -2,11 +2,10 @@ import { useState, type FormEvent } from 'react'
 import type { Checkpoint, CheckpointKey } from '../../../../src/modules/audit/schema.js'
 import { api } from '../../api.js'
 import { Layout } from '../../components/Layout.js'
-import { Async, ErrorBox, Loading, useAsync } from '../../components/States.js'
+import { Async, ErrorBox, Loading, Updated, useAsync, useFocusOn, usePolled } from '../../components/States.js'
 import { useT } from '../../i18n.js'
 import { chinaTime, int } from '../../lib/format.js'
-import { Link } from '../../router.js'
-import { Updated, useFocusOn, usePoll, useQueryState } from './ui.js'
+import { Link, useQuery } from '../../router.js'
 
 interface Report {
   ok: boolean
@@ -182,9 +181,9 @@ function Keys() {
             <caption className="sys-caption">{t('sys.keys.caption', { n: d.items.length })}</caption>
             <thead>
               <tr>
-                <th scope="col">{t('sys.keys.kid')}</th>
-                <th scope="col">{t('sys.keys.alg')}</th>
-                <th scope="col">{t('sys.users.status')}</th>
+                <th scope="col">{t('common.keyId')}</th>
+                <th scope="col">{t('common.alg')}</th>
+                <th scope="col">{t('common.status')}</th>
                 <th scope="col">{t('sys.keys.activatedAt')}</th>
                 <th scope="col">{t('sys.keys.retiredAt')}</th>
                 <th scope="col">{t('sys.audit.publicKey')}</th>
@@ -213,9 +212,9 @@ function Keys() {
 
 function Checkpoints() {
   const { t } = useT()
-  const { query } = useQueryState()
+  const { query } = useQuery()
   const after = query.get('after') ?? ''
-  const page = useAsync(
+  const page = usePolled(
     () =>
       api<{ items: Checkpoint[]; next: string | null }>(
         'GET',
@@ -223,7 +222,6 @@ function Checkpoints() {
       ),
     [after],
   )
-  const at = usePoll(page.reload, page.data)
   const here = (cursor: string | null) => {
     const q = new URLSearchParams(query)
     if (cursor) q.set('after', cursor)
@@ -235,7 +233,7 @@ function Checkpoints() {
     <section className="card-panel" aria-labelledby="cp-title">
       <div className="page-head">
         <h2 id="cp-title">{t('sys.audit.checkpoints')}</h2>
-        <Updated at={at} />
+        <Updated at={page.updatedAt} error={page.error} />
       </div>
       <p className="hint">{t('sys.audit.checkpointsIntro')}</p>
       <Async state={page} empty={(d) => d.items.length === 0} emptyText={t('sys.audit.noCheckpoints')}>
@@ -251,7 +249,7 @@ function Checkpoints() {
                     {t('sys.audit.seq')}
                   </th>
                   <th scope="col">{t('audit.hash')}</th>
-                  <th scope="col">{t('sys.keys.kid')}</th>
+                  <th scope="col">{t('common.keyId')}</th>
                 </tr>
               </thead>
               <tbody>

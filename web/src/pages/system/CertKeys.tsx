@@ -1,11 +1,12 @@
-import { useState, type FormEvent } from 'react'
+import { useState } from 'react'
 import type { Jwks, QuarantineRange } from '../../../../src/modules/certificates/schema.js'
 import { api } from '../../api.js'
 import { Layout } from '../../components/Layout.js'
-import { Async, ErrorBox, useAsync } from '../../components/States.js'
+import { Async, ErrorBox, useAsync, useFocusOn } from '../../components/States.js'
 import { useT } from '../../i18n.js'
 import { chinaTime } from '../../lib/format.js'
-import { FieldError, fieldErrors, invalid, useConfirm, useFocusOn } from './ui.js'
+import { useConfirm } from '../../components/Dialog.js'
+import { CellInput, useRowsEditor } from '../../components/Rows.js'
 
 const CATEGORIES = ['ANIMAL', 'PLANT', 'FOOD', 'OTHER'] as const
 
@@ -45,7 +46,7 @@ export function CertKeys() {
         <p className="hint">{t('sys.keys.intro')}</p>
         <div className="row">
           <label htmlFor="rotate-alg">
-            {t('sys.keys.alg')}
+            {t('common.alg')}
             <select id="rotate-alg" value={alg} onChange={(e) => setAlg(e.target.value as typeof alg)}>
               <option value="Ed25519">Ed25519</option>
               <option value="SM2">SM2 (SM3)</option>
@@ -67,9 +68,9 @@ export function CertKeys() {
               <caption className="sys-caption">{t('sys.keys.caption', { n: d.keys.length })}</caption>
               <thead>
                 <tr>
-                  <th scope="col">{t('sys.keys.kid')}</th>
-                  <th scope="col">{t('sys.keys.alg')}</th>
-                  <th scope="col">{t('sys.users.status')}</th>
+                  <th scope="col">{t('common.keyId')}</th>
+                  <th scope="col">{t('common.alg')}</th>
+                  <th scope="col">{t('common.status')}</th>
                   <th scope="col">{t('sys.keys.activatedAt')}</th>
                   <th scope="col">{t('sys.keys.retiredAt')}</th>
                 </tr>
@@ -114,54 +115,30 @@ function QuarantineTable() {
 
 function RangesForm({ initial, onSaved }: { initial: QuarantineRange[]; onSaved: () => void }) {
   const { t } = useT()
-  const [rows, setRows] = useState<QuarantineRange[]>(initial)
-  const [error, setError] = useState<unknown>()
-  const [saved, setSaved] = useState(0)
+  const ed = useRowsEditor(initial, async (rows) => {
+    const r = await api<{ items: QuarantineRange[] }>('PUT', '/api/v1/certificates/quarantine-ranges', {
+      items: rows.map((x) => ({ ...x, ciqCode: x.ciqCode || null })),
+    })
+    onSaved()
+    return r.items
+  })
+  const { rows, set, error, busy, saved } = ed
   const savedRef = useFocusOn<HTMLParagraphElement>(saved)
-  const [busy, setBusy] = useState(false)
   const [dialog, ask] = useConfirm()
-  const errors = fieldErrors(error)
-  const set = (i: number, p: Partial<QuarantineRange>) => setRows(rows.map((r, j) => (j === i ? { ...r, ...p } : r)))
-  const submit = async (e: FormEvent) => {
-    e.preventDefault()
-    setBusy(true)
-    setError(undefined)
-    try {
-      const r = await api<{ items: QuarantineRange[] }>('PUT', '/api/v1/certificates/quarantine-ranges', {
-        items: rows.map((x) => ({ ...x, ciqCode: x.ciqCode || null })),
-      })
-      setRows(r.items)
-      setSaved((n) => n + 1)
-      onSaved()
-    } catch (err) {
-      setError(err)
-    } finally {
-      setBusy(false)
-    }
-  }
-  const cell = (i: number, k: 'hsFrom' | 'hsTo' | 'ciqCode' | 'description', label: string) => {
-    const id = `q-${i}-${k}`
-    const pointer = `/body/items/${i}/${k}`
-    return (
-      <td>
-        <label htmlFor={id}>
-          <span className="sys-sr">
-            {label} #{i + 1}
-          </span>
-          <input
-            id={id}
-            value={rows[i]![k] ?? ''}
-            onChange={(e) => set(i, { [k]: e.target.value })}
-            size={k === 'description' ? 24 : 10}
-            {...invalid(errors, pointer, id)}
-          />
-          <FieldError errors={errors} pointer={pointer} id={id} />
-        </label>
-      </td>
-    )
-  }
+  const cell = (i: number, k: 'hsFrom' | 'hsTo' | 'ciqCode' | 'description', label: string) => (
+    <td>
+      <CellInput
+        id={`q-${i}-${k}`}
+        label={`${label} #${i + 1}`}
+        error={ed.rowError(i, k)}
+        value={rows[i]![k] ?? ''}
+        onChange={(e) => set(i, { [k]: e.target.value })}
+        size={k === 'description' ? 24 : 10}
+      />
+    </td>
+  )
   return (
-    <form onSubmit={(e) => void submit(e)} noValidate>
+    <form onSubmit={ed.submit} noValidate>
       {dialog}
       <table className="grid" data-testid="quarantine">
         <caption className="sys-caption">{t('sys.q.caption', { n: rows.length })}</caption>
@@ -172,7 +149,7 @@ function RangesForm({ initial, onSaved }: { initial: QuarantineRange[]; onSaved:
             <th scope="col">{t('sys.q.ciq')}</th>
             <th scope="col">{t('sys.q.category')}</th>
             <th scope="col">{t('sys.q.description')}</th>
-            <th scope="col">{t('sys.actions')}</th>
+            <th scope="col">{t('common.actions')}</th>
           </tr>
         </thead>
         <tbody>
@@ -183,7 +160,7 @@ function RangesForm({ initial, onSaved }: { initial: QuarantineRange[]; onSaved:
               {cell(i, 'ciqCode', t('sys.q.ciq'))}
               <td>
                 <label htmlFor={`q-${i}-category`}>
-                  <span className="sys-sr">
+                  <span className="sr-only">
                     {t('sys.q.category')} #{i + 1}
                   </span>
                   <select
@@ -205,7 +182,7 @@ function RangesForm({ initial, onSaved }: { initial: QuarantineRange[]; onSaved:
                   aria-label={`${t('res.remove')} #${i + 1}`}
                   onClick={() =>
                     void ask(t('sys.q.confirmRemove', { from: r.hsFrom, to: r.hsTo }), t('res.remove')).then(
-                      (ok) => ok && setRows(rows.filter((_, j) => j !== i)),
+                      (ok) => ok && ed.remove(i),
                     )
                   }>
                   {t('res.remove')}
@@ -224,9 +201,7 @@ function RangesForm({ initial, onSaved }: { initial: QuarantineRange[]; onSaved:
       <div className="row actions">
         <button
           type="button"
-          onClick={() =>
-            setRows([...rows, { hsFrom: '', hsTo: '', ciqCode: null, category: 'PLANT', description: '' }])
-          }>
+          onClick={() => ed.add({ hsFrom: '', hsTo: '', ciqCode: null, category: 'PLANT', description: '' })}>
           {t('sys.q.add')}
         </button>
         <button type="submit" className="primary" disabled={busy}>

@@ -2,11 +2,11 @@ import { useEffect, useState, type FormEvent, type ReactNode } from 'react'
 import type { Params } from '../../../../src/modules/selectivity/schema.js'
 import { api } from '../../api.js'
 import { Layout } from '../../components/Layout.js'
-import { Async, ErrorBox, useAsync } from '../../components/States.js'
+import { Async, ErrorBox, useAsync, useFocusOn } from '../../components/States.js'
 import { useT } from '../../i18n.js'
 import { chinaTime } from '../../lib/format.js'
 import { useSession } from '../../session.js'
-import { FieldError, fieldErrors, invalid, useFocusOn } from './ui.js'
+import { FieldError, fieldErrors, fieldOf, invalid } from '../../components/Fields.js'
 
 interface ParamsVersion {
   version: number
@@ -114,7 +114,7 @@ function ParamsForm({ current, onSaved }: { current: ParamsVersion; onSaved: (ve
   const [draft, setDraft] = useState<Draft>(() => toDraft(current.params))
   const [error, setError] = useState<unknown>()
   const [busy, setBusy] = useState(false)
-  const errors = fieldErrors(error)
+  const errors = fieldErrors(error, t)
   useEffect(() => {
     if (error !== undefined)
       document.querySelector<HTMLElement>('.sys-params [aria-invalid="true"]')?.focus({ preventScroll: false })
@@ -144,22 +144,22 @@ function ParamsForm({ current, onSaved }: { current: ParamsVersion; onSaved: (ve
     const pointer = `/body/params/${k}`
     return (
       <label htmlFor={id} className={o.wide ? 'grow' : undefined}>
-        {o.hideLabel ? <span className="sys-sr">{label}</span> : label}
+        {o.hideLabel ? <span className="sr-only">{label}</span> : label}
         <input
           id={id}
           name={k}
           inputMode={o.step ? 'decimal' : undefined}
           value={draft[k] ?? ''}
           onChange={(e) => setField(k, e.target.value)}
-          {...invalid(errors, pointer, id)}
-          {...(o.hint ? { 'aria-describedby': errors.has(pointer) ? `${id}-err ${id}-hint` : `${id}-hint` } : {})}
+          {...invalid(`${id}-err`, errors[fieldOf(pointer)])}
+          {...(o.hint ? { 'aria-describedby': errors[fieldOf(pointer)] ? `${id}-err ${id}-hint` : `${id}-hint` } : {})}
         />
         {o.hint && (
           <small className="hint" id={`${id}-hint`}>
             {o.hint}
           </small>
         )}
-        <FieldError errors={errors} pointer={pointer} id={id} />
+        <FieldError id={`${id}-err`} text={errors[fieldOf(pointer)]} />
       </label>
     )
   }
@@ -168,12 +168,12 @@ function ParamsForm({ current, onSaved }: { current: ParamsVersion; onSaved: (ve
     const pointer = `/body/params/${k}`
     return (
       <label htmlFor={id}>
-        {hideLabel ? <span className="sys-sr">{label}</span> : label}
+        {hideLabel ? <span className="sr-only">{label}</span> : label}
         <select
           id={id}
           value={draft[k] ?? ''}
           onChange={(e) => setField(k, e.target.value)}
-          {...invalid(errors, pointer, id)}>
+          {...invalid(`${id}-err`, errors[fieldOf(pointer)])}>
           {empty !== undefined && <option value="">{empty}</option>}
           {options.map((o) => (
             <option key={o} value={o}>
@@ -181,7 +181,7 @@ function ParamsForm({ current, onSaved }: { current: ParamsVersion; onSaved: (ve
             </option>
           ))}
         </select>
-        <FieldError errors={errors} pointer={pointer} id={id} />
+        <FieldError id={`${id}-err`} text={errors[fieldOf(pointer)]} />
       </label>
     )
   }
@@ -269,25 +269,25 @@ function ParamsForm({ current, onSaved }: { current: ParamsVersion; onSaved: (ve
                 <td>
                   <label className="inline">
                     <input type="checkbox" checked={review.has(l)} onChange={() => toggleReview(l)} />
-                    <span className="sys-sr">{t(`credit.${l}`)}</span> {t('sys.sel.review')}
+                    <span className="sr-only">{t(`credit.${l}`)}</span> {t('sys.sel.review')}
                   </label>
                 </td>
               </tr>
             ))}
           </tbody>
         </table>
-        <FieldError errors={errors} pointer="/body/params/reviewCreditLevels" id="sel-review" />
+        <FieldError id="sel-review-err" text={errors['params/reviewCreditLevels']} />
       </fieldset>
       <fieldset disabled={!admin} className="card-panel sys-fieldset">
         <legend>{t('sys.sel.clearance')}</legend>
         <div className="row">
           {input('autoClearTradeModes', t('sys.sel.autoClear'), { wide: true, hint: t('sys.sel.autoClearHint') })}
         </div>
-        {[...errors.keys()]
-          .filter((p) => p.startsWith('/body/params/autoClearTradeModes/'))
+        {Object.keys(errors)
+          .filter((p) => p.startsWith('params/autoClearTradeModes/'))
           .map((p) => (
             <p key={p} className="field-error">
-              {p.split('/').pop()}: {errors.get(p)}
+              {p.split('/').pop()}: {errors[p]}
             </p>
           ))}
       </fieldset>

@@ -2,11 +2,15 @@ import { useRef, useState, type FormEvent, type ReactNode } from 'react'
 import type { User } from '../../../../src/modules/auth/schema.js'
 import { api } from '../../api.js'
 import { Layout } from '../../components/Layout.js'
-import { Async, ErrorBox, useAsync } from '../../components/States.js'
+import { Async, ErrorBox, useAction, useAsync, useFocusOn } from '../../components/States.js'
 import { useT } from '../../i18n.js'
 import { chinaTime } from '../../lib/format.js'
+import { useQuery } from '../../router.js'
 import { useSession } from '../../session.js'
-import { FieldError, Pager, fieldErrors, invalid, useConfirm, useFocusOn, useQueryState } from './ui.js'
+import { ConfirmDialog, useConfirm } from '../../components/Dialog.js'
+import { FieldError, fieldErrors, fieldOf, invalid } from '../../components/Fields.js'
+import { QueryFilters } from '../../components/Filters.js'
+import { Pager } from '../../components/Pager.js'
 
 const SIZE = 20
 
@@ -14,7 +18,7 @@ const SIZE = 20
 export function Users() {
   const { t } = useT()
   const me = useSession()
-  const { query, set } = useQueryState()
+  const { query, set } = useQuery()
   const q = query.get('q') ?? ''
   const status = query.get('status') ?? ''
   const page = Math.max(1, Number(query.get('page')) || 1)
@@ -32,24 +36,12 @@ export function Users() {
     [q, status, page],
   )
   const [dialog, ask] = useConfirm()
-  const [busy, setBusy] = useState('')
-  const [error, setError] = useState<unknown>()
+  const { busy, error, run } = useAction()
   const [notice, setNotice] = useState<{ text: string; password?: string | undefined }>()
   const noticeRef = useFocusOn<HTMLDivElement>(notice)
   const [pwFor, setPwFor] = useState<User>()
 
-  const act = async (id: string, f: () => Promise<void>) => {
-    setBusy(id)
-    setError(undefined)
-    try {
-      await f()
-      users.reload()
-    } catch (e) {
-      setError(e)
-    } finally {
-      setBusy('')
-    }
-  }
+  const act = (id: string, f: () => Promise<void>) => run(id, f, users.reload)
   const toggle = async (u: User) => {
     const disable = u.disabledAt === null
     if (disable && !(await ask(t('sys.users.confirmDisable', { name: u.username }), t('sys.users.disable')))) return
@@ -57,11 +49,6 @@ export function Users() {
       await api('POST', `/api/v1/users/${u.id}/${disable ? 'disable' : 'enable'}`)
       setNotice({ text: t(disable ? 'sys.users.disabled' : 'sys.users.enabled', { name: u.username }) })
     })
-  }
-  const search = (e: FormEvent<HTMLFormElement>) => {
-    e.preventDefault()
-    const f = new FormData(e.currentTarget)
-    set({ q: String(f.get('q') ?? '').trim(), status: String(f.get('status') ?? ''), page: undefined })
   }
 
   return (
@@ -97,13 +84,13 @@ export function Users() {
         />
       )}
       <section className="card-panel">
-        <form role="search" className="row" onSubmit={search} key={`${q}|${status}`}>
+        <QueryFilters names={['q', 'status']} className="row">
           <label className="grow">
             {t('sys.users.search')}
             <input name="q" type="search" defaultValue={q} maxLength={64} />
           </label>
           <label>
-            {t('sys.users.status')}
+            {t('common.status')}
             <select name="status" defaultValue={status}>
               <option value="">{t('portal.all')}</option>
               <option value="active">{t('sys.users.active')}</option>
@@ -111,7 +98,7 @@ export function Users() {
             </select>
           </label>
           <button type="submit">{t('common.search')}</button>
-        </form>
+        </QueryFilters>
         {error !== undefined && <ErrorBox error={error} />}
         <Async state={users} empty={(d) => d.items.length === 0} emptyText={t('sys.users.none')}>
           {(d) => (
@@ -123,9 +110,9 @@ export function Users() {
                     <th scope="col">{t('login.username')}</th>
                     <th scope="col">{t('sys.users.displayName')}</th>
                     <th scope="col">{t('sys.users.role')}</th>
-                    <th scope="col">{t('sys.users.createdAt')}</th>
-                    <th scope="col">{t('sys.users.status')}</th>
-                    <th scope="col">{t('sys.actions')}</th>
+                    <th scope="col">{t('common.createdAt')}</th>
+                    <th scope="col">{t('common.status')}</th>
+                    <th scope="col">{t('common.actions')}</th>
                   </tr>
                 </thead>
                 <tbody>
@@ -167,7 +154,12 @@ export function Users() {
                   })}
                 </tbody>
               </table>
-              <Pager page={page} size={SIZE} total={d.total} onPage={(p) => set({ page: String(p) })} />
+              <Pager
+                offset={(page - 1) * SIZE}
+                total={d.total}
+                page={SIZE}
+                onChange={(o) => set({ page: o / SIZE + 1 })}
+              />
             </>
           )}
         </Async>
@@ -180,7 +172,7 @@ function CreateUser({ onCreated }: { onCreated: (u: User, password?: string) => 
   const { t } = useT()
   const [error, setError] = useState<unknown>()
   const [busy, setBusy] = useState(false)
-  const errors = fieldErrors(error)
+  const errors = fieldErrors(error, t)
   const form = useRef<HTMLFormElement>(null)
   const submit = async (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault()
@@ -212,8 +204,8 @@ function CreateUser({ onCreated }: { onCreated: (u: User, password?: string) => 
     return (
       <label htmlFor={id} className={name === 'displayName' ? 'grow' : undefined}>
         {label}
-        {input({ id, name, ...invalid(errors, pointer, id) })}
-        <FieldError errors={errors} pointer={pointer} id={id} />
+        {input({ id, name, ...invalid(`${id}-err`, errors[fieldOf(pointer)]) })}
+        <FieldError id={`${id}-err`} text={errors[fieldOf(pointer)]} />
       </label>
     )
   }
@@ -249,22 +241,14 @@ function CreateUser({ onCreated }: { onCreated: (u: User, password?: string) => 
 /** Sets a user's password in a modal dialog (their sessions end). */
 function PasswordDialog({ user, onClose }: { user: User; onClose: (done: boolean) => void }) {
   const { t } = useT()
-  const ref = useRef<HTMLDialogElement>(null)
   const [error, setError] = useState<unknown>()
-  const errors = fieldErrors(error)
+  const errors = fieldErrors(error, t)
   const [busy, setBusy] = useState(false)
-  const open = (el: HTMLDialogElement | null) => {
-    ref.current = el
-    if (el && !el.open) el.showModal()
-  }
-  const submit = async (e: FormEvent<HTMLFormElement>) => {
-    e.preventDefault()
-    const password = String(new FormData(e.currentTarget).get('password') ?? '')
+  const submit = async (f: FormData) => {
     setBusy(true)
     setError(undefined)
     try {
-      await api('POST', `/api/v1/users/${user.id}/password`, { password })
-      ref.current?.close()
+      await api('POST', `/api/v1/users/${user.id}/password`, { password: String(f.get('password') ?? '') })
       onClose(true)
     } catch (err) {
       setError(err)
@@ -273,45 +257,27 @@ function PasswordDialog({ user, onClose }: { user: User; onClose: (done: boolean
     }
   }
   return (
-    <dialog
-      ref={open}
-      className="sys-dialog"
-      aria-labelledby="pw-title"
-      onCancel={(e) => {
-        e.preventDefault()
-        ref.current?.close()
-        onClose(false)
-      }}>
-      <form onSubmit={(e) => void submit(e)} noValidate>
-        <h2 id="pw-title">{t('sys.users.setPasswordOf', { name: user.username })}</h2>
-        <p className="hint">{t('sys.users.passwordEnds')}</p>
-        <label htmlFor="pw-new">
-          {t('sys.users.newPassword')}
-          <input
-            id="pw-new"
-            name="password"
-            type="password"
-            autoComplete="new-password"
-            autoFocus
-            {...invalid(errors, '/body/password', 'pw-new')}
-          />
-          <FieldError errors={errors} pointer="/body/password" id="pw-new" />
-        </label>
-        {error !== undefined && !errors.has('/body/password') && <ErrorBox error={error} />}
-        <div className="row actions">
-          <button
-            type="button"
-            onClick={() => {
-              ref.current?.close()
-              onClose(false)
-            }}>
-            {t('common.cancel')}
-          </button>
-          <button type="submit" className="primary" disabled={busy}>
-            {t('common.save')}
-          </button>
-        </div>
-      </form>
-    </dialog>
+    <ConfirmDialog
+      title={t('sys.users.setPasswordOf', { name: user.username })}
+      confirmLabel={t('common.save')}
+      danger={false}
+      busy={busy}
+      onConfirm={(f) => void submit(f)}
+      onClose={() => onClose(false)}>
+      <p className="hint">{t('sys.users.passwordEnds')}</p>
+      <label htmlFor="pw-new">
+        {t('sys.users.newPassword')}
+        <input
+          id="pw-new"
+          name="password"
+          type="password"
+          autoComplete="new-password"
+          autoFocus
+          {...invalid('pw-new-err', errors.password)}
+        />
+        <FieldError id="pw-new-err" text={errors.password} />
+      </label>
+      {error !== undefined && !errors.password && <ErrorBox error={error} />}
+    </ConfirmDialog>
   )
 }
