@@ -104,8 +104,19 @@ export function removeDir(dir: string) {
   rmSync(dir, { recursive: true, force: true })
 }
 
+/**
+ * Debian's Chromium. Its contexts wait up to 60 s for a condition instead of Playwright's 30: on a loaded 2-core
+ * machine a page has been seen to stall past 30 s, and a wait for a condition costs nothing more when all goes well.
+ */
 export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] })
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] })
+  const newContext = browser.newContext.bind(browser)
+  browser.newContext = async (options) => {
+    const ctx = await newContext(options)
+    ctx.setDefaultTimeout(60_000)
+    return ctx
+  }
+  return browser
 }
 
 /** A JSON API client for the setup steps a customs administrator does outside the console. */
