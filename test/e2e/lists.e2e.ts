@@ -326,7 +326,8 @@ describe('Officer lists and the portal receipts, end to end', () => {
     await page.waitForURL((u) => u.pathname === '/officer/archives' && u.search === '')
     await page.keyboard.press('ArrowRight')
     await page.waitForURL('**/officer/archives?tab=prints')
-    assert.equal(await page.evaluate(() => document.activeElement?.id), 'tab-prints')
+    // The tab takes the focus in the frame after the URL changes.
+    await page.waitForFunction(() => document.activeElement?.id === 'tab-prints')
     await page.getByRole('tab', { name: '打印与导出记录', selected: true }).waitFor()
     const prints = page.locator('[data-testid=print-log] tbody tr', { hasText: entryId })
     await prints.first().waitFor()
