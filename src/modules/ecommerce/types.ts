@@ -382,3 +382,47 @@ export interface Receipt {
   /** Version of the stored document this answers; absent when the document was refused at intake. */
   docVersion?: number
 }
+
+// ---- tickets as the console reads them (tickets.ts; the web console imports these types) ----
+
+/** A ticket as the list shows it. */
+export interface TicketSummary {
+  orderNo: string
+  returnStatus: number
+  reasons: CebProblem[]
+  complete: boolean
+  /** Document types present on the ticket (joined, not deleted). */
+  present: CebMessageType[]
+  lane: string | null
+  createdAt: string
+  updatedAt: string
+  verdictAt: string | null
+  releasedAt: string | null
+}
+
+/** One document of a ticket: what was received, and its key fields where the viewer may see them. */
+export interface TicketDocument {
+  type: CebMessageType
+  docKey: string
+  version: number
+  deleted: boolean
+  /**
+   * joined: counts on the ticket (a deleted one: did, until deleted); held: waits for the document naming its sender;
+   * refused: the party rules refused it.
+   */
+  standing: 'joined' | 'held' | 'refused'
+  /** The sending enterprise's customs code, null as `fields`. */
+  sender: string | null
+  receivedAt: string
+  updatedAt: string
+  /** The head's key fields (CEB element names), null where the viewer is no party of this document. */
+  fields: Record<string, string> | null
+  /** The goods lines' key fields (orders and inventories), null as `fields`. */
+  lines: Array<Record<string, string>> | null
+}
+
+export interface TicketDetail extends TicketSummary {
+  taxTotal: string | null
+  dutiableValue: string | null
+  documents: TicketDocument[]
+}

@@ -1,3 +1,4 @@
+import type { TicketDetail, TicketDocument } from '../../../../src/modules/ecommerce/types.js'
 import { Fragment, useEffect, useState, type FormEvent, type ReactNode } from 'react'
 import { api } from '../../api.js'
 import { Layout } from '../../components/Layout.js'
@@ -29,23 +30,7 @@ interface Stats {
   oldestIncomplete: Array<{ orderNo: string; since: string }>
 }
 
-interface TicketDocument {
-  type: (typeof DOC_TYPES)[number]
-  docKey: string
-  version: number
-  deleted: boolean
-  standing: 'joined' | 'held' | 'refused'
-  sender: string | null
-  receivedAt: string
-  updatedAt: string
-  fields: Record<string, string> | null
-  lines: Array<Record<string, string>> | null
-}
-interface Ticket extends TicketSummary {
-  taxTotal: string | null
-  dutiableValue: string | null
-  documents: TicketDocument[]
-}
+type Ticket = TicketDetail
 
 const ticketPath = (orderNo: string) => `/officer/ecommerce/orders/${encodeURIComponent(orderNo)}`
 

@@ -1,3 +1,4 @@
+import type { TicketSummary } from '../../../../src/modules/ecommerce/types.js'
 import { api } from '../../api.js'
 import { Async, Empty, useAsync } from '../../components/States.js'
 import { useT } from '../../i18n.js'
@@ -17,18 +18,7 @@ export interface CebReceipt {
 }
 
 /** A ticket as GET /ceb/orders lists it. */
-export interface TicketSummary {
-  orderNo: string
-  returnStatus: number
-  reasons: Array<{ code: string; message: string; pointer: string }>
-  complete: boolean
-  present: string[]
-  lane: string | null
-  createdAt: string
-  updatedAt: string
-  verdictAt: string | null
-  releasedAt: string | null
-}
+export type { TicketSummary }
 
 export const DOC_TYPES = ['CEB311', 'CEB411', 'CEB511', 'CEB621'] as const
 export const RETURN_STATUSES = [2, 100, 120, 300, 399, 500, 800] as const
