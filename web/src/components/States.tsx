@@ -25,7 +25,7 @@ export function useAsync<T>(load: () => Promise<T>, deps: unknown[]) {
 }
 
 /** Calls `f` every `ms` while the page is visible: live lists reload in place (useAsync keeps the last data shown). */
-export function useEvery(ms: number, f: () => void) {
+function useEvery(ms: number, f: () => void) {
   useEffect(() => {
     const id = setInterval(() => {
       if (document.visibilityState === 'visible') f()

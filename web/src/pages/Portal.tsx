@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react'
 import type { Declaration } from '../../../src/modules/declarations/schema.js'
 import { api } from '../api.js'
 import { Layout } from '../components/Layout.js'
-import { Async, Empty, Updated, useAsync, useEvery, usePolled } from '../components/States.js'
+import { Async, Empty, Updated, usePolled } from '../components/States.js'
 import { useT } from '../i18n.js'
 import { chinaTime } from '../lib/format.js'
 import { Link, useQuery } from '../router.js'
@@ -28,10 +28,11 @@ const PAGE = 25
 export function PortalDeclarations() {
   const { t } = useT()
   const s = useSession()
-  const { query, set: setQuery } = useQuery()
-  const state = query.get('state') ?? ''
-  const offset = Number(query.get('offset') ?? 0) || 0
-  const list = useAsync(
+  const { get, int, set: setQuery } = useQuery()
+  const state = get('state')
+  const offset = int('offset')
+  // Polled: new declarations and state changes show up without a reload.
+  const list = usePolled(
     () =>
       api<{ items: Declaration[]; total: number }>(
         'GET',
@@ -39,8 +40,6 @@ export function PortalDeclarations() {
       ),
     [state, offset],
   )
-  // New declarations and state changes show up without a reload.
-  useEvery(10_000, list.reload)
   return (
     <Layout>
       <div className="page-head">
@@ -61,6 +60,7 @@ export function PortalDeclarations() {
           {t('nav.new')}
         </Link>
       </div>
+      <Updated at={list.updatedAt} everyMs={10_000} />
       <Async state={list}>
         {(d) =>
           d.items.length === 0 ? (
