@@ -37,6 +37,7 @@ export const EXPECTED: Record<string, Row> = {
   'GET /api/v1/reference/transport-modes': { anon: 200, opA: 200, opB: 200, officer: 200, admin: 200 },
   'GET /api/v1/reference/transaction-terms': { anon: 200, opA: 200, opB: 200, officer: 200, admin: 200 },
   'GET /api/v1/reference/units': { anon: 200, opA: 200, opB: 200, officer: 200, admin: 200 },
+  'GET /api/v1/reference/customs-offices': { anon: 200, opA: 200, opB: 200, officer: 200, admin: 200 },
 
   // ---- enterprises --------------------------------------------------------------------------------------------
   'POST /api/v1/enterprises': { anon: 401, opA: 403, opB: 403, officer: 201, admin: 201 },

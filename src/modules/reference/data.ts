@@ -71,6 +71,7 @@ export interface ReferenceLists {
   transportModes: CodeEntry
   transactionTerms: CodeEntry
   units: CodeEntry
+  customsOffices: CodeEntry
 }
 
 /**
@@ -96,6 +97,11 @@ export interface Reference {
   transactionTerms(code: string): CodeEntry | undefined
   /** JGS-20 3-digit unit of measure. */
   unit(code: string): CodeEntry | undefined
+  /**
+   * A customs district or office (关区, 4 digits) of the shipped subset (`kouan/customs-offices.csv`; no open full
+   * table exists: add rows there). `name` is the Chinese name, or the English label where it is not verified.
+   */
+  customsOffice(code: string): CodeEntry | undefined
   /**
    * Searches HS headings and tariff lines, in code order. A query of digits (dots and spaces ignored) is a code
    * prefix; anything else is a list of words that must all occur, case-insensitively, in the code, the English or the
@@ -317,6 +323,15 @@ function buildReference(root: string): Reference {
     const nameEn = field(row, 'name_en', tradeModeFile)
     tradeModes.set(code, Object.freeze({ code, name: nameZh || nameEn, ...(nameEn ? { nameEn } : {}) }))
   }
+  const customsOffices = new Map<string, CodeEntry>()
+  const officeFile = path('kouan', 'customs-offices.csv')
+  for (const row of readCsv(officeFile)) {
+    const code = field(row, 'code', officeFile)
+    if (!/^[0-9]{4}$/.test(code)) throw new Error(`${officeFile}: bad customs code ${code}`)
+    const nameZh = field(row, 'name_zh', officeFile)
+    const nameEn = field(row, 'name_en', officeFile)
+    customsOffices.set(code, Object.freeze({ code, name: nameZh || nameEn, ...(nameEn ? { nameEn } : {}) }))
+  }
   const transportModes = codeTable(codeTables, 'traf_mode_运输方式', TRANSPORT_EN)
   transportModes.delete('A')
   const transactionTerms = codeTable(codeTables, 'trans_mode_成交方式', TRANSACTION_EN)
@@ -329,6 +344,7 @@ function buildReference(root: string): Reference {
     transportModes: Object.freeze([...transportModes.values()]) as CodeEntry[],
     transactionTerms: Object.freeze([...transactionTerms.values()]) as CodeEntry[],
     units: Object.freeze([...units.values()]) as CodeEntry[],
+    customsOffices: Object.freeze([...customsOffices.values()]) as CodeEntry[],
   }
   const levelCount = (level: number) => [...headings.values()].filter((h) => h.level === level).length
 
@@ -343,6 +359,7 @@ function buildReference(root: string): Reference {
     transportMode: (code: string) => transportModes.get(code),
     transactionTerms: (code: string) => transactionTerms.get(code),
     unit: (code: string) => units.get(code),
+    customsOffice: (code: string) => customsOffices.get(code),
     searchHs: (q: string, limit: number) => searchIndex(q, limit),
     list: <K extends keyof ReferenceLists>(kind: K) => lists[kind],
     counts: Object.freeze({
@@ -359,6 +376,7 @@ function buildReference(root: string): Reference {
       transportModes: transportModes.size,
       transactionTerms: transactionTerms.size,
       units: units.size,
+      customsOffices: customsOffices.size,
     }),
   })
 }

@@ -102,4 +102,9 @@ export default async function referenceRoutes(app: FastifyInstance, opts: { refe
   r.get('/units', { schema: listSchema('Units of measure (JGS-20, 3 digits)', CodeEntryListSchema) }, async () => ({
     items: reference.list('units'),
   }))
+  r.get(
+    '/customs-offices',
+    { schema: listSchema('Customs districts and offices (关区, 4 digits): the shipped subset', CodeEntryListSchema) },
+    async () => ({ items: reference.list('customsOffices') }),
+  )
 }
