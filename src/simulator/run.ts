@@ -25,6 +25,12 @@ import {
 } from './generate.js'
 import { generateWorld, hash32, pick, restrictWorld, type Rng, type SimEnterprise, type World } from './world.js'
 import { readDemoCard, writeDemoCard, type DemoCard } from './demo-card.js'
+import {
+  AppointmentTraffic,
+  emptyAppointmentStats,
+  type AppointmentOptions,
+  type AppointmentStats,
+} from './appointments.js'
 
 /** The demo card, ready to log in with: what `kouan start` prints, and what the CEB simulator's broker signs with. */
 export interface DemoCardReady {
@@ -93,6 +99,11 @@ export interface SimulationOptions {
   /** Most declarations whose truth is kept at once; the oldest are forgotten beyond (default 50 000). */
   maxTracked?: number
   reference?: Reference
+  /**
+   * Appointment clearance traffic (预约通关): bookings per minute, category mix, cancellation, reschedule and review
+   * rates, delays, the clock of lead times (defaults in appointments.ts); false: none.
+   */
+  appointments?: AppointmentOptions | false
 }
 
 /** What a run did. `accepted` counts declarations the server created (201), held-for-review ones included. */
@@ -123,6 +134,8 @@ export interface SimStats {
   skipped: number
   enterprises: number
   rulesActive: number
+  /** Appointment clearance bookings and what became of them. */
+  appointments: AppointmentStats
   elapsedSec: number
 }
 
@@ -199,6 +212,8 @@ interface Operator {
   cardNo: string
   sign: (content: unknown) => string
   session: Session
+  /** The demo enterprise (its card is the key file a person logs in with). */
+  demo: boolean
 }
 
 /**
@@ -270,6 +285,7 @@ const emptyStats = (): SimStats => ({
   skipped: 0,
   enterprises: 0,
   rulesActive: 0,
+  appointments: emptyAppointmentStats(),
   elapsedSec: 0,
 })
 
@@ -388,6 +404,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<SimStats> 
         cardNo: cardNo!,
         sign: cardSigner(keys.privateKey, keys.publicKey),
         session,
+        demo: isDemo,
       })
     })
     async function registerEnterprise(sim: SimEnterprise): Promise<Enterprise | undefined> {
@@ -697,6 +714,34 @@ export async function runSimulation(opts: SimulationOptions): Promise<SimStats> 
     const start = performance.now()
     const end = opts.durationSec !== undefined ? start + opts.durationSec * 1000 : Infinity
     let scheduled = 0
+    // Appointment clearance traffic runs beside the declarations, on its own seeded randomness.
+    const appointments =
+      opts.appointments === false
+        ? undefined
+        : new AppointmentTraffic(
+            {
+              officer,
+              parties: operators,
+              model: world.model,
+              rng: seededRandom(hash32(`appointments:${seed}:${runId}`)),
+              refPrefix: `SIM${seed}-${runId}`,
+              stats: stats.appointments,
+              fail,
+              note,
+              log,
+            },
+            opts.appointments ?? {},
+          )
+    const appointmentRun = appointments
+      ?.start()
+      .then(async (ok) => {
+        if (ok) await appointments.run(stop, end)
+        return ok
+      })
+      .catch((e: unknown) => {
+        log(`simulator: appointment traffic failed: ${String(e)}`)
+        return false
+      })
     while (!stop.aborted) {
       const now = performance.now()
       if (now >= end) break
@@ -747,6 +792,8 @@ export async function runSimulation(opts: SimulationOptions): Promise<SimStats> 
     for (let round = 0; round < 4 && pending.size > 0 && !stop.aborted && performance.now() < windDownEnd; round++) {
       await officerPass(true).catch((e: unknown) => log(`simulator: officer pass failed: ${String(e)}`))
     }
+    if ((await appointmentRun) && !stop.aborted)
+      await appointments!.windDown().catch((e: unknown) => log(`simulator: appointment wind-down failed: ${String(e)}`))
     if (opts.clearAfterSec !== undefined && !stop.aborted)
       await clearPass(0, true).catch((e: unknown) => log(`simulator: clearance failed: ${String(e)}`))
     return finish()
@@ -756,7 +803,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<SimStats> 
       return (
         `${stats.submitted} submitted (${(stats.submitted / Math.max(1e-9, (performance.now() - start) / 1000)).toFixed(1)}/s), ${stats.accepted} accepted, ` +
         `${stats.refused} refused, ${stats.duplicates} duplicates, lanes ${LANE_KEYS.map((l) => `${l[0]}${stats.byLane[l]}`).join('/')}, ` +
-        `${stats.inspected} inspected (${stats.nonCompliant} non-compliant), ${pending.size} in progress, ${stats.httpErrors} HTTP errors, ${el.toFixed(0)}s`
+        `${stats.inspected} inspected (${stats.nonCompliant} non-compliant), ${pending.size} in progress, ${stats.appointments.booked} appointments booked, ${stats.httpErrors} HTTP errors, ${el.toFixed(0)}s`
       )
     }
   } finally {
