@@ -120,7 +120,7 @@ program
         `  OpenAPI        ${r.url}/api/openapi.json`,
         `  Metrics        ${cfg.metricsToken ? `${r.url}/metrics (bearer token: KOUAN_METRICS_TOKEN)` : 'not served (set KOUAN_METRICS_TOKEN to scrape /metrics)'}`,
         `  Demo accounts  admin / ${creds.admin}    officer / ${creds.officer}    officer2 / ${creds.officer2}`,
-        `  Simulator      ${simulate ? `${cfg.simulateRate} declarations/s and ${cfg.simulateCebRate} e-commerce tickets/s (stop with KOUAN_SIMULATE=false or --no-simulate); the risk model retrains every 2 minutes` : 'off'}`,
+        `  Simulator      ${simulate ? `${cfg.simulateRate} declarations/s, ${cfg.simulateCebRate} e-commerce tickets/s and ${cfg.simulateAppointmentRate} appointment bookings/min (stop with KOUAN_SIMULATE=false or --no-simulate); the risk model retrains every 2 minutes` : 'off'}`,
         '',
       ].join('\n'),
     )
@@ -167,6 +167,8 @@ program
         // Released goods are closed after half a minute, so the archives fill as the declarations do.
         clearAfterSec: 30,
         quarantineChecks: true,
+        // Appointment clearance bookings (mostly perishables at night), reviewed after half a minute.
+        appointments: { perMinute: cfg.simulateAppointmentRate, reviewDelaySec: 30 },
         signal: ctl.signal,
         log: (m) => r.app.log.info(m),
         // The demo enterprise's card, for a person to log in to the enterprise portal with.

@@ -22,6 +22,8 @@ export const ConfigSchema = Type.Object({
   simulateRate: Type.Number({ minimum: 0.1, maximum: 5000, default: 2 }),
   /** E-commerce tickets per second the built-in simulator sends (0: none). */
   simulateCebRate: Type.Number({ minimum: 0, maximum: 5000, default: 1 }),
+  /** Appointment clearance bookings per minute the built-in simulator makes (0: only the demo enterprise's few). */
+  simulateAppointmentRate: Type.Number({ minimum: 0, maximum: 6000, default: 6 }),
   /** Whether this process matches CEB tickets (false: intake only, e.g. behind dedicated matcher processes). */
   cebMatching: Type.Boolean({ default: true }),
   /** Worker threads parsing CEB XML messages off the main thread (0: parse on the main thread). */
@@ -65,6 +67,7 @@ const ENV: Record<keyof Config, string> = {
   simulate: 'KOUAN_SIMULATE',
   simulateRate: 'KOUAN_SIMULATE_RATE',
   simulateCebRate: 'KOUAN_SIMULATE_CEB_RATE',
+  simulateAppointmentRate: 'KOUAN_SIMULATE_APPOINTMENT_RATE',
   dbPoolSize: 'KOUAN_DB_POOL',
   pgliteThread: 'KOUAN_PGLITE_THREAD',
   workers: 'KOUAN_WORKERS',
