@@ -10,7 +10,8 @@
  * seeded, and time comes from an injected clock (the server's, for lead times and dates).
  */
 import type { Clock } from '../shared/clock.js'
-import type { Appointment, Category, CreateAppointment, Site } from '../modules/appointments/schema.js'
+import type { Appointment, Category, CreateAppointment } from '../modules/appointments/index.js'
+import type { Site } from '../modules/appointments/schema.js'
 import type { Session, Res } from './http.js'
 import { pause } from './http.js'
 import { hash32, pick, randInt, type PriceModel, type Rng, type SimEnterprise } from './world.js'
