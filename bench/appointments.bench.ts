@@ -1,7 +1,7 @@
 /**
  * Appointment booking benchmark (issue 14): concurrent clients book clearance slots over real HTTP against the real
- * app (`buildApp` + `app.listen` on a free port, in this process) on PGlite in a fresh temporary directory, or the
- * PostgreSQL server of DATABASE_URL. Prints one JSON object as its last line.
+ * app (`buildApp` + `app.listen` on a free port, in this process) on PGlite in a fresh temporary directory, or a fresh
+ * database (dropped at the end) on the PostgreSQL server of DATABASE_URL. Prints one JSON object as its last line.
  *
  * Setup (not measured): an officer, `BENCH_ENTERPRISES` enterprises with a port card each (card login), and
  * `BENCH_SLOTS` night slots (20:00–06:00 China time, two and three days ahead, at four sites) whose capacity is set to
@@ -24,6 +24,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
+import postgres from 'postgres'
 import { Pool } from 'undici'
 import { jsonClient } from './http.js'
 import { buildApp } from '../src/app.js'
@@ -62,7 +63,25 @@ const pct = (sorted: number[], p: number) =>
 
 async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), 'kouan-bench-apt-'))
-  const config = loadConfig(process.env, { dataDir, logLevel: 'silent', cebMatching: false, port: 0 })
+  // PostgreSQL: a database of its own, dropped at the end, so every run starts from empty slots.
+  const server = process.env.DATABASE_URL
+    ? postgres(process.env.DATABASE_URL, { max: 1, onnotice: () => {} })
+    : undefined
+  const scratch = `kouan_bench_apt_${process.pid}`
+  let databaseUrl: string | undefined
+  if (server) {
+    await server.unsafe(`create database ${scratch}`)
+    const u = new URL(process.env.DATABASE_URL!)
+    u.pathname = `/${scratch}`
+    databaseUrl = u.toString()
+  }
+  const config = loadConfig(process.env, {
+    dataDir,
+    logLevel: 'silent',
+    cebMatching: false,
+    port: 0,
+    ...(databaseUrl ? { databaseUrl } : {}),
+  })
   const db = await openDb(config)
   await migrate(db)
   await ensureArchivePartitions(db, new Date())
@@ -255,6 +274,10 @@ async function main() {
     await app.close()
     await db.close()
     rmSync(dataDir, { recursive: true, force: true })
+    if (server) {
+      await server.unsafe(`drop database if exists ${scratch} with (force)`)
+      await server.end()
+    }
   }
 }
 
