@@ -18,7 +18,7 @@
  * and 409 SLOT_FULL).
  *
  *   npm run bench:appointments
- *   BENCH_CLIENTS=200 BENCH_PER_CLIENT=10 BENCH_THINK_MS=1000 BENCH_SLOTS=40 BENCH_CAPACITY=10 npm run bench:appointments
+ *   BENCH_CLIENTS=200 BENCH_PER_CLIENT=10 BENCH_THINK_MS=5000 BENCH_SLOTS=40 BENCH_CAPACITY=10 npm run bench:appointments
  *   DATABASE_URL=postgres://… npm run bench:appointments
  */
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -44,7 +44,7 @@ const num = (name: string, dflt: number) => {
 }
 const CLIENTS = Math.max(1, Math.floor(num('BENCH_CLIENTS', 200)))
 const PER_CLIENT = Math.max(1, Math.floor(num('BENCH_PER_CLIENT', 10)))
-const THINK_MS = num('BENCH_THINK_MS', 1000)
+const THINK_MS = num('BENCH_THINK_MS', 5000)
 const ENTERPRISES = Math.max(1, Math.min(999, Math.floor(num('BENCH_ENTERPRISES', 50))))
 const SLOTS = Math.max(1, Math.min(80, Math.floor(num('BENCH_SLOTS', 40))))
 const CAPACITY = Math.floor(num('BENCH_CAPACITY', 10))
