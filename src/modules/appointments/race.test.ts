@@ -5,6 +5,7 @@
  * database, where only the database can keep the count exact.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { T0, useTestApp } from '../../../test/app.js'
@@ -76,6 +77,15 @@ async function race(
 }
 
 const onPostgres = !!process.env.DATABASE_URL
+
+/** A port nobody listens on now (the OS picks it), for a server process to take. */
+async function freePort(): Promise<number> {
+  const srv = createServer()
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
+  const { port } = srv.address() as { port: number }
+  await new Promise((r) => srv.close(r))
+  return port
+}
 
 describe('capacity race: 50 concurrent bookings into one slot', () => {
   const t = useTestApp()
@@ -162,7 +172,7 @@ describe('capacity race: 50 concurrent bookings into one slot', () => {
         role: 'officer',
       })
       for (let i = 0; i < 2; i++) {
-        const port = 32_000 + (process.pid % 1000) * 2 + i
+        const port = await freePort()
         const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'serve'], {
           cwd: ROOT,
           env: {
