@@ -56,7 +56,7 @@ export function SiteDayPicker({
           ))}
         </select>
       </label>
-      <div className="appt-days" role="group" aria-label={t('appointments.field.date')}>
+      <div className="appt-days" role="group" aria-label={t('appointments.board.quickDay')}>
         <button type="button" aria-pressed={date === today} onClick={() => set({ site, date: undefined })}>
           {t('appointments.board.today')}
         </button>

@@ -144,7 +144,8 @@ export function BookAppointment() {
     }
   }
 
-  const officeName = (o: { name: string; nameEn?: string | undefined }) => (lang === 'en' && o.nameEn) || o.name
+  const officeName = (o: { name: string; nameEn?: string | undefined }) =>
+    (lang === 'en' ? o.nameEn || o.name : o.name || o.nameEn) ?? ''
   const hasOffice = useMemo(() => new Set(offices.data?.map((o) => o.code)), [offices.data])
   const aeo = ent?.creditLevel === 'ADVANCED_CERTIFIED'
   const discredited = ent?.creditLevel === 'DISHONEST' || ent?.creditLevel === 'SERIOUSLY_DISHONEST'
