@@ -35,6 +35,7 @@ import { openInspections } from './modules/inspections/index.js'
 import auditRoutes from './modules/audit/routes.js'
 import { checkpointTimer } from './modules/audit/index.js'
 import entrustmentRoutes from './modules/entrustments/routes.js'
+import appointmentRoutes from './modules/appointments/routes.js'
 import { registerWeb } from './modules/console/web.js'
 
 const RISK_SYNC_MS = 2000
@@ -254,6 +255,7 @@ export async function buildApp(config: Readonly<Config>, deps: AppDeps): Promise
   await app.register(archiveRoutes, { prefix: '/api/v1/archives', ...ctx })
   await app.register(auditRoutes, { prefix: '/api/v1/audit', ...ctx })
   await app.register(entrustmentRoutes, { prefix: '/api/v1/entrustments', ...ctx })
+  await app.register(appointmentRoutes, { prefix: '/api/v1', ...ctx })
   // Public, at the root: the verify page printed QR codes point to, and the issuing keys at their well-known address.
   await app.register(publicVerifyRoutes, { ...ctx })
   // The web console at / (built by `npm run build` into dist/web); /api, /metrics and /verify stay the server's.

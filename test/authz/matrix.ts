@@ -49,6 +49,24 @@ export const EXPECTED: Record<string, Row> = {
   'GET /api/v1/aeo-partners': { anon: 401, opA: 200, opB: 200, officer: 200, admin: 200 },
   'PUT /api/v1/aeo-partners': { anon: 401, opA: 403, opB: 403, officer: 403, admin: 200 },
 
+  // ---- appointments (预约通关) ------------------------------------------------------------------------------------
+  'POST /api/v1/appointments': { anon: 401, opA: 201, opB: 403, officer: 403, admin: 403 },
+  'GET /api/v1/appointments': { anon: 401, opA: 200, opB: 200, officer: 200, admin: 200 },
+  'GET /api/v1/appointments/stats': { anon: 401, opA: 403, opB: 403, officer: 200, admin: 200 },
+  'GET /api/v1/appointments/stream': { anon: 401, opA: 200, opB: 200, officer: 200, admin: 200 },
+  'GET /api/v1/appointments/{id}': { anon: 401, opA: 200, opB: 404, officer: 200, admin: 200 },
+  'POST /api/v1/appointments/{id}/reschedule': { anon: 401, opA: 200, opB: 404, officer: 403, admin: 403 },
+  'POST /api/v1/appointments/{id}/cancel': { anon: 401, opA: 200, opB: 404, officer: 403, admin: 403 },
+  'POST /api/v1/appointments/{id}/explanation': { anon: 401, opA: 200, opB: 404, officer: 403, admin: 403 },
+  'POST /api/v1/appointments/{id}/accept': { anon: 401, opA: 403, opB: 403, officer: 200, admin: 200 },
+  'POST /api/v1/appointments/{id}/reject': { anon: 401, opA: 403, opB: 403, officer: 200, admin: 200 },
+  'POST /api/v1/appointments/{id}/hold': { anon: 401, opA: 403, opB: 403, officer: 200, admin: 200 },
+  'POST /api/v1/appointments/{id}/remove': { anon: 401, opA: 403, opB: 403, officer: 200, admin: 200 },
+  'GET /api/v1/appointment-slots': { anon: 401, opA: 200, opB: 200, officer: 200, admin: 200 },
+  'PUT /api/v1/appointment-slots': { anon: 401, opA: 403, opB: 403, officer: 200, admin: 200 },
+  'GET /api/v1/appointment-sites': { anon: 401, opA: 200, opB: 200, officer: 200, admin: 200 },
+  'PUT /api/v1/appointment-sites/{code}': { anon: 401, opA: 403, opB: 403, officer: 403, admin: 200 },
+
   // ---- user accounts (admins) ------------------------------------------------------------------------------------
   'GET /api/v1/users': { anon: 401, opA: 403, opB: 403, officer: 403, admin: 200 },
   'POST /api/v1/users': { anon: 401, opA: 403, opB: 403, officer: 403, admin: 201 },

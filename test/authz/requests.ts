@@ -45,6 +45,53 @@ function declarationBody(w: World, role: Role) {
   return signed(w.A, declarationContent(w.A, { items: [TSHIRTS] }))
 }
 
+let appointments = 0
+/** A's booking body: a night slot three weeks after the world's clock, a new hour and client reference each time. */
+function appointmentBody(w: World, overrides: Record<string, unknown> = {}) {
+  const k = appointments++
+  const china = new Date(w.t.clock.now().getTime() + (8 + 24 * (21 + Math.floor(k / 6))) * 3600_000)
+  return {
+    clientRef: `AUTHZ-${uniq()}`,
+    enterpriseCode: w.A.enterprise.customsCode,
+    contactName: 'Zhang Wei',
+    contactMobile: '13912345678',
+    service: 'CLEARANCE',
+    category: 'PERISHABLE',
+    site: '5301',
+    iePort: '5301',
+    ieFlag: 'I',
+    goods: [{ name: 'fresh apples', hsCode: '08081000' }],
+    transportMode: '4',
+    date: china.toISOString().slice(0, 10),
+    hour: 18 + (k % 6),
+    reason: 'perishables arrive at night',
+    ...overrides,
+  }
+}
+
+/** A fresh booking of A (PERISHABLE: accepted at once; OTHER_URGENT: pending), cancelled when asked. */
+async function appointmentOfA(w: World, overrides: Record<string, unknown> = {}, cancel = false): Promise<string> {
+  const res = await w.t.app.inject({
+    method: 'POST',
+    url: '/api/v1/appointments',
+    headers: w.A.headers,
+    payload: appointmentBody(w, overrides),
+  })
+  if (res.statusCode !== 201) throw new Error(`appointment: ${res.body}`)
+  const id = res.json().id as string
+  if (cancel) {
+    const c = await w.t.app.inject({
+      method: 'POST',
+      url: `/api/v1/appointments/${id}/cancel`,
+      headers: w.A.headers,
+      payload: { reason: 'consignment withdrawn' },
+    })
+    if (c.statusCode !== 200) throw new Error(`cancel: ${c.body}`)
+  }
+  return id
+}
+const pendingOfA = (w: World) => appointmentOfA(w, { category: 'OTHER_URGENT' })
+
 export const REQUESTS: Record<string, RequestMaker> = {
   'POST /api/v1/auth/login': (w) => ({
     url: '/api/v1/auth/login',
@@ -253,6 +300,56 @@ export const REQUESTS: Record<string, RequestMaker> = {
   'POST /api/v1/entrustments/{id}/revoke': async (w) => ({
     url: `/api/v1/entrustments/${(await w.fresh.entrustment()).id}/revoke`,
     body: { reason: 'contract ended' },
+  }),
+
+  // Bookings: A's operators book for A; opB sends the same body naming A. Each changing call gets a fresh booking.
+  'POST /api/v1/appointments': (w) => ({ url: '/api/v1/appointments', body: appointmentBody(w) }),
+  'GET /api/v1/appointments/stats': () => ({ url: '/api/v1/appointments/stats?from=2026-05-01&to=2026-05-31' }),
+  'GET /api/v1/appointments/stream': () => ({ url: '/api/v1/appointments/stream', stream: true }),
+  'GET /api/v1/appointments/{id}': async (w) => ({ url: `/api/v1/appointments/${await appointmentOfA(w)}` }),
+  'POST /api/v1/appointments/{id}/reschedule': async (w) => {
+    const id = await appointmentOfA(w)
+    const { date, hour } = appointmentBody(w)
+    return { url: `/api/v1/appointments/${id}/reschedule`, body: { date, hour, reason: 'ship delayed' } }
+  },
+  'POST /api/v1/appointments/{id}/cancel': async (w) => ({
+    url: `/api/v1/appointments/${await appointmentOfA(w)}/cancel`,
+    body: { reason: 'consignment withdrawn' },
+  }),
+  'POST /api/v1/appointments/{id}/explanation': async (w) => ({
+    url: `/api/v1/appointments/${await appointmentOfA(w, {}, true)}/explanation`,
+    body: { text: 'The buyer withdrew the order.' },
+  }),
+  'POST /api/v1/appointments/{id}/accept': async (w) => ({
+    url: `/api/v1/appointments/${await pendingOfA(w)}/accept`,
+    body: {},
+  }),
+  'POST /api/v1/appointments/{id}/reject': async (w) => ({
+    url: `/api/v1/appointments/${await pendingOfA(w)}/reject`,
+    body: { reason: 'not urgent' },
+  }),
+  'POST /api/v1/appointments/{id}/hold': async (w) => ({
+    url: `/api/v1/appointments/${await pendingOfA(w)}/hold`,
+    body: { reason: 'permit under check' },
+  }),
+  'POST /api/v1/appointments/{id}/remove': async (w) => ({
+    url: `/api/v1/appointments/${await pendingOfA(w)}/remove`,
+    body: { reason: 'permit refused' },
+  }),
+  'GET /api/v1/appointment-slots': () => ({ url: '/api/v1/appointment-slots?site=5301&date=2026-06-01' }),
+  'PUT /api/v1/appointment-slots': () => ({
+    url: '/api/v1/appointment-slots',
+    body: { site: '5302', date: '2026-06-01', hours: [22], officers: [{ name: 'Duty officer' }] },
+  }),
+  'PUT /api/v1/appointment-sites/{code}': () => ({
+    url: '/api/v1/appointment-sites/5316',
+    body: {
+      officeOpen: 9,
+      officeClose: 17,
+      slotCapacity: 4,
+      dutyPhone: '12360',
+      categories: { EMERGENCY_RELIEF: 'AUTO', DANGEROUS_GOODS: 'REVIEW', PERISHABLE: 'AUTO', OTHER_URGENT: 'REVIEW' },
+    },
   }),
 
   'GET /verify/{*}': (w) => ({ url: `/verify/${w.res.certified.certificate.token}` }),

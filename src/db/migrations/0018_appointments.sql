@@ -41,6 +41,9 @@ create table appointments (
   id uuid primary key,
   number text not null unique,
   enterprise_id uuid not null references enterprises (id),
+  -- The applicant as the form names it (code and name at booking time).
+  enterprise_code text not null,
+  enterprise_name text not null,
   client_ref text not null,
   card_no text not null,
   status text not null check (status in ('PENDING', 'ACCEPTED', 'HELD', 'REJECTED', 'CANCELLED', 'REMOVED')),

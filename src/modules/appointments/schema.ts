@@ -44,7 +44,7 @@ const PolicySchema = Type.Enum(CATEGORY_POLICIES)
 const GoodsLine = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }),
-    hsCode: Type.String({ pattern: '^[0-9]{8}$', description: "China tariff line, 8 digits (the 2023 tariff)" }),
+    hsCode: Type.String({ pattern: '^[0-9]{8}$', description: 'China tariff line, 8 digits (the 2023 tariff)' }),
   },
   { additionalProperties: false },
 )
@@ -317,10 +317,16 @@ export const StatsSchema = Type.Object({
   afterHoursReleases: Type.Integer({
     description: 'declarations released outside their site’s office hours (weekends and holidays count)',
   }),
-  release: Type.Object({
-    booked: Type.Object({ count: Type.Integer(), meanMinutes: Type.Union([Type.Number(), Type.Null()]) }),
-    unbooked: Type.Object({ count: Type.Integer(), meanMinutes: Type.Union([Type.Number(), Type.Null()]) }),
-  }, { description: 'mean minutes from lodging (arrival) to release, for declarations an accepted booking names vs others' }),
+  release: Type.Object(
+    {
+      booked: Type.Object({ count: Type.Integer(), meanMinutes: Type.Union([Type.Number(), Type.Null()]) }),
+      unbooked: Type.Object({ count: Type.Integer(), meanMinutes: Type.Union([Type.Number(), Type.Null()]) }),
+    },
+    {
+      description:
+        'mean minutes from lodging (arrival) to release, for declarations an accepted booking names vs others',
+    },
+  ),
 })
 export type Stats = Static<typeof StatsSchema>
 

@@ -3,7 +3,7 @@
  * The module's public face: other modules and the composition root import only this file (and routes.ts, the root).
  */
 export { chinaYear } from './lifecycle.js'
-export { findDeclaration, lockDeclaration } from './repo.js'
+export { findDeclaration, lockDeclaration, releaseFigures } from './repo.js'
 export { DeclarationContentSchema } from './schema.js'
 export type { Declaration, DeclarationContent, Item, Lane, SubmitDeclaration } from './schema.js'
 export type { Contribution, ModelScore, RiskScorer, ScoringInput } from './scoring.js'

@@ -279,3 +279,43 @@ export async function clearanceStats(db: Queryable, from: string | null, to: str
     [from, to],
   )
 }
+
+/**
+ * Releases in [from, to) (by release time) for the appointments figures: counts per (lodging office, China date,
+ * China hour of release), and the mean minutes from lodging (the goods' arrival at customs) to release for the
+ * declarations `booked` names versus all others.
+ */
+export async function releaseFigures(
+  db: Queryable,
+  q: { from: string; to: string; district: string | null; booked: string[] },
+): Promise<{
+  byHour: Array<{ district: string; date: string; hour: number; n: number }>
+  booked: { count: number; meanMinutes: number | null }
+  unbooked: { count: number; meanMinutes: number | null }
+}> {
+  const params: Array<string | string[]> = [q.from, q.to]
+  let cond = 'released_at >= $1 and released_at < $2'
+  if (q.district) {
+    params.push(q.district)
+    cond += ` and customs_district = $${params.length}`
+  }
+  const local = `(released_at at time zone 'UTC') + interval '8 hours'`
+  const byHour = await db.query<{ district: string; date: string; hour: number; n: number }>(
+    `select customs_district as district, to_char(${local}, 'YYYY-MM-DD') as date,
+       extract(hour from ${local})::int as hour, count(*)::int as n
+     from declarations where ${cond} group by 1, 2, 3`,
+    params,
+  )
+  params.push(q.booked)
+  const means = await db.query<{ booked: boolean; n: number; mean: string | number | null }>(
+    `select coalesce(entry_id = any($${params.length}::text[]), false) as booked, count(*)::int as n,
+       avg(extract(epoch from released_at - submitted_at)) / 60 as mean
+     from declarations where ${cond} group by 1`,
+    params,
+  )
+  const pick = (b: boolean) => {
+    const r = means.find((m) => m.booked === b)
+    return { count: r?.n ?? 0, meanMinutes: r?.mean == null ? null : Math.round(Number(r.mean) * 10) / 10 }
+  }
+  return { byHour, booked: pick(true), unbooked: pick(false) }
+}

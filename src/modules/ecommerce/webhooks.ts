@@ -218,6 +218,18 @@ export async function enqueueDeliveries(tx: Tx, receipts: Receipt[], at: string)
 }
 
 /**
+ * Queues, in the caller's transaction, one delivery of `payload` to an enterprise's webhook if it registered one
+ * (other modules' notifications, e.g. appointments, share the enterprise's one webhook; their payloads carry `event`).
+ */
+export async function enqueueWebhook(tx: Tx, enterpriseId: string, payload: Record<string, unknown>, at: string) {
+  await tx.query(
+    `insert into ceb_webhook_deliveries (enterprise_id, payload, next_at)
+     select enterprise_id, $2::jsonb, $3::timestamptz from ceb_webhooks where enterprise_id = $1`,
+    [enterpriseId, JSON.stringify(payload), at],
+  )
+}
+
+/**
  * Sends due deliveries: each is leased (so another process does not send it at the same time), its URL checked
  * again ({@link vetWebhookUrl}: the address it resolves to now), POSTed to that address with a signed body and a
  * 5 s timeout — a redirect counts as a failure, never followed — then marked delivered or rescheduled with

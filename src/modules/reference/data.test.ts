@@ -23,6 +23,7 @@ describe('loadReference', () => {
       transportModes: 18,
       transactionTerms: 7,
       units: 126,
+      customsOffices: 25,
     })
   })
 

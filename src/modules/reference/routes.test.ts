@@ -145,6 +145,7 @@ describe('GET /api/v1/reference code lists', () => {
     ['/transport-modes', 18, { code: '2', name: '水路运输', nameEn: 'Water' }],
     ['/transaction-terms', 7, { code: '3', name: 'FOB' }],
     ['/units', 126, { code: '035', name: '千克' }],
+    ['/customs-offices', 25, { code: '5301', name: '皇岗海关', nameEn: 'Huanggang Customs' }],
   ])('lists %s', async (url, count, sample) => {
     const res = await get(url)
     expect(res.statusCode).toBe(200)
@@ -166,6 +167,7 @@ describe('GET /api/v1/reference code lists', () => {
     expect(paths.sort()).toEqual([
       '/api/v1/reference/countries',
       '/api/v1/reference/currencies',
+      '/api/v1/reference/customs-offices',
       '/api/v1/reference/hs',
       '/api/v1/reference/hs/{code}',
       '/api/v1/reference/trade-modes',
