@@ -1,9 +1,11 @@
 /**
  * 24/7 appointment clearance (预约通关) in a real browser, against a real server on the real clock: an officer rosters
- * the night hours of a day three China days ahead at site 5301; the enterprise's operator (port-card login) books an
- * "other urgent" clearance for 22:00 that day (after a refused HS code shown at its field), which waits for review; an
- * officer accepts it in the review queue; the operator sees the receipt (appointment number, duty phone and
- * officers). The officer's board and figures show the booking; the operator then cancels it and explains in writing.
+ * the night hours of a working day at least three China days ahead at site 5301; the enterprise's operator (port-card
+ * login) books an "other urgent" clearance for 22:00 that day (after a refused HS code shown at its field), which
+ * waits for review; an officer accepts it in the review queue; the operator sees the receipt (appointment number, duty
+ * phone and officers). The officer's board and figures show the booking; the operator then cancels it and explains
+ * in writing. A second booking (accepted automatically) is rescheduled by the operator and held by an officer with a
+ * reason.
  * Screenshots: test-results/e2e/appointments-<screen>.png.
  */
 import assert from 'node:assert/strict'
@@ -23,6 +25,7 @@ import {
   USERS,
   addUsers,
   passwordToken,
+  cardToken,
   officerSignIn,
   screenshots,
   type Server,
@@ -41,13 +44,15 @@ describe('Appointment clearance, end to end', () => {
   let browser: Browser
   let keyFile: string
   let cardNo: string
+  let cardSession: () => Promise<string>
   let officerCtx: BrowserContext
   let portalCtx: BrowserContext
   let officer: Page
   let portal: Page
   let number = ''
   let detailPath = ''
-  const date = chinaDate(3)
+  /** The booked day: the first working day (office hours apply) at least three China days ahead. */
+  let date = ''
   const today = chinaDate(0)
   const shot = screenshots('appointments-')
 
@@ -60,7 +65,7 @@ describe('Appointment clearance, end to end', () => {
     const api = client(server.url)
     const officer1 = await passwordToken(server.url, 'officer1', PASSWORD.officer1)
     // The enterprise and its port card (registered by customs earlier; the key file stays with the enterprise).
-    const key = readJson<{ publicKey: string }>(keyFile)
+    const key = readJson<{ publicKey: string; privateKey: string }>(keyFile)
     const ent = await api<{ id: string }>('POST', '/api/v1/enterprises', officer1, {
       uscc: withUsccCheck('91440300MA5AP0001'),
       customsCode: CODE,
@@ -75,6 +80,16 @@ describe('Appointment clearance, end to end', () => {
         publicKey: key.publicKey,
       })
     ).cardNo
+    cardSession = () => cardToken(server.url, cardNo, key.privateKey)
+    for (let d = 3; !date; d++) {
+      const day = await api<{ officeHours: unknown }>(
+        'GET',
+        `/api/v1/appointment-slots?site=${SITE}&date=${chinaDate(d)}`,
+        officer1,
+      )
+      if (day.officeHours) date = chinaDate(d)
+      if (d > 20) throw new Error('no working day in the next three weeks')
+    }
 
     browser = await launchBrowser()
     officerCtx = await browser.newContext({ viewport: { width: 1440, height: 900 } })
@@ -98,7 +113,7 @@ describe('Appointment clearance, end to end', () => {
   it('the officer rosters the night hours of the day: capacity and the officers on duty', async () => {
     await officer.getByRole('link', { name: '预约通关', exact: true }).click()
     await officer.waitForURL('**/officer/appointments')
-    await officer.getByRole('link', { name: '排班' }).click()
+    await officer.getByRole('link', { name: '排班', exact: true }).click()
     await officer.waitForURL('**/officer/appointments/roster')
     await officer.getByLabel('申报口岸（预约现场）').selectOption(SITE)
     await officer.getByLabel('日期', { exact: true }).fill(date)
@@ -149,8 +164,8 @@ describe('Appointment clearance, end to end', () => {
     const slot = portal.locator(`.appt-slots li[data-hour="${HOUR}"]`)
     await slot.filter({ hasText: '已约 0 / 3' }).waitFor()
     const office = portal.locator('.appt-slots li[data-hour="10"]')
-    if ((await portal.textContent('[data-testid=day-kind]'))?.includes('工作日'))
-      assert.equal(await office.getByRole('radio').isDisabled(), true, 'office hours are not bookable')
+    assert.match((await portal.textContent('[data-testid=day-kind]')) ?? '', /工作日，工作时间 9:00–17:00 不可预约/)
+    assert.equal(await office.getByRole('radio').isDisabled(), true, 'office hours are not bookable')
     await slot.getByRole('radio').check()
     await portal.getByLabel('可顺延小时数').fill('1')
     await portal.getByLabel('预约事由').fill('冷链货物夜间到港，需连夜通关')
@@ -179,8 +194,11 @@ describe('Appointment clearance, end to end', () => {
   })
 
   it('the officer accepts it in the review queue; the operator sees the receipt', async () => {
-    await officer.getByRole('link', { name: '预约审核', exact: true }).click()
-    await officer.waitForURL('**/officer/appointments/review')
+    await officer.getByRole('link', { name: '审核队列', exact: true }).click()
+    // The second row of links keeps the site and day the officer was looking at.
+    await officer.waitForURL(
+      (u) => u.pathname === '/officer/appointments/review' && u.searchParams.get('site') === SITE,
+    )
     const row = officer.locator(`[data-testid=pending] tr[data-appointment="${number}"]`)
     await row.waitFor()
     assert.match((await row.textContent()) ?? '', /深圳鲜达冷链.*其他紧急货物.*待审核/)
@@ -228,10 +246,8 @@ describe('Appointment clearance, end to end', () => {
   })
 
   it("the board shows the day's slots, capacity use, roster and the booking; the figures count it", async () => {
-    await officer.getByRole('link', { name: '值班看板' }).click()
-    await officer.waitForURL('**/officer/appointments')
-    await officer.getByRole('button', { name: '今天' }).and(officer.locator('[aria-pressed=true]')).waitFor()
-    await officer.goto(`${server.url}/officer/appointments?site=${SITE}&date=${date}`)
+    await officer.getByRole('link', { name: '值班看板', exact: true }).click()
+    await officer.waitForURL((u) => u.pathname === '/officer/appointments' && u.searchParams.get('date') === date)
     const row = officer.locator(`table.appt-board tr[data-hour="${HOUR}"]`)
     await row.locator(`li[data-appointment="${number}"]`).waitFor()
     const text = (await row.textContent()) ?? ''
@@ -279,8 +295,14 @@ describe('Appointment clearance, end to end', () => {
     await portal.getByRole('status').filter({ hasText: '书面说明已提交' }).waitFor()
     await shot(portal, 'explanation')
 
-    // The booking has left the board's slot; the board in English once.
-    await officer.goto(`${server.url}/officer/appointments?site=${SITE}&date=${date}`)
+    // The booking has left the board's slot. The day picker: today (no date in the URL), tomorrow, any date.
+    await officer.goto(`${server.url}/officer/appointments?site=${SITE}`)
+    await officer.getByRole('button', { name: '今天' }).and(officer.locator('[aria-pressed=true]')).waitFor()
+    await officer.getByRole('button', { name: '明天' }).click()
+    await officer.waitForURL((u) => u.searchParams.get('date') === chinaDate(1))
+    await officer.getByRole('button', { name: '明天' }).and(officer.locator('[aria-pressed=true]')).waitFor()
+    await officer.getByLabel('日期', { exact: true }).fill(date)
+    await officer.waitForURL((u) => u.searchParams.get('date') === date && u.searchParams.get('site') === SITE)
     const row = officer.locator(`table.appt-board tr[data-hour="${HOUR}"]`)
     await row.filter({ hasText: '已约 0 / 3' }).waitFor()
     await officer.getByRole('button', { name: '切换语言' }).click()
@@ -288,5 +310,66 @@ describe('Appointment clearance, end to end', () => {
     await row.filter({ hasText: '0 of 3 booked' }).waitFor()
     await shot(officer, 'board-en')
     await officer.getByRole('button', { name: 'Switch language' }).click()
+  })
+
+  it('the operator reschedules an automatically accepted booking; the officer holds it with a reason', async () => {
+    // Booked earlier through the API (the enterprise's own system): perishables are accepted automatically at 5301.
+    const booked = await client(server.url)<{ id: string; number: string; status: string }>(
+      'POST',
+      '/api/v1/appointments',
+      await cardSession(),
+      {
+        clientRef: `E2E-PERISHABLE-${Date.now()}`,
+        enterpriseCode: CODE,
+        contactName: '王晓',
+        contactMobile: '13800138000',
+        service: 'INSPECTION',
+        category: 'PERISHABLE',
+        site: SITE,
+        iePort: SITE,
+        ieFlag: 'I',
+        goods: [{ name: '冻大麻哈鱼', hsCode: '03031200' }],
+        transportMode: '4',
+        date,
+        hour: 21,
+        reason: '冷冻水产品夜间查验',
+      },
+    )
+    assert.equal(booked.status, 'ACCEPTED')
+    await portal.goto(`${server.url}/portal/appointments/${booked.id}`)
+    await portal.locator('[data-testid=receipt-number]', { hasText: booked.number }).waitFor()
+    await portal.getByRole('button', { name: '改约' }).click()
+    const dialog = portal.getByRole('dialog')
+    // The hour list shows the day's slots (office hours cannot be chosen).
+    const hour = dialog.locator('select[name=hour]')
+    await dialog.locator('option[value="23"]', { hasText: '已约 0 / 3' }).waitFor({ state: 'attached' })
+    await hour.selectOption('23')
+    await dialog.getByLabel('原因').fill('提货车辆改为 23 点到达')
+    await shot(portal, 'reschedule')
+    await dialog.getByRole('button', { name: '改约' }).click()
+    await portal
+      .getByRole('status')
+      .filter({ hasText: `预约 ${booked.number} 已改约，状态：已受理` })
+      .waitFor()
+    await portal.locator('[data-testid=slot]', { hasText: `${date} 23:00–24:00` }).waitFor()
+    await portal.locator('.appt-timeline tr[data-action=RESCHEDULED]').waitFor()
+
+    await officer.goto(`${server.url}/officer/appointments/${booked.id}`)
+    await officer.getByRole('button', { name: '暂停' }).click()
+    const od = officer.getByRole('dialog')
+    await od.getByLabel('原因').fill('待补充检疫证明')
+    await od.getByRole('button', { name: '暂停' }).click()
+    await officer
+      .getByRole('status')
+      .filter({ hasText: `预约 ${booked.number} 已暂停` })
+      .waitFor()
+    await officer.locator('[data-testid=status] [data-status=HELD]').waitFor()
+
+    // The operator's page follows: held, with the officer's reason; it may still cancel, not reschedule.
+    await portal.locator('[data-testid=status] [data-status=HELD]').waitFor()
+    await portal.locator('[data-testid=last-reason]', { hasText: '待补充检疫证明' }).waitFor()
+    assert.equal(await portal.getByRole('button', { name: '改约' }).count(), 0)
+    await portal.getByRole('button', { name: '撤销预约' }).waitFor()
+    await shot(portal, 'held')
   })
 })

@@ -3,7 +3,6 @@ export const STRINGS = {
   'appointments.nav.book': ['预约通关', 'Book clearance'],
   'appointments.nav.mine': ['我的预约', 'My bookings'],
   'appointments.nav.board': ['预约通关', 'Appointments'],
-  'appointments.nav.review': ['预约审核', 'Appointment review'],
   'appointments.tab.label': ['预约通关', 'Appointments'],
   'appointments.tab.board': ['值班看板', 'Board'],
   'appointments.tab.review': ['审核队列', 'Review queue'],
@@ -89,7 +88,7 @@ export const STRINGS = {
   ],
   'appointments.book.donePending': [
     '预约 {number} 已提交，等待海关审核。',
-    'Booking {number} is submitted and waits for an officer’s decision.',
+    'Booking {number} is submitted; an officer will decide on it.',
   ],
 
   'appointments.slot.use': ['已约 {booked} / {capacity}', '{booked} of {capacity} booked'],
@@ -183,7 +182,7 @@ export const STRINGS = {
   'appointments.board.capacity': ['容量使用', 'Capacity use'],
   'appointments.board.officers': ['值班关员', 'Officers on duty'],
   'appointments.board.bookings': ['预约', 'Bookings'],
-  'appointments.board.editRoster': ['编辑当日排班', 'Edit this day’s roster'],
+  'appointments.board.editRoster': ['编辑当日排班', 'Edit the roster of this day'],
   'appointments.board.noSites': ['尚无受理预约的现场', 'No site takes bookings'],
 
   'appointments.review.title': ['预约审核', 'Appointment review'],

@@ -19,6 +19,7 @@ import {
   loadSlotDay,
   slotText,
   useAppointmentStream,
+  useCodes,
   type Appointment,
 } from './common.js'
 import { OfficerTabs } from './common.js'
@@ -264,7 +265,12 @@ function DetailBody({
   onAction: (x: Action) => void
   onExplained: () => void
 }) {
-  const { t } = useT()
+  const { t, lang } = useT()
+  const modes = useCodes('transport-modes')
+  const modeName = (code: string) => {
+    const m = modes.data?.find((x) => x.code === code)
+    return m ? (lang === 'en' ? m.nameEn || m.name : m.name) : ''
+  }
   const actions = actionsFor(a, officer)
   const r = a.receipt
   // The server's action names in the user's words where the console has them, else as they are.
@@ -398,7 +404,9 @@ function DetailBody({
           </div>
           <div>
             <dt>{t('decl.transport')}</dt>
-            <dd>{a.transportMode}</dd>
+            <dd>
+              {a.transportMode} {modeName(a.transportMode)}
+            </dd>
           </div>
           <div>
             <dt>{t('appointments.field.reason')}</dt>

@@ -144,7 +144,8 @@ export function MyAppointments() {
         </label>
         <label>
           {t('appointments.field.site')}
-          <select name="site" defaultValue={site}>
+          {/* Keyed by the list's arrival: the URL's site is selected once its option is there. */}
+          <select name="site" defaultValue={site} key={sites.data ? 'sites' : 'loading'}>
             <option value="">{t('portal.all')}</option>
             {sites.data?.map((s) => (
               <option key={s.code} value={s.code}>

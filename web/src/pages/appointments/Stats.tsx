@@ -65,7 +65,8 @@ export function AppointmentStats() {
       <QueryFilters names={['site', 'from', 'to']} label={t('appointments.filters')}>
         <label>
           {t('appointments.field.site')}
-          <select name="site" defaultValue={site}>
+          {/* Keyed by the list's arrival: the URL's site is selected once its option is there. */}
+          <select name="site" defaultValue={site} key={sites.data ? 'sites' : 'loading'}>
             <option value="">{t('portal.all')}</option>
             {sites.data?.map((x) => (
               <option key={x.code} value={x.code}>

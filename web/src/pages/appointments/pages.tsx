@@ -26,12 +26,8 @@ export const PAGES: PageDef[] = [
     render: (p) => <AppointmentView key={p.id} id={p.id!} officer={false} />,
   },
   { path: '/officer/appointments', audience: 'officer', nav: 'appointments.nav.board', render: () => <Board /> },
-  {
-    path: '/officer/appointments/review',
-    audience: 'officer',
-    nav: 'appointments.nav.review',
-    render: () => <ReviewQueue />,
-  },
+  // The review queue, roster and figures are reached from the board's second row of links (OfficerTabs).
+  { path: '/officer/appointments/review', audience: 'officer', render: () => <ReviewQueue /> },
   { path: '/officer/appointments/roster', audience: 'officer', render: () => <Roster /> },
   { path: '/officer/appointments/stats', audience: 'officer', render: () => <AppointmentStats /> },
   {
