@@ -1,6 +1,7 @@
 import { useSyncExternalStore } from 'react'
 import type { Lang } from './lib/explain.js'
 import { STRINGS as ADMIN } from './strings/admin.js'
+import { STRINGS as APPOINTMENTS } from './strings/appointments.js'
 import { STRINGS as LISTS } from './strings/lists.js'
 import { STRINGS as SYSTEM } from './strings/system.js'
 
@@ -459,7 +460,7 @@ const BASE = {
   ],
 } as const satisfies Record<string, readonly [string, string]>
 
-const STRINGS = { ...BASE, ...ADMIN, ...SYSTEM, ...LISTS }
+const STRINGS = { ...BASE, ...ADMIN, ...SYSTEM, ...LISTS, ...APPOINTMENTS }
 
 export type Key = keyof typeof STRINGS
 

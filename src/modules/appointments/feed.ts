@@ -9,6 +9,13 @@ export interface FeedSubscriber {
 }
 
 /**
+ * How far behind the newest row seen a look starts again: on PostgreSQL, identity values are taken when rows are
+ * inserted, not when they commit, so a change may become visible after one with a higher id; re-reading this many
+ * ids back (and skipping those already sent) catches it.
+ */
+export const LATE_WINDOW = 256
+
+/**
  * The appointments live stream of this process: while someone is connected, reads the changes recorded since the last
  * look (`appointment_history`, written by whichever process made the change) every `intervalMs`, and hands each to the
  * subscribers allowed to see it. Nothing runs while no one is connected.
@@ -17,6 +24,8 @@ export class AppointmentFeed {
   private readonly subs = new Set<FeedSubscriber>()
   private timer: NodeJS.Timeout | undefined
   private last: number | undefined
+  /** Ids sent within the late window. */
+  private readonly sent = new Set<number>()
   private running: Promise<void> | undefined
 
   constructor(
@@ -43,7 +52,11 @@ export class AppointmentFeed {
 
   /** Starts from the newest change, so a new stream gets what happens from now on. */
   async start(): Promise<void> {
-    this.last ??= await repo.lastChange(this.db)
+    if (this.last !== undefined) return
+    this.last = await repo.lastChange(this.db)
+    // What is already there was before this stream: not news.
+    const from = Math.max(0, this.last - LATE_WINDOW)
+    for (const r of await repo.changesSince(this.db, from, LATE_WINDOW)) this.sent.add(r.seq)
   }
 
   tick(): Promise<void> {
@@ -54,13 +67,17 @@ export class AppointmentFeed {
           return
         }
         for (;;) {
-          const rows = await repo.changesSince(this.db, this.last, 500)
+          const from = Math.max(0, this.last - LATE_WINDOW)
+          const all = await repo.changesSince(this.db, from, 500 + LATE_WINDOW)
+          const rows = all.filter((r) => !this.sent.has(r.seq))
           for (const r of rows) {
-            this.last = r.seq
+            this.last = Math.max(this.last, r.seq)
+            this.sent.add(r.seq)
             const { seq: _seq, ...event } = r
             for (const s of this.subs) if (s.enterpriseId === null || s.enterpriseId === r.enterpriseId) s.send(event)
           }
-          if (rows.length < 500) break
+          for (const id of this.sent) if (id <= this.last - LATE_WINDOW) this.sent.delete(id)
+          if (all.length < 500 + LATE_WINDOW) break
         }
       } catch (err) {
         this.onError(err)
@@ -75,5 +92,6 @@ export class AppointmentFeed {
     if (this.timer) clearInterval(this.timer)
     this.timer = undefined
     this.last = undefined
+    this.sent.clear()
   }
 }
