@@ -8,9 +8,9 @@ import { seededRandom, systemIds } from '../shared/clock.js'
 import { verifyAudit } from '../shared/audit.js'
 import { createUser } from '../modules/auth/service.js'
 import { loadReference } from '../modules/reference/data.js'
-import type { Site } from '../modules/appointments/schema.js'
 import {
   DEFAULT_APPOINTMENT_RATES,
+  type Site,
   NIGHT_HOURS,
   chinaDate,
   leadTimeMs,

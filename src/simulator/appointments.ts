@@ -11,10 +11,17 @@
  */
 import type { Clock } from '../shared/clock.js'
 import type { Appointment, Category, CreateAppointment } from '../modules/appointments/index.js'
-import type { Site } from '../modules/appointments/schema.js'
 import type { Session, Res } from './http.js'
 import { pause } from './http.js'
 import { hash32, pick, randInt, type PriceModel, type Rng, type SimEnterprise } from './world.js'
+
+/** What the simulator reads of a site (GET /appointment-sites): office hours and the policy per goods category. */
+export interface Site {
+  code: string
+  officeOpen: number
+  officeClose: number
+  categories: Readonly<Record<string, 'AUTO' | 'REVIEW' | 'OFF'>>
+}
 
 /** China time is UTC+8 all year (no daylight saving). */
 const CHINA_OFFSET_MS = 8 * 3600_000
