@@ -220,23 +220,40 @@ export async function updateAppointment(tx: Tx, id: string, c: AppointmentChange
   await tx.query(`update appointments set ${sets.join(', ')} where id = $1`, params)
 }
 
-export async function insertHistory(
-  tx: Tx,
-  h: {
-    appointmentId: string
-    at: string
-    actor: string
-    action: string
-    fromStatus: AppointmentStatus | null
-    toStatus: AppointmentStatus
-    slotStart: string
-    reason: string | null
-  },
-): Promise<void> {
+export interface HistoryRow {
+  appointmentId: string
+  at: string
+  actor: string
+  action: string
+  fromStatus: AppointmentStatus | null
+  toStatus: AppointmentStatus
+  slotStart: string
+  reason: string | null
+}
+
+/** Appends timeline rows, in the order given, in one statement. */
+export async function insertHistory(tx: Tx, rows: HistoryRow[]): Promise<void> {
   await tx.query(
     `insert into appointment_history (appointment_id, at, actor, action, from_status, to_status, slot_start, reason)
-     values ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [h.appointmentId, h.at, h.actor, h.action, h.fromStatus, h.toStatus, h.slotStart, h.reason],
+     select appointment_id, at, actor, action, from_status, to_status, slot_start, reason
+     from jsonb_to_recordset($1::jsonb) as h(n int, appointment_id uuid, at timestamptz, actor text, action text,
+       from_status text, to_status text, slot_start timestamptz, reason text)
+     order by n`,
+    [
+      JSON.stringify(
+        rows.map((h, n) => ({
+          n,
+          appointment_id: h.appointmentId,
+          at: h.at,
+          actor: h.actor,
+          action: h.action,
+          from_status: h.fromStatus,
+          to_status: h.toStatus,
+          slot_start: h.slotStart,
+          reason: h.reason,
+        })),
+      ),
+    ],
   )
 }
 
@@ -307,6 +324,36 @@ export async function takePlace(tx: Tx, site: string, starts: string[], at: stri
       [site, s, at],
     )
     if (r) return iso(r.starts_at)
+  }
+  return undefined
+}
+
+/**
+ * Takes a place in the first of `starts` (in order) with room, creating a slot on first use with the site's default
+ * capacity, one statement per slot tried: the insert's conflict update re-evaluates `booked < capacity` on the
+ * locked row, so parallel bookings never take more places than there are. Returns the slot taken (with its roster),
+ * or undefined when all are full. Slots are tried, and so locked, in time order.
+ */
+export async function takeFirstPlace(
+  tx: Tx,
+  site: string,
+  starts: string[],
+  defaultCapacity: number,
+  at: string,
+): Promise<{ startsAt: string; officers: OfficerOnDuty[] } | undefined> {
+  for (const s of starts) {
+    const [r] = await tx.query<{ starts_at: unknown; officers: OfficerOnDuty[] }>(
+      defaultCapacity > 0
+        ? `insert into appointment_slots as sl (site, starts_at, capacity, booked, updated_at) values ($1, $2, $3, 1, $4)
+           on conflict (site, starts_at) do update set booked = sl.booked + 1, updated_at = excluded.updated_at
+           where sl.booked < sl.capacity
+           returning starts_at, officers`
+        : // A site whose slots take nothing unless set: only a slot an officer opened has room.
+          `update appointment_slots set booked = booked + 1, updated_at = $4
+           where site = $1 and starts_at = $2 and booked < capacity and $3::int = 0 returning starts_at, officers`,
+      [site, s, defaultCapacity, at],
+    )
+    if (r) return { startsAt: iso(r.starts_at), officers: r.officers ?? [] }
   }
   return undefined
 }
@@ -408,11 +455,6 @@ const SITE_COLS = 'code, office_open, office_close, slot_capacity, duty_phone, c
 
 export async function listSites(db: Queryable): Promise<SiteRow[]> {
   return (await db.query(`select ${SITE_COLS} from appointment_sites order by code`)).map(toSite)
-}
-
-export async function findSite(db: Queryable, code: string): Promise<SiteRow | undefined> {
-  const [r] = await db.query(`select ${SITE_COLS} from appointment_sites where code = $1`, [code])
-  return r && toSite(r)
 }
 
 export async function upsertSite(tx: Tx, s: SiteRow, at: string): Promise<void> {

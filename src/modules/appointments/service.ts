@@ -9,7 +9,7 @@ import { canonicalJson, sha256Hex } from '../../shared/signing.js'
 import { actorRef, requireRole, type Actor } from '../auth/index.js'
 import { releaseFigures } from '../declarations/index.js'
 import { enqueueWebhook } from '../ecommerce/index.js'
-import { findEnterprise } from '../enterprises/index.js'
+import { findEnterprise, type Enterprise } from '../enterprises/index.js'
 import type { Reference } from '../reference/index.js'
 import {
   addDays,
@@ -54,6 +54,22 @@ const HOUR_MS = 3600_000
 const DAY_MS = 24 * HOUR_MS
 /** Longest period the figures cover. */
 export const STATS_MAX_DAYS = 92
+
+/**
+ * Sites change rarely and every booking reads its own: each process keeps them for {@link SITE_CACHE_MS} (wall time:
+ * freshness of a cache, not domain time), dropped at once when this process changes one; another process's change
+ * is seen within that time.
+ */
+export const SITE_CACHE_MS = 2000
+const siteCache = new WeakMap<object, { at: number; sites: Map<string, SiteRow> }>()
+async function sitesOf(deps: Pick<Deps, 'db'>): Promise<Map<string, SiteRow>> {
+  const hit = siteCache.get(deps.db)
+  const now = Date.now()
+  if (hit && now - hit.at < SITE_CACHE_MS) return hit.sites
+  const sites = new Map((await repo.listSites(deps.db)).map((s) => [s.code, s]))
+  siteCache.set(deps.db, { at: now, sites })
+  return sites
+}
 
 const siteName = (ref: Reference, code: string) => ref.customsOffice(code)?.name ?? code
 const calendarOf = (deps: Deps) => deps.calendar ?? officialCalendar()
@@ -128,7 +144,7 @@ function view(
 }
 
 async function views(deps: Deps, rows: AppointmentRow[]): Promise<Appointment[]> {
-  const sites = new Map((await repo.listSites(deps.db)).map((s) => [s.code, s]))
+  const sites = await sitesOf(deps)
   const accepted = rows.filter((r) => r.status === 'ACCEPTED').map((r) => ({ site: r.site, start: r.slotStart }))
   const roster = await repo.rosters(deps.db, accepted)
   const now = deps.clock.now()
@@ -153,7 +169,7 @@ async function visible(deps: Deps, actor: Actor, id: string): Promise<Appointmen
 }
 
 async function siteOrThrow(deps: Deps, code: string, pointer: string): Promise<SiteRow> {
-  const site = await repo.findSite(deps.db, code)
+  const site = (await sitesOf(deps)).get(code)
   if (!site) {
     const office = deps.reference.customsOffice(code)
     throw validationFailed([
@@ -252,39 +268,48 @@ interface Change {
   from: AppointmentStatus | null
   to: AppointmentStatus
   reason: string | null
+  /** Who made it (default: the caller). */
+  actor?: string
   data?: Record<string, unknown>
 }
 
-/** Records a change in the transaction: timeline row, audit (hash chain), webhook of the enterprise. */
-async function record(tx: Tx, a: AppointmentRow, c: Change, actor: string, at: Date, slot: string) {
+/**
+ * Records changes of one appointment in the transaction, in order: timeline rows, audit events (hash chain), webhook
+ * calls to the enterprise — one statement each for all of them.
+ */
+async function record(tx: Tx, a: AppointmentRow, changes: Change[], actor: string, at: Date, slot: string) {
   const iso = at.toISOString()
-  await repo.insertHistory(tx, {
-    appointmentId: a.id,
-    at: iso,
-    actor,
-    action: c.action,
-    fromStatus: c.from,
-    toStatus: c.to,
-    slotStart: slot,
-    reason: c.reason,
-  })
-  appendAudit(tx, {
-    at,
-    actor,
-    action: `APPOINTMENT_${c.action}`,
-    entityType: 'appointment',
-    entityId: a.id,
-    data: { number: a.number, from: c.from, to: c.to, slotStart: slot, reason: c.reason, ...c.data },
-  })
+  await repo.insertHistory(
+    tx,
+    changes.map((c) => ({
+      appointmentId: a.id,
+      at: iso,
+      actor: c.actor ?? actor,
+      action: c.action,
+      fromStatus: c.from,
+      toStatus: c.to,
+      slotStart: slot,
+      reason: c.reason,
+    })),
+  )
+  for (const c of changes)
+    appendAudit(tx, {
+      at,
+      actor: c.actor ?? actor,
+      action: `APPOINTMENT_${c.action}`,
+      entityType: 'appointment',
+      entityId: a.id,
+      data: { number: a.number, from: c.from, to: c.to, slotStart: slot, reason: c.reason, ...c.data },
+    })
   await enqueueWebhook(
     tx,
     a.enterpriseId,
-    {
+    changes.map((c) => ({
       event: `appointment.${c.action.toLowerCase()}`,
       appointment: { id: a.id, number: a.number, clientRef: a.clientRef, status: c.to, site: a.site, slotStart: slot },
       reason: c.reason,
       at: iso,
-    },
+    })),
     iso,
   )
 }
@@ -294,7 +319,9 @@ class Replay extends Error {}
 
 /**
  * An operator books for its own enterprise. The same client reference with the same request returns the original
- * (200, nothing written); with another request it is a 409.
+ * (200, nothing written) — also when the request would now be refused (its slot full or too near) — and with another
+ * request it is a 409. The original is looked for only when the booking cannot go ahead, so a new booking costs no
+ * extra read: two statements before its transaction (the card's session, the enterprise), five in it.
  */
 export async function createAppointment(
   deps: Deps,
@@ -319,8 +346,22 @@ export async function createAppointment(
       )
     return { status: 200 as const, appointment: await oneView(deps, prior) }
   }
-  const earlier = await replay()
-  if (earlier) return earlier
+  try {
+    return { status: 201, appointment: await book(deps, op, enterprise, body, requestHash) }
+  } catch (e) {
+    const earlier = await replay()
+    if (earlier) return earlier
+    throw e
+  }
+}
+
+async function book(
+  deps: Deps,
+  op: Extract<Actor, { kind: 'card' }>,
+  enterprise: Enterprise,
+  body: CreateAppointment,
+  requestHash: string,
+): Promise<Appointment> {
   if (enterprise.creditLevel === 'DISHONEST' || enterprise.creditLevel === 'SERIOUSLY_DISHONEST')
     throw new KouanError(
       'ENTERPRISE_DISCREDITED',
@@ -334,94 +375,76 @@ export async function createAppointment(
   const candidates = candidateSlots(calendarOf(deps), site, body, enterprise.creditLevel, now)
   const policy = site.categories[body.category]
   const status: AppointmentStatus = policy === 'AUTO' ? 'ACCEPTED' : 'PENDING'
-  const id = deps.ids.uuid()
   const at = now.toISOString()
-  try {
-    await deps.db.transaction(async (tx) => {
-      await repo.lockSlots(tx, site.code, candidates, site.slotCapacity, at)
-      const taken = await repo.takePlace(tx, site.code, candidates, at)
-      if (!taken)
-        throw conflict(
-          'SLOT_FULL',
-          candidates.length > 1
-            ? `no slot from ${localSlot(new Date(candidates[0]!))} within ${body.flexHours} h has room at ${site.code}`
-            : `${localSlot(new Date(candidates[0]!))} at ${site.code} is fully booked (set flexHours to take a later slot)`,
-          '/body/hour',
-        )
-      const seq = await repo.nextNumber(tx, site.code, body.date)
-      const row: repo.NewAppointment = {
-        id,
-        number: `${site.code}${body.date.replaceAll('-', '')}${String(seq).padStart(4, '0')}`,
-        enterpriseId: enterprise.id,
-        enterpriseCode: enterprise.customsCode,
-        enterpriseName: enterprise.name,
-        clientRef: body.clientRef,
-        cardNo: op.cardNo,
-        status,
-        service: body.service,
-        category: body.category,
-        site: site.code,
-        slotStart: taken,
-        iePort: body.iePort,
-        ieFlag: body.ieFlag,
-        transportMode: body.transportMode,
-        contactName: body.contactName,
-        contactMobile: body.contactMobile,
-        goods: body.goods,
-        reason: body.reason,
-        declarations: body.declarations ?? [],
-        manifests: body.manifests ?? [],
-        requestHash,
-        acceptedAt: status === 'ACCEPTED' ? at : null,
-        acceptedBy: status === 'ACCEPTED' ? 'auto' : null,
-        createdAt: at,
-      }
-      if (!(await repo.insertAppointment(tx, row))) throw new Replay()
-      const stored = {
-        ...row,
-        lastReason: null,
-        explanationDue: null,
-        explanation: null,
-        explainedAt: null,
-      } as AppointmentRow
-      const who = actorRef(op)
-      await record(
-        tx,
-        stored,
-        {
-          action: 'BOOKED',
-          from: null,
-          to: 'PENDING',
-          reason: body.reason,
-          data: { category: body.category, wanted: candidates[0] },
-        },
-        who,
-        now,
-        taken,
+  const row = await deps.db.transaction(async (tx) => {
+    const taken = await repo.takeFirstPlace(tx, site.code, candidates, site.slotCapacity, at)
+    if (!taken)
+      throw conflict(
+        'SLOT_FULL',
+        candidates.length > 1
+          ? `no slot from ${localSlot(new Date(candidates[0]!))} within ${body.flexHours} h has room at ${site.code}`
+          : `${localSlot(new Date(candidates[0]!))} at ${site.code} is fully booked (set flexHours to take a later slot)`,
+        '/body/hour',
       )
-      if (status === 'ACCEPTED')
-        await record(
-          tx,
-          stored,
-          {
-            action: 'ACCEPTED',
-            from: 'PENDING',
-            to: 'ACCEPTED',
-            reason: `automatic review: ${body.category} at ${site.code}`,
-          },
-          'system:auto-review',
-          now,
-          taken,
-        )
-    })
-  } catch (e) {
-    if (e instanceof Replay) {
-      const again = await replay()
-      if (again) return again
+    const seq = await repo.nextNumber(tx, site.code, body.date)
+    const fresh: repo.NewAppointment = {
+      id: deps.ids.uuid(),
+      number: `${site.code}${body.date.replaceAll('-', '')}${String(seq).padStart(4, '0')}`,
+      enterpriseId: enterprise.id,
+      enterpriseCode: enterprise.customsCode,
+      enterpriseName: enterprise.name,
+      clientRef: body.clientRef,
+      cardNo: op.cardNo,
+      status,
+      service: body.service,
+      category: body.category,
+      site: site.code,
+      slotStart: taken.startsAt,
+      iePort: body.iePort,
+      ieFlag: body.ieFlag,
+      transportMode: body.transportMode,
+      contactName: body.contactName,
+      contactMobile: body.contactMobile,
+      goods: body.goods,
+      reason: body.reason,
+      declarations: body.declarations ?? [],
+      manifests: body.manifests ?? [],
+      requestHash,
+      acceptedAt: status === 'ACCEPTED' ? at : null,
+      acceptedBy: status === 'ACCEPTED' ? 'auto' : null,
+      createdAt: at,
     }
-    throw e
-  }
-  return { status: 201, appointment: await oneView(deps, (await repo.findAppointment(deps.db, id))!) }
+    if (!(await repo.insertAppointment(tx, fresh))) throw new Replay()
+    const stored: AppointmentRow = {
+      ...fresh,
+      lastReason: null,
+      explanationDue: null,
+      explanation: null,
+      explainedAt: null,
+      updatedAt: at,
+      version: 1,
+    }
+    const changes: Change[] = [
+      {
+        action: 'BOOKED',
+        from: null,
+        to: 'PENDING',
+        reason: body.reason,
+        data: { category: body.category, wanted: candidates[0] },
+      },
+    ]
+    if (status === 'ACCEPTED')
+      changes.push({
+        action: 'ACCEPTED',
+        from: 'PENDING',
+        to: 'ACCEPTED',
+        reason: `automatic review: ${body.category} at ${site.code}`,
+        actor: 'system:auto-review',
+      })
+    await record(tx, stored, changes, actorRef(op), now, taken.startsAt)
+    return { stored, officers: taken.officers }
+  })
+  return view(deps, row.stored, site, row.officers, now)
 }
 
 export async function getAppointment(deps: Deps, actor: Actor, id: string): Promise<AppointmentDetail> {
@@ -473,7 +496,7 @@ async function change(
       throw conflict('INVALID_STATE', `appointment ${a.number} is ${a.status}; this needs ${allowed.join(' or ')}`)
     const { change: c, update } = await fn(tx, a, now)
     await repo.updateAppointment(tx, id, update, now.toISOString())
-    await record(tx, a, c, actorRef(actor), now, update.slotStart ?? a.slotStart)
+    await record(tx, a, [c], actorRef(actor), now, update.slotStart ?? a.slotStart)
   })
   return oneView(deps, (await repo.findAppointment(deps.db, id))!)
 }
@@ -587,7 +610,7 @@ export async function officerAction(deps: Deps, actor: Actor, id: string, what: 
 const siteView = (ref: Reference, s: SiteRow): Site => ({ ...s, name: siteName(ref, s.code) })
 
 export async function listSites(deps: Deps): Promise<Site[]> {
-  return (await repo.listSites(deps.db)).map((s) => siteView(deps.reference, s))
+  return [...(await sitesOf(deps)).values()].map((s) => siteView(deps.reference, s))
 }
 
 /** An admin sets a site's office hours, default capacity, duty phone and category policies (creating the site). */
@@ -615,6 +638,7 @@ export async function putSite(deps: Deps, actor: Actor, code: string, body: PutS
       data: { ...body },
     })
   })
+  siteCache.delete(deps.db)
   return siteView(deps.reference, row)
 }
 
@@ -715,7 +739,7 @@ export async function appointmentStats(
     district: site,
     booked: figures.bookedEntries,
   })
-  const sites = new Map((await repo.listSites(deps.db)).map((s) => [s.code, s]))
+  const sites = await sitesOf(deps)
   const cal = calendarOf(deps)
   let afterHours = 0
   for (const r of releases.byHour) {

@@ -218,14 +218,23 @@ export async function enqueueDeliveries(tx: Tx, receipts: Receipt[], at: string)
 }
 
 /**
- * Queues, in the caller's transaction, one delivery of `payload` to an enterprise's webhook if it registered one
- * (other modules' notifications, e.g. appointments, share the enterprise's one webhook; their payloads carry `event`).
+ * Queues, in the caller's transaction, deliveries of `payloads` (in order) to an enterprise's webhook if it registered
+ * one — one statement, nothing when it has none. Other modules' notifications (e.g. appointments) share the
+ * enterprise's one webhook; their payloads carry `event`.
  */
-export async function enqueueWebhook(tx: Tx, enterpriseId: string, payload: Record<string, unknown>, at: string) {
+export async function enqueueWebhook(
+  tx: Tx,
+  enterpriseId: string,
+  payloads: Array<Record<string, unknown>>,
+  at: string,
+) {
+  if (!payloads.length) return
   await tx.query(
     `insert into ceb_webhook_deliveries (enterprise_id, payload, next_at)
-     select enterprise_id, $2::jsonb, $3::timestamptz from ceb_webhooks where enterprise_id = $1`,
-    [enterpriseId, JSON.stringify(payload), at],
+     select w.enterprise_id, p.value, $3::timestamptz
+     from ceb_webhooks w, jsonb_array_elements($2::jsonb) with ordinality as p(value, n)
+     where w.enterprise_id = $1 order by p.n`,
+    [enterpriseId, JSON.stringify(payloads), at],
   )
 }
 
