@@ -315,6 +315,17 @@ export const CHICKEN_FEET = {
   originCountry: 'RUS',
 }
 
+/** Cotton T-shirts made in China: general trade, green lane under the rules alone (no quarantine, no price anomaly). */
+export const TSHIRTS = {
+  hsCode: '6109100000',
+  description: 'Cotton T-shirts',
+  quantity: '100',
+  unit: '011',
+  unitPrice: '5',
+  totalValue: '500.00',
+  originCountry: 'CHN',
+}
+
 export interface SubmittedDeclaration {
   id: string
   entryId: string | null

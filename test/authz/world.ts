@@ -21,6 +21,7 @@ import { SIGNATURE_HEADER, parseCebXml, xmlSignatureHeader } from '../../src/mod
 import { matchQueued } from '../../src/modules/ecommerce/service.js'
 import {
   CHICKEN_FEET,
+  TSHIRTS,
   activeRule,
   buildEnterprise,
   buildOperator,
@@ -49,15 +50,7 @@ export interface User {
 }
 
 /** General trade, green lane with the rules of the world: cleared (and archived) at intake. */
-export const TSHIRTS = {
-  hsCode: '6109100000',
-  description: 'Cotton T-shirts',
-  quantity: '100',
-  unit: '011',
-  unitPrice: '5',
-  totalValue: '500.00',
-  originCountry: 'CHN',
-}
+export { TSHIRTS }
 /** The China date of the test clock (T0 = 2026-05-11T01:00Z). */
 export const CEB_DATE = '2026-05-11'
 

@@ -9,17 +9,8 @@ import {
   submitDeclaration,
   type Headers,
   type TestOperator,
+  TSHIRTS,
 } from '../../../test/factories.js'
-
-const TSHIRTS = {
-  hsCode: '6109100000',
-  description: 'Cotton T-shirts',
-  quantity: '100',
-  unit: '011',
-  unitPrice: '5',
-  totalValue: '500.00',
-  originCountry: 'CHN',
-}
 
 /** The figures of the appointments dashboard, from the declarations released and the bookings naming them. */
 describe('appointment figures', () => {

@@ -13,6 +13,7 @@ import {
   submitDeclaration,
   type Headers,
   type TestOperator,
+  TSHIRTS,
 } from '../../../test/factories.js'
 import { verifyAudit } from '../../shared/audit.js'
 import { tokenOfPdf } from '../../shared/pdf.js'
@@ -24,16 +25,6 @@ import { clearedOf } from '../declarations/events.js'
 import { systemIds } from '../../shared/clock.js'
 
 type User = { id: string; username: string; headers: Headers }
-const TSHIRTS = {
-  hsCode: '6109100000',
-  description: 'Cotton T-shirts',
-  quantity: '100',
-  unit: '011',
-  unitPrice: '5',
-  totalValue: '500.00',
-  originCountry: 'CHN',
-}
-
 describe('archives', () => {
   const t = useTestApp()
   let officer: User

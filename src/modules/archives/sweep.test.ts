@@ -12,6 +12,7 @@ import {
   submitDeclaration,
   type Headers,
   type TestOperator,
+  TSHIRTS,
 } from '../../../test/factories.js'
 import type { AppEvents } from '../../context.js'
 import { openPostgres, type Db } from '../../db/index.js'
@@ -22,16 +23,6 @@ import { OutboxDispatcher, type EventBus } from '../../shared/events.js'
 import { totalValue } from '../declarations/lifecycle.js'
 import { loadRetentionRules } from './repo.js'
 import { archivePending, queueState, retainUntil, retentionOf, sweepArchives, type Deps } from './service.js'
-
-const TSHIRTS = {
-  hsCode: '6109100000',
-  description: 'Cotton T-shirts',
-  quantity: '100',
-  unit: '011',
-  unitPrice: '5',
-  totalValue: '500.00',
-  originCountry: 'CHN',
-}
 
 /**
  * Archiving off the clearance transaction (issues 11 and 12): clearance publishes DeclarationCleared, which writes an

@@ -10,6 +10,7 @@ import {
   signed,
   type Headers,
   type TestOperator,
+  TSHIRTS,
 } from '../../../test/factories.js'
 import { verifyAudit } from '../../shared/audit.js'
 import { EventBus, OutboxDispatcher } from '../../shared/events.js'
@@ -47,16 +48,6 @@ const PHONES: Item = {
   totalValue: '3005.00',
   originCountry: 'CHN',
 }
-const TSHIRTS: Item = {
-  hsCode: '6109100000',
-  description: 'Cotton T-shirts',
-  quantity: '100',
-  unit: '011',
-  unitPrice: '5',
-  totalValue: '500.00',
-  originCountry: 'CHN',
-}
-
 describe('inspection lifecycle over HTTP', () => {
   const t = useTestApp()
   let officerA: User
