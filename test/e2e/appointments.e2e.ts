@@ -338,6 +338,11 @@ describe('Appointment clearance, end to end', () => {
     assert.equal(booked.status, 'ACCEPTED')
     await portal.goto(`${server.url}/portal/appointments/${booked.id}`)
     await portal.locator('[data-testid=receipt-number]', { hasText: booked.number }).waitFor()
+    // The automatic acceptance's reason in the user's words (the server sends it in English).
+    assert.match(
+      (await portal.locator('.appt-timeline tr[data-action=ACCEPTED]').textContent()) ?? '',
+      /系统自动审核：5301 皇岗海关对“鲜活易腐（冷冻）”类货物自动受理/,
+    )
     await portal.getByRole('button', { name: '改约' }).click()
     const dialog = portal.getByRole('dialog')
     // The hour list shows the day's slots (office hours cannot be chosen).
@@ -371,5 +376,66 @@ describe('Appointment clearance, end to end', () => {
     assert.equal(await portal.getByRole('button', { name: '改约' }).count(), 0)
     await portal.getByRole('button', { name: '撤销预约' }).waitFor()
     await shot(portal, 'held')
+  })
+
+  it("an admin sets a site's category policy and duty phone; an unknown customs office is refused at its code", async () => {
+    const adminCtx = await browser.newContext({ viewport: { width: 1440, height: 900 } })
+    const admin = await adminCtx.newPage()
+    try {
+      await officerSignIn(admin, server.url, 'admin', PASSWORD.admin)
+      await admin.getByRole('navigation', { name: '系统管理' }).getByRole('link', { name: '预约现场' }).click()
+      await admin.waitForURL('**/admin/appointment-sites')
+      const row = admin.locator('[data-testid=sites] tr[data-site="5345"]')
+      await row.waitFor()
+      assert.match((await row.textContent()) ?? '', /09:00–17:00/)
+      assert.equal(await row.locator('[data-category=DANGEROUS_GOODS]').getAttribute('data-policy'), 'REVIEW')
+      await row.getByRole('link', { name: /^编辑现场 5345/ }).click()
+      await admin.waitForURL('**/admin/appointment-sites?code=5345')
+      const form = admin.locator('form.appt-site')
+      await form.getByRole('heading', { name: /^编辑现场 5345/ }).waitFor()
+      await form.getByLabel('危险品').selectOption('OFF')
+      await form.getByLabel('值班电话').fill('0755-83398888')
+      await form.getByLabel('结束').selectOption('18')
+      await form.getByRole('button', { name: '保存现场设置' }).click()
+      await admin
+        .getByRole('status')
+        .filter({ hasText: /现场 5345 .*的设置已保存/ })
+        .waitFor()
+      // The table shows the saved site; the server has it too (a booking's receipt would carry the new phone).
+      await row.locator('[data-category=DANGEROUS_GOODS][data-policy=OFF]', { hasText: '不受理' }).waitFor()
+      assert.equal(await row.locator('[data-testid=duty-phone]').textContent(), '0755-83398888')
+      assert.match((await row.textContent()) ?? '', /09:00–18:00/)
+      const token = await passwordToken(server.url, 'admin', PASSWORD.admin)
+      const sites = await client(server.url)<{
+        items: Array<{ code: string; dutyPhone: string; categories: Record<string, string> }>
+      }>('GET', '/api/v1/appointment-sites', token)
+      const stored = sites.items.find((x) => x.code === '5345')
+      assert.equal(stored?.dutyPhone, '0755-83398888')
+      assert.equal(stored?.categories.DANGEROUS_GOODS, 'OFF')
+      await shot(admin, 'sites')
+      // A reload of the shared link shows the same site being edited.
+      await admin.reload()
+      assert.equal(await admin.locator('form.appt-site select[name=policy-DANGEROUS_GOODS]').inputValue(), 'OFF')
+
+      // Adding a site: 9999 is no customs office; the server's UNKNOWN_PORT shows at the code field.
+      await admin.getByRole('button', { name: '取消' }).click()
+      await admin.waitForURL((u) => u.pathname === '/admin/appointment-sites' && !u.search)
+      await admin.getByRole('button', { name: '新增现场' }).click()
+      await admin.waitForURL('**/admin/appointment-sites?new=1')
+      const code = admin.getByLabel('关区代码（4 位）')
+      await code.fill('9999')
+      await admin.getByRole('button', { name: '保存现场设置' }).click()
+      await admin.locator('input[name=code][aria-invalid=true]').waitFor()
+      assert.match((await admin.textContent('#site-code-err')) ?? '', /UNKNOWN_PORT — 未知的口岸代码/)
+      assert.equal(await admin.evaluate(() => document.activeElement?.getAttribute('name')), 'code')
+      assert.equal(await admin.locator('[data-testid=sites] tr[data-site="9999"]').count(), 0)
+      await shot(admin, 'sites-unknown')
+      await admin.getByRole('button', { name: '切换语言' }).click()
+      await admin.getByRole('heading', { name: 'Appointment sites', level: 1 }).waitFor()
+      await row.locator('[data-category=DANGEROUS_GOODS]', { hasText: 'Not taken' }).waitFor()
+      await shot(admin, 'sites-en')
+    } finally {
+      await adminCtx.close()
+    }
   })
 })

@@ -271,6 +271,20 @@ function DetailBody({
     const m = modes.data?.find((x) => x.code === code)
     return m ? (lang === 'en' ? m.nameEn || m.name : m.name) : ''
   }
+  const offices = useCodes('customs-offices')
+  const officeName = (code: string) => {
+    const o = offices.data?.find((x) => x.code === code)
+    const zh = o?.name ?? (code === a.site ? a.siteName : '')
+    return lang === 'en' ? o?.nameEn || zh : zh
+  }
+  // The automatic review's reason comes as English text ("automatic review: PERISHABLE at 5301"): in the user's words.
+  const reasonText = (e: Detail['timeline'][number]) => {
+    const m = e.actor === 'system:auto-review' ? /^automatic review: ([A-Z_]+) at (\d{4})$/.exec(e.reason ?? '') : null
+    if (!m) return e.reason ?? '—'
+    const k = `appointments.category.${m[1]}`
+    const category = t(k) === k ? m[1]! : t(k)
+    return t('appointments.timeline.autoReview', { category, site: `${m[2]} ${officeName(m[2]!)}`.trim() })
+  }
   const actions = actionsFor(a, officer)
   const r = a.receipt
   // The server's action names in the user's words where the console has them, else as they are.
@@ -480,7 +494,7 @@ function DetailBody({
                   {t(`appointments.status.${e.toStatus}`)}
                 </td>
                 <td className="lists-nowrap">{chinaTime(e.slotStart).slice(0, 16)}</td>
-                <td>{e.reason ?? '—'}</td>
+                <td>{reasonText(e)}</td>
               </tr>
             ))}
           </tbody>

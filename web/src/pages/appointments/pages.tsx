@@ -5,12 +5,14 @@ import { AppointmentView } from './Detail.js'
 import { MyAppointments } from './Lists.js'
 import { ReviewQueue } from './Review.js'
 import { Roster } from './Roster.js'
+import { AppointmentSites } from './Sites.js'
 import { AppointmentStats } from './Stats.js'
 
 /**
  * The appointments area's screens (24/7 appointment clearance, 预约通关; see registry.ts). Portal: book, my bookings
  * and one booking. Officers: the day's board per site, the review queue, the roster and the figures, and one booking.
- * Fixed paths come before `:id` (the first match wins).
+ * Admins: the sites taking bookings (office hours, capacity, duty phone, category policies), in the administration
+ * row. Fixed paths come before `:id` (the first match wins).
  */
 export const PAGES: PageDef[] = [
   {
@@ -30,6 +32,13 @@ export const PAGES: PageDef[] = [
   { path: '/officer/appointments/review', audience: 'officer', render: () => <ReviewQueue /> },
   { path: '/officer/appointments/roster', audience: 'officer', render: () => <Roster /> },
   { path: '/officer/appointments/stats', audience: 'officer', render: () => <AppointmentStats /> },
+  {
+    path: '/admin/appointment-sites',
+    audience: 'admin',
+    group: 'admin',
+    nav: 'appointments.nav.sites',
+    render: () => <AppointmentSites />,
+  },
   {
     path: '/officer/appointments/:id',
     audience: 'officer',
