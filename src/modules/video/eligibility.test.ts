@@ -16,7 +16,10 @@ const codes = (f: Partial<VideoFacts>) => videoEligibility({ ...facts, ...f }, p
 describe('video inspection eligibility', () => {
   it('an eligible task waits for the officer, who chooses video or on site', () => {
     expect(videoEligibility(facts, policy)).toMatchObject({ mode: 'ELIGIBLE', reasons: [{ code: 'ELIGIBLE' }] })
-    expect(videoEligibility({ ...facts, officerAgrees: true }, policy)).toMatchObject({ mode: 'VIDEO' })
+    expect(videoEligibility({ ...facts, officerAgrees: true }, policy)).toMatchObject({
+      mode: 'VIDEO',
+      reasons: [{ code: 'OFFICER_AGREED' }],
+    })
     expect(videoEligibility({ ...facts, officerAgrees: false }, policy)).toMatchObject({
       mode: 'ON_SITE',
       reasons: [{ code: 'OFFICER_DECLINED' }],
